@@ -1,0 +1,210 @@
+/**
+ * The broker contract: what every message broker (in-memory, Redis, later ones) promises.
+ *
+ * Glossary
+ * - message: one stored unit of work, addressed by `id` inside a queue. A job may become many
+ *   messages over time (retries, recurring schedules) but only one exists per id at a time.
+ * - ready: a message that may be delivered now. Delivered strictly by priority (0 = high before
+ *   1 = medium before 2 = low), FIFO (by enqueue order) within one priority.
+ * - delayed: a message whose `executeAt` lies in the future; it becomes ready when due, without
+ *   anyone polling for it individually.
+ * - running: a message handed to a consumer under a lease. The lease carries a fencing `token`;
+ *   only the holder of the current token may settle or renew it.
+ * - dead letter: a message that will never run again, kept per queue with the reason.
+ *
+ * Atomicity: each state change of one message (enqueue, receive, settle, renew, lease expiry) is
+ * atomic. A message is in exactly one of ready, delayed, running or dead at any instant, and it
+ * leaves the broker only when it is acked (or its queue flushed/deleted).
+ */
+
+/** Numeric priority on the wire: 0 high, 1 medium, 2 low. */
+export type PriorityLevel = 0 | 1 | 2;
+
+/** Recurrence of a periodic job; after every run the message is rescheduled from it. */
+export interface Schedule {
+  /** A cron expression (5 or 6 fields), evaluated in UTC. */
+  readonly cron?: string;
+  /** A fixed interval in milliseconds. */
+  readonly everyMs?: number;
+}
+
+/** What a producer hands to a broker. */
+export interface OutgoingMessage {
+  /** Unique within the queue while the message exists (waiting, delayed or running). */
+  readonly id: string;
+  readonly queue: string;
+  /** The actor name the consumer routes on. */
+  readonly topic: string;
+  /** JSON text of the job's arguments, or `undefined` for none. Brokers never parse it. */
+  readonly payload: string | undefined;
+  readonly priority: PriorityLevel;
+  /** Retries allowed after the first attempt. */
+  readonly retries: number;
+  /** Execution timeout of one attempt, in ms. */
+  readonly timeoutMs: number;
+  /** Epoch ms before which the message must not be delivered; absent means now. */
+  readonly executeAt?: number;
+  readonly schedule?: Schedule;
+  /** Keep the result (or final error) this many ms after the job ends; absent: keep none. */
+  readonly resultTtlMs?: number;
+}
+
+/** A message as stored and delivered. */
+export interface Message extends OutgoingMessage {
+  /** 1 for the first run; raised by one on each retry, unchanged by rejects and lease expiry. */
+  readonly attempt: number;
+  /** Epoch ms when the message was first enqueued. */
+  readonly enqueuedAt: number;
+  /** How many times a lease on this message expired without being settled. */
+  readonly stalls: number;
+}
+
+/** A message handed to a consumer, under a lease. */
+export interface Delivery {
+  readonly message: Message;
+  /** Fencing token of this lease; settle and renew only succeed with the current token. */
+  readonly token: string;
+  /** Epoch ms when the lease expires unless renewed. */
+  readonly leaseUntil: number;
+}
+
+/** Details of a failure, stored with dead letters and failed results. */
+export interface FailureInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  /** A `RepidError` code or the reason the broker refused the message. */
+  readonly code?: string;
+}
+
+/** A stored outcome of a finished job. */
+export type StoredResult =
+  | { readonly ok: true; readonly value: string | undefined; readonly finishedAt: number }
+  | {
+      readonly ok: false;
+      readonly error: FailureInfo;
+      readonly attempts: number;
+      readonly finishedAt: number;
+    };
+
+/** A result to store with a settlement, and how long to keep it. */
+export interface KeptResult {
+  readonly stored: StoredResult;
+  readonly ttlMs: number;
+}
+
+/** How a consumer ends its hold on a delivery. */
+export type Settlement =
+  /** Done: the message leaves the broker. `result` is stored first when the message asked for it. */
+  | { readonly kind: "ack"; readonly delivery: Delivery; readonly result?: KeptResult }
+  /**
+   * Back to the queue as the same id: ready at once when `executeAt` is absent or past, delayed
+   * otherwise. `attempt` becomes the message's attempt (same for a reject, +1 for a retry, 1 for
+   * the next run of a periodic job). A result given is stored in the same atomic step.
+   */
+  | {
+      readonly kind: "requeue";
+      readonly delivery: Delivery;
+      readonly attempt: number;
+      readonly executeAt?: number;
+      readonly lastError?: FailureInfo;
+      readonly result?: KeptResult;
+    }
+  /** Never to run again: kept in the queue's dead-letter store with `error`. */
+  | {
+      readonly kind: "dead";
+      readonly delivery: Delivery;
+      readonly error: FailureInfo;
+      readonly result?: KeptResult;
+    };
+
+export interface DeadLetter {
+  readonly message: Message;
+  readonly error: FailureInfo;
+  /** Epoch ms when the message was dead-lettered. */
+  readonly failedAt: number;
+}
+
+export interface QueueCounts {
+  readonly ready: number;
+  readonly delayed: number;
+  readonly running: number;
+  readonly dead: number;
+}
+
+export interface EnqueueOutcome {
+  readonly id: string;
+  /** False when a message with this id already existed in the queue (nothing was added). */
+  readonly created: boolean;
+}
+
+export interface ReceiveOptions {
+  /** Deliver at most this many messages. */
+  readonly max: number;
+  /** Lease length in ms; the consumer renews before it runs out. */
+  readonly leaseMs: number;
+  /** Abort to stop waiting; resolves with what was taken so far (possibly nothing). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Every broker implements this interface. Methods taking arrays act on a batch in as few round
+ * trips as the engine allows; results are in input order.
+ */
+export interface MessageBroker {
+  /** Opens connections. Idempotent. */
+  connect(): Promise<void>;
+  /** Closes connections; pending `receive` calls resolve empty. Idempotent. */
+  disconnect(): Promise<void>;
+
+  /** Creates the queue if it does not exist; re-declaring has no effect. */
+  declareQueue(queue: string): Promise<void>;
+  /** Removes every message of the queue (ready, delayed, running, dead); keeps it declared. */
+  flushQueue(queue: string): Promise<void>;
+  /** Removes the queue and its messages; enqueueing to it fails until declared again. */
+  deleteQueue(queue: string): Promise<void>;
+  /** True when the queue is declared. */
+  queueExists(queue: string): Promise<boolean>;
+
+  /**
+   * Stores messages. Throws `QueueNotDeclaredError` (before storing any of the batch) when a
+   * queue is not declared. A message whose id already exists in its queue (ready, delayed or
+   * running) is not added again: its outcome has `created: false`.
+   */
+  enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]>;
+
+  /**
+   * Takes up to `max` ready messages from the given queues, moving each to running under a new
+   * lease, and returns them. Due delayed messages become ready first; expired leases are
+   * recovered (their messages ready again, `stalls` + 1, or dead-lettered with code `STALLED`
+   * once `stalls` passes the broker's `maxStalls`). A stored message that cannot be decoded is
+   * dead-lettered with code `MALFORMED` instead of being delivered. Waits, without busy polling,
+   * until at least one message is available or the signal aborts. Two consumers never hold one
+   * message.
+   */
+  receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]>;
+
+  /**
+   * Applies settlements. Each is applied atomically and only if its delivery's token is still the
+   * current lease of the message; the returned flags say which were applied.
+   */
+  settle(settlements: readonly Settlement[]): Promise<boolean[]>;
+
+  /** Extends leases to now + `leaseMs`; returns, per delivery, whether the lease was still held. */
+  renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]>;
+
+  counts(queue: string): Promise<QueueCounts>;
+  /** Dead letters of the queue, oldest first. */
+  deadLetters(queue: string, options?: { readonly limit?: number }): Promise<DeadLetter[]>;
+
+  /** The stored result of a job, or `undefined` when none is stored (yet or any more). */
+  readResult(id: string): Promise<StoredResult | undefined>;
+  /**
+   * Resolves with the result as soon as it is stored (at once when it already is), or
+   * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls.
+   */
+  waitForResult(
+    id: string,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<StoredResult | undefined>;
+}

@@ -1,0 +1,345 @@
+import { QueueNotDeclaredError } from "../../errors.js";
+import { Heap } from "../../internal/heap.js";
+import type {
+  DeadLetter,
+  Delivery,
+  EnqueueOutcome,
+  FailureInfo,
+  Message,
+  MessageBroker,
+  OutgoingMessage,
+  QueueCounts,
+  ReceiveOptions,
+  Settlement,
+  StoredResult,
+} from "../broker.js";
+import { ResultStore } from "./result-store.js";
+
+export interface InMemoryBrokerOptions {
+  /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
+  readonly maxStalls?: number;
+  /** Dead letters kept per queue; the oldest go first. @defaultValue 10_000 */
+  readonly maxDeadLetters?: number;
+  /** How often expired leases are looked for, in ms. @defaultValue 1000 */
+  readonly leaseCheckIntervalMs?: number;
+}
+
+type State = "ready" | "delayed" | "running" | "gone";
+
+interface Rec {
+  message: Message;
+  state: State;
+  seq: number;
+  token: string;
+  leaseUntil: number;
+}
+
+interface QueueState {
+  readonly records: Map<string, Rec>;
+  readonly ready: Heap<Rec>;
+  readonly delayed: Heap<{ rec: Rec; at: number }>;
+  readonly dead: DeadLetter[];
+}
+
+interface Waiter {
+  readonly queues: readonly string[];
+  readonly options: ReceiveOptions;
+  readonly resolve: (deliveries: Delivery[]) => void;
+  readonly cleanup: () => void;
+}
+
+/**
+ * The embedded broker: everything in this process's memory, nothing survives it. Honours the
+ * whole broker contract (priorities, delays, leases, uniqueness, dead letters, results).
+ */
+export class InMemoryMessageBroker implements MessageBroker {
+  readonly #queues = new Map<string, QueueState>();
+  readonly #waiters = new Set<Waiter>();
+  readonly #results = new ResultStore();
+  readonly #maxStalls: number;
+  readonly #maxDead: number;
+  readonly #leaseCheckMs: number;
+  #seq = 0;
+  #tokens = 0;
+  #delayTimer: NodeJS.Timeout | undefined;
+  #delayTimerAt = Infinity;
+  #leaseTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: InMemoryBrokerOptions = {}) {
+    this.#maxStalls = options.maxStalls ?? 3;
+    this.#maxDead = options.maxDeadLetters ?? 10_000;
+    this.#leaseCheckMs = options.leaseCheckIntervalMs ?? 1000;
+  }
+
+  async connect(): Promise<void> {
+    if (this.#leaseTimer) return;
+    this.#leaseTimer = setInterval(() => this.#recoverLeases(Date.now()), this.#leaseCheckMs);
+    this.#leaseTimer.unref();
+  }
+
+  async disconnect(): Promise<void> {
+    clearInterval(this.#leaseTimer);
+    this.#leaseTimer = undefined;
+    clearTimeout(this.#delayTimer);
+    this.#delayTimer = undefined;
+    this.#delayTimerAt = Infinity;
+    for (const waiter of [...this.#waiters]) this.#finish(waiter, []);
+    this.#results.close();
+  }
+
+  async declareQueue(queue: string): Promise<void> {
+    if (this.#queues.has(queue)) return;
+    this.#queues.set(queue, {
+      records: new Map(),
+      ready: new Heap(readyBefore),
+      delayed: new Heap((a, b) => a.at < b.at),
+      dead: [],
+    });
+  }
+
+  async flushQueue(queue: string): Promise<void> {
+    const q = this.#queues.get(queue);
+    if (!q) return;
+    for (const rec of q.records.values()) rec.state = "gone";
+    q.records.clear();
+    q.ready.clear();
+    q.delayed.clear();
+    q.dead.length = 0;
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.flushQueue(queue);
+    this.#queues.delete(queue);
+  }
+
+  async queueExists(queue: string): Promise<boolean> {
+    return this.#queues.has(queue);
+  }
+
+  async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    for (const m of messages) if (!this.#queues.has(m.queue)) throw new QueueNotDeclaredError(m.queue);
+    const now = Date.now();
+    const outcomes: EnqueueOutcome[] = [];
+    for (const m of messages) {
+      const q = this.#queues.get(m.queue)!;
+      if (q.records.has(m.id)) {
+        outcomes.push({ id: m.id, created: false });
+        continue;
+      }
+      const rec: Rec = {
+        message: { ...m, attempt: 1, enqueuedAt: now, stalls: 0 },
+        state: "ready",
+        seq: ++this.#seq,
+        token: "",
+        leaseUntil: 0,
+      };
+      q.records.set(m.id, rec);
+      this.#place(q, rec, m.executeAt, now);
+      outcomes.push({ id: m.id, created: true });
+    }
+    this.#wake();
+    return outcomes;
+  }
+
+  receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
+    const taken = this.#take(queues, options, Date.now());
+    if (taken.length > 0 || options.signal?.aborted) return Promise.resolve(taken);
+    return new Promise((resolve) => {
+      const onAbort = (): void => this.#finish(waiter, []);
+      const waiter: Waiter = {
+        queues,
+        options,
+        resolve,
+        cleanup: () => options.signal?.removeEventListener("abort", onAbort),
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    const now = Date.now();
+    const applied = settlements.map((s) => this.#settleOne(s, now));
+    this.#wake();
+    return applied;
+  }
+
+  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
+    const until = Date.now() + leaseMs;
+    return deliveries.map((d) => {
+      const rec = this.#held(d);
+      if (rec) rec.leaseUntil = until;
+      return rec !== undefined;
+    });
+  }
+
+  async counts(queue: string): Promise<QueueCounts> {
+    const q = this.#queues.get(queue);
+    const counts = { ready: 0, delayed: 0, running: 0, dead: q?.dead.length ?? 0 };
+    for (const rec of q?.records.values() ?? []) {
+      if (rec.state !== "gone") counts[rec.state]++;
+    }
+    return counts;
+  }
+
+  async deadLetters(queue: string, options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
+    const dead = this.#queues.get(queue)?.dead ?? [];
+    return dead.slice(0, options.limit ?? dead.length);
+  }
+
+  async readResult(id: string): Promise<StoredResult | undefined> {
+    return this.#results.read(id);
+  }
+
+  waitForResult(
+    id: string,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<StoredResult | undefined> {
+    return this.#results.wait(id, options);
+  }
+
+  #take(queues: readonly string[], options: ReceiveOptions, now: number): Delivery[] {
+    const out: Delivery[] = [];
+    // Rotate the starting queue so that one busy queue cannot starve the others.
+    const start = queues.length > 1 ? this.#seq % queues.length : 0;
+    for (let k = 0; k < queues.length && out.length < options.max; k++) {
+      const q = this.#queues.get(queues[(start + k) % queues.length]!);
+      if (!q) continue;
+      this.#promoteDue(q, now);
+      while (out.length < options.max) {
+        const rec = q.ready.pop();
+        if (!rec) break;
+        if (rec.state !== "ready") continue;
+        rec.state = "running";
+        rec.token = String(++this.#tokens);
+        rec.leaseUntil = now + options.leaseMs;
+        out.push({ message: rec.message, token: rec.token, leaseUntil: rec.leaseUntil });
+      }
+    }
+    return out;
+  }
+
+  #settleOne(s: Settlement, now: number): boolean {
+    const rec = this.#held(s.delivery);
+    if (!rec) return false;
+    const q = this.#queues.get(rec.message.queue)!;
+    if (s.result) this.#results.store(rec.message.id, s.result.stored, s.result.ttlMs);
+    switch (s.kind) {
+      case "ack":
+        rec.state = "gone";
+        q.records.delete(rec.message.id);
+        return true;
+      case "requeue":
+        rec.message = { ...rec.message, attempt: s.attempt };
+        this.#place(q, rec, s.executeAt, now);
+        return true;
+      case "dead":
+        this.#bury(q, rec, s.error, now);
+        return true;
+    }
+  }
+
+  #held(d: Delivery): Rec | undefined {
+    const rec = this.#queues.get(d.message.queue)?.records.get(d.message.id);
+    return rec && rec.state === "running" && rec.token === d.token ? rec : undefined;
+  }
+
+  #place(q: QueueState, rec: Rec, executeAt: number | undefined, now: number): void {
+    rec.token = "";
+    if (executeAt !== undefined && executeAt > now) {
+      rec.state = "delayed";
+      rec.message = { ...rec.message, executeAt };
+      q.delayed.push({ rec, at: executeAt });
+      this.#armDelayTimer(executeAt);
+    } else {
+      rec.state = "ready";
+      q.ready.push(rec);
+    }
+  }
+
+  #bury(q: QueueState, rec: Rec, error: FailureInfo, now: number): void {
+    rec.state = "gone";
+    q.records.delete(rec.message.id);
+    q.dead.push({ message: rec.message, error, failedAt: now });
+    if (q.dead.length > this.#maxDead) q.dead.splice(0, q.dead.length - this.#maxDead);
+  }
+
+  #promoteDue(q: QueueState, now: number): void {
+    for (let top = q.delayed.peek(); top && top.at <= now; top = q.delayed.peek()) {
+      q.delayed.pop();
+      if (top.rec.state === "delayed" && top.rec.message.executeAt === top.at) {
+        top.rec.state = "ready";
+        q.ready.push(top.rec);
+      }
+    }
+  }
+
+  #armDelayTimer(at: number): void {
+    if (at >= this.#delayTimerAt) return;
+    clearTimeout(this.#delayTimer);
+    this.#delayTimerAt = at;
+    this.#delayTimer = setTimeout(
+      () => {
+        this.#delayTimer = undefined;
+        this.#delayTimerAt = Infinity;
+        const now = Date.now();
+        let next = Infinity;
+        for (const q of this.#queues.values()) {
+          this.#promoteDue(q, now);
+          next = Math.min(next, q.delayed.peek()?.at ?? Infinity);
+        }
+        if (next < Infinity) this.#armDelayTimer(next);
+        this.#wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.#delayTimer.unref();
+  }
+
+  #recoverLeases(now: number): void {
+    let recovered = false;
+    for (const q of this.#queues.values()) {
+      for (const rec of q.records.values()) {
+        if (rec.state !== "running" || rec.leaseUntil > now) continue;
+        const stalls = rec.message.stalls + 1;
+        rec.message = { ...rec.message, stalls };
+        if (stalls > this.#maxStalls) {
+          this.#bury(q, rec, stalledError(stalls), now);
+        } else {
+          this.#place(q, rec, undefined, now);
+          recovered = true;
+        }
+      }
+    }
+    if (recovered) this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#waiters.size === 0) return;
+    const now = Date.now();
+    for (const waiter of [...this.#waiters]) {
+      const taken = this.#take(waiter.queues, waiter.options, now);
+      if (taken.length > 0) this.#finish(waiter, taken);
+    }
+  }
+
+  #finish(waiter: Waiter, deliveries: Delivery[]): void {
+    if (!this.#waiters.delete(waiter)) return;
+    waiter.cleanup();
+    waiter.resolve(deliveries);
+  }
+}
+
+function readyBefore(a: Rec, b: Rec): boolean {
+  const pa = a.message.priority;
+  const pb = b.message.priority;
+  return pa < pb || (pa === pb && a.seq < b.seq);
+}
+
+function stalledError(stalls: number): FailureInfo {
+  return {
+    name: "StalledError",
+    code: "STALLED",
+    message: `Lease expired ${stalls} times without the message being settled (worker crashed or hung)`,
+  };
+}

@@ -1,0 +1,18 @@
+import type { FailureInfo } from "../../brokers/broker.js";
+
+/** Parent to executor: run one actor call. */
+export interface RunRequest {
+  readonly type: "run";
+  readonly module: string;
+  readonly actor: string;
+  /** JSON text of the arguments, or undefined for none. */
+  readonly payload: string | undefined;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly queue: string;
+}
+
+/** Executor to parent: how the call ended. */
+export type RunReply =
+  | { readonly type: "done"; readonly ok: true; readonly value: string | undefined }
+  | { readonly type: "done"; readonly ok: false; readonly error: FailureInfo };

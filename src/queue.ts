@@ -1,0 +1,59 @@
+import type { DeadLetter, QueueCounts } from "./brokers/broker.js";
+import type { Connection } from "./connection.js";
+import { checkQueueName } from "./internal/validate.js";
+import { resolveConnection } from "./repid.js";
+
+export interface QueueOptions {
+  /** Use this connection instead of the ambient `magic()` one. */
+  readonly connection?: Connection;
+}
+
+/**
+ * A named queue on the broker. Declare it before enqueueing; declaring again has no effect.
+ * @example await new Queue("emails").declare();
+ */
+export class Queue {
+  /** @defaultValue "default" */
+  readonly name: string;
+  readonly #connection: Connection | undefined;
+
+  constructor(name = "default", options: QueueOptions = {}) {
+    this.name = checkQueueName(name);
+    this.#connection = options.connection;
+  }
+
+  /** Creates the queue on the broker if needed (idempotent). */
+  async declare(): Promise<void> {
+    await (await this.#broker()).declareQueue(this.name);
+  }
+
+  /** Removes all of its messages, dead letters included; the queue stays declared. */
+  async flush(): Promise<void> {
+    await (await this.#broker()).flushQueue(this.name);
+  }
+
+  /** Removes the queue and everything in it. */
+  async delete(): Promise<void> {
+    await (await this.#broker()).deleteQueue(this.name);
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.#broker()).queueExists(this.name);
+  }
+
+  /** How many messages are ready, delayed, running and dead. */
+  async counts(): Promise<QueueCounts> {
+    return (await this.#broker()).counts(this.name);
+  }
+
+  /** Dead letters with their failure reasons, oldest first. */
+  async deadLetters(options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
+    return (await this.#broker()).deadLetters(this.name, options);
+  }
+
+  async #broker() {
+    const connection = resolveConnection(this.#connection);
+    await connection.connect();
+    return connection.broker;
+  }
+}
