@@ -1,0 +1,63 @@
+/** The public API of repid. Every export is named here; nothing else is public. */
+export { Repid, type MagicOptions } from "./repid.js";
+export { Connection, type ConnectionOptions } from "./connection.js";
+export { Job, enqueueMany, type JobOptions } from "./job.js";
+export { JobHandle } from "./result.js";
+export { Queue, type QueueOptions } from "./queue.js";
+export { Priority } from "./priority.js";
+export { Router, type Actor, type ActorContext, type ActorFunction, type ActorOptions } from "./router.js";
+export { Worker, type WorkerOptions, type WorkerRunner } from "./worker.js";
+export {
+  defaultRetryPolicy,
+  defaultRetryPolicyFactory,
+  type DefaultRetryPolicyOptions,
+  type RetryPolicy,
+} from "./retry-policy.js";
+export { toMs, type Duration } from "./duration.js";
+export { silentLogger, type Logger } from "./logger.js";
+export {
+  createClient,
+  defineRegistry,
+  type ActorClient,
+  type ActorDefinition,
+  type EnqueueOptions,
+  type Registry,
+  type RegistryClient,
+} from "./registry.js";
+export { InMemoryMessageBroker, type InMemoryBrokerOptions } from "./brokers/in-memory/in-memory-broker.js";
+export type {
+  DeadLetter,
+  Delivery,
+  EnqueueOutcome,
+  FailureInfo,
+  KeptResult,
+  Message,
+  MessageBroker,
+  OutgoingMessage,
+  PriorityLevel,
+  QueueCounts,
+  ReceiveOptions,
+  Schedule,
+  Settlement,
+  StoredResult,
+} from "./brokers/broker.js";
+export {
+  ActorAbortedError,
+  ActorNotFoundError,
+  BrokerError,
+  CodegenError,
+  InvalidDurationError,
+  InvalidOptionError,
+  InvalidPayloadError,
+  JobFailedError,
+  JobTimeoutError,
+  NoConnectionError,
+  NoRetryError,
+  QueueNotDeclaredError,
+  RepidError,
+  ResultTimeoutError,
+  UnknownActorError,
+  ValidationError,
+  type RepidErrorCode,
+  type ValidationIssue,
+} from "./errors.js";

@@ -1,0 +1,197 @@
+import type { Delivery, FailureInfo, KeptResult, Settlement } from "../brokers/broker.js";
+import {
+  ActorAbortedError,
+  InvalidPayloadError,
+  JobTimeoutError,
+  RepidError,
+  UnknownActorError,
+  ValidationError,
+  toFailureInfo,
+} from "../errors.js";
+import type { Registry } from "../registry.js";
+import { zodIssues } from "../registry.js";
+import type { Actor } from "../router.js";
+import { nextRunAt } from "../schedule.js";
+import type { ExecutorPool } from "./pool/executor-pool.js";
+
+/** Why an attempt was cut short from outside the actor. */
+export class LeaseLostError extends RepidError {
+  constructor() {
+    super("ACTOR_ABORTED", "The message's lease was lost (another worker may hold it now)");
+  }
+}
+
+export type Outcome = "succeeded" | "retried" | "deadLettered" | "rescheduled" | "rejected" | "lost";
+
+export interface ExecuteDeps {
+  readonly actors: ReadonlyMap<string, Actor>;
+  readonly registry: Registry | undefined;
+  readonly pools: { thread: () => ExecutorPool; process: () => ExecutorPool };
+}
+
+/** How to settle a delivery; `failed` is true when the actor ran and threw or timed out. */
+export interface Executed {
+  readonly settlement: Settlement | undefined;
+  readonly outcome: Outcome;
+  readonly failed: boolean;
+}
+
+type Attempt = { ok: true; value: string | undefined } | { ok: false; error: FailureInfo; cause: unknown };
+
+/**
+ * Runs one delivery to its end and says how to settle it (or `undefined` when the lease was lost
+ * and the message is no longer ours to settle).
+ */
+export async function execute(
+  delivery: Delivery,
+  controller: AbortController,
+  deps: ExecuteDeps,
+): Promise<Executed> {
+  const message = delivery.message;
+  const actor = deps.actors.get(message.topic);
+  if (!actor) return dead(delivery, toFailureInfo(new UnknownActorError(message.topic)));
+
+  let args: unknown;
+  try {
+    args = message.payload === undefined ? undefined : JSON.parse(message.payload);
+  } catch (error) {
+    return dead(delivery, toFailureInfo(new InvalidPayloadError(`Payload is not valid JSON: ${(error as Error).message}`)));
+  }
+  let payload = message.payload;
+  const definition = deps.registry?.[message.topic];
+  if (definition) {
+    const parsed = definition.args.safeParse(args);
+    if (!parsed.success) return dead(delivery, toFailureInfo(new ValidationError(actor.name, zodIssues(parsed.error))));
+    args = parsed.data;
+    if (actor.mode !== "async") payload = args === undefined ? undefined : JSON.stringify(args);
+  }
+
+  const timeoutMs = Math.min(message.timeoutMs, actor.timeoutMs ?? Infinity);
+  const attempt = await runActor(actor, delivery, args, payload, timeoutMs, controller, deps);
+  const now = Date.now();
+  const ttl = message.resultTtlMs ?? actor.resultTtlMs;
+
+  if (!attempt.ok && attempt.cause instanceof LeaseLostError) {
+    return { settlement: undefined, outcome: "lost", failed: false };
+  }
+  if (!attempt.ok && attempt.cause instanceof ActorAbortedError) {
+    return { settlement: { kind: "requeue", delivery, attempt: message.attempt }, outcome: "rejected", failed: false };
+  }
+  const failed = !attempt.ok;
+  if (!attempt.ok && message.attempt <= message.retries && attempt.error.code !== "NO_RETRY") {
+    const delay = actor.retryPolicy(message.attempt);
+    return {
+      settlement: {
+        kind: "requeue",
+        delivery,
+        attempt: message.attempt + 1,
+        executeAt: now + (Number.isFinite(delay) && delay > 0 ? delay : 0),
+        lastError: attempt.error,
+      },
+      outcome: "retried",
+      failed,
+    };
+  }
+  const result: KeptResult | undefined =
+    ttl === undefined
+      ? undefined
+      : {
+          ttlMs: ttl,
+          stored: attempt.ok
+            ? { ok: true, value: attempt.value, finishedAt: now }
+            : { ok: false, error: attempt.error, attempts: message.attempt, finishedAt: now },
+        };
+  const next = message.schedule ? nextRunAt(message.schedule, now, message.executeAt ?? now) : undefined;
+  if (next !== undefined) {
+    return {
+      settlement: {
+        kind: "requeue",
+        delivery,
+        attempt: 1,
+        executeAt: next,
+        ...(attempt.ok ? {} : { lastError: attempt.error }),
+        ...(result ? { result } : {}),
+      },
+      outcome: "rescheduled",
+      failed,
+    };
+  }
+  if (attempt.ok) {
+    return { settlement: { kind: "ack", delivery, ...(result ? { result } : {}) }, outcome: "succeeded", failed };
+  }
+  return {
+    settlement: { kind: "dead", delivery, error: attempt.error, ...(result ? { result } : {}) },
+    outcome: "deadLettered",
+    failed,
+  };
+}
+
+function dead(delivery: Delivery, error: FailureInfo): Executed {
+  return { settlement: { kind: "dead", delivery, error }, outcome: "deadLettered", failed: false };
+}
+
+async function runActor(
+  actor: Actor,
+  delivery: Delivery,
+  args: unknown,
+  payload: string | undefined,
+  timeoutMs: number,
+  controller: AbortController,
+  deps: ExecuteDeps,
+): Promise<Attempt> {
+  const message = delivery.message;
+  const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
+  try {
+    if (actor.mode === "async") {
+      const value = await raceAbort(
+        actor.fn(args, {
+          jobId: message.id,
+          attempt: message.attempt,
+          queue: message.queue,
+          actor: actor.name,
+          signal: controller.signal,
+        }) as Promise<unknown>,
+        controller.signal,
+      );
+      return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
+    }
+    const pool = actor.mode === "thread" ? deps.pools.thread() : deps.pools.process();
+    const outcome = await pool.run(
+      {
+        type: "run",
+        module: actor.module ?? "",
+        actor: actor.name,
+        payload,
+        jobId: message.id,
+        attempt: message.attempt,
+        queue: message.queue,
+      },
+      timeoutMs,
+      controller.signal,
+    );
+    return outcome.ok ? outcome : { ...outcome, cause: undefined };
+  } catch (error) {
+    const cause = controller.signal.aborted ? controller.signal.reason : error;
+    return { ok: false, error: toFailureInfo(cause), cause };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
