@@ -1,0 +1,196 @@
+/**
+ * The plain model between scanning and emitting: actors and the types their signatures use,
+ * as a small type IR. It holds no ts-morph objects, so templates stay pure functions of data.
+ */
+
+/** A place in a user's source, for messages. `file` is a POSIX path relative to the root. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One property of an object type. */
+export interface PropertyNode {
+  readonly name: string;
+  readonly type: TypeNode;
+  readonly optional: boolean;
+  readonly readonly: boolean;
+  /** The property's own TSDoc text, kept in the generated types. */
+  readonly doc?: string;
+}
+
+/** The type IR: every type an actor can take or return, and nothing that cannot be JSON. */
+export type TypeNode =
+  | { readonly kind: "string" }
+  | { readonly kind: "number" }
+  | { readonly kind: "boolean" }
+  | { readonly kind: "null" }
+  | { readonly kind: "undefined" }
+  /** A result of `void` (or `Promise<void>`). */
+  | { readonly kind: "void" }
+  /** `unknown`: any JSON value. */
+  | { readonly kind: "unknown" }
+  /** `any`, only with `--allow-any`. */
+  | { readonly kind: "any" }
+  | { readonly kind: "never" }
+  /** A `Date`: producers may send a `Date` or an ISO string; the actor receives a `Date`. */
+  | { readonly kind: "date" }
+  | { readonly kind: "literal"; readonly value: string | number | boolean }
+  /** One member of a named enum, such as `Color.Red`. */
+  | { readonly kind: "enum-member"; readonly enumName: string; readonly member: string }
+  | { readonly kind: "array"; readonly element: TypeNode }
+  | {
+      readonly kind: "tuple";
+      readonly elements: readonly { readonly type: TypeNode; readonly optional: boolean }[];
+      readonly rest?: TypeNode;
+    }
+  | {
+      readonly kind: "object";
+      readonly properties: readonly PropertyNode[];
+      /** The value type of a string index signature next to the properties. */
+      readonly index?: TypeNode;
+    }
+  /** `Record<string, V>` or `{ [key: string]: V }`. */
+  | { readonly kind: "record"; readonly value: TypeNode }
+  | { readonly kind: "union"; readonly members: readonly TypeNode[] }
+  | { readonly kind: "intersection"; readonly members: readonly TypeNode[] }
+  /** A reference to a named type of the model, by its (unique) generated name. */
+  | { readonly kind: "ref"; readonly name: string };
+
+/** A named type the generated module declares. */
+export type NamedType =
+  | {
+      readonly kind: "alias";
+      /** Unique in the generated module. */
+      readonly name: string;
+      readonly type: TypeNode;
+      readonly doc?: string;
+      /** Where the original declaration is. */
+      readonly source: SourceLocation;
+    }
+  | {
+      readonly kind: "enum";
+      readonly name: string;
+      readonly members: readonly { readonly name: string; readonly value: string | number }[];
+      readonly doc?: string;
+      readonly source: SourceLocation;
+    };
+
+/** One actor as the generated registry describes it. */
+export interface ActorModel {
+  /** The actor name messages are routed on. */
+  readonly name: string;
+  /** The property of the generated client: the name in camelCase. */
+  readonly property: string;
+  /** PascalCase stem for the actor's exported type names. */
+  readonly typeStem: string;
+  readonly queue: string;
+  /** Default job timeout, as written in the actor's options. */
+  readonly timeout?: number | string;
+  readonly hasRetryPolicy: boolean;
+  readonly runInProcess: boolean;
+  readonly storeResult?: boolean | number | string;
+  /** "async" actors run on the event loop; sync ones in a thread or process. */
+  readonly mode: "async" | "sync";
+  /** `undefined` when the actor takes no arguments. */
+  readonly args: TypeNode | undefined;
+  readonly result: TypeNode;
+  readonly doc?: string;
+  readonly source: SourceLocation;
+}
+
+/** Everything the templates need to write the generated module. */
+export interface GenModel {
+  /** The command to regenerate, quoted in the banner. */
+  readonly command: string;
+  /** Sorted by name. */
+  readonly actors: readonly ActorModel[];
+  /** In emission order: each type after the ones it needs, recursion aside. */
+  readonly types: readonly NamedType[];
+}
+
+/** Names of the types a type refers to directly. */
+export function refsOf(type: TypeNode, into: Set<string> = new Set()): Set<string> {
+  switch (type.kind) {
+    case "ref":
+      into.add(type.name);
+      break;
+    case "enum-member":
+      into.add(type.enumName);
+      break;
+    case "array":
+      refsOf(type.element, into);
+      break;
+    case "tuple":
+      for (const e of type.elements) refsOf(e.type, into);
+      if (type.rest) refsOf(type.rest, into);
+      break;
+    case "object":
+      for (const p of type.properties) refsOf(p.type, into);
+      if (type.index) refsOf(type.index, into);
+      break;
+    case "record":
+      refsOf(type.value, into);
+      break;
+    case "union":
+    case "intersection":
+      for (const m of type.members) refsOf(m, into);
+      break;
+    default:
+      break;
+  }
+  return into;
+}
+
+/**
+ * The names of the types whose producer-side (input) form differs from what the actor receives
+ * (output): those that contain a `Date`, directly or through references.
+ */
+export function typesWithDistinctInput(types: readonly NamedType[]): Set<string> {
+  const byName = new Map(types.map((t) => [t.name, t]));
+  const result = new Set<string>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const t of types) {
+      if (result.has(t.name) || t.kind !== "alias") continue;
+      if (containsDistinct(t.type, result, byName)) {
+        result.add(t.name);
+        changed = true;
+      }
+    }
+  }
+  return result;
+}
+
+/** True when `type` reads differently as input and output, given the named types known to. */
+export function containsDistinct(
+  type: TypeNode,
+  distinct: ReadonlySet<string>,
+  _byName?: ReadonlyMap<string, NamedType>,
+): boolean {
+  if (type.kind === "date") return true;
+  if (type.kind === "ref") return distinct.has(type.name);
+  switch (type.kind) {
+    case "array":
+      return containsDistinct(type.element, distinct);
+    case "tuple":
+      return (
+        type.elements.some((e) => containsDistinct(e.type, distinct)) ||
+        (type.rest !== undefined && containsDistinct(type.rest, distinct))
+      );
+    case "object":
+      return (
+        type.properties.some((p) => containsDistinct(p.type, distinct)) ||
+        (type.index !== undefined && containsDistinct(type.index, distinct))
+      );
+    case "record":
+      return containsDistinct(type.value, distinct);
+    case "union":
+    case "intersection":
+      return type.members.some((m) => containsDistinct(m, distinct));
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * The broker contract suite: every broker runs these same tests (in-memory.test.ts,
+ * redis-contract.test.ts). Each test gets a fresh broker from the factory.
+ */
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Delivery, MessageBroker, OutgoingMessage } from "../../src/brokers/broker.js";
+import { QueueNotDeclaredError } from "../../src/errors.js";
+
+export interface ContractBrokerOptions {
+  /** Lease expiries tolerated before a message is dead-lettered as STALLED. */
+  readonly maxStalls?: number;
+}
+
+export type BrokerFactory = (
+  options: ContractBrokerOptions,
+) => Promise<{ broker: MessageBroker; cleanup: () => Promise<void> }>;
+
+const LEASE = 60_000;
+
+export function message(overrides: Partial<OutgoingMessage> = {}): OutgoingMessage {
+  return {
+    id: randomUUID().replaceAll("-", ""),
+    queue: "default",
+    topic: "actor",
+    payload: JSON.stringify({ n: 1 }),
+    priority: 1,
+    retries: 0,
+    timeoutMs: 1000,
+    ...overrides,
+  };
+}
+
+/** Polls a condition (not a time): resolves when it holds, fails the test after `ms`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function describeBrokerContract(name: string, factory: BrokerFactory): void {
+  describe(`broker contract: ${name}`, () => {
+    let broker: MessageBroker;
+    let cleanup: () => Promise<void>;
+    const extra: (() => Promise<void>)[] = [];
+
+    async function open(options: ContractBrokerOptions = {}): Promise<MessageBroker> {
+      const made = await factory(options);
+      await made.broker.connect();
+      extra.push(made.cleanup);
+      return made.broker;
+    }
+
+    beforeEach(async () => {
+      const made = await factory({});
+      broker = made.broker;
+      cleanup = made.cleanup;
+      await broker.connect();
+      await broker.declareQueue("default");
+    });
+
+    afterEach(async () => {
+      for (const c of extra.splice(0)) await c();
+      await cleanup();
+    });
+
+    async function take(max = 100, queues = ["default"], leaseMs = LEASE): Promise<Delivery[]> {
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), 300);
+      try {
+        return await broker.receive(queues, { max, leaseMs, signal: ac.signal });
+      } finally {
+        clearTimeout(t);
+      }
+    }
+
+    it("declaring a queue twice has no effect and it then exists", async () => {
+      expect(await broker.queueExists("other")).toBe(false);
+      await broker.declareQueue("other");
+      await broker.enqueue([message({ queue: "other" })]);
+      await broker.declareQueue("other");
+      expect(await broker.queueExists("other")).toBe(true);
+      expect((await broker.counts("other")).ready).toBe(1);
+    });
+
+    it("refuses a batch with an undeclared queue and stores none of it", async () => {
+      const err = await broker
+        .enqueue([message(), message({ queue: "nope" })])
+        .then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(QueueNotDeclaredError);
+      expect((err as QueueNotDeclaredError).queue).toBe("nope");
+      expect((await broker.counts("default")).ready).toBe(0);
+    });
+
+    it("delivers a message as sent, with attempt 1 and a lease", async () => {
+      const sent = message({ payload: '{"a":[1,2,{"b":null}]}', retries: 2, timeoutMs: 1234 });
+      const before = Date.now();
+      expect(await broker.enqueue([sent])).toEqual([{ id: sent.id, created: true }]);
+      const [d] = await take();
+      expect(d!.message).toMatchObject({ ...sent, attempt: 1, stalls: 0 });
+      expect(d!.message.enqueuedAt).toBeGreaterThanOrEqual(before - 5);
+      expect(d!.leaseUntil).toBeGreaterThan(Date.now());
+      expect(typeof d!.token).toBe("string");
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 1, dead: 0 });
+    });
+
+    it("keeps an absent payload absent", async () => {
+      const sent = message({ payload: undefined });
+      await broker.enqueue([sent]);
+      const [d] = await take();
+      expect(d!.message.payload).toBeUndefined();
+    });
+
+    it("delivers high before medium before low, FIFO within a level", async () => {
+      const msgs = [
+        message({ priority: 2, topic: "low1" }),
+        message({ priority: 1, topic: "med1" }),
+        message({ priority: 0, topic: "high1" }),
+        message({ priority: 1, topic: "med2" }),
+        message({ priority: 2, topic: "low2" }),
+        message({ priority: 0, topic: "high2" }),
+      ];
+      await broker.enqueue(msgs.slice(0, 3));
+      await broker.enqueue(msgs.slice(3));
+      const got = await take(10);
+      expect(got.map((d) => d.message.topic)).toEqual(["high1", "high2", "med1", "med2", "low1", "low2"]);
+    });
+
+    it("respects max and keeps FIFO order across receives", async () => {
+      const msgs = Array.from({ length: 25 }, (_, i) => message({ topic: `t${i}` }));
+      await broker.enqueue(msgs);
+      const a = await take(10);
+      const b = await take(10);
+      const c = await take(10);
+      expect([a.length, b.length, c.length]).toEqual([10, 10, 5]);
+      expect([...a, ...b, ...c].map((d) => d.message.topic)).toEqual(msgs.map((m) => m.topic));
+    });
+
+    it("adds no second message for an id that is waiting, delayed or running", async () => {
+      const m = message({ id: "unique-1" });
+      expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: true }]);
+      expect(await broker.enqueue([{ ...m, payload: '"other"' }])).toEqual([{ id: "unique-1", created: false }]);
+      const [d] = await take();
+      expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: false }]);
+      await broker.settle([{ kind: "requeue", delivery: d!, attempt: 2, executeAt: Date.now() + 60_000 }]);
+      expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: false }]);
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 1, running: 0, dead: 0 });
+    });
+
+    it("accepts the id again once the message was acked", async () => {
+      const m = message({ id: "unique-2" });
+      await broker.enqueue([m]);
+      const [d] = await take();
+      expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([true]);
+      expect(await broker.enqueue([m])).toEqual([{ id: "unique-2", created: true }]);
+    });
+
+    it("waits for a message instead of returning empty, and wakes on enqueue", async () => {
+      const pending = broker.receive(["default"], { max: 5, leaseMs: LEASE });
+      await new Promise((r) => setTimeout(r, 50));
+      const m = message();
+      await broker.enqueue([m]);
+      const got = await pending;
+      expect(got.map((d) => d.message.id)).toEqual([m.id]);
+    });
+
+    it("resolves a waiting receive with nothing when its signal aborts", async () => {
+      const ac = new AbortController();
+      const pending = broker.receive(["default"], { max: 5, leaseMs: LEASE, signal: ac.signal });
+      ac.abort();
+      expect(await pending).toEqual([]);
+    });
+
+    it("holds a delayed message until it is due, then delivers it to a waiting receiver", async () => {
+      const due = Date.now() + 400;
+      const m = message({ executeAt: due });
+      await broker.enqueue([m]);
+      expect((await broker.counts("default")).delayed).toBe(1);
+      expect(await take()).toEqual([]);
+      const got = await broker.receive(["default"], { max: 5, leaseMs: LEASE });
+      expect(Date.now()).toBeGreaterThanOrEqual(due - 5);
+      expect(got.map((d) => d.message.id)).toEqual([m.id]);
+    });
+
+    it("delivers from several queues", async () => {
+      await broker.declareQueue("q2");
+      const a = message();
+      const b = message({ queue: "q2" });
+      await broker.enqueue([a, b]);
+      const got = await take(10, ["default", "q2"]);
+      expect(got.map((d) => d.message.id).sort()).toEqual([a.id, b.id].sort());
+    });
+
+    it("acks: the message leaves and a second settle with the same token is refused", async () => {
+      await broker.enqueue([message()]);
+      const [d] = await take();
+      expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([true]);
+      expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([false]);
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+    });
+
+    it("requeues for a retry: delayed, then delivered with the new attempt", async () => {
+      await broker.enqueue([message()]);
+      const [d] = await take();
+      const at = Date.now() + 300;
+      await broker.settle([
+        { kind: "requeue", delivery: d!, attempt: 2, executeAt: at, lastError: { name: "E", message: "boom" } },
+      ]);
+      expect((await broker.counts("default")).delayed).toBe(1);
+      const [again] = await broker.receive(["default"], { max: 1, leaseMs: LEASE });
+      expect(again!.message.id).toBe(d!.message.id);
+      expect(again!.message.attempt).toBe(2);
+      expect(again!.token).not.toBe(d!.token);
+    });
+
+    it("rejects: ready again at once with the attempt unchanged, ahead of later messages", async () => {
+      const first = message();
+      await broker.enqueue([first]);
+      const [d] = await take(1);
+      await broker.enqueue([message()]);
+      await broker.settle([{ kind: "requeue", delivery: d!, attempt: d!.message.attempt }]);
+      const got = await take(10);
+      expect(got[0]!.message.id).toBe(first.id);
+      expect(got[0]!.message.attempt).toBe(1);
+      expect(got).toHaveLength(2);
+    });
+
+    it("dead-letters with the failure details, oldest first, and honours limit", async () => {
+      const a = message({ topic: "a" });
+      const b = message({ topic: "b" });
+      await broker.enqueue([a, b]);
+      const [da, db] = await take(2);
+      const err = { name: "TypeError", message: "bad", stack: "TypeError: bad\n  at x", code: "X" };
+      expect(await broker.settle([{ kind: "dead", delivery: da!, error: err }])).toEqual([true]);
+      await broker.settle([{ kind: "dead", delivery: db!, error: { name: "E", message: "second" } }]);
+      const dead = await broker.deadLetters("default");
+      expect(dead.map((x) => x.message.topic)).toEqual(["a", "b"]);
+      expect(dead[0]!.error).toEqual(err);
+      expect(dead[0]!.failedAt).toBeGreaterThan(0);
+      expect(await broker.deadLetters("default", { limit: 1 })).toHaveLength(1);
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 2 });
+    });
+
+    it("settles a batch in order, refusing only the stale entries", async () => {
+      await broker.enqueue([message(), message(), message()]);
+      const [a, b, c] = await take(3);
+      await broker.settle([{ kind: "ack", delivery: b! }]);
+      expect(
+        await broker.settle([
+          { kind: "ack", delivery: a! },
+          { kind: "ack", delivery: b! },
+          { kind: "dead", delivery: c!, error: { name: "E", message: "x" } },
+        ]),
+      ).toEqual([true, false, true]);
+    });
+
+    it("recovers an expired lease: redelivered with stalls + 1; the old holder is fenced off", async () => {
+      const m = message();
+      await broker.enqueue([m]);
+      const [old] = await take(1, ["default"], 200);
+      const [fresh] = await broker.receive(["default"], { max: 1, leaseMs: LEASE });
+      expect(fresh!.message.id).toBe(m.id);
+      expect(fresh!.message.stalls).toBe(1);
+      expect(fresh!.message.attempt).toBe(1);
+      expect(fresh!.token).not.toBe(old!.token);
+      expect(await broker.renew([old!], LEASE)).toEqual([false]);
+      expect(await broker.settle([{ kind: "ack", delivery: old! }])).toEqual([false]);
+      expect(await broker.settle([{ kind: "ack", delivery: fresh! }])).toEqual([true]);
+    });
+
+    it("keeps a renewed lease: nobody else receives the message", async () => {
+      await broker.enqueue([message()]);
+      const [d] = await take(1, ["default"], 300);
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        expect(await broker.renew([d!], 300)).toEqual([true]);
+      }
+      expect(await take(1)).toEqual([]);
+      expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([true]);
+    });
+
+    it("dead-letters a message whose lease keeps expiring (STALLED) instead of looping", async () => {
+      const b = await open({ maxStalls: 1 });
+      await b.declareQueue("default");
+      await b.enqueue([message({ id: "stall" })]);
+      await b.receive(["default"], { max: 1, leaseMs: 150 });
+      const [second] = await b.receive(["default"], { max: 1, leaseMs: 150 });
+      expect(second!.message.stalls).toBe(1);
+      await waitFor(async () => (await b.counts("default")).dead === 1);
+      const [dead] = await b.deadLetters("default");
+      expect(dead!.message.id).toBe("stall");
+      expect(dead!.error.code).toBe("STALLED");
+    });
+
+    it("never hands one message to two concurrent receivers", async () => {
+      const n = 600;
+      await broker.enqueue(Array.from({ length: n }, () => message()));
+      const seen: string[] = [];
+      const receiver = async (): Promise<void> => {
+        for (;;) {
+          const got = await take(7);
+          if (got.length === 0) return;
+          seen.push(...got.map((d) => d.message.id));
+          await broker.settle(got.map((d) => ({ kind: "ack" as const, delivery: d })));
+        }
+      };
+      await Promise.all([receiver(), receiver(), receiver(), receiver()]);
+      expect(seen).toHaveLength(n);
+      expect(new Set(seen).size).toBe(n);
+    });
+
+    it("flush removes every message, dead letters included, and keeps the queue", async () => {
+      await broker.enqueue([message(), message({ executeAt: Date.now() + 60_000 }), message()]);
+      const [d] = await take(1);
+      await broker.settle([{ kind: "dead", delivery: d!, error: { name: "E", message: "x" } }]);
+      await broker.flushQueue("default");
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+      expect(await broker.queueExists("default")).toBe(true);
+      expect(await take()).toEqual([]);
+    });
+
+    it("delete removes the queue: enqueueing fails until declared again", async () => {
+      await broker.enqueue([message()]);
+      await broker.deleteQueue("default");
+      expect(await broker.queueExists("default")).toBe(false);
+      await expect(broker.enqueue([message()])).rejects.toBeInstanceOf(QueueNotDeclaredError);
+      await broker.declareQueue("default");
+      expect((await broker.counts("default")).ready).toBe(0);
+    });
+
+    it("stores a result with the ack and wakes a waiter without polling", async () => {
+      const m = message({ resultTtlMs: 60_000 });
+      await broker.enqueue([m]);
+      const waiting = broker.waitForResult(m.id, { timeoutMs: 10_000 });
+      const [d] = await take(1);
+      const stored = { ok: true as const, value: '{"sum":3}', finishedAt: Date.now() };
+      await broker.settle([{ kind: "ack", delivery: d!, result: { stored, ttlMs: 60_000 } }]);
+      expect(await waiting).toEqual(stored);
+      expect(await broker.readResult(m.id)).toEqual(stored);
+    });
+
+    it("reads a result stored before anyone waited, and a failure result with the dead letter", async () => {
+      const m = message();
+      await broker.enqueue([m]);
+      const [d] = await take(1);
+      const stored = {
+        ok: false as const,
+        error: { name: "Error", message: "nope" },
+        attempts: 1,
+        finishedAt: Date.now(),
+      };
+      await broker.settle([
+        { kind: "dead", delivery: d!, error: stored.error, result: { stored, ttlMs: 60_000 } },
+      ]);
+      expect(await broker.waitForResult(m.id, { timeoutMs: 1000 })).toEqual(stored);
+    });
+
+    it("gives up waiting for a result after the timeout", async () => {
+      expect(await broker.waitForResult("never", { timeoutMs: 100 })).toBeUndefined();
+      expect(await broker.readResult("never")).toBeUndefined();
+    });
+
+    it("expires a result after its time to live", async () => {
+      await broker.enqueue([message({ id: "ttl" })]);
+      const [d] = await take(1);
+      await broker.settle([
+        { kind: "ack", delivery: d!, result: { stored: { ok: true, value: "1", finishedAt: 0 }, ttlMs: 100 } },
+      ]);
+      await waitFor(async () => (await broker.readResult("ttl")) === undefined);
+      expect(await broker.readResult("ttl")).toBeUndefined();
+    });
+  });
+}
