@@ -148,14 +148,13 @@ export function refsOf(type: TypeNode, into: Set<string> = new Set()): Set<strin
  * (output): those that contain a `Date`, directly or through references.
  */
 export function typesWithDistinctInput(types: readonly NamedType[]): Set<string> {
-  const byName = new Map(types.map((t) => [t.name, t]));
   const result = new Set<string>();
   let changed = true;
   while (changed) {
     changed = false;
     for (const t of types) {
       if (result.has(t.name) || t.kind !== "alias") continue;
-      if (containsDistinct(t.type, result, byName)) {
+      if (containsDistinct(t.type, result)) {
         result.add(t.name);
         changed = true;
       }
@@ -164,12 +163,8 @@ export function typesWithDistinctInput(types: readonly NamedType[]): Set<string>
   return result;
 }
 
-/** True when `type` reads differently as input and output, given the named types known to. */
-export function containsDistinct(
-  type: TypeNode,
-  distinct: ReadonlySet<string>,
-  _byName?: ReadonlyMap<string, NamedType>,
-): boolean {
+/** True when `type` reads differently as input and output, given the named types that do. */
+export function containsDistinct(type: TypeNode, distinct: ReadonlySet<string>): boolean {
   if (type.kind === "date") return true;
   if (type.kind === "ref") return distinct.has(type.name);
   switch (type.kind) {
