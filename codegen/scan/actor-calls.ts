@@ -1,0 +1,203 @@
+import { ts } from "ts-morph";
+import type { CodegenError } from "../../src/errors.js";
+import type { SourceLocation } from "../model.js";
+import { errorAt, locate } from "./location.js";
+import type { RepidClassDetector } from "./receiver.js";
+
+/** An `x.actor(...)` call on a repid Router or Worker, with its options read statically. */
+export interface ActorCall {
+  readonly name: string;
+  readonly queue: string;
+  readonly timeout?: number | string;
+  readonly hasRetryPolicy: boolean;
+  readonly runInProcess: boolean;
+  readonly storeResult?: boolean | number | string;
+  readonly mode: "async" | "sync";
+  readonly signature: ts.Signature;
+  /** The actor function's own node (or the call's argument when it cannot be found). */
+  readonly fnNode: ts.Node;
+  readonly doc: string;
+  /** Where the call is. */
+  readonly location: SourceLocation;
+}
+
+type Literal = string | number | boolean;
+
+/**
+ * Finds the actor registrations in one file. Errors are pushed to `errors` so one bad call does
+ * not hide the others.
+ */
+export function findActorCalls(
+  sourceFile: ts.SourceFile,
+  checker: ts.TypeChecker,
+  detector: RepidClassDetector,
+  root: string,
+  errors: CodegenError[],
+): ActorCall[] {
+  const found: ActorCall[] = [];
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === "actor" &&
+      detector.isRouter(checker.getTypeAtLocation(node.expression.expression))
+    ) {
+      try {
+        found.push(readCall(node, checker, root));
+      } catch (error) {
+        if (isCodegenError(error)) errors.push(error);
+        else throw error;
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return found;
+}
+
+function isCodegenError(error: unknown): error is CodegenError {
+  return error instanceof Error && (error as { code?: unknown }).code === "CODEGEN";
+}
+
+function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string): ActorCall {
+  const location = locate(root, call);
+  const [first, second] = call.arguments;
+  if (!first) throw errorAt(location, "actor() needs a function");
+  const fnArg = second ?? first;
+  const optionsNode = second ? first : undefined;
+  const options = optionsNode ? readOptions(optionsNode, checker, root) : new Map<string, OptionValue>();
+
+  const fnType = checker.getTypeAtLocation(fnArg);
+  const signatures = fnType.getCallSignatures();
+  if (signatures.length !== 1) {
+    throw errorAt(
+      locate(root, fnArg),
+      signatures.length === 0 ? "the actor is not a function" : "an actor cannot be an overloaded function",
+    );
+  }
+  const signature = signatures[0]!;
+  if (signature.typeParameters?.length) throw errorAt(locate(root, fnArg), "an actor cannot be a generic function");
+  const fnNode = functionDeclarationOf(fnArg, checker) ?? fnArg;
+  const explicit = options.get("name");
+  const name = explicit ? literalOf(explicit, "string") : functionName(fnArg, fnNode);
+  if (name === undefined || name === "") {
+    throw errorAt(locate(root, fnArg), 'cannot tell the actor\'s name: give the function a name or pass { name: "..." }');
+  }
+  const queue = options.has("queue") ? literalOf(options.get("queue")!, "string") : "default";
+  const timeout = options.has("timeout") ? literalOf(options.get("timeout")!, "string", "number") : undefined;
+  const runInProcess = options.has("runInProcess") ? literalOf(options.get("runInProcess")!, "boolean") : false;
+  const storeResult = options.has("storeResult")
+    ? literalOf(options.get("storeResult")!, "boolean", "string", "number")
+    : undefined;
+  const doc = docOf(fnNode, checker);
+  return {
+    name,
+    queue,
+    ...(timeout !== undefined ? { timeout } : {}),
+    hasRetryPolicy: options.has("retryPolicy"),
+    runInProcess,
+    ...(storeResult !== undefined ? { storeResult } : {}),
+    mode: isAsync(fnNode) ? "async" : "sync",
+    signature,
+    fnNode,
+    doc,
+    location,
+  };
+}
+
+interface OptionValue {
+  readonly value: Literal | undefined;
+  readonly location: SourceLocation;
+  readonly key: string;
+}
+
+function readOptions(node: ts.Expression, checker: ts.TypeChecker, root: string): Map<string, OptionValue> {
+  const inner = skipParens(node);
+  if (!ts.isObjectLiteralExpression(inner)) {
+    throw errorAt(locate(root, node), "actor options must be an object literal so repid-gen can read them");
+  }
+  const options = new Map<string, OptionValue>();
+  for (const prop of inner.properties) {
+    if (!ts.isPropertyAssignment(prop) && !ts.isShorthandPropertyAssignment(prop)) {
+      throw errorAt(locate(root, prop), "actor options cannot use spreads, methods or accessors");
+    }
+    const key = ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name) ? prop.name.text : undefined;
+    if (key === undefined) throw errorAt(locate(root, prop), "actor option names must be plain identifiers");
+    const valueNode = ts.isPropertyAssignment(prop) ? prop.initializer : prop.name;
+    options.set(key, { key, value: literalValue(checker.getTypeAtLocation(valueNode)), location: locate(root, valueNode) });
+  }
+  return options;
+}
+
+function literalValue(type: ts.Type): Literal | undefined {
+  if (type.isStringLiteral() || type.isNumberLiteral()) return type.value;
+  if (type.flags & ts.TypeFlags.BooleanLiteral) return (type as { intrinsicName?: string }).intrinsicName === "true";
+  return undefined;
+}
+
+function literalOf<K extends "string" | "number" | "boolean">(
+  option: OptionValue,
+  ...kinds: K[]
+): K extends "string" ? string : K extends "number" ? number : boolean;
+function literalOf(option: OptionValue, ...kinds: string[]): Literal {
+  const { value } = option;
+  if (value === undefined || !kinds.includes(typeof value)) {
+    throw errorAt(
+      option.location,
+      `actor option "${option.key}" must be a ${kinds.join(" or ")} literal (or a constant of one) so repid-gen can read it`,
+    );
+  }
+  return value;
+}
+
+function skipParens(node: ts.Expression): ts.Expression {
+  let n = node;
+  while (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n)) n = n.expression;
+  return n;
+}
+
+type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
+
+/** The function node behind an inline function or a reference to one (through imports). */
+function functionDeclarationOf(expr: ts.Expression, checker: ts.TypeChecker): FunctionNode | undefined {
+  const inner = skipParens(expr);
+  if (ts.isFunctionExpression(inner) || ts.isArrowFunction(inner)) return inner;
+  if (!ts.isIdentifier(inner) && !ts.isPropertyAccessExpression(inner)) return undefined;
+  let symbol = checker.getSymbolAtLocation(inner);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  const declaration = symbol?.valueDeclaration ?? symbol?.declarations?.[0];
+  if (!declaration) return undefined;
+  if (ts.isFunctionDeclaration(declaration) || ts.isMethodDeclaration(declaration)) return declaration;
+  if (ts.isVariableDeclaration(declaration) && declaration.initializer) {
+    const init = skipParens(declaration.initializer);
+    if (ts.isFunctionExpression(init) || ts.isArrowFunction(init)) return init;
+  }
+  return undefined;
+}
+
+/** What `fn.name` is at run time, as far as the source tells. */
+function functionName(arg: ts.Expression, fnNode: ts.Node): string | undefined {
+  if ((ts.isFunctionDeclaration(fnNode) || ts.isFunctionExpression(fnNode)) && fnNode.name) return fnNode.name.text;
+  if (ts.isMethodDeclaration(fnNode) && ts.isIdentifier(fnNode.name)) return fnNode.name.text;
+  if ((ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) && ts.isVariableDeclaration(fnNode.parent)) {
+    const name = fnNode.parent.name;
+    return ts.isIdentifier(name) ? name.text : undefined;
+  }
+  void arg;
+  return undefined;
+}
+
+function isAsync(fnNode: ts.Node): boolean {
+  return ts.canHaveModifiers(fnNode) && (ts.getModifiers(fnNode) ?? []).some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
+}
+
+function docOf(fnNode: ts.Node, checker: ts.TypeChecker): string {
+  let target: ts.Node = fnNode;
+  if ((ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) && ts.isVariableDeclaration(fnNode.parent)) {
+    target = fnNode.parent.name;
+  } else if (ts.isFunctionDeclaration(fnNode) && fnNode.name) {
+    target = fnNode.name;
+  }
+  const symbol = checker.getSymbolAtLocation(target);
+  return symbol ? ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim() : "";
+}

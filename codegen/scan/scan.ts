@@ -1,0 +1,190 @@
+import { isAbsolute, join } from "node:path";
+import { Project, ts } from "ts-morph";
+import type { CodegenError } from "../../src/errors.js";
+import type { ActorModel, GenModel, SourceLocation, TypeNode } from "../model.js";
+import { findActorCalls, type ActorCall } from "./actor-calls.js";
+import { errorAt, formatLocation, locate, posixRelative } from "./location.js";
+import { NameAllocator, camelCase, pascalCase } from "./names.js";
+import { RepidClassDetector } from "./receiver.js";
+import { TypeConverter, withoutUndefined } from "./types.js";
+
+/** What the scanner needs to know. Paths are absolute or relative to `root`. */
+export interface ScanOptions {
+  readonly root: string;
+  readonly tsconfig: string;
+  /** Globs of actor files; a leading `!` excludes. */
+  readonly actors: readonly string[];
+  readonly allowAny: boolean;
+  /** The command quoted in the banner. */
+  readonly command: string;
+}
+
+/** Thrown when scanning finds problems; `errors` holds each, located at file:line:col. */
+export class ScanFailure extends Error {
+  readonly errors: readonly CodegenError[];
+
+  constructor(errors: readonly CodegenError[]) {
+    super(errors.map((e) => e.message).join("\n"));
+    this.name = "ScanFailure";
+    this.errors = errors;
+  }
+}
+
+/** Opens one ts-morph project for a whole run (and a whole watch session). */
+export function openProject(options: Pick<ScanOptions, "root" | "tsconfig">): Project {
+  return new Project({
+    tsConfigFilePath: resolveFrom(options.root, options.tsconfig),
+    skipAddingFilesFromTsConfig: true,
+    skipFileDependencyResolution: true,
+  });
+}
+
+/** Adds (or refreshes) the actor files matched by the globs; returns their absolute paths, sorted. */
+export function loadActorFiles(project: Project, options: Pick<ScanOptions, "root" | "actors">): string[] {
+  const globs = options.actors.map((g) => (g.startsWith("!") ? `!${resolveFrom(options.root, g.slice(1))}` : resolveFrom(options.root, g)));
+  const files = project.addSourceFilesAtPaths(globs);
+  return files.map((f) => f.getFilePath() as string).sort();
+}
+
+/**
+ * Reads the actors of `files` with the type checker and returns the model. Read only: nothing
+ * is written. Throws `ScanFailure` listing every problem found.
+ */
+export function scan(project: Project, files: readonly string[], options: ScanOptions): GenModel {
+  const program = project.getProgram().compilerObject;
+  const checker = program.getTypeChecker();
+  const errors: CodegenError[] = [];
+  if (files.length === 0) {
+    throw new ScanFailure([errorAt({ file: options.actors.join(", "), line: 1, column: 1 }, "no actor files match")]);
+  }
+  const detector = new RepidClassDetector(checker);
+  const calls: ActorCall[] = [];
+  for (const file of files) {
+    const sourceFile = program.getSourceFile(file);
+    if (!sourceFile) continue;
+    const syntax = program.getSyntacticDiagnostics(sourceFile);
+    if (syntax.length > 0) {
+      for (const d of syntax) errors.push(diagnosticError(options.root, d));
+      continue;
+    }
+    calls.push(...findActorCalls(sourceFile, checker, detector, options.root, errors));
+  }
+  const unique = dropDuplicates(calls, errors);
+  unique.sort((a, b) => (a.call.name < b.call.name ? -1 : a.call.name > b.call.name ? 1 : 0));
+
+  const names = new NameAllocator();
+  const converter = new TypeConverter(program, { root: options.root, allowAny: options.allowAny, names });
+  const actors: ActorModel[] = [];
+  for (const { call, property } of unique) {
+    try {
+      actors.push(toActorModel(call, property, checker, converter, options.root));
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN") errors.push(error as CodegenError);
+      else throw error;
+    }
+  }
+  if (errors.length > 0) throw new ScanFailure(sortErrors(errors));
+  return { command: options.command, actors, types: converter.namedTypes };
+}
+
+function toActorModel(
+  call: ActorCall,
+  property: string,
+  checker: ts.TypeChecker,
+  converter: TypeConverter,
+  root: string,
+): ActorModel {
+  const signature = call.signature;
+  const [param, second] = signature.getParameters();
+  const paramDecl = param?.valueDeclaration;
+  if (paramDecl && ts.isParameter(paramDecl) && paramDecl.dotDotDotToken) {
+    throw errorAt(locate(root, paramDecl), `actor "${call.name}": the arguments cannot be a rest parameter`);
+  }
+  void second;
+  let args: TypeNode | undefined;
+  if (param) {
+    const location = paramDecl ? locate(root, paramDecl) : call.location;
+    const type = checker.getTypeOfSymbolAtLocation(param, paramDecl ?? call.fnNode);
+    const node = converter.convert(type, { location, actor: call.name, what: "args" }, "args");
+    args = node.kind === "undefined" || node.kind === "void" ? undefined : node;
+  }
+  const returnType = signature.getReturnType();
+  const awaited = checker.getAwaitedType(returnType) ?? returnType;
+  const returnLocation = returnLocationOf(call.fnNode, root) ?? call.location;
+  let result = converter.convert(awaited, { location: returnLocation, actor: call.name, what: "result" }, "result");
+  if (result.kind === "undefined") result = { kind: "void" };
+  if (result.kind === "union" && result.members.some((m) => m.kind === "void")) {
+    result = withoutUndefined({ kind: "union", members: result.members.filter((m) => m.kind !== "void") });
+  }
+  return {
+    name: call.name,
+    property,
+    typeStem: pascalCase(property),
+    queue: call.queue,
+    ...(call.timeout !== undefined ? { timeout: call.timeout } : {}),
+    hasRetryPolicy: call.hasRetryPolicy,
+    runInProcess: call.runInProcess,
+    ...(call.storeResult !== undefined ? { storeResult: call.storeResult } : {}),
+    mode: call.mode,
+    args,
+    result,
+    ...(call.doc ? { doc: call.doc } : {}),
+    source: call.location,
+  };
+}
+
+function returnLocationOf(fnNode: ts.Node, root: string): SourceLocation | undefined {
+  if (ts.isFunctionLike(fnNode) && fnNode.type) return locate(root, fnNode.type);
+  if (ts.isFunctionLike(fnNode) && fnNode.name) return locate(root, fnNode.name);
+  return undefined;
+}
+
+/** Keeps the first registration of each name and property; later ones are errors naming both. */
+function dropDuplicates(calls: readonly ActorCall[], errors: CodegenError[]): { call: ActorCall; property: string }[] {
+  const byName = new Map<string, ActorCall>();
+  const byProperty = new Map<string, ActorCall>();
+  const kept: { call: ActorCall; property: string }[] = [];
+  for (const call of calls) {
+    const property = camelCase(call.name);
+    if (property === undefined) {
+      errors.push(errorAt(call.location, `actor name "${call.name}" gives no valid client property name`));
+      continue;
+    }
+    const sameName = byName.get(call.name);
+    if (sameName) {
+      errors.push(
+        errorAt(call.location, `duplicate actor name "${call.name}": also defined at ${formatLocation(sameName.location)}`),
+      );
+      continue;
+    }
+    const sameProperty = byProperty.get(property);
+    if (sameProperty) {
+      errors.push(
+        errorAt(
+          call.location,
+          `actor "${call.name}" maps to client property "${property}", as does actor "${sameProperty.name}" at ${formatLocation(sameProperty.location)}`,
+        ),
+      );
+      continue;
+    }
+    byName.set(call.name, call);
+    byProperty.set(property, call);
+    kept.push({ call, property });
+  }
+  return kept;
+}
+
+function diagnosticError(root: string, d: ts.Diagnostic): CodegenError {
+  const text = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+  if (!d.file || d.start === undefined) return errorAt({ file: "?", line: 1, column: 1 }, text);
+  const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+  return errorAt({ file: posixRelative(root, d.file.fileName), line: line + 1, column: character + 1 }, text);
+}
+
+function sortErrors(errors: CodegenError[]): CodegenError[] {
+  return [...errors].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
+
+function resolveFrom(root: string, path: string): string {
+  return isAbsolute(path) ? path : join(root, path);
+}

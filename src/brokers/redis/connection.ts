@@ -1,0 +1,117 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { InvalidOptionError } from "../../errors.js";
+import { checkQueueName } from "../../internal/validate.js";
+import type { Logger } from "../../logger.js";
+
+/** Where the Redis broker connects: a `redis://` / `rediss://` URL, ioredis options, or a client. */
+export type RedisConnectionInput = string | RedisOptions | Redis;
+
+/**
+ * Defaults for the connections the broker opens itself (a client you pass is used as it is).
+ *
+ * - `enableOfflineQueue: true`: a command issued while the connection is down waits for the
+ *   reconnection instead of failing at once, so a short blip (a Redis restart) is invisible.
+ * - `maxRetriesPerRequest: 10`: after about 20 s of reconnection attempts, waiting commands fail
+ *   (with a `BrokerError` from the broker) instead of hanging: an `enqueue` during a long outage
+ *   fails loudly; it never reports success for a message that was not stored.
+ * - `lazyConnect: true`: nothing connects before `connect()` or the first command.
+ */
+export const DEFAULT_CLIENT_OPTIONS: RedisOptions = Object.freeze({
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 10,
+  lazyConnect: true,
+});
+
+/** Builds the main client; `owned` says whether the broker may close it. */
+export function createClient(input: RedisConnectionInput): { client: Redis; owned: boolean } {
+  if (input instanceof Redis) return { client: input, owned: false };
+  if (typeof input === "string") {
+    if (!/^rediss?:\/\//.test(input)) {
+      throw new InvalidOptionError("url", `expected a redis:// or rediss:// URL, got ${JSON.stringify(input)}`);
+    }
+    // ioredis reads host, port, user, password, db index and (for rediss://) TLS from the URL.
+    return { client: new Redis(input, { ...DEFAULT_CLIENT_OPTIONS }), owned: true };
+  }
+  if (input === null || typeof input !== "object") {
+    throw new InvalidOptionError("connection", "expected a URL, ioredis options or an ioredis client");
+  }
+  return { client: new Redis({ ...DEFAULT_CLIENT_OPTIONS, ...input }), owned: true };
+}
+
+/**
+ * Another connection with the main client's settings (blocking reads, subscriptions). It may
+ * wait through reconnections, but blocking reads never wait past their own timeout plus grace.
+ */
+export function duplicateClient(client: Redis, name: string, blockMs: number): Redis {
+  return client.duplicate({
+    lazyConnect: true,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    blockingTimeout: blockMs,
+    blockingTimeoutGrace: 1000,
+    connectionName: name,
+  });
+}
+
+/** Routes a client's `error` events to the logger (ioredis prints them to stderr otherwise). */
+export function logErrors(client: Redis, logger: Logger, role: string): void {
+  client.on("error", (error: Error) => {
+    logger.warn(`repid redis ${role} connection error: ${error.message}`, { role, error: error.message });
+  });
+}
+
+/** Every key of one queue; the `{queue}` hash tag keeps them in one Redis Cluster slot. */
+export interface QueueKeys {
+  readonly declared: string;
+  readonly seq: string;
+  readonly msg: string;
+  readonly lease: string;
+  readonly ready: string;
+  readonly delayed: string;
+  readonly running: string;
+  readonly dead: string;
+  readonly notify: string;
+  /** msg, lease, ready, delayed, running, dead, notify: the KEYS of receive and settle. */
+  readonly state: readonly string[];
+}
+
+/** Builds and caches the key names of each queue under one prefix. */
+export class KeySpace {
+  readonly prefix: string;
+  readonly #queues = new Map<string, QueueKeys>();
+
+  constructor(prefix: string) {
+    if (prefix.length === 0 || /[{}\s]/.test(prefix)) {
+      throw new InvalidOptionError("prefix", `expected a non-empty prefix without braces or spaces, got ${JSON.stringify(prefix)}`);
+    }
+    this.prefix = prefix;
+  }
+
+  queue(name: string): QueueKeys {
+    let keys = this.#queues.get(name);
+    if (keys) return keys;
+    checkQueueName(name);
+    const base = `${this.prefix}:{${name}}:`;
+    const k = (suffix: string): string => base + suffix;
+    const state = [k("msg"), k("lease"), k("ready"), k("delayed"), k("running"), k("dead"), k("notify")];
+    keys = {
+      declared: k("declared"),
+      seq: k("seq"),
+      msg: state[0]!,
+      lease: state[1]!,
+      ready: state[2]!,
+      delayed: state[3]!,
+      running: state[4]!,
+      dead: state[5]!,
+      notify: state[6]!,
+      state,
+    };
+    this.#queues.set(name, keys);
+    return keys;
+  }
+
+  /** Key (and pub/sub channel) of a job's stored result. Not queue-scoped: callers know only the id. */
+  result(id: string): string {
+    return `${this.prefix}:result:${id}`;
+  }
+}

@@ -1,0 +1,116 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
+
+/** The broker's Lua scripts, one `.lua` file each under `./scripts/`. */
+export type ScriptName = "enqueue" | "receive" | "settle" | "renew" | "counts" | "flush";
+
+const NAMES: readonly ScriptName[] = ["enqueue", "receive", "settle", "renew", "counts", "flush"];
+
+interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+/** One script call: which script, its keys and its arguments. */
+export interface ScriptCall {
+  readonly script: ScriptName;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+/** Outcome of one call of a pipelined batch: a reply or the error it raised. */
+export type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+
+let sources: ReadonlyMap<ScriptName, Script> | undefined;
+
+// From `src/` the scripts sit next to this module; from the built `dist/src/...` the package
+// ships them at `src/brokers/redis/scripts` (see `files` in package.json).
+function scriptsDir(): URL {
+  const local = new URL("./scripts/", import.meta.url);
+  if (existsSync(new URL("common.lua", local))) return local;
+  return new URL("../../../../src/brokers/redis/scripts/", import.meta.url);
+}
+
+function load(): ReadonlyMap<ScriptName, Script> {
+  if (sources) return sources;
+  const dir = scriptsDir();
+  const common = readFileSync(new URL("common.lua", dir), "utf8");
+  const map = new Map<ScriptName, Script>();
+  for (const name of NAMES) {
+    const lua = `${common}\n${readFileSync(new URL(`${name}.lua`, dir), "utf8")}`;
+    map.set(name, { lua, sha: createHash("sha1").update(lua).digest("hex") });
+  }
+  sources = map;
+  return map;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+/**
+ * Runs the scripts by SHA (EVALSHA). A script missing from the server's cache (a restarted or
+ * flushed Redis) is loaded again with SCRIPT LOAD and the call retried once; a call that failed
+ * with NOSCRIPT never ran, so the retry cannot apply anything twice.
+ */
+export class ScriptRunner {
+  readonly #scripts = load();
+
+  /** Loads every script into the server's cache (one round trip). */
+  async loadAll(client: Redis): Promise<void> {
+    const pipeline = client.pipeline();
+    for (const s of this.#scripts.values()) pipeline.script("LOAD", s.lua);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+  }
+
+  async run(client: Redis, call: ScriptCall): Promise<unknown> {
+    const script = this.#get(call.script);
+    try {
+      return await client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      await client.script("LOAD", script.lua);
+      return client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
+    }
+  }
+
+  /** Runs the calls in one pipeline (one round trip); outcomes in call order. */
+  async runMany(client: Redis, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
+    if (calls.length === 1) {
+      try {
+        return [{ ok: true, value: await this.run(client, calls[0]!) }];
+      } catch (error) {
+        return [{ ok: false, error: error instanceof Error ? error : new Error(String(error)) }];
+      }
+    }
+    let outcomes = await this.#pipeline(client, calls);
+    const missing = outcomes.flatMap((o, i) => (!o.ok && isNoScript(o.error) ? [i] : []));
+    if (missing.length > 0) {
+      await this.loadAll(client);
+      const retried = await this.#pipeline(client, missing.map((i) => calls[i]!));
+      outcomes = outcomes.slice();
+      missing.forEach((i, k) => (outcomes[i] = retried[k]!));
+    }
+    return outcomes;
+  }
+
+  async #pipeline(client: Redis, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
+    const pipeline = client.pipeline();
+    for (const call of calls) {
+      pipeline.evalsha(this.#get(call.script).sha, call.keys.length, ...call.keys, ...call.args);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return calls.map((_, i) => {
+      const reply = replies[i];
+      if (!reply) return { ok: false, error: new Error("No reply from Redis") };
+      const [error, value] = reply;
+      return error ? { ok: false, error } : { ok: true, value };
+    });
+  }
+
+  #get(name: ScriptName): Script {
+    return this.#scripts.get(name)!;
+  }
+}
