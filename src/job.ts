@@ -117,7 +117,10 @@ export class Job<TArgs = unknown, TResult = unknown> {
     this.#connection = options.connection;
   }
 
-  /** True exactly when an `id` was given: then enqueueing twice yields one message. */
+  /**
+   * True exactly when an `id` was given: then enqueueing twice yields one message. (A periodic
+   * job without an id still sends one message per name, queue and schedule: see `toMessage`.)
+   */
   get isUnique(): boolean {
     return this.id !== undefined;
   }
@@ -146,7 +149,8 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (this.deferByMs !== undefined) executeAt = now + this.deferByMs;
     if (this.cron !== undefined) executeAt = nextRunAt({ cron: this.cron }, now, now);
     return {
-      id: this.id ?? newId(),
+      // A periodic job declared by several producers, or on every start, must not multiply.
+      id: this.id ?? (schedule ? periodicId(this.name, this.queue.name, schedule) : newId()),
       queue: this.queue.name,
       topic: this.name,
       payload: this.#payload,
@@ -187,6 +191,11 @@ async function brokerFor(explicit: Connection | undefined): Promise<MessageBroke
   const connection = resolveConnection(explicit);
   await connection.connect();
   return connection.broker;
+}
+
+function periodicId(name: string, queue: string, schedule: Schedule): string {
+  const what = schedule.cron !== undefined ? `cron:${schedule.cron}` : `every:${schedule.everyMs}`;
+  return `periodic:${queue}:${name}:${what}`;
 }
 
 function encodeArgs(args: unknown): string | undefined {

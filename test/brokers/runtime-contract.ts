@@ -1,0 +1,173 @@
+/**
+ * Runtime behaviour that involves a broker end to end (deferral, periodic jobs, results), run
+ * against every broker: runtime-in-memory.test.ts and runtime-redis.test.ts.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { MessageBroker } from "../../src/brokers/broker.js";
+import {
+  Connection,
+  Job,
+  JobFailedError,
+  Queue,
+  Repid,
+  ResultTimeoutError,
+  Worker,
+  type ActorContext,
+} from "../../src/index.js";
+import { waitFor } from "./contract.js";
+
+export type RuntimeBrokerFactory = () => Promise<{ broker: MessageBroker; cleanup: () => Promise<void> }>;
+
+export function describeRuntimeContract(name: string, factory: RuntimeBrokerFactory): void {
+  describe(`runtime on ${name}`, () => {
+    let app: Repid;
+    let cleanups: (() => Promise<void>)[] = [];
+
+    async function connection(): Promise<Connection> {
+      const made = await factory();
+      cleanups.push(made.cleanup);
+      return new Connection(made.broker);
+    }
+
+    beforeEach(async () => {
+      app = new Repid(await connection());
+      await app.magic(() => new Queue().declare());
+    });
+
+    afterEach(async () => {
+      for (const c of cleanups.splice(0).reverse()) await c();
+    });
+
+    it("does not start a deferred job before its time, and starts it soon after", async () => {
+      const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
+      const started: Record<string, number> = {};
+      worker.actor(async function deferred(args: string) {
+        started[args] = Date.now();
+      });
+      await app.magic(async () => {
+        const until = Date.now() + 500;
+        await new Job("deferred", { args: "until", deferUntil: new Date(until) }).enqueue();
+        const byFrom = Date.now();
+        await new Job("deferred", { args: "by", deferBy: "400ms" }).enqueue();
+        expect((await new Queue().counts()).delayed).toBe(2);
+        await worker.run();
+        expect(started["until"]).toBeGreaterThanOrEqual(until);
+        expect(started["by"]).toBeGreaterThanOrEqual(byFrom + 400);
+      });
+    });
+
+    it("awaits a typed result without polling, and reads it again by id from elsewhere", async () => {
+      const worker = new Worker({ messagesLimit: 1, handleSignals: [] });
+      worker.actor(async function sum(args: { a: number; b: number }) {
+        return { total: args.a + args.b };
+      });
+      await app.magic(async () => {
+        const handle = await new Job<{ a: number; b: number }, { total: number }>("sum", {
+          args: { a: 2, b: 40 },
+          storeResult: true,
+        }).enqueue();
+        const waiting = handle.result({ timeout: "10s" });
+        await worker.run();
+        const result: { total: number } = await waiting;
+        expect(result).toEqual({ total: 42 });
+        expect(await Job.result(handle.id)).toEqual({ total: 42 });
+      });
+      const other = new Repid(await connection());
+      await other.magic(async () => {
+        // A result stored while nobody waited is still read later, from another connection.
+        const handle = await new Job("sum", { args: { a: 1, b: 1 }, storeResult: "1h" }).enqueue();
+        const w = new Worker({ messagesLimit: 1, handleSignals: [] });
+        w.actor(async function sum(args: { a: number; b: number }) {
+          return args.a + args.b;
+        });
+        await w.run();
+        expect(await Job.result(handle.id, { timeout: "1s" })).toBe(2);
+      });
+    });
+
+    it("rejects the result of a failed job with the remote error", async () => {
+      const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
+      worker.actor({ retryPolicy: () => 0 }, async function explode(_: unknown, ctx: ActorContext) {
+        throw new RangeError(`boom on attempt ${ctx.attempt}`);
+      });
+      await app.magic(async () => {
+        const handle = await new Job("explode", { storeResult: true, retries: 1 }).enqueue();
+        await worker.run();
+        const error = await handle.result({ timeout: "5s" }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(JobFailedError);
+        expect(error).toMatchObject({ attempts: 2, remote: { name: "RangeError", message: "boom on attempt 2" } });
+      });
+    });
+
+    it("rejects a result wait that times out with ResultTimeoutError", async () => {
+      await app.magic(async () => {
+        const handle = await new Job("nobody", { storeResult: true }).enqueue();
+        const error = await handle.result({ timeout: "200ms" }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ResultTimeoutError);
+        expect((error as ResultTimeoutError).code).toBe("RESULT_TIMEOUT");
+      });
+    });
+
+    it("stores results for an actor that opts in, and none for others", async () => {
+      const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
+      worker.actor({ storeResult: "1m" }, async function kept() {
+        return "kept";
+      });
+      worker.actor(async function dropped() {
+        return "dropped";
+      });
+      await app.magic(async () => {
+        const a = await new Job("kept").enqueue();
+        const b = await new Job("dropped").enqueue();
+        await worker.run();
+        expect(await a.result({ timeout: "1s" })).toBe("kept");
+        await expect(b.result({ timeout: "100ms" })).rejects.toBeInstanceOf(ResultTimeoutError);
+      });
+    });
+
+    it("reschedules a recurring job after every run, success or failure, without multiplying it", async () => {
+      const runs: number[] = [];
+      const worker = new Worker({ messagesLimit: 3, handleSignals: [] });
+      worker.actor(async function heartbeat() {
+        runs.push(Date.now());
+        if (runs.length === 2) throw new Error("one bad beat");
+      });
+      await app.magic(async () => {
+        const job = new Job("heartbeat", { deferBy: "150ms", recurring: true });
+        await job.enqueue();
+        await job.enqueue();
+        expect((await new Queue().counts()).delayed).toBe(1);
+        const runner = await worker.run();
+        expect(runner.rescheduled).toBe(3);
+        expect(runs).toHaveLength(3);
+        for (let i = 1; i < runs.length; i++) expect(runs[i]! - runs[i - 1]!).toBeGreaterThanOrEqual(100);
+        await waitFor(async () => (await new Queue().counts()).delayed === 1);
+        expect((await new Queue().counts()).dead).toBe(0);
+      });
+    });
+
+    it("runs a cron job once per tick with two workers running", async () => {
+      const ticks = new Map<number, number>();
+      const make = (): Worker => {
+        const w = new Worker({ handleSignals: [] });
+        w.actor(async function everySecond(_: unknown, ctx: ActorContext) {
+          const second = Math.floor(Date.now() / 1000);
+          ticks.set(second, (ticks.get(second) ?? 0) + 1);
+          void ctx;
+        });
+        return w;
+      };
+      const second = new Repid(await connection());
+      const [a, b] = [make(), make()];
+      await app.magic(() => new Job("everySecond", { cron: "* * * * * *" }).enqueue());
+      const runA = app.magic(() => a.run());
+      const runB = second.magic(() => b.run());
+      await waitFor(() => ticks.size >= 3, 10_000);
+      a.stop();
+      b.stop();
+      const [ra, rb] = await Promise.all([runA, runB]);
+      expect(ra.rescheduled + rb.rescheduled).toBe([...ticks.values()].reduce((x, y) => x + y, 0));
+      for (const count of ticks.values()) expect(count).toBe(1);
+    });
+  });
+}
