@@ -4,6 +4,7 @@ import type { Delivery } from "./brokers/broker.js";
 import type { Connection } from "./connection.js";
 import { toMs, type Duration } from "./duration.js";
 import { ActorAbortedError, InvalidOptionError } from "./errors.js";
+import { Cancellation } from "./internal/cancellation.js";
 import { execute, LeaseLostError, type Outcome } from "./internal/execute.js";
 import { ExecutorPool } from "./internal/pool/executor-pool.js";
 import { Settler } from "./internal/settler.js";
@@ -69,7 +70,7 @@ const KNOWN = [
 
 interface Running {
   readonly delivery: Delivery;
-  readonly controller: AbortController;
+  readonly controller: Cancellation;
 }
 
 /**
@@ -177,8 +178,9 @@ export class Worker extends Router {
       if (outcome !== "rejected") counts.processed++;
     };
     const handle = async (delivery: Delivery): Promise<void> => {
-      const controller = new AbortController();
-      running.set(delivery.token + delivery.message.id, { delivery, controller });
+      const controller = new Cancellation();
+      const key = delivery.token + delivery.message.id;
+      running.set(key, { delivery, controller });
       try {
         const { settlement, outcome, failed } = await execute(delivery, controller, deps);
         if (settlement && !(await settler.settle(settlement))) {
@@ -190,7 +192,7 @@ export class Worker extends Router {
       } catch (error) {
         this.#logger.error("repid: unexpected error while handling a message", { error, id: delivery.message.id });
       } finally {
-        running.delete(delivery.token + delivery.message.id);
+        running.delete(key);
         for (const listener of [...listeners]) listener();
       }
     };
@@ -207,10 +209,14 @@ export class Worker extends Router {
     }, Math.max(50, Math.floor(this.#leaseMs / 3)));
 
     let received = 0;
+    const stopped = aborted(stopping.signal);
+    // Refill in batches: wait until a quarter of the slots are free, so that one receive (one
+    // round trip) fetches many messages instead of one per finished job.
+    const refillAt = this.#concurrency - Math.max(1, Math.floor(this.#concurrency / 4));
     try {
       while (!stopping.signal.aborted && received < this.#limit) {
-        if (running.size >= this.#concurrency) {
-          await Promise.race([changed(), aborted(stopping.signal)]);
+        if (running.size > refillAt) {
+          await Promise.race([changed(), stopped]);
           continue;
         }
         const max = Math.min(this.#concurrency - running.size, this.#limit - received);

@@ -12,6 +12,7 @@ import type { Registry } from "../registry.js";
 import { zodIssues } from "../registry.js";
 import type { Actor } from "../router.js";
 import { nextRunAt } from "../schedule.js";
+import type { Cancellation } from "./cancellation.js";
 import type { ExecutorPool } from "./pool/executor-pool.js";
 
 /** Why an attempt was cut short from outside the actor. */
@@ -44,7 +45,7 @@ type Attempt = { ok: true; value: string | undefined } | { ok: false; error: Fai
  */
 export async function execute(
   delivery: Delivery,
-  controller: AbortController,
+  controller: Cancellation,
   deps: ExecuteDeps,
 ): Promise<Executed> {
   const message = delivery.message;
@@ -136,7 +137,7 @@ async function runActor(
   args: unknown,
   payload: string | undefined,
   timeoutMs: number,
-  controller: AbortController,
+  controller: Cancellation,
   deps: ExecuteDeps,
 ): Promise<Attempt> {
   const message = delivery.message;
@@ -149,9 +150,11 @@ async function runActor(
           attempt: message.attempt,
           queue: message.queue,
           actor: actor.name,
-          signal: controller.signal,
+          get signal() {
+            return controller.signal;
+          },
         }) as Promise<unknown>,
-        controller.signal,
+        controller,
       );
       return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
     }
@@ -171,25 +174,24 @@ async function runActor(
     );
     return outcome.ok ? outcome : { ...outcome, cause: undefined };
   } catch (error) {
-    const cause = controller.signal.aborted ? controller.signal.reason : error;
+    const cause = controller.aborted ? controller.reason : error;
     return { ok: false, error: toFailureInfo(cause), cause };
   } finally {
     clearTimeout(timer);
   }
 }
 
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+function raceAbort<T>(promise: Promise<T>, cancel: Cancellation): Promise<T> {
+  if (cancel.aborted) return Promise.reject(cancel.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const off = cancel.onAbort(reject);
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        off();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        off();
         reject(error);
       },
     );

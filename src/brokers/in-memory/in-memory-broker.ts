@@ -34,9 +34,46 @@ interface Rec {
   leaseUntil: number;
 }
 
+/**
+ * Ready messages of one priority, in enqueue order. Fresh messages arrive in order and go to a
+ * plain FIFO array (O(1)); messages coming back (rejects, retries, recovered leases) keep their
+ * original place and go to a small heap ordered by sequence.
+ */
+class Level {
+  #fresh: Rec[] = [];
+  #head = 0;
+  readonly #back = new Heap<Rec>((a, b) => a.seq < b.seq);
+
+  push(rec: Rec, fresh: boolean): void {
+    if (fresh) this.#fresh.push(rec);
+    else this.#back.push(rec);
+  }
+
+  pop(): Rec | undefined {
+    const a = this.#fresh[this.#head];
+    const b = this.#back.peek();
+    if (b && (!a || b.seq < a.seq)) return this.#back.pop();
+    if (!a) return undefined;
+    this.#fresh[this.#head++] = undefined as never;
+    if (this.#head > 1024 && this.#head * 2 > this.#fresh.length) {
+      this.#fresh = this.#fresh.slice(this.#head);
+      this.#head = 0;
+    }
+    return a;
+  }
+
+  clear(): void {
+    this.#fresh = [];
+    this.#head = 0;
+    this.#back.clear();
+  }
+}
+
 interface QueueState {
   readonly records: Map<string, Rec>;
-  readonly ready: Heap<Rec>;
+  /** Records currently leased, for lease recovery without scanning every message. */
+  readonly running: Set<Rec>;
+  readonly ready: readonly [Level, Level, Level];
   readonly delayed: Heap<{ rec: Rec; at: number }>;
   readonly dead: DeadLetter[];
 }
@@ -91,7 +128,8 @@ export class InMemoryMessageBroker implements MessageBroker {
     if (this.#queues.has(queue)) return;
     this.#queues.set(queue, {
       records: new Map(),
-      ready: new Heap(readyBefore),
+      running: new Set(),
+      ready: [new Level(), new Level(), new Level()],
       delayed: new Heap((a, b) => a.at < b.at),
       dead: [],
     });
@@ -102,7 +140,8 @@ export class InMemoryMessageBroker implements MessageBroker {
     if (!q) return;
     for (const rec of q.records.values()) rec.state = "gone";
     q.records.clear();
-    q.ready.clear();
+    q.running.clear();
+    for (const level of q.ready) level.clear();
     q.delayed.clear();
     q.dead.length = 0;
   }
@@ -134,7 +173,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         leaseUntil: 0,
       };
       q.records.set(m.id, rec);
-      this.#place(q, rec, m.executeAt, now);
+      this.#place(q, rec, m.executeAt, now, true);
       outcomes.push({ id: m.id, created: true });
     }
     this.#wake();
@@ -206,11 +245,13 @@ export class InMemoryMessageBroker implements MessageBroker {
       const q = this.#queues.get(queues[(start + k) % queues.length]!);
       if (!q) continue;
       this.#promoteDue(q, now);
-      while (out.length < options.max) {
-        const rec = q.ready.pop();
-        if (!rec) break;
+      for (let level = 0; level < 3 && out.length < options.max; level++) {
+        const rec = q.ready[level]!.pop();
+        if (!rec) continue;
+        level--;
         if (rec.state !== "ready") continue;
         rec.state = "running";
+        q.running.add(rec);
         rec.token = String(++this.#tokens);
         rec.leaseUntil = now + options.leaseMs;
         out.push({ message: rec.message, token: rec.token, leaseUntil: rec.leaseUntil });
@@ -228,10 +269,11 @@ export class InMemoryMessageBroker implements MessageBroker {
       case "ack":
         rec.state = "gone";
         q.records.delete(rec.message.id);
+        q.running.delete(rec);
         return true;
       case "requeue":
-        rec.message = { ...rec.message, attempt: s.attempt };
-        this.#place(q, rec, s.executeAt, now);
+        if (s.attempt !== rec.message.attempt) rec.message = { ...rec.message, attempt: s.attempt };
+        this.#place(q, rec, s.executeAt, now, false);
         return true;
       case "dead":
         this.#bury(q, rec, s.error, now);
@@ -244,8 +286,9 @@ export class InMemoryMessageBroker implements MessageBroker {
     return rec && rec.state === "running" && rec.token === d.token ? rec : undefined;
   }
 
-  #place(q: QueueState, rec: Rec, executeAt: number | undefined, now: number): void {
+  #place(q: QueueState, rec: Rec, executeAt: number | undefined, now: number, fresh: boolean): void {
     rec.token = "";
+    q.running.delete(rec);
     if (executeAt !== undefined && executeAt > now) {
       rec.state = "delayed";
       rec.message = { ...rec.message, executeAt };
@@ -253,13 +296,14 @@ export class InMemoryMessageBroker implements MessageBroker {
       this.#armDelayTimer(executeAt);
     } else {
       rec.state = "ready";
-      q.ready.push(rec);
+      q.ready[level(rec.message.priority)].push(rec, fresh);
     }
   }
 
   #bury(q: QueueState, rec: Rec, error: FailureInfo, now: number): void {
     rec.state = "gone";
     q.records.delete(rec.message.id);
+    q.running.delete(rec);
     q.dead.push({ message: rec.message, error, failedAt: now });
     if (q.dead.length > this.#maxDead) q.dead.splice(0, q.dead.length - this.#maxDead);
   }
@@ -269,7 +313,7 @@ export class InMemoryMessageBroker implements MessageBroker {
       q.delayed.pop();
       if (top.rec.state === "delayed" && top.rec.message.executeAt === top.at) {
         top.rec.state = "ready";
-        q.ready.push(top.rec);
+        q.ready[level(top.rec.message.priority)].push(top.rec, false);
       }
     }
   }
@@ -299,14 +343,14 @@ export class InMemoryMessageBroker implements MessageBroker {
   #recoverLeases(now: number): void {
     let recovered = false;
     for (const q of this.#queues.values()) {
-      for (const rec of q.records.values()) {
-        if (rec.state !== "running" || rec.leaseUntil > now) continue;
+      for (const rec of q.running) {
+        if (rec.leaseUntil > now) continue;
         const stalls = rec.message.stalls + 1;
         rec.message = { ...rec.message, stalls };
         if (stalls > this.#maxStalls) {
           this.#bury(q, rec, stalledError(stalls), now);
         } else {
-          this.#place(q, rec, undefined, now);
+          this.#place(q, rec, undefined, now, false);
           recovered = true;
         }
       }
@@ -330,10 +374,9 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 }
 
-function readyBefore(a: Rec, b: Rec): boolean {
-  const pa = a.message.priority;
-  const pb = b.message.priority;
-  return pa < pb || (pa === pb && a.seq < b.seq);
+/** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */
+function level(priority: number): 0 | 1 | 2 {
+  return priority <= 0 ? 0 : priority >= 2 ? 2 : 1;
 }
 
 function stalledError(stalls: number): FailureInfo {
