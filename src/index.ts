@@ -25,6 +25,11 @@ export {
   type RegistryClient,
 } from "./registry.js";
 export { InMemoryMessageBroker, type InMemoryBrokerOptions } from "./brokers/in-memory/in-memory-broker.js";
+export {
+  RedisMessageBroker,
+  type RedisBrokerOptions,
+  type RedisConnectionInput,
+} from "./brokers/redis/redis-broker.js";
 export type {
   DeadLetter,
   Delivery,
