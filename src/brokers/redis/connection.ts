@@ -23,19 +23,19 @@ export const DEFAULT_CLIENT_OPTIONS: RedisOptions = Object.freeze({
 });
 
 /** Builds the main client; `owned` says whether the broker may close it. */
-export function createClient(input: RedisConnectionInput): { client: Redis; owned: boolean } {
+export function createClient(input: RedisConnectionInput, name: string): { client: Redis; owned: boolean } {
   if (input instanceof Redis) return { client: input, owned: false };
   if (typeof input === "string") {
     if (!/^rediss?:\/\//.test(input)) {
       throw new InvalidOptionError("url", `expected a redis:// or rediss:// URL, got ${JSON.stringify(input)}`);
     }
     // ioredis reads host, port, user, password, db index and (for rediss://) TLS from the URL.
-    return { client: new Redis(input, { ...DEFAULT_CLIENT_OPTIONS }), owned: true };
+    return { client: new Redis(input, { ...DEFAULT_CLIENT_OPTIONS, connectionName: name }), owned: true };
   }
   if (input === null || typeof input !== "object") {
     throw new InvalidOptionError("connection", "expected a URL, ioredis options or an ioredis client");
   }
-  return { client: new Redis({ ...DEFAULT_CLIENT_OPTIONS, ...input }), owned: true };
+  return { client: new Redis({ ...DEFAULT_CLIENT_OPTIONS, connectionName: name, ...input }), owned: true };
 }
 
 /**

@@ -77,17 +77,18 @@ export class RedisMessageBroker implements MessageBroker {
   #rotation = 0;
 
   constructor(connection: RedisConnectionInput = "redis://127.0.0.1:6379", options: RedisBrokerOptions = {}) {
-    const { client, owned } = createClient(connection);
+    this.#keys = new KeySpace(options.prefix ?? "repid");
+    // Connection names (CLIENT LIST) say which broker a connection serves.
+    const { client, owned } = createClient(connection, `${this.#keys.prefix}:command`);
     this.#client = client;
     this.#owned = owned;
-    this.#keys = new KeySpace(options.prefix ?? "repid");
     this.#logger = options.logger ?? silentLogger;
     this.#maxStalls = options.maxStalls ?? 3;
     this.#maxDead = Math.max(1, options.maxDeadLetters ?? 10_000);
     this.#maxBlockMs = Math.max(10, options.maxBlockMs ?? 5000);
     if (owned) logErrors(client, this.#logger, "command");
     const open = (role: string): Redis => {
-      const conn = duplicateClient(client, `repid:${role}`, this.#maxBlockMs);
+      const conn = duplicateClient(client, `${this.#keys.prefix}:${role}`, this.#maxBlockMs);
       logErrors(conn, this.#logger, role);
       return conn;
     };
