@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: repid against BullMQ on the same Redis, scenario by scenario, alternating
+ * the two systems and repeating; prints a table of medians (with min–max) and their ratio, and
+ * writes every raw figure to bench/results/<timestamp>.json. `--quick` runs a small smoke set.
+ */
+import { fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Redis } from "ioredis";
+import { codegenScenario } from "./codegen.js";
+import { percentile, rate, summarize, type Summary } from "./stats.js";
+import { bullmqSystem, repidSystem, type System } from "./systems.js";
+
+const quick = process.argv.includes("--quick");
+const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const repeats = quick ? 1 : 3;
+const N = quick ? 2_000 : 20_000;
+const SERIAL_N = quick ? 500 : 5_000;
+const LATENCY_N = quick ? 500 : 5_000;
+const MEMORY_N = quick ? 20_000 : 100_000;
+const MEMORY_N_IN_MEMORY = quick ? 20_000 : 200_000;
+
+interface Row {
+  readonly scenario: string;
+  readonly unit: string;
+  readonly repid: Summary;
+  readonly bullmq?: Summary;
+  /** true when a higher figure is better (throughput), false for latency/memory. */
+  readonly higherIsBetter: boolean;
+}
+
+const rows: Row[] = [];
+let run = 0;
+const queueName = (): string => `bench-${process.pid}-${++run}`;
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+type Factory = (queue: string) => Promise<System>;
+const systems: [string, Factory][] = [
+  ["repid", (q) => repidSystem(url, q)],
+  ["bullmq", (q) => bullmqSystem(url, q)],
+];
+
+/** Runs `measure` for both systems, alternating, `repeats` times; each run on a fresh queue. */
+async function compare(scenario: string, unit: string, measure: (s: System) => Promise<number>): Promise<void> {
+  const figures: Record<string, number[]> = { repid: [], bullmq: [] };
+  for (let r = 0; r < repeats; r++) {
+    const order = r % 2 === 0 ? systems : [...systems].reverse();
+    for (const [name, make] of order) {
+      const system = await make(queueName());
+      try {
+        figures[name]!.push(await measure(system));
+      } finally {
+        await system.close();
+      }
+    }
+  }
+  rows.push({ scenario, unit, repid: summarize(figures.repid!), bullmq: summarize(figures.bullmq!), higherIsBetter: true });
+  log(`${scenario}: repid ${figures.repid!.join(", ")} | bullmq ${figures.bullmq!.join(", ")}`);
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function latency(system: "repid" | "bullmq"): Promise<number[]> {
+  const queue = queueName();
+  const producer = system === "repid" ? await repidSystem(url, queue) : await bullmqSystem(url, queue);
+  const child = fork(new URL("./latency-child.ts", import.meta.url).pathname, [system, url, queue, String(LATENCY_N)], {
+    execArgv: ["--import", "tsx"],
+  });
+  const message = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once("message", resolve as never));
+  await message();
+  const send = await latencySender(system, producer, queue);
+  const result = message();
+  const start = performance.now();
+  let sent = 0;
+  const pending: Promise<unknown>[] = [];
+  while (sent < LATENCY_N) {
+    const due = Math.min(LATENCY_N, Math.floor(performance.now() - start) + 1);
+    while (sent < due) {
+      pending.push(send());
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  const { latencies } = (await result) as { latencies: number[] };
+  await producer.close();
+  return latencies.sort((a, b) => a - b);
+}
+
+async function latencySender(system: "repid" | "bullmq", _s: System, queue: string): Promise<() => Promise<unknown>> {
+  const now = (): number => performance.timeOrigin + performance.now();
+  if (system === "repid") {
+    const { Connection, Job, RedisMessageBroker } = await import("repid");
+    const connection = new Connection(new RedisMessageBroker(url, { prefix: "repid-bench" }));
+    await connection.connect();
+    return () => new Job("timed", { queue, connection, args: { sentAt: now() } }).enqueue();
+  }
+  const { Queue } = await import("bullmq");
+  const q = new Queue(queue, { connection: new Redis(url, { maxRetriesPerRequest: null }), prefix: "bull-bench" });
+  return () => q.add("timed", { sentAt: now() }, { removeOnComplete: true });
+}
+
+async function memory(): Promise<{ first: number; last: number; samples: { rss: number; heapUsed: number }[] }> {
+  const queue = queueName();
+  const producer = await repidSystem(url, queue);
+  await producer.enqueue(MEMORY_N, "bulk");
+  const child = fork(new URL("./memory-child.ts", import.meta.url).pathname, [url, queue, String(MEMORY_N)], {
+    execArgv: ["--import", "tsx", "--expose-gc"],
+  });
+  const { samples } = (await new Promise((resolve) => child.once("message", resolve as never))) as {
+    samples: { rss: number; heapUsed: number }[];
+  };
+  await producer.close();
+  return { first: samples[0]!.rss, last: samples[samples.length - 1]!.rss, samples };
+}
+
+async function main(): Promise<void> {
+  const redis = new Redis(url);
+  log(`bench against ${url} (${(await redis.info("server")).match(/redis_version:(\S+)/)?.[1]}), ${quick ? "quick" : "full"} mode`);
+  redis.disconnect();
+
+  await compare("enqueue, awaiting each", "jobs/s", async (s) => rate(SERIAL_N, await timed(() => s.enqueue(SERIAL_N, "serial"))));
+  await compare("enqueue, concurrent", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "concurrent"))));
+  await compare("enqueue, bulk", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "bulk"))));
+  for (const concurrency of [1, 10, 100]) {
+    const n = concurrency === 1 ? Math.min(N, quick ? 1000 : 5000) : N;
+    await compare(`process no-op, concurrency ${concurrency}`, "jobs/s", async (s) => {
+      await s.enqueue(n, "bulk");
+      return rate(n, await timed(() => s.process(n, concurrency)));
+    });
+  }
+
+  const lat: Record<string, number[][]> = { repid: [], bullmq: [] };
+  for (let r = 0; r < repeats; r++) for (const system of ["repid", "bullmq"] as const) lat[system]!.push(await latency(system));
+  for (const p of [50, 95, 99]) {
+    rows.push({
+      scenario: `latency p${p} at 1,000 jobs/s`,
+      unit: "ms",
+      repid: summarize(lat.repid!.map((l) => round2(percentile(l, p)))),
+      bullmq: summarize(lat.bullmq!.map((l) => round2(percentile(l, p)))),
+      higherIsBetter: false,
+    });
+  }
+
+  const mem: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const system = await repidSystem("memory", queueName());
+    await system.enqueue(MEMORY_N_IN_MEMORY, "bulk");
+    mem.push(rate(MEMORY_N_IN_MEMORY, await timed(() => system.process(MEMORY_N_IN_MEMORY, 100))));
+    await system.close();
+  }
+  rows.push({ scenario: "in-memory broker, process no-op", unit: "jobs/s", repid: summarize(mem), higherIsBetter: true });
+
+  const rss = await memory();
+  rows.push({ scenario: `worker RSS after first 10k`, unit: "MiB", repid: summarize([mib(rss.first)]), higherIsBetter: false });
+  rows.push({ scenario: `worker RSS after ${MEMORY_N / 1000}k`, unit: "MiB", repid: summarize([mib(rss.last)]), higherIsBetter: false });
+
+  const gen = await codegenScenario(quick ? 50 : 200, repeats);
+  rows.push({ scenario: `repid-gen over ${gen.files} actor files`, unit: "ms", repid: summarize(gen.ms), higherIsBetter: false });
+
+  printTable();
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  const file = new URL(`./results/${new Date().toISOString().replaceAll(":", "-")}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ quick, url, rows, memorySamples: rss.samples }, null, 2));
+  log(`raw figures: ${file.pathname}`);
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function mib(bytes: number): number {
+  return Math.round((bytes / 1048576) * 10) / 10;
+}
+
+function printTable(): void {
+  const fmt = (s: Summary | undefined): string =>
+    s ? `${s.median.toLocaleString("en")} (${s.min.toLocaleString("en")}–${s.max.toLocaleString("en")})` : "";
+  const lines = rows.map((r) => {
+    const ratio = r.bullmq ? (r.higherIsBetter ? r.repid.median / r.bullmq.median : r.bullmq.median / r.repid.median) : undefined;
+    return [r.scenario, r.unit, fmt(r.repid), fmt(r.bullmq), ratio === undefined ? "" : `${ratio.toFixed(2)}x`];
+  });
+  const head = ["scenario", "unit", "repid median (min–max)", "bullmq median (min–max)", "advantage"];
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  console.log(row(head));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const l of lines) console.log(row(l));
+  console.log("advantage: how many times better repid is (throughput ratio, or BullMQ's latency over repid's)");
+}
+
+await main();
+process.exit(0);
