@@ -155,7 +155,7 @@ export class Worker extends Router {
     for (const signal of signals) process.on(signal, onSignal);
 
     const settler = new Settler(broker, this.#logger);
-    const running = new Map<string, Running>();
+    const running = new Map<Delivery, Running>();
     const pools = new Map<"thread" | "process", ExecutorPool>();
     const poolOf = (kind: "thread" | "process") => (): ExecutorPool => {
       let pool = pools.get(kind);
@@ -179,8 +179,7 @@ export class Worker extends Router {
     };
     const handle = async (delivery: Delivery): Promise<void> => {
       const controller = new Cancellation();
-      const key = delivery.token + delivery.message.id;
-      running.set(key, { delivery, controller });
+      running.set(delivery, { delivery, controller });
       try {
         const { settlement, outcome, failed } = await execute(delivery, controller, deps);
         if (settlement && !(await settler.settle(settlement))) {
@@ -192,8 +191,8 @@ export class Worker extends Router {
       } catch (error) {
         this.#logger.error("repid: unexpected error while handling a message", { error, id: delivery.message.id });
       } finally {
-        running.delete(key);
-        for (const listener of [...listeners]) listener();
+        running.delete(delivery);
+        if (listeners.size > 0) for (const listener of [...listeners]) listener();
       }
     };
 
@@ -244,7 +243,7 @@ export class Worker extends Router {
   }
 
   /** Waits up to the grace period for running actors, then aborts the rest (they get rejected). */
-  async #drain(running: Map<string, Running>, changed: () => Promise<void>, force: AbortSignal): Promise<void> {
+  async #drain(running: Map<Delivery, Running>, changed: () => Promise<void>, force: AbortSignal): Promise<void> {
     const grace = new AbortController();
     const timer = setTimeout(() => grace.abort(), this.#graceMs);
     const stop = AbortSignal.any([grace.signal, force]);

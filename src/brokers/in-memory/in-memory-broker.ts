@@ -26,6 +26,8 @@ export interface InMemoryBrokerOptions {
 
 type State = "ready" | "delayed" | "running" | "gone";
 
+const REC = Symbol("record");
+
 interface Rec {
   message: Message;
   state: State;
@@ -166,7 +168,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         continue;
       }
       const rec: Rec = {
-        message: { ...m, attempt: 1, enqueuedAt: now, stalls: 0 },
+        message: stored(m, now),
         state: "ready",
         seq: ++this.#seq,
         token: "",
@@ -254,7 +256,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         q.running.add(rec);
         rec.token = String(++this.#tokens);
         rec.leaseUntil = now + options.leaseMs;
-        out.push({ message: rec.message, token: rec.token, leaseUntil: rec.leaseUntil });
+        out.push({ message: rec.message, token: rec.token, leaseUntil: rec.leaseUntil, [REC]: rec } as Delivery);
       }
     }
     return out;
@@ -282,7 +284,9 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #held(d: Delivery): Rec | undefined {
-    const rec = this.#queues.get(d.message.queue)?.records.get(d.message.id);
+    // Deliveries made here carry their record; others are looked up by queue and id.
+    const rec = (d as { [REC]?: Rec })[REC] ?? this.#queues.get(d.message.queue)?.records.get(d.message.id);
+    // Flushing marks records "gone", so a stale delivery never matches a running record.
     return rec && rec.state === "running" && rec.token === d.token ? rec : undefined;
   }
 
@@ -372,6 +376,26 @@ export class InMemoryMessageBroker implements MessageBroker {
     waiter.cleanup();
     waiter.resolve(deliveries);
   }
+}
+
+/** A stored message with one fixed shape (keeps property access monomorphic on the hot path). */
+function stored(m: OutgoingMessage, now: number): Message {
+  const message: { -readonly [K in keyof Message]: Message[K] } = {
+    id: m.id,
+    queue: m.queue,
+    topic: m.topic,
+    payload: m.payload,
+    priority: m.priority,
+    retries: m.retries,
+    timeoutMs: m.timeoutMs,
+    attempt: 1,
+    enqueuedAt: now,
+    stalls: 0,
+  };
+  if (m.executeAt !== undefined) message.executeAt = m.executeAt;
+  if (m.schedule !== undefined) message.schedule = m.schedule;
+  if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
+  return message;
 }
 
 /** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */

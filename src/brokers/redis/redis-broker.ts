@@ -75,6 +75,11 @@ export class RedisMessageBroker implements MessageBroker {
   readonly #tokenNonce = randomBytes(6).toString("base64url");
   #tokenCalls = 0;
   #rotation = 0;
+  #coalesced: {
+    readonly messages: readonly OutgoingMessage[];
+    readonly resolve: (outcomes: EnqueueOutcome[]) => void;
+    readonly reject: (error: unknown) => void;
+  }[] = [];
 
   constructor(connection: RedisConnectionInput = "redis://127.0.0.1:6379", options: RedisBrokerOptions = {}) {
     this.#keys = new KeySpace(options.prefix ?? "repid");
@@ -124,7 +129,10 @@ export class RedisMessageBroker implements MessageBroker {
     this.#blocking.close();
     await this.#results.close();
     if (this.#owned && this.#client.status !== "end" && this.#client.status !== "wait") {
+      // Wait for the socket to be gone too, so that a following connect() starts afresh.
+      const ended = new Promise((resolve) => this.#client.once("end", resolve));
       await this.#client.quit().catch(() => this.#client.disconnect());
+      await ended;
     }
   }
 
@@ -155,8 +163,40 @@ export class RedisMessageBroker implements MessageBroker {
     return (await this.#call("check queue", () => this.#client.exists(keys.declared))) === 1;
   }
 
-  async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    if (messages.length === 0) return [];
+  /**
+   * Single-queue calls made in the same event-loop turn travel together as one script call (one
+   * round trip for many concurrent producers); each call still gets exactly its own outcomes.
+   */
+  enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    const queue = messages[0]!.queue;
+    for (const m of messages) if (m.queue !== queue) return this.#enqueueNow(messages);
+    this.#keys.queue(queue); // validates the name now, in the caller's stack
+    return new Promise((resolve, reject) => {
+      this.#coalesced.push({ messages, resolve, reject });
+      if (this.#coalesced.length === 1) setImmediate(() => void this.#flushCoalesced());
+    });
+  }
+
+  async #flushCoalesced(): Promise<void> {
+    const batch = this.#coalesced;
+    this.#coalesced = [];
+    const all = batch.length === 1 ? batch[0]!.messages : batch.flatMap((c) => c.messages);
+    let outcomes: EnqueueOutcome[];
+    try {
+      outcomes = await this.#enqueueNow(all);
+    } catch (error) {
+      for (const c of batch) c.reject(error);
+      return;
+    }
+    let at = 0;
+    for (const c of batch) {
+      c.resolve(batch.length === 1 ? outcomes : outcomes.slice(at, at + c.messages.length));
+      at += c.messages.length;
+    }
+  }
+
+  async #enqueueNow(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     const { calls, slices, queues } = buildEnqueueCalls(this.#keys, messages, Date.now());
     if (queues.length > 1) {
       // Several queues: every one must be declared before any script stores anything.
