@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Connection } from "./connection.js";
 import { NoConnectionError } from "./errors.js";
+import { refuseInExecutor } from "./internal/actor-table.js";
 
 const ambient = new AsyncLocalStorage<Connection>();
 
@@ -24,6 +25,7 @@ export class Repid {
 
   /** Connects, then runs `fn` with this app's connection as the ambient one. */
   async magic<T>(fn: () => T | Promise<T>, options: MagicOptions = {}): Promise<T> {
+    refuseInExecutor("Repid.magic()");
     await this.connection.connect();
     try {
       return await ambient.run(this.connection, fn);

@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
-import { isMainThread } from "node:worker_threads";
 import type { Delivery } from "./brokers/broker.js";
 import type { Connection } from "./connection.js";
 import { toMs, type Duration } from "./duration.js";
 import { ActorAbortedError, InvalidOptionError } from "./errors.js";
+import { refuseInExecutor } from "./internal/actor-table.js";
 import { Cancellation } from "./internal/cancellation.js";
 import { execute, LeaseLostError, type Outcome } from "./internal/execute.js";
 import { ExecutorPool } from "./internal/pool/executor-pool.js";
@@ -133,10 +133,7 @@ export class Worker extends Router {
    */
   async run(): Promise<WorkerRunner> {
     const counts = { processed: 0, succeeded: 0, failed: 0, retried: 0, deadLettered: 0, rescheduled: 0, rejected: 0 };
-    if (!isMainThread) {
-      // An actor module imported by an executor thread must not start a second worker there.
-      return counts;
-    }
+    refuseInExecutor("Worker.run()");
     const connection = resolveConnection(this.#options.connection);
     this.#logger = this.#options.logger ?? connection.logger;
     await connection.connect();

@@ -4,10 +4,11 @@
  */
 import { parentPort } from "node:worker_threads";
 import { ActorNotFoundError, toFailureInfo } from "../../errors.js";
-import { findActor, findActorByName } from "../actor-table.js";
+import { findActor, findActorByName, markExecutor } from "../actor-table.js";
 import { displayPath } from "../caller.js";
 import type { RunReply, RunRequest } from "./protocol.js";
 
+markExecutor();
 const loaded = new Map<string, Promise<unknown>>();
 
 async function handle(request: RunRequest): Promise<RunReply> {
