@@ -65,6 +65,8 @@ export type NamedType =
       /** Unique in the generated module. */
       readonly name: string;
       readonly type: TypeNode;
+      /** The name of the producer-side twin, present when it differs (the type holds a `Date`). */
+      readonly inputName?: string;
       readonly doc?: string;
       /** Where the original declaration is. */
       readonly source: SourceLocation;
@@ -76,6 +78,19 @@ export type NamedType =
       readonly doc?: string;
       readonly source: SourceLocation;
     };
+
+/** The exported names of one actor's types and schemas in the generated module. */
+export interface ActorNames {
+  /** Type of the arguments producers send; absent when the actor takes none. */
+  readonly args?: string;
+  /** Type of the arguments the actor receives, present only when it differs from `args`. */
+  readonly parsedArgs?: string;
+  readonly argsSchema?: string;
+  /** True when `args` is a named type declared elsewhere in the module (no alias needed). */
+  readonly argsIsNamedType?: boolean;
+  readonly result: string;
+  readonly resultSchema: string;
+}
 
 /** One actor as the generated registry describes it. */
 export interface ActorModel {
@@ -96,6 +111,7 @@ export interface ActorModel {
   /** `undefined` when the actor takes no arguments. */
   readonly args: TypeNode | undefined;
   readonly result: TypeNode;
+  readonly names: ActorNames;
   readonly doc?: string;
   readonly source: SourceLocation;
 }

@@ -89,7 +89,7 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
   const storeResult = options.has("storeResult")
     ? literalOf(options.get("storeResult")!, "boolean", "string", "number")
     : undefined;
-  const doc = docOf(fnNode, checker);
+  const doc = docOf(fnNode, checker) || docOf(call, checker);
   return {
     name,
     queue,
@@ -191,9 +191,12 @@ function isAsync(fnNode: ts.Node): boolean {
   return ts.canHaveModifiers(fnNode) && (ts.getModifiers(fnNode) ?? []).some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
 }
 
+/** The TSDoc of the function, or of the variable the call's result is stored in. */
 function docOf(fnNode: ts.Node, checker: ts.TypeChecker): string {
   let target: ts.Node = fnNode;
-  if ((ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) && ts.isVariableDeclaration(fnNode.parent)) {
+  if (ts.isCallExpression(fnNode) && ts.isVariableDeclaration(fnNode.parent)) {
+    target = fnNode.parent.name;
+  } else if ((ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) && ts.isVariableDeclaration(fnNode.parent)) {
     target = fnNode.parent.name;
   } else if (ts.isFunctionDeclaration(fnNode) && fnNode.name) {
     target = fnNode.name;

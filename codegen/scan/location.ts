@@ -1,5 +1,5 @@
 import { relative, sep } from "node:path";
-import type { ts } from "ts-morph";
+import { ts } from "ts-morph";
 import { CodegenError } from "../../src/errors.js";
 import type { SourceLocation } from "../model.js";
 
@@ -24,4 +24,9 @@ export function formatLocation(location: SourceLocation): string {
 /** A `CodegenError` at `location`. */
 export function errorAt(location: SourceLocation, message: string): CodegenError {
   return new CodegenError(location.file, location.line, location.column, message);
+}
+
+/** The object flags of a type (0 for non-object types). */
+export function objectFlags(type: ts.Type): number {
+  return type.flags & ts.TypeFlags.Object ? (type as ts.ObjectType).objectFlags : 0;
 }

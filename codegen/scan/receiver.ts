@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ts } from "ts-morph";
+import { objectFlags } from "./location.js";
 
 const CLASS_FILE = /[\\/](?:dist[\\/])?src[\\/](router|worker)\.(?:d\.)?[cm]?[jt]s$/;
 const CLASS_NAMES = new Set(["Router", "Worker"]);
@@ -29,8 +30,8 @@ export class RepidClassDetector {
       const symbol = t.getSymbol();
       if (!symbol || !(symbol.flags & ts.SymbolFlags.Class)) return false;
       if (this.#isRepidClass(symbol)) return true;
-      const target = ts.getObjectFlags(t) & ts.ObjectFlags.Reference ? (t as ts.TypeReference).target : t;
-      if (!(ts.getObjectFlags(target) & ts.ObjectFlags.ClassOrInterface)) return false;
+      const target = objectFlags(t) & ts.ObjectFlags.Reference ? (t as ts.TypeReference).target : t;
+      if (!(objectFlags(target) & ts.ObjectFlags.ClassOrInterface)) return false;
       return this.#checker.getBaseTypes(target as ts.InterfaceType).some(visit);
     };
     return visit(type);

@@ -1,7 +1,15 @@
 import { isAbsolute, join } from "node:path";
 import { Project, ts } from "ts-morph";
 import type { CodegenError } from "../../src/errors.js";
-import type { ActorModel, GenModel, SourceLocation, TypeNode } from "../model.js";
+import {
+  containsDistinct,
+  typesWithDistinctInput,
+  type ActorModel,
+  type ActorNames,
+  type GenModel,
+  type SourceLocation,
+  type TypeNode,
+} from "../model.js";
 import { findActorCalls, type ActorCall } from "./actor-calls.js";
 import { errorAt, formatLocation, locate, posixRelative } from "./location.js";
 import { NameAllocator, camelCase, pascalCase } from "./names.js";
@@ -74,17 +82,38 @@ export function scan(project: Project, files: readonly string[], options: ScanOp
 
   const names = new NameAllocator();
   const converter = new TypeConverter(program, { root: options.root, allowAny: options.allowAny, names });
-  const actors: ActorModel[] = [];
+  const converted: Omit<ActorModel, "names">[] = [];
   for (const { call, property } of unique) {
     try {
-      actors.push(toActorModel(call, property, checker, converter, options.root));
+      converted.push(toActorModel(call, property, checker, converter, options.root));
     } catch (error) {
       if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN") errors.push(error as CodegenError);
       else throw error;
     }
   }
   if (errors.length > 0) throw new ScanFailure(sortErrors(errors));
-  return { command: options.command, actors, types: converter.namedTypes };
+  // Names are handed out only once every type is known, so user types keep theirs first.
+  const distinct = typesWithDistinctInput(converter.namedTypes);
+  const types = converter.namedTypes.map((t) =>
+    t.kind === "alias" && distinct.has(t.name) ? { ...t, inputName: names.allocate(`${t.name}Input`) } : t,
+  );
+  const actors = converted.map((actor) => ({ ...actor, names: actorNames(actor, distinct, names) }));
+  return { command: options.command, actors, types };
+}
+
+function actorNames(actor: Omit<ActorModel, "names">, distinct: ReadonlySet<string>, names: NameAllocator): ActorNames {
+  const stem = actor.typeStem;
+  const result = names.allocate(`${stem}Result`);
+  const base = { result, resultSchema: `${result}Schema` };
+  if (!actor.args) return base;
+  const wanted = `${stem}Args`;
+  const differs = containsDistinct(actor.args, distinct);
+  if (actor.args.kind === "ref" && actor.args.name === wanted && !differs) {
+    return { ...base, args: wanted, argsSchema: `${wanted}Schema`, argsIsNamedType: true };
+  }
+  const args = names.allocate(wanted);
+  const parsedArgs = differs ? names.allocate(`${stem}ParsedArgs`) : undefined;
+  return { ...base, args, argsSchema: `${args}Schema`, ...(parsedArgs ? { parsedArgs } : {}) };
 }
 
 function toActorModel(
@@ -93,7 +122,7 @@ function toActorModel(
   checker: ts.TypeChecker,
   converter: TypeConverter,
   root: string,
-): ActorModel {
+): Omit<ActorModel, "names"> {
   const signature = call.signature;
   const [param, second] = signature.getParameters();
   const paramDecl = param?.valueDeclaration;

@@ -1,6 +1,6 @@
 import { ts } from "ts-morph";
 import type { NamedType, PropertyNode, SourceLocation, TypeNode } from "../model.js";
-import { errorAt, locate } from "./location.js";
+import { errorAt, locate, objectFlags } from "./location.js";
 import type { NameAllocator } from "./names.js";
 
 /** Where a conversion started, for error messages: the parameter or function, and a path. */
@@ -47,8 +47,7 @@ export class TypeConverter {
   convert(type: ts.Type, site: ConvertSite, path: string): TypeNode {
     const f = type.flags;
     const fail = (why: string) => {
-      const where = path === site.what ? site.what : `${path} (in ${site.what})`;
-      return errorAt(site.location, `actor "${site.actor}": ${where} ${why}`);
+      return errorAt(site.location, `actor "${site.actor}": ${path} ${why}`);
     };
     if (f & F.Any) {
       if (this.#options.allowAny) return { kind: "any" };
@@ -112,6 +111,8 @@ export class TypeConverter {
       }
       if (sawTrue && sawFalse) members.push({ kind: "boolean" });
       else if (sawTrue || sawFalse) members.push({ kind: "literal", value: sawTrue });
+      // The checker orders members by type id, which depends on what it met first: sort instead.
+      members.sort(compareTypeNodes);
       return members.length === 1 ? members[0]! : { kind: "union", members };
     }
     if (type.isIntersection()) {
@@ -195,7 +196,7 @@ export class TypeConverter {
     if (!(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class))) return undefined;
     if (this.#checker.isArrayType(type) || this.#checker.isTupleType(type)) return undefined;
     let args: readonly ts.Type[] = [];
-    if (ts.getObjectFlags(type) & ts.ObjectFlags.Reference) {
+    if (objectFlags(type) & ts.ObjectFlags.Reference) {
       const ref = type as ts.TypeReference;
       const declared = (ref.target as ts.InterfaceType).typeParameters?.length ?? 0;
       args = this.#checker.getTypeArguments(ref).slice(0, declared);
@@ -276,4 +277,35 @@ export function withoutUndefined(node: TypeNode): TypeNode {
   const members = node.members.filter((m) => m.kind !== "undefined");
   if (members.length === node.members.length) return node;
   return members.length === 1 ? members[0]! : { kind: "union", members };
+}
+
+const RANK: Record<TypeNode["kind"], number> = {
+  string: 0,
+  number: 1,
+  boolean: 2,
+  literal: 3,
+  "enum-member": 4,
+  date: 5,
+  ref: 6,
+  array: 7,
+  tuple: 8,
+  object: 9,
+  record: 10,
+  intersection: 11,
+  union: 12,
+  unknown: 13,
+  any: 14,
+  never: 15,
+  null: 16,
+  undefined: 17,
+  void: 18,
+};
+
+/** A total order on type nodes, so unions print the same whatever the checker met first. */
+export function compareTypeNodes(a: TypeNode, b: TypeNode): number {
+  const byKind = RANK[a.kind] - RANK[b.kind];
+  if (byKind !== 0) return byKind;
+  const ka = JSON.stringify(a);
+  const kb = JSON.stringify(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }

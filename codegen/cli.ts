@@ -1,0 +1,146 @@
+/**
+ * `repid-gen`: generates the typed registry and producer client from actor files. This file
+ * only parses arguments, prints, and calls `generate()`.
+ */
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DEFAULT_CONFIG_FILE, parseConfig, readConfigFile, type GenConfig } from "./config.js";
+import { Generator, ScanFailure, type GenerateResult } from "./generate.js";
+import { posixRelative } from "./scan/location.js";
+import { watchActorFiles } from "./watch.js";
+
+const HELP = `Usage: repid-gen [options]
+
+Generates a typed registry, zod schemas and a producer client from repid actor files.
+
+Options:
+  --config <file>     config file (default: ${DEFAULT_CONFIG_FILE} if present)
+  --actors <glob>     actor files (repeatable; overrides the config's "actors")
+  --out <file>        generated module (overrides the config's "output")
+  --tsconfig <file>   tsconfig used for type checking (default: tsconfig.json)
+  --allow-any         accept \`any\` in actor signatures as z.any()
+  --check             do not write; exit 1 if the generated file is stale
+  --watch             regenerate when actor files change
+  --cwd <dir>         resolve paths from this folder (default: the current one)
+  -h, --help          show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function loadConfig(values: Record<string, unknown>, cwd: string): Promise<{ config: GenConfig; command: string }> {
+  const configArg = typeof values["config"] === "string" ? values["config"] : undefined;
+  const configFile = resolve(cwd, configArg ?? DEFAULT_CONFIG_FILE);
+  const display = posixRelative(cwd, configFile);
+  const fromFile = await readConfigFile(configFile, display);
+  if (configArg && !fromFile) fail(`${display}:1:1: config file not found`);
+  const flags = {
+    ...(values["actors"] ? { actors: values["actors"] } : {}),
+    ...(values["out"] ? { output: values["out"] } : {}),
+    ...(values["tsconfig"] ? { tsconfig: values["tsconfig"] } : {}),
+    ...(values["allow-any"] ? { allowAny: true } : {}),
+  };
+  const config = parseConfig({ ...fromFile, ...flags }, fromFile ? display : "repid-gen flags");
+  const parts = ["npx repid-gen"];
+  if (configArg) parts.push(`--config ${display}`);
+  if (flags.actors) for (const glob of config.actors) parts.push(`--actors ${JSON.stringify(glob)}`);
+  if (flags.output) parts.push(`--out ${config.output}`);
+  if (flags.tsconfig) parts.push(`--tsconfig ${config.tsconfig}`);
+  if (flags.allowAny) parts.push("--allow-any");
+  return { config, command: parts.join(" ") };
+}
+
+function report(result: GenerateResult, check: boolean): void {
+  const t = result.timings;
+  const total = t.load + t.scan + t.emit + t.write;
+  const what = {
+    written: `wrote ${result.output}`,
+    unchanged: `${result.output} is up to date`,
+    fresh: `${result.output} is up to date`,
+    stale: `${result.output} is stale: run \`npx repid-gen\` to regenerate it`,
+  }[result.outcome];
+  process.stderr.write(
+    `repid-gen: ${result.actors.length} actor(s) in ${result.files} file(s), ${Math.round(total)} ms ` +
+      `(load ${Math.round(t.load)}, scan ${Math.round(t.scan)}, emit ${Math.round(t.emit)}, ${check ? "check" : "write"} ${Math.round(t.write)}); ${what}\n`,
+  );
+}
+
+/** Prints an error as `file:line:col: message` lines; returns true when it was a known one. */
+function printError(error: unknown): void {
+  if (error instanceof ScanFailure) {
+    for (const e of error.errors) process.stderr.write(`${e.message}\n`);
+    process.stderr.write(`repid-gen: ${error.errors.length} error(s)\n`);
+  } else if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN") {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`repid-gen: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: "string" },
+        actors: { type: "string", multiple: true },
+        out: { type: "string" },
+        tsconfig: { type: "string" },
+        "allow-any": { type: "boolean" },
+        check: { type: "boolean" },
+        watch: { type: "boolean" },
+        cwd: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    fail(`repid-gen: ${(error as Error).message}\n\n${HELP}`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const cwd = resolve(values.cwd ?? process.cwd());
+  const check = values.check ?? false;
+  let loaded;
+  try {
+    loaded = await loadConfig(values, cwd);
+  } catch (error) {
+    printError(error);
+    process.exit(1);
+  }
+  const { config, command } = loaded;
+  const generator = new Generator({ ...config, root: cwd, command });
+  const runOnce = async (): Promise<boolean> => {
+    try {
+      const result = await generator.run({ check });
+      report(result, check);
+      return result.outcome !== "stale";
+    } catch (error) {
+      printError(error);
+      return false;
+    }
+  };
+  const ok = await runOnce();
+  if (!values.watch) {
+    process.exitCode = ok ? 0 : 1;
+    return;
+  }
+  process.stderr.write("repid-gen: watching for changes (Ctrl+C to stop)\n");
+  let running = Promise.resolve();
+  watchActorFiles(cwd, config.actors, join(cwd, config.output), (paths) => {
+    running = running.then(async () => {
+      process.stderr.write(`repid-gen: changed ${paths.map((p) => posixRelative(cwd, p)).join(", ")}\n`);
+      await generator.refresh(paths);
+      await runOnce();
+    });
+  });
+}
+
+await main(process.argv.slice(2));

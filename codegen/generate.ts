@@ -1,0 +1,124 @@
+import { isAbsolute, join } from "node:path";
+import type { Project } from "ts-morph";
+import type { GenConfig } from "./config.js";
+import { emit, type EmittedFile } from "./emit.js";
+import type { GenModel } from "./model.js";
+import { posixRelative } from "./scan/location.js";
+import { loadActorFiles, openProject, scan } from "./scan/scan.js";
+import { checkGenerated, finalizeGenerated, readIfExists, writeGenerated, type WriteOutcome } from "./write.js";
+
+export { ScanFailure } from "./scan/scan.js";
+
+/** A configuration plus where it applies and how to regenerate. */
+export interface GenerateOptions extends GenConfig {
+  /** The folder relative paths are resolved from. */
+  readonly root: string;
+  /** Quoted in the banner. @defaultValue "npx repid-gen" */
+  readonly command?: string;
+}
+
+/** What one run did. */
+export interface GenerateResult {
+  /** The output path relative to the root. */
+  readonly output: string;
+  readonly outcome: WriteOutcome;
+  readonly actors: readonly string[];
+  readonly files: number;
+  /** Milliseconds spent in each phase. */
+  readonly timings: { readonly load: number; readonly scan: number; readonly emit: number; readonly write: number };
+}
+
+/** The formatted files of one run, before they are written. */
+export interface Rendered {
+  readonly model: GenModel;
+  readonly files: readonly EmittedFile[];
+  /** What each output path held before the run (`undefined`: no file). */
+  readonly current: ReadonlyMap<string, string | undefined>;
+  /** Actor files read. */
+  readonly inputs: number;
+  readonly timings: { readonly load: number; readonly scan: number; readonly emit: number };
+}
+
+/**
+ * A generator that keeps one ts-morph project between runs (for `--watch`): each run re-reads
+ * changed files and reuses everything else.
+ */
+export class Generator {
+  readonly #options: GenerateOptions;
+  #project: Project | undefined;
+
+  constructor(options: GenerateOptions) {
+    this.#options = options;
+  }
+
+  /** Re-reads a changed or new file before the next run. */
+  async refresh(paths: readonly string[]): Promise<void> {
+    const project = this.#project;
+    if (!project) return;
+    for (const path of paths) {
+      const file = project.getSourceFile(path);
+      if (file) {
+        const outcome = await file.refreshFromFileSystem();
+        if (outcome === 2 /* FileSystemRefreshResult.Deleted */) continue;
+      }
+    }
+  }
+
+  /** Scans and emits, formatted, without touching the output. Throws `ScanFailure`. */
+  async render(): Promise<Rendered> {
+    const o = this.#options;
+    const started = performance.now();
+    this.#project ??= openProject({ root: o.root, tsconfig: o.tsconfig });
+    const files = loadActorFiles(this.#project, { root: o.root, actors: o.actors });
+    const loaded = performance.now();
+    const model = scan(this.#project, files, {
+      root: o.root,
+      tsconfig: o.tsconfig,
+      actors: o.actors,
+      allowAny: o.allowAny,
+      command: o.command ?? "npx repid-gen",
+    });
+    const scanned = performance.now();
+    const outputPath = isAbsolute(o.output) ? o.output : join(o.root, o.output);
+    const formatted: EmittedFile[] = [];
+    const current = new Map<string, string | undefined>();
+    for (const file of emit(model, outputPath)) {
+      const existing = await readIfExists(file.path);
+      current.set(file.path, existing);
+      formatted.push(await finalizeGenerated(file, existing));
+    }
+    const emitted = performance.now();
+    return {
+      model,
+      files: formatted,
+      current,
+      inputs: files.length,
+      timings: { load: loaded - started, scan: scanned - loaded, emit: emitted - scanned },
+    };
+  }
+
+  /** Scans, emits and writes (or with `check`, compares). Throws `ScanFailure` or `CodegenError`. */
+  async run(options: { readonly check?: boolean } = {}): Promise<GenerateResult> {
+    const rendered = await this.render();
+    const started = performance.now();
+    const o = this.#options;
+    const display = posixRelative(o.root, isAbsolute(o.output) ? o.output : join(o.root, o.output));
+    let outcome: WriteOutcome = "unchanged";
+    for (const file of rendered.files) {
+      const existing = rendered.current.get(file.path);
+      outcome = options.check ? checkGenerated(file, existing) : await writeGenerated(file, existing, display);
+    }
+    return {
+      output: display,
+      outcome,
+      actors: rendered.model.actors.map((a) => a.name),
+      files: rendered.inputs,
+      timings: { ...rendered.timings, write: performance.now() - started },
+    };
+  }
+}
+
+/** One generation run. @see Generator */
+export function generate(options: GenerateOptions, run: { readonly check?: boolean } = {}): Promise<GenerateResult> {
+  return new Generator(options).run(run);
+}

@@ -1,0 +1,106 @@
+import type { NamedType, TypeNode } from "../codegen/model.js";
+
+/** Whether a type is written as producers send it (`input`) or as the actor receives it (`output`). */
+export type TypeMode = "input" | "output";
+
+/** How to print references: the names whose input form differs get an `Input` twin. */
+export interface TypeTextContext {
+  readonly mode: TypeMode;
+  readonly distinct: ReadonlySet<string>;
+  readonly inputName: (name: string) => string;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A property key as written in source: bare when it is an identifier, quoted otherwise. */
+export function propertyKey(name: string): string {
+  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
+}
+
+/** TSDoc for a declaration or property, or nothing. */
+export function docComment(doc: string | undefined): string {
+  if (!doc) return "";
+  const lines = doc.replace(/\*\//g, "*\\/").split("\n");
+  return lines.length === 1 ? `/** ${lines[0]} */\n` : `/**\n${lines.map((l) => ` * ${l}`).join("\n")}\n */\n`;
+}
+
+/** The TypeScript text of a type. */
+export function typeText(type: TypeNode, ctx: TypeTextContext): string {
+  switch (type.kind) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "null":
+    case "undefined":
+    case "void":
+    case "unknown":
+    case "any":
+    case "never":
+      return type.kind;
+    case "date":
+      return ctx.mode === "input" ? "Date | string" : "Date";
+    case "literal":
+      return JSON.stringify(type.value);
+    case "enum-member":
+      return IDENTIFIER.test(type.member)
+        ? `${type.enumName}.${type.member}`
+        : `(typeof ${type.enumName})[${JSON.stringify(type.member)}]`;
+    case "ref":
+      return ctx.mode === "input" && ctx.distinct.has(type.name) ? ctx.inputName(type.name) : type.name;
+    case "array": {
+      const inner = typeText(type.element, ctx);
+      return needsParens(type.element) ? `(${inner})[]` : `${inner}[]`;
+    }
+    case "tuple": {
+      const parts = type.elements.map((e) => {
+        const t = typeText(e.type, ctx);
+        return e.optional ? `${needsParens(e.type) ? `(${t})` : t}?` : t;
+      });
+      if (type.rest) {
+        const r = typeText(type.rest, ctx);
+        parts.push(`...${needsParens(type.rest) ? `(${r})` : r}[]`);
+      }
+      return `[${parts.join(", ")}]`;
+    }
+    case "object":
+      return objectText(type, ctx);
+    case "record":
+      return `Record<string, ${typeText(type.value, ctx)}>`;
+    case "union":
+      return type.members.map((m) => typeText(m, ctx)).join(" | ");
+    case "intersection":
+      return type.members.map((m) => (needsParens(m) ? `(${typeText(m, ctx)})` : typeText(m, ctx))).join(" & ");
+  }
+}
+
+function needsParens(type: TypeNode): boolean {
+  return type.kind === "union" || type.kind === "intersection" || type.kind === "date";
+}
+
+function objectText(type: Extract<TypeNode, { kind: "object" }>, ctx: TypeTextContext): string {
+  const members = type.properties.map(
+    (p) =>
+      `${docComment(p.doc)}${p.readonly ? "readonly " : ""}${propertyKey(p.name)}${p.optional ? "?" : ""}: ${typeText(p.type, ctx)};`,
+  );
+  if (type.index) members.push(`[key: string]: ${typeText(type.index, ctx)};`);
+  return members.length === 0 ? "{}" : `{\n${members.join("\n")}\n}`;
+}
+
+/** The declaration(s) of a named type: its output form, and its input twin when that differs. */
+export function namedTypeDeclarations(named: NamedType, ctx: Omit<TypeTextContext, "mode">): string {
+  const doc = docComment(named.doc);
+  if (named.kind === "enum") {
+    const members = named.members.map((m) => `${propertyKey(m.name)} = ${JSON.stringify(m.value)},`);
+    return `${doc}export enum ${named.name} {\n${members.join("\n")}\n}`;
+  }
+  const out = declaration(named.name, named.type, { ...ctx, mode: "output" }, doc);
+  if (!ctx.distinct.has(named.name)) return out;
+  const inputDoc = docComment(`What producers may send for {@link ${named.name}}.`);
+  return `${out}\n\n${declaration(ctx.inputName(named.name), named.type, { ...ctx, mode: "input" }, inputDoc)}`;
+}
+
+/** `export interface` for plain object types, `export type` for everything else. */
+export function declaration(name: string, type: TypeNode, ctx: TypeTextContext, doc: string): string {
+  if (type.kind === "object" && !type.index) return `${doc}export interface ${name} ${objectText(type, ctx)}`;
+  return `${doc}export type ${name} = ${typeText(type, ctx)};`;
+}
