@@ -193,6 +193,11 @@ export class Worker extends Router {
       }
     };
 
+    // One timer checks every running attempt's deadline (instead of a timer per job).
+    const deadlineTimer = setInterval(() => {
+      const now = Date.now();
+      for (const r of running.values()) r.controller.checkDeadline(now);
+    }, 10);
     // Renewing leases also keeps the process alive while the worker waits for messages.
     const renewTimer = setInterval(() => {
       if (running.size === 0) return;
@@ -231,6 +236,7 @@ export class Worker extends Router {
       await this.#drain(running, changed, force.signal);
     } finally {
       clearInterval(renewTimer);
+      clearInterval(deadlineTimer);
       for (const signal of signals) process.off(signal, onSignal);
       await Promise.all([...pools.values()].map((pool) => pool.close()));
       this.#stopping = undefined;

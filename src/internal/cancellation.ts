@@ -1,12 +1,19 @@
+import { JobTimeoutError } from "../errors.js";
+
 /**
  * Like an AbortController, but the AbortSignal (costly to create on a hot path) is made only
- * when someone asks for it; most actors never look at `ctx.signal`.
+ * when someone asks for it; most actors never look at `ctx.signal`. It also carries the
+ * attempt's deadline, which the worker checks for all running jobs on one shared timer instead
+ * of one timer per job.
  */
 export class Cancellation {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
-  #listeners: ((reason: unknown) => void)[] | undefined;
+  #listener: ((reason: unknown) => void) | undefined;
+  /** Epoch ms after which the attempt times out; Infinity until set. */
+  deadline = Infinity;
+  timeoutMs = 0;
 
   get aborted(): boolean {
     return this.#aborted;
@@ -24,22 +31,36 @@ export class Cancellation {
     return this.#controller.signal;
   }
 
+  /** Starts the clock: the attempt is aborted with a `JobTimeoutError` after `timeoutMs`. */
+  startTimer(timeoutMs: number, now = Date.now()): void {
+    this.timeoutMs = timeoutMs;
+    this.deadline = now + timeoutMs;
+  }
+
+  /** Aborts with a `JobTimeoutError` if the deadline has passed; true when it did. */
+  checkDeadline(now: number): boolean {
+    if (this.#aborted || now < this.deadline) return false;
+    this.abort(new JobTimeoutError(this.timeoutMs));
+    return true;
+  }
+
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
-    const listeners = this.#listeners;
-    this.#listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.(reason);
   }
 
-  /** Calls `listener` on abort; returns a function that removes it. */
+  /** Sets the one abort listener (the executor racing the actor); returns its remover. */
   onAbort(listener: (reason: unknown) => void): () => void {
-    (this.#listeners ??= []).push(listener);
-    return () => {
-      const i = this.#listeners?.indexOf(listener) ?? -1;
-      if (i >= 0) this.#listeners!.splice(i, 1);
-    };
+    this.#listener = listener;
+    return this.#off;
   }
+
+  readonly #off = (): void => {
+    this.#listener = undefined;
+  };
 }

@@ -2,7 +2,6 @@ import type { Delivery, FailureInfo, KeptResult, Settlement } from "../brokers/b
 import {
   ActorAbortedError,
   InvalidPayloadError,
-  JobTimeoutError,
   RepidError,
   UnknownActorError,
   ValidationError,
@@ -141,7 +140,7 @@ async function runActor(
   deps: ExecuteDeps,
 ): Promise<Attempt> {
   const message = delivery.message;
-  const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
+  controller.startTimer(timeoutMs);
   try {
     if (actor.mode === "async") {
       const value = await raceAbort(
@@ -176,8 +175,6 @@ async function runActor(
   } catch (error) {
     const cause = controller.aborted ? controller.reason : error;
     return { ok: false, error: toFailureInfo(cause), cause };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
