@@ -146,6 +146,26 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
+    it("keeps a cron job on schedule across a worker restart", async () => {
+      const seconds: number[] = [];
+      const make = (): Worker => {
+        const w = new Worker({ messagesLimit: 1, handleSignals: [] });
+        w.actor(async function restartable() {
+          seconds.push(Math.floor(Date.now() / 1000));
+        });
+        return w;
+      };
+      await app.magic(async () => {
+        await new Job("restartable", { cron: "* * * * * *" }).enqueue();
+        expect((await make().run()).rescheduled).toBe(1);
+        // The first worker is gone; the schedule lives in the broker, and the next one carries on.
+        expect((await new Queue().counts()).delayed).toBe(1);
+        expect((await make().run()).rescheduled).toBe(1);
+      });
+      expect(seconds).toHaveLength(2);
+      expect(seconds[1]).toBeGreaterThan(seconds[0]!);
+    });
+
     it("runs a cron job once per tick with two workers running", async () => {
       const ticks = new Map<number, number>();
       const make = (): Worker => {
