@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import * as prettier from "prettier";
 import { CodegenError } from "../src/errors.js";
 import { GENERATED_MARKER } from "../templates/registry-module.js";
 import type { EmittedFile } from "./emit.js";
@@ -54,6 +53,8 @@ export async function finalizeGenerated(file: EmittedFile, current: string | und
       return { path: file.path, content: current };
     }
   }
+  // Loaded only when something changed: a run with nothing to do skips prettier's start-up.
+  const prettier = await import("prettier");
   const config = (await prettier.resolveConfig(file.path)) ?? {};
   // babel-ts formats TypeScript like the default parser, in about half the time on large files.
   const formatted = await prettier.format(file.content, { ...config, filepath: file.path, parser: "babel-ts" });

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { ScanFailure } from "../../codegen/generate.js";
+import { CodegenError } from "../../src/errors.js";
+import { render } from "./helpers.js";
+
+const dir = "test/codegen/fixtures/errors";
+
+async function scanErrors(file: string, extra: { allowAny?: boolean } = {}): Promise<string[]> {
+  try {
+    await render([`${dir}/${file}`], "test/codegen/expected/none.ts", extra);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScanFailure);
+    const errors = (error as ScanFailure).errors;
+    for (const e of errors) expect(e).toBeInstanceOf(CodegenError);
+    return errors.map((e) => e.message);
+  }
+  throw new Error(`expected ${file} to fail`);
+}
+
+describe("codegen errors, located at file:line:col", () => {
+  it("rejects a function in the arguments, at the parameter", async () => {
+    expect(await scanErrors("unsupported-function.err.ts")).toEqual([
+      `${dir}/unsupported-function.err.ts:5:42: actor "withCallback": args.onDone is a function, which cannot be sent in a message`,
+    ]);
+  });
+
+  it("rejects a class instance with methods, a bigint, and a function result", async () => {
+    expect(await scanErrors("class-instance.err.ts")).toEqual([
+      `${dir}/class-instance.err.ts:10:42: actor "charge": args is an instance of class \`Money\`, whose methods do not survive JSON`,
+    ]);
+    expect(await scanErrors("bigint.err.ts")).toEqual([
+      `${dir}/bigint.err.ts:3:39: actor "big": args.n is a bigint, which is not a JSON value`,
+    ]);
+    expect(await scanErrors("result-function.err.ts")).toEqual([
+      `${dir}/result-function.err.ts:3:60: actor "makeCallback": result is a function, which cannot be sent in a message`,
+    ]);
+  });
+
+  it("rejects `any` unless allowed, and then emits z.any()", async () => {
+    expect(await scanErrors("any.err.ts")).toEqual([
+      `${dir}/any.err.ts:4:41: actor "loose": args.payload is \`any\`, which cannot be validated; give it a type, or pass --allow-any`,
+    ]);
+    const text = await render([`${dir}/any.err.ts`], "test/codegen/expected/none.ts", { allowAny: true });
+    expect(text).toContain("payload: z.any()");
+  });
+
+  it("names both places of a duplicate actor name", async () => {
+    expect(await scanErrors("duplicate-name.err.ts")).toEqual([
+      `${dir}/duplicate-name.err.ts:7:1: duplicate actor name "report": also defined at ${dir}/duplicate-name.err.ts:6:1`,
+    ]);
+  });
+
+  it("names both actors that map to the same client property", async () => {
+    expect(await scanErrors("same-property.err.ts")).toEqual([
+      `${dir}/same-property.err.ts:6:1: actor "sendEmail" maps to client property "sendEmail", as does actor "send_email" at ${dir}/same-property.err.ts:5:1`,
+    ]);
+  });
+
+  it("reports a file that does not parse", async () => {
+    expect(await scanErrors("syntax.err.ts")).toEqual([`${dir}/syntax.err.ts:5:55: ';' expected.`]);
+  });
+
+  it("needs options it can read statically, and a name", async () => {
+    expect(await scanErrors("options-not-literal.err.ts")).toEqual([
+      `${dir}/options-not-literal.err.ts:5:29: actor option "queue" must be a string literal (or a constant of one) so repid-gen can read it`,
+    ]);
+    expect(await scanErrors("unnamed.err.ts")).toEqual([
+      `${dir}/unnamed.err.ts:3:20: cannot tell the actor's name: give the function a name or pass { name: "..." }`,
+    ]);
+  });
+
+  it("reports every problem of a run, sorted by place", async () => {
+    try {
+      await render([`${dir}/bigint.err.ts`, `${dir}/any.err.ts`], "test/codegen/expected/none.ts");
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ScanFailure).errors.map((e) => e.file)).toEqual([`${dir}/any.err.ts`, `${dir}/bigint.err.ts`]);
+    }
+  });
+});

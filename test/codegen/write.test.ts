@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkGenerated, finalizeGenerated, isGenerated, writeGenerated } from "../../codegen/write.js";
+import { CodegenError } from "../../src/errors.js";
+import { bannerText } from "../../templates/registry-module.js";
+
+const dir = mkdtempSync(join(tmpdir(), "repid-gen-write-"));
+const source = `${bannerText("npx repid-gen")}\nexport const   answer =   42\n`;
+
+describe("write", () => {
+  it("formats with prettier and stamps a digest line under the banner", async () => {
+    const file = await finalizeGenerated({ path: join(dir, "a.ts"), content: source }, undefined);
+    const lines = file.content.split("\n");
+    expect(isGenerated(file.content)).toBe(true);
+    expect(lines[1]).toMatch(/^\/\/ repid-gen digest: [0-9a-f]{16}\.[0-9a-f]{16}$/);
+    expect(file.content).toContain("export const answer = 42;\n");
+  });
+
+  it("writes only when the text changed", async () => {
+    const path = join(dir, "b.ts");
+    const file = await finalizeGenerated({ path, content: source }, undefined);
+    expect(await writeGenerated(file, undefined, "b.ts")).toBe("written");
+    const before = statSync(path).mtimeMs;
+    const current = readFileSync(path, "utf8");
+    const again = await finalizeGenerated({ path, content: source }, current);
+    expect(again.content).toBe(current);
+    expect(await writeGenerated(again, current, "b.ts")).toBe("unchanged");
+    expect(statSync(path).mtimeMs).toBe(before);
+  });
+
+  it("re-formats a generated file that was edited by hand, and --check calls it stale", async () => {
+    const path = join(dir, "c.ts");
+    const fresh = await finalizeGenerated({ path, content: source }, undefined);
+    const edited = fresh.content.replace("42", "43");
+    const regenerated = await finalizeGenerated({ path, content: source }, edited);
+    expect(regenerated.content).toBe(fresh.content);
+    expect(checkGenerated(regenerated, edited)).toBe("stale");
+    expect(checkGenerated(regenerated, fresh.content)).toBe("fresh");
+    expect(checkGenerated(regenerated, undefined)).toBe("stale");
+  });
+
+  it("refuses to overwrite a file without the generated banner", async () => {
+    const path = join(dir, "handwritten.ts");
+    writeFileSync(path, "export const mine = 1;\n");
+    const file = await finalizeGenerated({ path, content: source }, undefined);
+    const error = await writeGenerated(file, "export const mine = 1;\n", "src/handwritten.ts").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CodegenError);
+    expect((error as CodegenError).message).toMatch(/^src\/handwritten\.ts:1:1: refusing to overwrite/);
+    expect(readFileSync(path, "utf8")).toBe("export const mine = 1;\n");
+  });
+});
