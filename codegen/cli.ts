@@ -30,7 +30,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function loadConfig(values: Record<string, unknown>, cwd: string): Promise<{ config: GenConfig; command: string }> {
+async function loadConfig(
+  values: Record<string, unknown>,
+  cwd: string,
+): Promise<{ config: GenConfig; command: string }> {
   const configArg = typeof values["config"] === "string" ? values["config"] : undefined;
   const configFile = resolve(cwd, configArg ?? DEFAULT_CONFIG_FILE);
   const display = posixRelative(cwd, configFile);
@@ -45,7 +48,8 @@ async function loadConfig(values: Record<string, unknown>, cwd: string): Promise
   const config = parseConfig({ ...fromFile, ...flags }, fromFile ? display : "repid-gen flags");
   const parts = ["npx repid-gen"];
   if (configArg) parts.push(`--config ${display}`);
-  if (flags.actors) for (const glob of config.actors) parts.push(`--actors ${JSON.stringify(glob)}`);
+  if (flags.actors)
+    for (const glob of config.actors) parts.push(`--actors ${JSON.stringify(glob)}`);
   if (flags.output) parts.push(`--out ${config.output}`);
   if (flags.tsconfig) parts.push(`--tsconfig ${config.tsconfig}`);
   if (flags.allowAny) parts.push("--allow-any");
@@ -75,7 +79,9 @@ function printError(error: unknown): void {
   } else if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN") {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(`repid-gen: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `repid-gen: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
 }
 
@@ -136,7 +142,9 @@ async function main(argv: readonly string[]): Promise<void> {
   let running = Promise.resolve();
   watchActorFiles(cwd, config.actors, join(cwd, config.output), (paths) => {
     running = running.then(async () => {
-      process.stderr.write(`repid-gen: changed ${paths.map((p) => posixRelative(cwd, p)).join(", ")}\n`);
+      process.stderr.write(
+        `repid-gen: changed ${paths.map((p) => posixRelative(cwd, p)).join(", ")}\n`,
+      );
       await generator.refresh(paths);
       await runOnce();
     });

@@ -31,7 +31,10 @@ export function parseConfig(raw: unknown, where: string): GenConfig {
 }
 
 /** Reads and validates a config file; `undefined` when it does not exist. */
-export async function readConfigFile(path: string, displayPath: string): Promise<GenConfig | undefined> {
+export async function readConfigFile(
+  path: string,
+  displayPath: string,
+): Promise<GenConfig | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");

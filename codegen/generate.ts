@@ -5,7 +5,13 @@ import { emit, type EmittedFile } from "./emit.js";
 import type { GenModel } from "./model.js";
 import { posixRelative } from "./scan/location.js";
 import { loadActorFiles, openProject, scan } from "./scan/scan.js";
-import { checkGenerated, finalizeGenerated, readIfExists, writeGenerated, type WriteOutcome } from "./write.js";
+import {
+  checkGenerated,
+  finalizeGenerated,
+  readIfExists,
+  writeGenerated,
+  type WriteOutcome,
+} from "./write.js";
 
 export { ScanFailure } from "./scan/scan.js";
 
@@ -25,7 +31,12 @@ export interface GenerateResult {
   readonly actors: readonly string[];
   readonly files: number;
   /** Milliseconds spent in each phase. */
-  readonly timings: { readonly load: number; readonly scan: number; readonly emit: number; readonly write: number };
+  readonly timings: {
+    readonly load: number;
+    readonly scan: number;
+    readonly emit: number;
+    readonly write: number;
+  };
 }
 
 /** The formatted files of one run, before they are written. */
@@ -106,7 +117,9 @@ export class Generator {
     let outcome: WriteOutcome = "unchanged";
     for (const file of rendered.files) {
       const existing = rendered.current.get(file.path);
-      outcome = options.check ? checkGenerated(file, existing) : await writeGenerated(file, existing, display);
+      outcome = options.check
+        ? checkGenerated(file, existing)
+        : await writeGenerated(file, existing, display);
     }
     return {
       output: display,
@@ -119,6 +132,9 @@ export class Generator {
 }
 
 /** One generation run. @see Generator */
-export function generate(options: GenerateOptions, run: { readonly check?: boolean } = {}): Promise<GenerateResult> {
+export function generate(
+  options: GenerateOptions,
+  run: { readonly check?: boolean } = {},
+): Promise<GenerateResult> {
   return new Generator(options).run(run);
 }

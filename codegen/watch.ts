@@ -26,25 +26,39 @@ export function watchActorFiles(
   onChange: (paths: string[]) => void,
   debounceMs = 100,
 ): () => void {
-  const folders = [...new Set(globs.filter((g) => !g.startsWith("!")).map((g) => globBase(root, g)))].sort();
+  const folders = [
+    ...new Set(globs.filter((g) => !g.startsWith("!")).map((g) => globBase(root, g))),
+  ].sort();
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = folders.map((folder) =>
-    watch(folder, { recursive: true }, (_event, name) => {
-      if (!name || !/\.[cm]?tsx?$/.test(name)) return;
-      const path = join(folder, name.toString());
-      if (resolve(path) === resolve(ignore)) return;
-      pending.add(path);
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const paths = [...pending].sort();
-        pending.clear();
-        onChange(paths);
-      }, debounceMs);
-    }),
-  );
+  let watchers: FSWatcher[] = [];
+  // Editors save by replacing the file, which can leave a recursive watcher on the old inode:
+  // the watchers are made anew after each batch.
+  const start = () => {
+    watchers = folders.map((folder) =>
+      watch(folder, { recursive: true }, (_event, name) => {
+        if (!name || !/\.[cm]?tsx?$/.test(name)) return;
+        const path = join(folder, name.toString());
+        if (resolve(path) === resolve(ignore)) return;
+        pending.add(path);
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const paths = [...pending].sort();
+          pending.clear();
+          stop();
+          start();
+          onChange(paths);
+        }, debounceMs);
+      }),
+    );
+  };
+  const stop = () => {
+    for (const w of watchers) w.close();
+    watchers = [];
+  };
+  start();
   return () => {
     clearTimeout(timer);
-    for (const w of watchers) w.close();
+    stop();
   };
 }

@@ -45,7 +45,10 @@ export async function readIfExists(path: string): Promise<string | undefined> {
  * is that text for the same unformatted input and was not edited since, it is returned as is,
  * without running prettier: a run with nothing to do stays fast.
  */
-export async function finalizeGenerated(file: EmittedFile, current: string | undefined): Promise<EmittedFile> {
+export async function finalizeGenerated(
+  file: EmittedFile,
+  current: string | undefined,
+): Promise<EmittedFile> {
   const source = sha(file.content);
   if (current !== undefined) {
     const digest = readDigest(current);
@@ -57,7 +60,11 @@ export async function finalizeGenerated(file: EmittedFile, current: string | und
   const prettier = await import("prettier");
   const config = (await prettier.resolveConfig(file.path)) ?? {};
   // babel-ts formats TypeScript like the default parser, in about half the time on large files.
-  const formatted = await prettier.format(file.content, { ...config, filepath: file.path, parser: "babel-ts" });
+  const formatted = await prettier.format(file.content, {
+    ...config,
+    filepath: file.path,
+    parser: "babel-ts",
+  });
   const [banner, ...rest] = formatted.split("\n");
   const digestLine = `${DIGEST_PREFIX}${source}.${sha(formatted)}`;
   return { path: file.path, content: [banner, digestLine, ...rest].join("\n") };

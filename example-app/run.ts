@@ -6,7 +6,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Connection, InMemoryMessageBroker, Job, Queue, RedisMessageBroker, type WorkerRunner } from "repid";
+import {
+  Connection,
+  InMemoryMessageBroker,
+  Job,
+  Queue,
+  RedisMessageBroker,
+  type WorkerRunner,
+} from "repid";
 import { OUTBOX } from "./actors/email.js";
 import { Currency } from "./generated/registry.js";
 import { startProducer } from "./services/producer.js";
@@ -16,7 +23,11 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const redisUrl = process.env["REDIS_URL"];
 const prefix = `repid-example-${process.pid}`;
 
-async function post(base: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  base: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -28,7 +39,8 @@ async function post(base: string, path: string, body: unknown): Promise<{ status
 async function result(base: string, actor: string, id: unknown): Promise<unknown> {
   const response = await fetch(`${base}/results/${String(id)}?actor=${actor}`);
   const body: unknown = await response.json();
-  if (response.status !== 200) throw new Error(`result of ${actor} ${String(id)}: ${JSON.stringify(body)}`);
+  if (response.status !== 200)
+    throw new Error(`result of ${actor} ${String(id)}: ${JSON.stringify(body)}`);
   return body;
 }
 
@@ -44,7 +56,9 @@ function startWorkerProcess(): ChildProcess {
 
 async function main(): Promise<void> {
   await rm(OUTBOX, { force: true });
-  const broker = redisUrl ? new RedisMessageBroker(redisUrl, { prefix }) : new InMemoryMessageBroker();
+  const broker = redisUrl
+    ? new RedisMessageBroker(redisUrl, { prefix })
+    : new InMemoryMessageBroker();
   const connection = new Connection(broker);
   log(redisUrl ? "mode: two processes on Redis" : "mode: one process, in-memory broker");
 
@@ -70,7 +84,11 @@ async function main(): Promise<void> {
   const producer = await startProducer({ connection });
   log(`producer: listening on ${producer.url}`);
   try {
-    const email = await post(producer.url, "/email", { to: "ada@example.com", subject: "Welcome", body: "Hello Ada" });
+    const email = await post(producer.url, "/email", {
+      to: "ada@example.com",
+      subject: "Welcome",
+      body: "Hello Ada",
+    });
     const primes = await post(producer.url, "/primes", { below: 2_000_000 });
     const charge = await post(producer.url, "/charge", {
       orderId: "o-1",
@@ -82,37 +100,64 @@ async function main(): Promise<void> {
       customer: { email: "ada@example.com", vip: true },
       items: [
         { sku: "book", quantity: 2, unitPrice: { amount: 1500, currency: "EUR" } },
-        { sku: "pen", quantity: 4, unitPrice: { amount: 300, currency: "EUR" }, options: { colour: "blue" } },
+        {
+          sku: "pen",
+          quantity: 4,
+          unitPrice: { amount: 300, currency: "EUR" },
+          options: { colour: "blue" },
+        },
       ],
       shipTo: { name: "Ada", street: "1 Analytical Way", city: "London", country: "GB" },
       placedAt: "2024-05-01T09:30:00.000Z",
     });
     for (const [what, r] of Object.entries({ email, primes, charge, order })) {
-      if (r.status !== 202) throw new Error(`${what}: expected 202, got ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.status !== 202)
+        throw new Error(`${what}: expected 202, got ${r.status} ${JSON.stringify(r.body)}`);
       log(`producer: enqueued ${what} -> job ${String(r.body["id"])}`);
     }
 
     const invalid = await post(producer.url, "/email", { to: "bob@example.com", subject: 42 });
-    if (invalid.status !== 400) throw new Error(`invalid email: expected 400, got ${invalid.status}`);
-    log(`producer: rejected an invalid email before sending it (400): ${JSON.stringify(invalid.body["issues"])}`);
+    if (invalid.status !== 400)
+      throw new Error(`invalid email: expected 400, got ${invalid.status}`);
+    log(
+      `producer: rejected an invalid email before sending it (400): ${JSON.stringify(invalid.body["issues"])}`,
+    );
 
-    log(`send_email     -> ${JSON.stringify(await result(producer.url, "sendEmail", email.body["id"]))}`);
-    log(`count_primes   -> ${JSON.stringify(await result(producer.url, "countPrimes", primes.body["id"]))}`);
-    log(`charge_card    -> ${JSON.stringify(await result(producer.url, "chargeCard", charge.body["id"]))}`);
-    log(`process_order  -> ${JSON.stringify(await result(producer.url, "processOrder", order.body["id"]))}`);
+    log(
+      `send_email     -> ${JSON.stringify(await result(producer.url, "sendEmail", email.body["id"]))}`,
+    );
+    log(
+      `count_primes   -> ${JSON.stringify(await result(producer.url, "countPrimes", primes.body["id"]))}`,
+    );
+    log(
+      `charge_card    -> ${JSON.stringify(await result(producer.url, "chargeCard", charge.body["id"]))}`,
+    );
+    log(
+      `process_order  -> ${JSON.stringify(await result(producer.url, "processOrder", order.body["id"]))}`,
+    );
 
     // A hand-written message that skips the typed client: the worker validates it with the
     // registry and dead-letters it at once, without retries.
-    await new Job("process_order", { queue: "orders", args: { id: 7 }, retries: 5 }).enqueue({ connection });
+    await new Job("process_order", { queue: "orders", args: { id: 7 }, retries: 5 }).enqueue({
+      connection,
+    });
     const orders = new Queue("orders", { connection });
-    const dead = await waitFor(async () => (await orders.deadLetters()).find((d) => d.error.code === "VALIDATION"));
-    log(`worker: dead-lettered a hand-written invalid message: ${dead.error.message.split("\n").join(" ")}`);
+    const dead = await waitFor(async () =>
+      (await orders.deadLetters()).find((d) => d.error.code === "VALIDATION"),
+    );
+    log(
+      `worker: dead-lettered a hand-written invalid message: ${dead.error.message.split("\n").join(" ")}`,
+    );
   } finally {
     await producer.close();
     const runner = await stopWorker();
-    if (runner) log(`worker: processed ${runner.processed} (succeeded ${runner.succeeded}, retried ${runner.retried}, dead-lettered ${runner.deadLettered})`);
+    if (runner)
+      log(
+        `worker: processed ${runner.processed} (succeeded ${runner.succeeded}, retried ${runner.retried}, dead-lettered ${runner.deadLettered})`,
+      );
     if (redisUrl) {
-      for (const queue of ["emails", "cpu", "payments", "orders"]) await new Queue(queue, { connection }).delete();
+      for (const queue of ["emails", "cpu", "payments", "orders"])
+        await new Queue(queue, { connection }).delete();
     }
     await connection.disconnect();
   }
@@ -131,6 +176,8 @@ async function waitFor<T>(check: () => Promise<T | undefined>): Promise<T> {
 }
 
 await main().catch((error: unknown) => {
-  process.stderr.write(`example failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `example failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

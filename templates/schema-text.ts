@@ -42,7 +42,9 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
     case "array":
       return `z.array(${schemaText(type.element, ctx)})`;
     case "tuple": {
-      const items = type.elements.map((e) => `${schemaText(e.type, ctx)}${e.optional ? ".optional()" : ""}`);
+      const items = type.elements.map(
+        (e) => `${schemaText(e.type, ctx)}${e.optional ? ".optional()" : ""}`,
+      );
       const rest = type.rest ? `, ${schemaText(type.rest, ctx)}` : "";
       return `z.tuple([${items.join(", ")}]${rest})`;
     }
@@ -50,7 +52,9 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
       const shape = type.properties.map((p) => {
         // A required key whose value may be undefined must stay required: no `.optional()`.
         const value =
-          !p.optional && p.type.kind === "union" && p.type.members.some((m) => m.kind === "undefined")
+          !p.optional &&
+          p.type.kind === "union" &&
+          p.type.members.some((m) => m.kind === "undefined")
             ? `z.union([${schemaText({ ...p.type, members: p.type.members.filter((m) => m.kind !== "undefined") }, ctx)}, z.undefined()])`
             : schemaText(p.type, ctx);
         return `${keyText(p.name)}: ${value}${p.optional ? ".optional()" : ""},`;
@@ -77,7 +81,8 @@ function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string
   const hasUndefined = members.some((m) => m.kind === "undefined");
   const hasNull = members.some((m) => m.kind === "null");
   const rest = members.filter((m) => m.kind !== "undefined" && m.kind !== "null");
-  if (rest.length === 0) return hasNull && hasUndefined ? "z.null().optional()" : hasNull ? "z.null()" : "z.undefined()";
+  if (rest.length === 0)
+    return hasNull && hasUndefined ? "z.null().optional()" : hasNull ? "z.null()" : "z.undefined()";
   let text: string;
   if (rest.length === 1) {
     text = schemaText(rest[0]!, ctx);

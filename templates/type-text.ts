@@ -21,7 +21,9 @@ export function propertyKey(name: string): string {
 export function docComment(doc: string | undefined): string {
   if (!doc) return "";
   const lines = doc.replace(/\*\//g, "*\\/").split("\n");
-  return lines.length === 1 ? `/** ${lines[0]} */\n` : `/**\n${lines.map((l) => ` * ${l}`).join("\n")}\n */\n`;
+  return lines.length === 1
+    ? `/** ${lines[0]} */\n`
+    : `/**\n${lines.map((l) => ` * ${l}`).join("\n")}\n */\n`;
 }
 
 /** The TypeScript text of a type. */
@@ -46,7 +48,9 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
         ? `${type.enumName}.${type.member}`
         : `(typeof ${type.enumName})[${JSON.stringify(type.member)}]`;
     case "ref":
-      return ctx.mode === "input" && ctx.distinct.has(type.name) ? ctx.inputName(type.name) : type.name;
+      return ctx.mode === "input" && ctx.distinct.has(type.name)
+        ? ctx.inputName(type.name)
+        : type.name;
     case "array": {
       const inner = typeText(type.element, ctx);
       return needsParens(type.element) ? `(${inner})[]` : `${inner}[]`;
@@ -69,7 +73,9 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
     case "union":
       return type.members.map((m) => typeText(m, ctx)).join(" | ");
     case "intersection":
-      return type.members.map((m) => (needsParens(m) ? `(${typeText(m, ctx)})` : typeText(m, ctx))).join(" & ");
+      return type.members
+        .map((m) => (needsParens(m) ? `(${typeText(m, ctx)})` : typeText(m, ctx)))
+        .join(" & ");
   }
 }
 
@@ -87,10 +93,15 @@ function objectText(type: Extract<TypeNode, { kind: "object" }>, ctx: TypeTextCo
 }
 
 /** The declaration(s) of a named type: its output form, and its input twin when that differs. */
-export function namedTypeDeclarations(named: NamedType, ctx: Omit<TypeTextContext, "mode">): string {
+export function namedTypeDeclarations(
+  named: NamedType,
+  ctx: Omit<TypeTextContext, "mode">,
+): string {
   const doc = docComment(named.doc);
   if (named.kind === "enum") {
-    const members = named.members.map((m) => `${propertyKey(m.name)} = ${JSON.stringify(m.value)},`);
+    const members = named.members.map(
+      (m) => `${propertyKey(m.name)} = ${JSON.stringify(m.value)},`,
+    );
     return `${doc}export enum ${named.name} {\n${members.join("\n")}\n}`;
   }
   const out = declaration(named.name, named.type, { ...ctx, mode: "output" }, doc);
@@ -100,7 +111,13 @@ export function namedTypeDeclarations(named: NamedType, ctx: Omit<TypeTextContex
 }
 
 /** `export interface` for plain object types, `export type` for everything else. */
-export function declaration(name: string, type: TypeNode, ctx: TypeTextContext, doc: string): string {
-  if (type.kind === "object" && !type.index) return `${doc}export interface ${name} ${objectText(type, ctx)}`;
+export function declaration(
+  name: string,
+  type: TypeNode,
+  ctx: TypeTextContext,
+  doc: string,
+): string {
+  if (type.kind === "object" && !type.index)
+    return `${doc}export interface ${name} ${objectText(type, ctx)}`;
   return `${doc}export type ${name} = ${typeText(type, ctx)};`;
 }

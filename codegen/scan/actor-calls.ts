@@ -65,27 +65,39 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
   if (!first) throw errorAt(location, "actor() needs a function");
   const fnArg = second ?? first;
   const optionsNode = second ? first : undefined;
-  const options = optionsNode ? readOptions(optionsNode, checker, root) : new Map<string, OptionValue>();
+  const options = optionsNode
+    ? readOptions(optionsNode, checker, root)
+    : new Map<string, OptionValue>();
 
   const fnType = checker.getTypeAtLocation(fnArg);
   const signatures = fnType.getCallSignatures();
   if (signatures.length !== 1) {
     throw errorAt(
       locate(root, fnArg),
-      signatures.length === 0 ? "the actor is not a function" : "an actor cannot be an overloaded function",
+      signatures.length === 0
+        ? "the actor is not a function"
+        : "an actor cannot be an overloaded function",
     );
   }
   const signature = signatures[0]!;
-  if (signature.typeParameters?.length) throw errorAt(locate(root, fnArg), "an actor cannot be a generic function");
+  if (signature.typeParameters?.length)
+    throw errorAt(locate(root, fnArg), "an actor cannot be a generic function");
   const fnNode = functionDeclarationOf(fnArg, checker) ?? fnArg;
   const explicit = options.get("name");
   const name = explicit ? literalOf(explicit, "string") : functionName(fnArg, fnNode);
   if (name === undefined || name === "") {
-    throw errorAt(locate(root, fnArg), 'cannot tell the actor\'s name: give the function a name or pass { name: "..." }');
+    throw errorAt(
+      locate(root, fnArg),
+      'cannot tell the actor\'s name: give the function a name or pass { name: "..." }',
+    );
   }
   const queue = options.has("queue") ? literalOf(options.get("queue")!, "string") : "default";
-  const timeout = options.has("timeout") ? literalOf(options.get("timeout")!, "string", "number") : undefined;
-  const runInProcess = options.has("runInProcess") ? literalOf(options.get("runInProcess")!, "boolean") : false;
+  const timeout = options.has("timeout")
+    ? literalOf(options.get("timeout")!, "string", "number")
+    : undefined;
+  const runInProcess = options.has("runInProcess")
+    ? literalOf(options.get("runInProcess")!, "boolean")
+    : false;
   const storeResult = options.has("storeResult")
     ? literalOf(options.get("storeResult")!, "boolean", "string", "number")
     : undefined;
@@ -111,27 +123,41 @@ interface OptionValue {
   readonly key: string;
 }
 
-function readOptions(node: ts.Expression, checker: ts.TypeChecker, root: string): Map<string, OptionValue> {
+function readOptions(
+  node: ts.Expression,
+  checker: ts.TypeChecker,
+  root: string,
+): Map<string, OptionValue> {
   const inner = skipParens(node);
   if (!ts.isObjectLiteralExpression(inner)) {
-    throw errorAt(locate(root, node), "actor options must be an object literal so repid-gen can read them");
+    throw errorAt(
+      locate(root, node),
+      "actor options must be an object literal so repid-gen can read them",
+    );
   }
   const options = new Map<string, OptionValue>();
   for (const prop of inner.properties) {
     if (!ts.isPropertyAssignment(prop) && !ts.isShorthandPropertyAssignment(prop)) {
       throw errorAt(locate(root, prop), "actor options cannot use spreads, methods or accessors");
     }
-    const key = ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name) ? prop.name.text : undefined;
-    if (key === undefined) throw errorAt(locate(root, prop), "actor option names must be plain identifiers");
+    const key =
+      ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name) ? prop.name.text : undefined;
+    if (key === undefined)
+      throw errorAt(locate(root, prop), "actor option names must be plain identifiers");
     const valueNode = ts.isPropertyAssignment(prop) ? prop.initializer : prop.name;
-    options.set(key, { key, value: literalValue(checker.getTypeAtLocation(valueNode)), location: locate(root, valueNode) });
+    options.set(key, {
+      key,
+      value: literalValue(checker.getTypeAtLocation(valueNode)),
+      location: locate(root, valueNode),
+    });
   }
   return options;
 }
 
 function literalValue(type: ts.Type): Literal | undefined {
   if (type.isStringLiteral() || type.isNumberLiteral()) return type.value;
-  if (type.flags & ts.TypeFlags.BooleanLiteral) return (type as { intrinsicName?: string }).intrinsicName === "true";
+  if (type.flags & ts.TypeFlags.BooleanLiteral)
+    return (type as { intrinsicName?: string }).intrinsicName === "true";
   return undefined;
 }
 
@@ -152,14 +178,19 @@ function literalOf(option: OptionValue, ...kinds: string[]): Literal {
 
 function skipParens(node: ts.Expression): ts.Expression {
   let n = node;
-  while (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n)) n = n.expression;
+  while (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n))
+    n = n.expression;
   return n;
 }
 
-type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
+type FunctionNode =
+  ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
 
 /** The function node behind an inline function or a reference to one (through imports). */
-function functionDeclarationOf(expr: ts.Expression, checker: ts.TypeChecker): FunctionNode | undefined {
+function functionDeclarationOf(
+  expr: ts.Expression,
+  checker: ts.TypeChecker,
+): FunctionNode | undefined {
   const inner = skipParens(expr);
   if (ts.isFunctionExpression(inner) || ts.isArrowFunction(inner)) return inner;
   if (!ts.isIdentifier(inner) && !ts.isPropertyAccessExpression(inner)) return undefined;
@@ -167,7 +198,8 @@ function functionDeclarationOf(expr: ts.Expression, checker: ts.TypeChecker): Fu
   if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
   const declaration = symbol?.valueDeclaration ?? symbol?.declarations?.[0];
   if (!declaration) return undefined;
-  if (ts.isFunctionDeclaration(declaration) || ts.isMethodDeclaration(declaration)) return declaration;
+  if (ts.isFunctionDeclaration(declaration) || ts.isMethodDeclaration(declaration))
+    return declaration;
   if (ts.isVariableDeclaration(declaration) && declaration.initializer) {
     const init = skipParens(declaration.initializer);
     if (ts.isFunctionExpression(init) || ts.isArrowFunction(init)) return init;
@@ -177,9 +209,13 @@ function functionDeclarationOf(expr: ts.Expression, checker: ts.TypeChecker): Fu
 
 /** What `fn.name` is at run time, as far as the source tells. */
 function functionName(arg: ts.Expression, fnNode: ts.Node): string | undefined {
-  if ((ts.isFunctionDeclaration(fnNode) || ts.isFunctionExpression(fnNode)) && fnNode.name) return fnNode.name.text;
+  if ((ts.isFunctionDeclaration(fnNode) || ts.isFunctionExpression(fnNode)) && fnNode.name)
+    return fnNode.name.text;
   if (ts.isMethodDeclaration(fnNode) && ts.isIdentifier(fnNode.name)) return fnNode.name.text;
-  if ((ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) && ts.isVariableDeclaration(fnNode.parent)) {
+  if (
+    (ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) &&
+    ts.isVariableDeclaration(fnNode.parent)
+  ) {
     const name = fnNode.parent.name;
     return ts.isIdentifier(name) ? name.text : undefined;
   }
@@ -188,7 +224,10 @@ function functionName(arg: ts.Expression, fnNode: ts.Node): string | undefined {
 }
 
 function isAsync(fnNode: ts.Node): boolean {
-  return ts.canHaveModifiers(fnNode) && (ts.getModifiers(fnNode) ?? []).some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
+  return (
+    ts.canHaveModifiers(fnNode) &&
+    (ts.getModifiers(fnNode) ?? []).some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)
+  );
 }
 
 /** The TSDoc of the function, or of the variable the call's result is stored in. */
@@ -196,7 +235,10 @@ function docOf(fnNode: ts.Node, checker: ts.TypeChecker): string {
   let target: ts.Node = fnNode;
   if (ts.isCallExpression(fnNode) && ts.isVariableDeclaration(fnNode.parent)) {
     target = fnNode.parent.name;
-  } else if ((ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) && ts.isVariableDeclaration(fnNode.parent)) {
+  } else if (
+    (ts.isArrowFunction(fnNode) || ts.isFunctionExpression(fnNode)) &&
+    ts.isVariableDeclaration(fnNode.parent)
+  ) {
     target = fnNode.parent.name;
   } else if (ts.isFunctionDeclaration(fnNode) && fnNode.name) {
     target = fnNode.name;

@@ -48,8 +48,13 @@ export function openProject(options: Pick<ScanOptions, "root" | "tsconfig">): Pr
 }
 
 /** Adds (or refreshes) the actor files matched by the globs; returns their absolute paths, sorted. */
-export function loadActorFiles(project: Project, options: Pick<ScanOptions, "root" | "actors">): string[] {
-  const globs = options.actors.map((g) => (g.startsWith("!") ? `!${resolveFrom(options.root, g.slice(1))}` : resolveFrom(options.root, g)));
+export function loadActorFiles(
+  project: Project,
+  options: Pick<ScanOptions, "root" | "actors">,
+): string[] {
+  const globs = options.actors.map((g) =>
+    g.startsWith("!") ? `!${resolveFrom(options.root, g.slice(1))}` : resolveFrom(options.root, g),
+  );
   const files = project.addSourceFilesAtPaths(globs);
   return files.map((f) => f.getFilePath() as string).sort();
 }
@@ -63,7 +68,9 @@ export function scan(project: Project, files: readonly string[], options: ScanOp
   const checker = program.getTypeChecker();
   const errors: CodegenError[] = [];
   if (files.length === 0) {
-    throw new ScanFailure([errorAt({ file: options.actors.join(", "), line: 1, column: 1 }, "no actor files match")]);
+    throw new ScanFailure([
+      errorAt({ file: options.actors.join(", "), line: 1, column: 1 }, "no actor files match"),
+    ]);
   }
   const detector = new RepidClassDetector(checker);
   const calls: ActorCall[] = [];
@@ -81,13 +88,18 @@ export function scan(project: Project, files: readonly string[], options: ScanOp
   unique.sort((a, b) => (a.call.name < b.call.name ? -1 : a.call.name > b.call.name ? 1 : 0));
 
   const names = new NameAllocator();
-  const converter = new TypeConverter(program, { root: options.root, allowAny: options.allowAny, names });
+  const converter = new TypeConverter(program, {
+    root: options.root,
+    allowAny: options.allowAny,
+    names,
+  });
   const converted: Omit<ActorModel, "names">[] = [];
   for (const { call, property } of unique) {
     try {
       converted.push(toActorModel(call, property, checker, converter, options.root));
     } catch (error) {
-      if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN") errors.push(error as CodegenError);
+      if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN")
+        errors.push(error as CodegenError);
       else throw error;
     }
   }
@@ -95,13 +107,22 @@ export function scan(project: Project, files: readonly string[], options: ScanOp
   // Names are handed out only once every type is known, so user types keep theirs first.
   const distinct = typesWithDistinctInput(converter.namedTypes);
   const types = converter.namedTypes.map((t) =>
-    t.kind === "alias" && distinct.has(t.name) ? { ...t, inputName: names.allocate(`${t.name}Input`) } : t,
+    t.kind === "alias" && distinct.has(t.name)
+      ? { ...t, inputName: names.allocate(`${t.name}Input`) }
+      : t,
   );
-  const actors = converted.map((actor) => ({ ...actor, names: actorNames(actor, distinct, names) }));
+  const actors = converted.map((actor) => ({
+    ...actor,
+    names: actorNames(actor, distinct, names),
+  }));
   return { command: options.command, actors, types };
 }
 
-function actorNames(actor: Omit<ActorModel, "names">, distinct: ReadonlySet<string>, names: NameAllocator): ActorNames {
+function actorNames(
+  actor: Omit<ActorModel, "names">,
+  distinct: ReadonlySet<string>,
+  names: NameAllocator,
+): ActorNames {
   const stem = actor.typeStem;
   const result = names.allocate(`${stem}Result`);
   const base = { result, resultSchema: `${result}Schema` };
@@ -127,7 +148,10 @@ function toActorModel(
   const [param, second] = signature.getParameters();
   const paramDecl = param?.valueDeclaration;
   if (paramDecl && ts.isParameter(paramDecl) && paramDecl.dotDotDotToken) {
-    throw errorAt(locate(root, paramDecl), `actor "${call.name}": the arguments cannot be a rest parameter`);
+    throw errorAt(
+      locate(root, paramDecl),
+      `actor "${call.name}": the arguments cannot be a rest parameter`,
+    );
   }
   void second;
   let args: TypeNode | undefined;
@@ -140,10 +164,17 @@ function toActorModel(
   const returnType = signature.getReturnType();
   const awaited = checker.getAwaitedType(returnType) ?? returnType;
   const returnLocation = returnLocationOf(call.fnNode, root) ?? call.location;
-  let result = converter.convert(awaited, { location: returnLocation, actor: call.name, what: "result" }, "result");
+  let result = converter.convert(
+    awaited,
+    { location: returnLocation, actor: call.name, what: "result" },
+    "result",
+  );
   if (result.kind === "undefined") result = { kind: "void" };
   if (result.kind === "union" && result.members.some((m) => m.kind === "void")) {
-    result = withoutUndefined({ kind: "union", members: result.members.filter((m) => m.kind !== "void") });
+    result = withoutUndefined({
+      kind: "union",
+      members: result.members.filter((m) => m.kind !== "void"),
+    });
   }
   return {
     name: call.name,
@@ -169,20 +200,28 @@ function returnLocationOf(fnNode: ts.Node, root: string): SourceLocation | undef
 }
 
 /** Keeps the first registration of each name and property; later ones are errors naming both. */
-function dropDuplicates(calls: readonly ActorCall[], errors: CodegenError[]): { call: ActorCall; property: string }[] {
+function dropDuplicates(
+  calls: readonly ActorCall[],
+  errors: CodegenError[],
+): { call: ActorCall; property: string }[] {
   const byName = new Map<string, ActorCall>();
   const byProperty = new Map<string, ActorCall>();
   const kept: { call: ActorCall; property: string }[] = [];
   for (const call of calls) {
     const property = camelCase(call.name);
     if (property === undefined) {
-      errors.push(errorAt(call.location, `actor name "${call.name}" gives no valid client property name`));
+      errors.push(
+        errorAt(call.location, `actor name "${call.name}" gives no valid client property name`),
+      );
       continue;
     }
     const sameName = byName.get(call.name);
     if (sameName) {
       errors.push(
-        errorAt(call.location, `duplicate actor name "${call.name}": also defined at ${formatLocation(sameName.location)}`),
+        errorAt(
+          call.location,
+          `duplicate actor name "${call.name}": also defined at ${formatLocation(sameName.location)}`,
+        ),
       );
       continue;
     }
@@ -207,11 +246,16 @@ function diagnosticError(root: string, d: ts.Diagnostic): CodegenError {
   const text = ts.flattenDiagnosticMessageText(d.messageText, "\n");
   if (!d.file || d.start === undefined) return errorAt({ file: "?", line: 1, column: 1 }, text);
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-  return errorAt({ file: posixRelative(root, d.file.fileName), line: line + 1, column: character + 1 }, text);
+  return errorAt(
+    { file: posixRelative(root, d.file.fileName), line: line + 1, column: character + 1 },
+    text,
+  );
 }
 
 function sortErrors(errors: CodegenError[]): CodegenError[] {
-  return [...errors].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  return [...errors].sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
+  );
 }
 
 function resolveFrom(root: string, path: string): string {

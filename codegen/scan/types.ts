@@ -57,24 +57,38 @@ export class TypeConverter {
     if (f & F.Never) return { kind: "never" };
     if (f & (F.BigInt | F.BigIntLiteral)) throw fail("is a bigint, which is not a JSON value");
     if (f & (F.ESSymbol | F.UniqueESSymbol)) throw fail("is a symbol, which is not a JSON value");
-    if (f & F.TypeParameter) throw fail("is a generic type parameter; actors must have concrete types");
-    if (f & (F.TemplateLiteral | F.StringMapping)) throw fail("is a template literal type, which is not supported");
+    if (f & F.TypeParameter)
+      throw fail("is a generic type parameter; actors must have concrete types");
+    if (f & (F.TemplateLiteral | F.StringMapping))
+      throw fail("is a template literal type, which is not supported");
     if (f & F.NonPrimitive) throw fail("is `object`; describe its properties");
     if (f & F.Null) return { kind: "null" };
     if (f & F.Undefined) return { kind: "undefined" };
     if (f & F.Void) return { kind: "void" };
     if (f & F.String) return { kind: "string" };
     if (f & F.Number) return { kind: "number" };
-    if (f & F.EnumLiteral && !(f & F.Union) && type.symbol && type.symbol.flags & ts.SymbolFlags.EnumMember) {
+    if (
+      f & F.EnumLiteral &&
+      !(f & F.Union) &&
+      type.symbol &&
+      type.symbol.flags & ts.SymbolFlags.EnumMember
+    ) {
       return this.#enumMember(type.symbol, site, fail);
     }
-    if (type.symbol && type.symbol.flags & ts.SymbolFlags.Enum && !(type.symbol.flags & ts.SymbolFlags.EnumMember)) {
+    if (
+      type.symbol &&
+      type.symbol.flags & ts.SymbolFlags.Enum &&
+      !(type.symbol.flags & ts.SymbolFlags.EnumMember)
+    ) {
       return { kind: "ref", name: this.#enum(type.symbol, fail) };
     }
     if (f & F.Boolean) return { kind: "boolean" };
-    if (f & F.StringLiteral) return { kind: "literal", value: (type as ts.StringLiteralType).value };
-    if (f & F.NumberLiteral) return { kind: "literal", value: (type as ts.NumberLiteralType).value };
-    if (f & F.BooleanLiteral) return { kind: "literal", value: this.#checker.typeToString(type) === "true" };
+    if (f & F.StringLiteral)
+      return { kind: "literal", value: (type as ts.StringLiteralType).value };
+    if (f & F.NumberLiteral)
+      return { kind: "literal", value: (type as ts.NumberLiteralType).value };
+    if (f & F.BooleanLiteral)
+      return { kind: "literal", value: this.#checker.typeToString(type) === "true" };
 
     const named = this.#namedInfo(type);
     if (named) {
@@ -95,7 +109,12 @@ export class TypeConverter {
     return this.#structure(type, site, path, fail);
   }
 
-  #structure(type: ts.Type, site: ConvertSite, path: string, fail: (why: string) => Error): TypeNode {
+  #structure(
+    type: ts.Type,
+    site: ConvertSite,
+    path: string,
+    fail: (why: string) => Error,
+  ): TypeNode {
     const checker = this.#checker;
     if (type.isUnion()) {
       const members: TypeNode[] = [];
@@ -118,11 +137,14 @@ export class TypeConverter {
     if (type.isIntersection()) {
       const members = type.types.map((m) => this.convert(m, site, path));
       if (members.some((m) => m.kind !== "object" && m.kind !== "ref" && m.kind !== "record")) {
-        throw fail("is an intersection with a non-object type (a branded primitive?), which is not supported");
+        throw fail(
+          "is an intersection with a non-object type (a branded primitive?), which is not supported",
+        );
       }
       return { kind: "intersection", members };
     }
-    if (!(type.flags & F.Object)) throw fail(`has type \`${checker.typeToString(type)}\`, which is not supported`);
+    if (!(type.flags & F.Object))
+      throw fail(`has type \`${checker.typeToString(type)}\`, which is not supported`);
     if (checker.getSignaturesOfType(type, ts.SignatureKind.Call).length > 0) {
       throw fail("is a function, which cannot be sent in a message");
     }
@@ -150,11 +172,15 @@ export class TypeConverter {
     const properties: PropertyNode[] = [];
     for (const prop of checker.getPropertiesOfType(type)) {
       const name = prop.getName();
-      if (name.startsWith("__@")) throw fail(`has a symbol-keyed property, which is not a JSON value`);
+      if (name.startsWith("__@"))
+        throw fail(`has a symbol-keyed property, which is not a JSON value`);
       if (prop.flags & (ts.SymbolFlags.Method | ts.SymbolFlags.Accessor) && isClass) {
-        throw fail(`is an instance of class \`${type.getSymbol()!.getName()}\`, whose methods do not survive JSON`);
+        throw fail(
+          `is an instance of class \`${type.getSymbol()!.getName()}\`, whose methods do not survive JSON`,
+        );
       }
-      if (prop.flags & ts.SymbolFlags.Method) throw fail(`has a method \`${name}\`, which cannot be sent in a message`);
+      if (prop.flags & ts.SymbolFlags.Method)
+        throw fail(`has a method \`${name}\`, which cannot be sent in a message`);
       const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
       let node = this.convert(checker.getTypeOfSymbol(prop), site, `${path}.${name}`);
       if (optional) node = withoutUndefined(node);
@@ -165,7 +191,9 @@ export class TypeConverter {
       const doc = ts.displayPartsToString(prop.getDocumentationComment(checker)).trim();
       properties.push({ name, type: node, optional, readonly, ...(doc ? { doc } : {}) });
     }
-    const index = checker.getIndexInfosOfType(type).find((info) => !(info.keyType.flags & F.ESSymbolLike));
+    const index = checker
+      .getIndexInfosOfType(type)
+      .find((info) => !(info.keyType.flags & F.ESSymbolLike));
     const indexNode = index ? this.convert(index.type, site, `${path}[string]`) : undefined;
     if (properties.length === 0 && indexNode) return { kind: "record", value: indexNode };
     return { kind: "object", properties, ...(indexNode ? { index: indexNode } : {}) };
@@ -180,7 +208,11 @@ export class TypeConverter {
       const flag = flags[i] ?? ts.ElementFlags.Required;
       const node = this.convert(arg, site, `${path}[${i}]`);
       if (flag & ts.ElementFlags.Variable) rest = node;
-      else elements.push({ type: flag & ts.ElementFlags.Optional ? withoutUndefined(node) : node, optional: (flag & ts.ElementFlags.Optional) !== 0 });
+      else
+        elements.push({
+          type: flag & ts.ElementFlags.Optional ? withoutUndefined(node) : node,
+          optional: (flag & ts.ElementFlags.Optional) !== 0,
+        });
     });
     return { kind: "tuple", elements, ...(rest ? { rest } : {}) };
   }
@@ -204,11 +236,17 @@ export class TypeConverter {
     return this.#info(symbol, symbol.getName(), args);
   }
 
-  #info(symbol: ts.Symbol, base: string, args: readonly ts.Type[]): { name: string; doc: string; source: SourceLocation } {
+  #info(
+    symbol: ts.Symbol,
+    base: string,
+    args: readonly ts.Type[],
+  ): { name: string; doc: string; source: SourceLocation } {
     const declaration = symbol.declarations?.[0];
     const doc = ts.displayPartsToString(symbol.getDocumentationComment(this.#checker)).trim();
     const name = base + args.map((a) => this.#fragment(a)).join("");
-    const source = declaration ? locate(this.#options.root, declaration) : { file: "", line: 0, column: 0 };
+    const source = declaration
+      ? locate(this.#options.root, declaration)
+      : { file: "", line: 0, column: 0 };
     return { name, doc, source };
   }
 
@@ -244,18 +282,26 @@ export class TypeConverter {
       if (!ts.isEnumDeclaration(declaration)) continue;
       for (const member of declaration.members) {
         const value = this.#checker.getConstantValue(member);
-        if (value === undefined) throw fail(`uses enum member \`${member.name.getText()}\` whose value is computed`);
+        if (value === undefined)
+          throw fail(`uses enum member \`${member.name.getText()}\` whose value is computed`);
         members.push({ name: member.name.getText().replace(/^["']|["']$/g, ""), value });
       }
     }
     const info = this.#info(symbol, symbol.getName(), []);
-    this.#declarations.push({ kind: "enum", name, members, ...(info.doc ? { doc: info.doc } : {}), source: info.source });
+    this.#declarations.push({
+      kind: "enum",
+      name,
+      members,
+      ...(info.doc ? { doc: info.doc } : {}),
+      source: info.source,
+    });
     return name;
   }
 
   #enumMember(member: ts.Symbol, site: ConvertSite, fail: (why: string) => Error): TypeNode {
     const declaration = member.valueDeclaration;
-    if (!declaration || !ts.isEnumMember(declaration)) throw fail("is an enum member repid-gen cannot locate");
+    if (!declaration || !ts.isEnumMember(declaration))
+      throw fail("is an enum member repid-gen cannot locate");
     const enumSymbol = this.#checker.getSymbolAtLocation(declaration.parent.name);
     if (!enumSymbol) throw fail("is an enum member repid-gen cannot locate");
     void site;
@@ -267,7 +313,10 @@ export class TypeConverter {
     const declaration = symbol.declarations?.[0];
     if (!declaration) return true;
     const file = declaration.getSourceFile();
-    return this.#program.isSourceFileDefaultLibrary(file) || /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(file.fileName);
+    return (
+      this.#program.isSourceFileDefaultLibrary(file) ||
+      /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(file.fileName)
+    );
   }
 }
 

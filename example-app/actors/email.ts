@@ -5,7 +5,8 @@ import type { ActorContext } from "repid";
 import { router } from "./router.js";
 
 /** Where sent emails go: a JSON-lines outbox standing in for an SMTP server. */
-export const OUTBOX = process.env["REPID_EXAMPLE_OUTBOX"] ?? join(tmpdir(), "repid-example-outbox.jsonl");
+export const OUTBOX =
+  process.env["REPID_EXAMPLE_OUTBOX"] ?? join(tmpdir(), "repid-example-outbox.jsonl");
 
 /** Async I/O actor: "sends" an email by appending it to the outbox. */
 export const sendEmail = router.actor(

@@ -6,7 +6,11 @@ import { router } from "./router.js";
  * worker runs it in a worker thread; it is registered at the top level of its own module so the
  * thread can import this module and find it.
  */
-export function countPrimes(args: { below: number }): { below: number; count: number; threadId: number } {
+export function countPrimes(args: { below: number }): {
+  below: number;
+  count: number;
+  threadId: number;
+} {
   const sieve = new Uint8Array(args.below);
   let count = 0;
   for (let i = 2; i < args.below; i++) {

@@ -4,7 +4,13 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Queue, ValidationError, type Connection, type EnqueueOptions, type JobHandle } from "repid";
+import {
+  Queue,
+  ValidationError,
+  type Connection,
+  type EnqueueOptions,
+  type JobHandle,
+} from "repid";
 import { createJobs, registry, type Jobs } from "../generated/registry.js";
 
 /** A running producer. */
@@ -18,13 +24,16 @@ type Route = (jobs: Jobs, body: unknown) => Promise<JobHandle<unknown>>;
 // The bodies come from the network, so they are only *claimed* to have the right type: the
 // client validates them with the registry's schemas and throws ValidationError otherwise.
 const routes: Record<string, Route> = {
-  "/email": (jobs, body) => jobs.sendEmail.enqueue(body as Parameters<Jobs["sendEmail"]["enqueue"]>[0]),
-  "/primes": (jobs, body) => jobs.countPrimes.enqueue(body as Parameters<Jobs["countPrimes"]["enqueue"]>[0]),
+  "/email": (jobs, body) =>
+    jobs.sendEmail.enqueue(body as Parameters<Jobs["sendEmail"]["enqueue"]>[0]),
+  "/primes": (jobs, body) =>
+    jobs.countPrimes.enqueue(body as Parameters<Jobs["countPrimes"]["enqueue"]>[0]),
   "/charge": (jobs, body) => {
     const options: EnqueueOptions = { retries: 3, timeout: "2s" };
     return jobs.chargeCard.enqueue(body as Parameters<Jobs["chargeCard"]["enqueue"]>[0], options);
   },
-  "/orders": (jobs, body) => jobs.processOrder.enqueue(body as Parameters<Jobs["processOrder"]["enqueue"]>[0]),
+  "/orders": (jobs, body) =>
+    jobs.processOrder.enqueue(body as Parameters<Jobs["processOrder"]["enqueue"]>[0]),
 };
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
@@ -38,7 +47,10 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Declares the registry's queues, then listens on `port` (0: any free port). */
-export async function startProducer(options: { connection: Connection; port?: number }): Promise<Producer> {
+export async function startProducer(options: {
+  connection: Connection;
+  port?: number;
+}): Promise<Producer> {
   const jobs = createJobs(options.connection);
   for (const queue of new Set(Object.values(registry).map((d) => d.queue))) {
     await new Queue(queue, { connection: options.connection }).declare();
@@ -57,7 +69,8 @@ export async function startProducer(options: { connection: Connection; port?: nu
         const handle = await route(jobs, await readJson(request));
         send(response, 202, { id: handle.id });
       } catch (error) {
-        if (error instanceof ValidationError) return send(response, 400, { error: error.message, issues: error.issues });
+        if (error instanceof ValidationError)
+          return send(response, 400, { error: error.message, issues: error.issues });
         send(response, 500, { error: (error as Error).message });
       }
     })();
@@ -66,7 +79,8 @@ export async function startProducer(options: { connection: Connection; port?: nu
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }
 

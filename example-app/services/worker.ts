@@ -4,7 +4,10 @@ import { router } from "../actors/index.js";
 import { registry } from "../generated/registry.js";
 
 /** A worker for all the example's actors. */
-export function createWorker(options: { connection: Connection; handleSignals?: NodeJS.Signals[] }): Worker {
+export function createWorker(options: {
+  connection: Connection;
+  handleSignals?: NodeJS.Signals[];
+}): Worker {
   return new Worker({
     routers: [router],
     registry,

@@ -6,14 +6,19 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers.js";
 
 function cli(args: string[]): { status: number | null; stderr: string } {
-  const run = spawnSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   return { status: run.status, stderr: run.stderr };
 }
 
 describe("repid-gen CLI", () => {
   it("--check passes on the committed example registry (CI drift check)", () => {
     const run = cli(["--check"]);
-    expect(run.stderr).toMatch(/4 actor\(s\) in \d+ file\(s\), \d+ ms .*example-app\/generated\/registry\.ts is up to date/);
+    expect(run.stderr).toMatch(
+      /4 actor\(s\) in \d+ file\(s\), \d+ ms .*example-app\/generated\/registry\.ts is up to date/,
+    );
     expect(run.status).toBe(0);
   });
 
@@ -29,7 +34,12 @@ describe("repid-gen CLI", () => {
   });
 
   it("prints codegen errors as file:line:col and exits 1", () => {
-    const run = cli(["--actors", "test/codegen/fixtures/errors/bigint.err.ts", "--out", join(tmpdir(), "never.ts")]);
+    const run = cli([
+      "--actors",
+      "test/codegen/fixtures/errors/bigint.err.ts",
+      "--out",
+      join(tmpdir(), "never.ts"),
+    ]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
       'test/codegen/fixtures/errors/bigint.err.ts:3:39: actor "big": args.n is a bigint, which is not a JSON value',
@@ -38,9 +48,14 @@ describe("repid-gen CLI", () => {
 
   it("validates the configuration with zod", () => {
     const dir = mkdtempSync(join(tmpdir(), "repid-gen-cfg-"));
-    writeFileSync(join(dir, "repid.config.json"), JSON.stringify({ actors: [], output: "x.js", extra: 1 }));
+    writeFileSync(
+      join(dir, "repid.config.json"),
+      JSON.stringify({ actors: [], output: "x.js", extra: 1 }),
+    );
     const run = cli(["--cwd", dir]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^repid\.config\.json:1:1: invalid repid-gen configuration: .*actors.*output.*extra/s);
+    expect(run.stderr).toMatch(
+      /^repid\.config\.json:1:1: invalid repid-gen configuration: .*actors.*output.*extra/s,
+    );
   });
 });

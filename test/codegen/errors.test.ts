@@ -40,7 +40,9 @@ describe("codegen errors, located at file:line:col", () => {
     expect(await scanErrors("any.err.ts")).toEqual([
       `${dir}/any.err.ts:4:41: actor "loose": args.payload is \`any\`, which cannot be validated; give it a type, or pass --allow-any`,
     ]);
-    const text = await render([`${dir}/any.err.ts`], "test/codegen/expected/none.ts", { allowAny: true });
+    const text = await render([`${dir}/any.err.ts`], "test/codegen/expected/none.ts", {
+      allowAny: true,
+    });
     expect(text).toContain("payload: z.any()");
   });
 
@@ -74,7 +76,10 @@ describe("codegen errors, located at file:line:col", () => {
       await render([`${dir}/bigint.err.ts`, `${dir}/any.err.ts`], "test/codegen/expected/none.ts");
       expect.unreachable();
     } catch (error) {
-      expect((error as ScanFailure).errors.map((e) => e.file)).toEqual([`${dir}/any.err.ts`, `${dir}/bigint.err.ts`]);
+      expect((error as ScanFailure).errors.map((e) => e.file)).toEqual([
+        `${dir}/any.err.ts`,
+        `${dir}/bigint.err.ts`,
+      ]);
     }
   });
 });

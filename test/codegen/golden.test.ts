@@ -14,11 +14,26 @@ describe("golden fixtures", () => {
   for (const name of CASES) {
     it(`generates test/codegen/expected/${name}.ts`, async () => {
       const expectedPath = `test/codegen/expected/${name}.ts`;
-      const text = await render([`test/codegen/fixtures/${name}/**/*.ts`, "!**/*.err.ts"], expectedPath);
+      const text = await render(
+        [`test/codegen/fixtures/${name}/**/*.ts`, "!**/*.err.ts"],
+        expectedPath,
+      );
       if (process.env["UPDATE_GOLDEN"]) writeFileSync(join(ROOT, expectedPath), text);
       expect(text).toBe(readFileSync(join(ROOT, expectedPath), "utf8"));
     });
   }
+
+  it("imports only repid and zod, never an actor file", () => {
+    for (const file of [
+      ...CASES.map((c) => `test/codegen/expected/${c}.ts`),
+      "example-app/generated/registry.ts",
+    ]) {
+      const text = readFileSync(join(ROOT, file), "utf8");
+      const specifiers = [...text.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+      expect(specifiers, file).toEqual(["repid", "zod"]);
+      expect(text, file).not.toMatch(/\bimport\(|require\(/);
+    }
+  });
 
   it("gives the same bytes from scratch (no existing file, so prettier runs) and on a second run", async () => {
     // The output path is not in the text, so a path with no file forces a full format.

@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkGenerated, finalizeGenerated, isGenerated, writeGenerated } from "../../codegen/write.js";
+import {
+  checkGenerated,
+  finalizeGenerated,
+  isGenerated,
+  writeGenerated,
+} from "../../codegen/write.js";
 import { CodegenError } from "../../src/errors.js";
 import { bannerText } from "../../templates/registry-module.js";
 
@@ -45,9 +50,15 @@ describe("write", () => {
     const path = join(dir, "handwritten.ts");
     writeFileSync(path, "export const mine = 1;\n");
     const file = await finalizeGenerated({ path, content: source }, undefined);
-    const error = await writeGenerated(file, "export const mine = 1;\n", "src/handwritten.ts").catch((e: unknown) => e);
+    const error = await writeGenerated(
+      file,
+      "export const mine = 1;\n",
+      "src/handwritten.ts",
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CodegenError);
-    expect((error as CodegenError).message).toMatch(/^src\/handwritten\.ts:1:1: refusing to overwrite/);
+    expect((error as CodegenError).message).toMatch(
+      /^src\/handwritten\.ts:1:1: refusing to overwrite/,
+    );
     expect(readFileSync(path, "utf8")).toBe("export const mine = 1;\n");
   });
 });

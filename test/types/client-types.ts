@@ -79,6 +79,7 @@ export async function misuses(): Promise<void> {
   // @ts-expect-error misuse of the result type
   const n: number = await jobs.geocode.result("id");
   void n;
+  const tree = { name: "a", children: [] };
   // @ts-expect-error the enum member literal is enforced
-  await jobs.categorize.enqueue({ tree: { name: "a", children: [] }, status: "active", plan: "free", level: 0 });
+  await jobs.categorize.enqueue({ tree, status: "active", plan: "free", level: 0 });
 }

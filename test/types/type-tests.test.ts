@@ -32,7 +32,9 @@ describe("compile-time types of the generated client", () => {
   it("rejects each misuse: wrong field, missing field, extra field, unknown actor, bad option, result misuse", () => {
     const marked = markedLines(misuse);
     expect(marked.length).toBeGreaterThanOrEqual(11);
-    const failing = [...new Set(errors.filter((e) => e.file === misuse).map((e) => e.line))].sort((a, b) => a - b);
+    const failing = [...new Set(errors.filter((e) => e.file === misuse).map((e) => e.line))].sort(
+      (a, b) => a - b,
+    );
     expect(failing).toEqual(marked);
   });
 });

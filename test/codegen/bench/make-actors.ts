@@ -47,7 +47,11 @@ export function makeProject(count: number): string {
   mkdirSync(join(dir, "node_modules", "@types"), { recursive: true });
   symlinkSync(ROOT, join(dir, "node_modules", "repid"), "dir");
   symlinkSync(join(ROOT, "node_modules", "zod"), join(dir, "node_modules", "zod"), "dir");
-  symlinkSync(join(ROOT, "node_modules", "@types", "node"), join(dir, "node_modules", "@types", "node"), "dir");
+  symlinkSync(
+    join(ROOT, "node_modules", "@types", "node"),
+    join(dir, "node_modules", "@types", "node"),
+    "dir",
+  );
   writeFileSync(
     join(dir, "tsconfig.json"),
     JSON.stringify({
@@ -76,7 +80,9 @@ export function makeProject(count: number): string {
 
 function timeRun(dir: string): number {
   const started = performance.now();
-  execFileSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), "--cwd", dir], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), "--cwd", dir], {
+    stdio: "inherit",
+  });
   return performance.now() - started;
 }
 

@@ -1,0 +1,33 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "./helpers.js";
+
+describe("example app", () => {
+  it("runs producer and worker end to end on the in-memory broker and exits 0", () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: "--conditions=development" };
+    delete env["REDIS_URL"];
+    const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "example-app/run.ts")], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("mode: one process, in-memory broker");
+    expect(run.stdout).toContain("producer: rejected an invalid email before sending it (400)");
+    expect(run.stdout).toMatch(
+      /count_primes +-> \{"below":2000000,"count":148933,"threadId":[1-9]\d*\}/,
+    );
+    expect(run.stdout).toContain(
+      'charge_card    -> {"orderId":"o-1","status":"captured","attempts":3}',
+    );
+    expect(run.stdout).toContain('"shipBy":"2024-05-02T09:30:00.000Z"');
+    expect(run.stdout).toContain(
+      'worker: dead-lettered a hand-written invalid message: Invalid arguments for actor "process_order"',
+    );
+    expect(run.stdout).toMatch(
+      /worker: processed 7 \(succeeded 4, retried 2, dead-lettered 1\)\ndone\n$/,
+    );
+  });
+});
