@@ -75,6 +75,7 @@ export class RedisMessageBroker implements MessageBroker {
   readonly #tokenNonce = randomBytes(6).toString("base64url");
   #tokenCalls = 0;
   #rotation = 0;
+  #closedOnce = false;
   #coalesced: {
     readonly messages: readonly OutgoingMessage[];
     readonly resolve: (outcomes: EnqueueOutcome[]) => void;
@@ -97,7 +98,10 @@ export class RedisMessageBroker implements MessageBroker {
       logErrors(conn, this.#logger, role);
       return conn;
     };
-    this.#blocking = new BlockingPool(() => open("blocking"));
+    this.#blocking = new BlockingPool(
+      () => open("blocking"),
+      async (id) => Number(await client.client("UNBLOCK", id)),
+    );
     this.#results = new ResultWaiters(client, () => open("results"));
   }
 
@@ -119,7 +123,9 @@ export class RedisMessageBroker implements MessageBroker {
       this.#closing = new AbortController();
       this.#blocking.reopen();
     }
-    if (this.#client.status === "wait" || this.#client.status === "end") await this.#client.connect();
+    const status = this.#client.status;
+    const closedByUs = this.#closedOnce && this.#owned && status === "reconnecting";
+    if (status === "wait" || status === "end" || status === "close" || closedByUs) await this.#client.connect();
     await this.#scripts.loadAll(this.#client);
   }
 
@@ -128,11 +134,15 @@ export class RedisMessageBroker implements MessageBroker {
     this.#closing.abort();
     this.#blocking.close();
     await this.#results.close();
-    if (this.#owned && this.#client.status !== "end" && this.#client.status !== "wait") {
+    if (!this.#owned) return;
+    this.#closedOnce = true;
+    if (this.#client.status === "ready") {
       // Wait for the socket to be gone too, so that a following connect() starts afresh.
       const ended = new Promise((resolve) => this.#client.once("end", resolve));
       await this.#client.quit().catch(() => this.#client.disconnect());
       await ended;
+    } else {
+      this.#client.disconnect();
     }
   }
 
