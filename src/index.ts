@@ -2,7 +2,7 @@
 export { Repid, type MagicOptions } from "./repid.js";
 export { Connection, type ConnectionOptions } from "./connection.js";
 export { Job, enqueueMany, type JobOptions } from "./job.js";
-export { JobHandle } from "./result.js";
+export { JobHandle, type ResultDecoder } from "./result.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export { Priority } from "./priority.js";
 export { Router, type Actor, type ActorContext, type ActorFunction, type ActorOptions } from "./router.js";

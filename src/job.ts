@@ -12,7 +12,7 @@ import {
 import { Priority, priorityLevel } from "./priority.js";
 import { Queue } from "./queue.js";
 import { resolveConnection } from "./repid.js";
-import { JobHandle } from "./result.js";
+import { JobHandle, type ResultDecoder } from "./result.js";
 import { checkCron, nextRunAt } from "./schedule.js";
 
 /** Options of a job; all optional. */
@@ -166,10 +166,10 @@ export class Job<TArgs = unknown, TResult = unknown> {
   /** A handle on a job enqueued elsewhere, to await its result. */
   static async result<TResult = unknown>(
     id: string,
-    options: { readonly connection?: Connection; readonly timeout?: Duration } = {},
+    options: { readonly connection?: Connection; readonly timeout?: Duration; readonly decode?: ResultDecoder<TResult> } = {},
   ): Promise<TResult> {
     const broker = await brokerFor(options.connection);
-    return new JobHandle<TResult>(broker, "", id, false).result(
+    return new JobHandle<TResult>(broker, "", id, false, options.decode).result(
       options.timeout === undefined ? {} : { timeout: options.timeout },
     );
   }

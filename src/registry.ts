@@ -63,6 +63,13 @@ export function createClient<R extends Registry>(registry: R, connection?: Conne
 }
 
 function actorClient(definition: ActorDefinition, connection: Connection | undefined): ActorClient<unknown, unknown> {
+  // Results come back as JSON; the result schema turns them into what the actor's type says
+  // (ISO strings into Dates, say) and rejects what does not match.
+  const decode = (value: unknown): unknown => {
+    const parsed = definition.result.safeParse(value);
+    if (!parsed.success) throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
+    return parsed.data;
+  };
   return {
     async enqueue(args?: unknown, options: EnqueueOptions = {}) {
       const parsed = definition.args.safeParse(args);
@@ -74,10 +81,11 @@ function actorClient(definition: ActorDefinition, connection: Connection | undef
         ...(args !== undefined ? { args } : {}),
       });
       const explicit = options.connection ?? connection;
-      return job.enqueue(explicit ? { connection: explicit } : {});
+      const handle = await job.enqueue(explicit ? { connection: explicit } : {});
+      return handle.withDecoder(decode);
     },
     async result(id: string, options: { readonly timeout?: Duration } = {}) {
-      return Job.result(id, { ...options, ...(connection ? { connection } : {}) });
+      return Job.result(id, { ...options, decode, ...(connection ? { connection } : {}) });
     },
   };
 }

@@ -9,12 +9,20 @@ export class JobHandle<TResult = unknown> {
   /** False when a unique job with this id already existed, so nothing new was added. */
   readonly created: boolean;
   readonly #broker: MessageBroker;
+  readonly #decode: ResultDecoder<TResult> | undefined;
 
-  constructor(broker: MessageBroker, queue: string, id: string, created: boolean) {
+  /** @param decode turns the stored JSON value into the result (the registry's result schema). */
+  constructor(broker: MessageBroker, queue: string, id: string, created: boolean, decode?: ResultDecoder<TResult>) {
     this.#broker = broker;
     this.queue = queue;
     this.id = id;
     this.created = created;
+    this.#decode = decode;
+  }
+
+  /** The same handle, decoding its result with `decode`. */
+  withDecoder<T>(decode: ResultDecoder<T>): JobHandle<T> {
+    return new JobHandle<T>(this.#broker, this.queue, this.id, this.created, decode);
   }
 
   /**
@@ -29,11 +37,15 @@ export class JobHandle<TResult = unknown> {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (!stored) throw new ResultTimeoutError(this.id, timeoutMs);
-    return unwrapResult<TResult>(this.id, stored);
+    return unwrapResult<TResult>(this.id, stored, this.#decode);
   }
 }
 
-export function unwrapResult<TResult>(id: string, stored: StoredResult): TResult {
+/** Turns a result's JSON value into its typed form (for example a zod schema's `parse`). */
+export type ResultDecoder<TResult> = (value: unknown) => TResult;
+
+export function unwrapResult<TResult>(id: string, stored: StoredResult, decode?: ResultDecoder<TResult>): TResult {
   if (!stored.ok) throw new JobFailedError(id, stored.error, stored.attempts);
-  return (stored.value === undefined ? undefined : JSON.parse(stored.value)) as TResult;
+  const value: unknown = stored.value === undefined ? undefined : JSON.parse(stored.value);
+  return decode ? decode(value) : (value as TResult);
 }

@@ -49,27 +49,25 @@ export async function execute(
 ): Promise<Executed> {
   const message = delivery.message;
   const actor = deps.actors.get(message.topic);
-  if (!actor) return dead(delivery, toFailureInfo(new UnknownActorError(message.topic)));
+  if (!actor) return dead(delivery, new UnknownActorError(message.topic), message.resultTtlMs);
+  const ttl = message.resultTtlMs ?? actor.resultTtlMs;
 
   let args: unknown;
   try {
     args = message.payload === undefined ? undefined : JSON.parse(message.payload);
   } catch (error) {
-    return dead(delivery, toFailureInfo(new InvalidPayloadError(`Payload is not valid JSON: ${(error as Error).message}`)));
+    return dead(delivery, new InvalidPayloadError(`Payload is not valid JSON: ${(error as Error).message}`), ttl);
   }
-  let payload = message.payload;
   const definition = deps.registry?.[message.topic];
   if (definition) {
     const parsed = definition.args.safeParse(args);
-    if (!parsed.success) return dead(delivery, toFailureInfo(new ValidationError(actor.name, zodIssues(parsed.error))));
+    if (!parsed.success) return dead(delivery, new ValidationError(actor.name, zodIssues(parsed.error)), ttl);
     args = parsed.data;
-    if (actor.mode !== "async") payload = args === undefined ? undefined : JSON.stringify(args);
   }
 
   const timeoutMs = Math.min(message.timeoutMs, actor.timeoutMs ?? Infinity);
-  const attempt = await runActor(actor, delivery, args, payload, timeoutMs, controller, deps);
+  const attempt = await runActor(actor, delivery, args, timeoutMs, controller, deps);
   const now = Date.now();
-  const ttl = message.resultTtlMs ?? actor.resultTtlMs;
 
   if (!attempt.ok && attempt.cause instanceof LeaseLostError) {
     return { settlement: undefined, outcome: "lost", failed: false };
@@ -95,12 +93,9 @@ export async function execute(
   const result: KeptResult | undefined =
     ttl === undefined
       ? undefined
-      : {
-          ttlMs: ttl,
-          stored: attempt.ok
-            ? { ok: true, value: attempt.value, finishedAt: now }
-            : { ok: false, error: attempt.error, attempts: message.attempt, finishedAt: now },
-        };
+      : attempt.ok
+        ? { ttlMs: ttl, stored: { ok: true, value: attempt.value, finishedAt: now } }
+        : failedResult(attempt.error, message.attempt, ttl, now);
   const next = message.schedule ? nextRunAt(message.schedule, now, message.executeAt ?? now) : undefined;
   if (next !== undefined) {
     return {
@@ -126,15 +121,21 @@ export async function execute(
   };
 }
 
-function dead(delivery: Delivery, error: FailureInfo): Executed {
-  return { settlement: { kind: "dead", delivery, error }, outcome: "deadLettered", failed: false };
+/** Dead-letters a message the actor never saw (bad input), storing the failure as its result. */
+function dead(delivery: Delivery, cause: Error, ttl: number | undefined): Executed {
+  const error = toFailureInfo(cause);
+  const result = ttl === undefined ? undefined : failedResult(error, delivery.message.attempt, ttl, Date.now());
+  return { settlement: { kind: "dead", delivery, error, ...(result ? { result } : {}) }, outcome: "deadLettered", failed: false };
+}
+
+function failedResult(error: FailureInfo, attempts: number, ttlMs: number, now: number): KeptResult {
+  return { ttlMs, stored: { ok: false, error, attempts, finishedAt: now } };
 }
 
 async function runActor(
   actor: Actor,
   delivery: Delivery,
   args: unknown,
-  payload: string | undefined,
   timeoutMs: number,
   controller: Cancellation,
   deps: ExecuteDeps,
@@ -163,7 +164,7 @@ async function runActor(
         type: "run",
         module: actor.module ?? "",
         actor: actor.name,
-        payload,
+        args,
         jobId: message.id,
         attempt: message.attempt,
         queue: message.queue,

@@ -23,7 +23,7 @@ async function handle(request: RunRequest): Promise<RunReply> {
       );
     }
     const controller = new AbortController();
-    const result = await fn(request.payload === undefined ? undefined : JSON.parse(request.payload), {
+    const result = await fn(request.args, {
       jobId: request.jobId,
       attempt: request.attempt,
       queue: request.queue,

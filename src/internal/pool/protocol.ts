@@ -5,8 +5,11 @@ export interface RunRequest {
   readonly type: "run";
   readonly module: string;
   readonly actor: string;
-  /** JSON text of the arguments, or undefined for none. */
-  readonly payload: string | undefined;
+  /**
+   * The arguments, already parsed (and validated by the registry when there is one). They travel
+   * by structured clone, so values a schema produced (a `Date`, say) arrive intact.
+   */
+  readonly args: unknown;
   readonly jobId: string;
   readonly attempt: number;
   readonly queue: string;
