@@ -1,0 +1,160 @@
+/**
+ * Worker processes on one Redis queue: SIGKILL one mid-run (every job still completes, only
+ * the killed worker's in-flight jobs run twice), several at once without crashes (each job runs
+ * exactly once), and connections killed with CLIENT KILL mid-run (no job is lost).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Redis } from "ioredis";
+import { afterEach, expect, it } from "vitest";
+import type { OutgoingMessage } from "../../src/brokers/broker.js";
+import { waitFor } from "../brokers/contract.js";
+import { adminClient, describeRedis, REDIS_URL, testBroker } from "../brokers/redis-env.js";
+
+const root = new URL("../..", import.meta.url).pathname;
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+  for (const c of cleanups.splice(0)) await c();
+});
+
+interface Child {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly exited: Promise<void>;
+}
+
+async function startWorker(prefix: string, concurrency: number, jobMs: number): Promise<Child> {
+  // node itself (with tsx's loader), not the tsx wrapper: SIGKILL must hit the worker process.
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", `${root}test/e2e/fixtures/redis-crash-worker.ts`, REDIS_URL, prefix, String(concurrency), String(jobMs)],
+    { cwd: root, env: { ...process.env, NODE_OPTIONS: "--conditions=development" }, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  children.push(child);
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("ready")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`worker exited early (${code})`)));
+  });
+  return { child, pid: child.pid!, exited };
+}
+
+interface Runs {
+  /** job -> pids that started it */
+  readonly started: Map<number, number[]>;
+  /** job -> pids that finished it */
+  readonly ended: Map<number, number[]>;
+}
+
+async function readRuns(admin: Redis, prefix: string): Promise<Runs> {
+  const started = new Map<number, number[]>();
+  const ended = new Map<number, number[]>();
+  for (const entry of await admin.lrange(`${prefix}:runs`, 0, -1)) {
+    const [pid, what, n] = entry.split(":");
+    const map = what === "start" ? started : ended;
+    const list = map.get(Number(n)) ?? [];
+    list.push(Number(pid));
+    map.set(Number(n), list);
+  }
+  return { started, ended };
+}
+
+function jobs(n: number): OutgoingMessage[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `job-${i}`,
+    queue: "default",
+    topic: "record",
+    payload: String(i),
+    priority: 1,
+    retries: 3,
+    timeoutMs: 30_000,
+  }));
+}
+
+async function setup(
+  n: number,
+  enqueueNow = true,
+): Promise<{ prefix: string; admin: Redis; counts: () => Promise<number>; enqueue: () => Promise<unknown> }> {
+  const { broker, prefix, cleanup } = testBroker();
+  const admin = adminClient();
+  cleanups.push(async () => {
+    await cleanup();
+    admin.disconnect();
+  });
+  await broker.connect();
+  await broker.declareQueue("default");
+  const enqueue = (): Promise<unknown> => broker.enqueue(jobs(n));
+  if (enqueueNow) await enqueue();
+  const counts = async (): Promise<number> => {
+    const c = await broker.counts("default");
+    return c.ready + c.delayed + c.running;
+  };
+  return { prefix, admin, counts, enqueue };
+}
+
+describeRedis("redis worker processes", () => {
+  it("completes every job when a worker is SIGKILLed mid-run; only its in-flight jobs run twice", async () => {
+    const n = 1000;
+    const concurrency = 20;
+    const { prefix, admin, counts } = await setup(n);
+    const doomed = await startWorker(prefix, concurrency, 20);
+    await waitFor(async () => (await readRuns(admin, prefix)).started.size >= 100, 20_000);
+    const survivors = [await startWorker(prefix, concurrency, 5), await startWorker(prefix, concurrency, 5)];
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+
+    await waitFor(async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n, 25_000);
+    const { started, ended } = await readRuns(admin, prefix);
+    for (let i = 0; i < n; i++) expect(ended.has(i), `job ${i} finished`).toBe(true);
+    const twice = [...started].filter(([, pids]) => pids.length > 1);
+    for (const [job, pids] of twice) {
+      expect(pids[0], `job ${job} first ran on the killed worker`).toBe(doomed.pid);
+      expect(pids.slice(1).every((p) => p !== doomed.pid)).toBe(true);
+      expect(pids).toHaveLength(2);
+    }
+    expect(twice.length).toBeLessThanOrEqual(concurrency);
+    for (const s of survivors) s.child.kill("SIGTERM");
+    await Promise.all(survivors.map((s) => s.exited));
+  });
+
+  it("runs each of 2,000 jobs exactly once across 3 worker processes", async () => {
+    const n = 2000;
+    const { prefix, admin, counts, enqueue } = await setup(n, false);
+    const workers = await Promise.all([1, 2, 3].map(() => startWorker(prefix, 50, 1)));
+    await enqueue();
+    await waitFor(async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n, 25_000);
+    const { started, ended } = await readRuns(admin, prefix);
+    expect(started.size).toBe(n);
+    for (const pids of started.values()) expect(pids).toHaveLength(1);
+    for (const pids of ended.values()) expect(pids).toHaveLength(1);
+    expect(new Set([...started.values()].flat()).size).toBeGreaterThan(1);
+    for (const w of workers) w.child.kill("SIGTERM");
+    await Promise.all(workers.map((w) => w.exited));
+  });
+
+  it("loses no job when the workers' connections are killed (CLIENT KILL) mid-run", async () => {
+    const n = 1000;
+    const { prefix, admin, counts } = await setup(n);
+    const workers = [await startWorker(prefix, 20, 5), await startWorker(prefix, 20, 5)];
+    await waitFor(async () => (await readRuns(admin, prefix)).ended.size >= 100, 20_000);
+    const list = String(await admin.client("LIST"));
+    const ids = list
+      .split("\n")
+      .filter((line) => line.includes(` name=${prefix}:`))
+      .map((line) => /\bid=(\d+)/.exec(line)![1]!);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) await admin.client("KILL", "ID", id).catch(() => 0);
+
+    await waitFor(async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n, 25_000);
+    const { ended } = await readRuns(admin, prefix);
+    for (let i = 0; i < n; i++) expect(ended.has(i), `job ${i} finished`).toBe(true);
+    for (const w of workers) w.child.kill("SIGTERM");
+    await Promise.all(workers.map((w) => w.exited));
+  });
+});
