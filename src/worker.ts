@@ -174,11 +174,19 @@ export class Worker extends Router {
       counts[outcome]++;
       if (outcome !== "rejected") counts.processed++;
     };
+    const settling = new Set<Promise<void>>();
+    const release = (delivery: Delivery): void => {
+      if (!running.delete(delivery)) return;
+      if (listeners.size > 0) for (const listener of [...listeners]) listener();
+    };
     const handle = async (delivery: Delivery): Promise<void> => {
       const controller = new Cancellation();
       running.set(delivery, { delivery, controller });
       try {
         const { settlement, outcome, failed } = await execute(delivery, controller, deps);
+        // The slot is free as soon as the outcome is known: the next receive goes out together
+        // with this settlement instead of one round trip after it.
+        release(delivery);
         if (settlement && !(await settler.settle(settlement))) {
           this.#logger.warn("repid: settlement refused, the lease was lost", { id: delivery.message.id });
           return;
@@ -188,9 +196,12 @@ export class Worker extends Router {
       } catch (error) {
         this.#logger.error("repid: unexpected error while handling a message", { error, id: delivery.message.id });
       } finally {
-        running.delete(delivery);
-        if (listeners.size > 0) for (const listener of [...listeners]) listener();
+        release(delivery);
       }
+    };
+    const start = (delivery: Delivery): void => {
+      const done = handle(delivery).finally(() => settling.delete(done));
+      settling.add(done);
     };
 
     // One timer checks every running attempt's deadline (instead of a timer per job).
@@ -230,10 +241,11 @@ export class Worker extends Router {
           continue;
         }
         received += deliveries.length;
-        for (const delivery of deliveries) void handle(delivery);
+        for (const delivery of deliveries) start(delivery);
       }
       stopping.abort();
       await this.#drain(running, changed, force.signal);
+      await Promise.all(settling);
     } finally {
       clearInterval(renewTimer);
       clearInterval(deadlineTimer);
