@@ -8,7 +8,7 @@ import { Cancellation } from "./internal/cancellation.js";
 import { execute, LeaseLostError, type Outcome } from "./internal/execute.js";
 import { ExecutorPool } from "./internal/pool/executor-pool.js";
 import { Settler } from "./internal/settler.js";
-import { checkKnownKeys, checkObject, checkPositiveInteger } from "./internal/validate.js";
+import { checkKnownKeys, checkNonNegativeInteger, checkObject, checkPositiveInteger } from "./internal/validate.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { Registry } from "./registry.js";
 import { resolveConnection } from "./repid.js";
@@ -27,6 +27,13 @@ export interface WorkerOptions {
   readonly autoDeclare?: boolean;
   /** Messages processed at once. @defaultValue 100 */
   readonly concurrency?: number;
+  /**
+   * Messages received ahead of free slots, so that the next job starts without waiting for a
+   * round trip to the broker. They are leased while they wait (a crash returns them to the queue
+   * like running ones), so a higher-priority message arriving meanwhile runs after them.
+   * `0` receives only for free slots. @defaultValue 10
+   */
+  readonly prefetch?: number;
   /** Worker threads (and child processes) for sync actors. @defaultValue the number of CPUs */
   readonly threads?: number;
   /** Lease on each received message, renewed while it runs. @defaultValue "30s" */
@@ -61,6 +68,7 @@ const KNOWN = [
   "handleSignals",
   "autoDeclare",
   "concurrency",
+  "prefetch",
   "threads",
   "leaseTime",
   "registry",
@@ -83,6 +91,7 @@ export class Worker extends Router {
   readonly #graceMs: number;
   readonly #limit: number;
   readonly #concurrency: number;
+  readonly #prefetch: number;
   readonly #leaseMs: number;
   #logger: Logger;
   #stopping: AbortController | undefined;
@@ -96,6 +105,7 @@ export class Worker extends Router {
     this.#graceMs = toMs(options.gracefulShutdownTime ?? 25_000, "gracefulShutdownTime");
     this.#limit = checkPositiveInteger("messagesLimit", options.messagesLimit ?? Infinity);
     this.#concurrency = checkPositiveInteger("concurrency", options.concurrency ?? 100);
+    this.#prefetch = checkNonNegativeInteger("prefetch", options.prefetch ?? 10);
     this.#leaseMs = toMs(options.leaseTime ?? 30_000, "leaseTime");
     if (this.#leaseMs < 100) throw new InvalidOptionError("leaseTime", "must be at least 100 ms");
     if (options.threads !== undefined) checkPositiveInteger("threads", options.threads);
@@ -175,8 +185,14 @@ export class Worker extends Router {
       if (outcome !== "rejected") counts.processed++;
     };
     const settling = new Set<Promise<void>>();
+    /** Received ahead of free slots (see `prefetch`), in delivery order. */
+    const buffer: Delivery[] = [];
+    const pump = (): void => {
+      while (running.size < this.#concurrency && buffer.length > 0 && !stopping.signal.aborted) start(buffer.shift()!);
+    };
     const release = (delivery: Delivery): void => {
       if (!running.delete(delivery)) return;
+      pump();
       if (listeners.size > 0) for (const listener of [...listeners]) listener();
     };
     const handle = async (delivery: Delivery): Promise<void> => {
@@ -211,27 +227,32 @@ export class Worker extends Router {
     }, 10);
     // Renewing leases also keeps the process alive while the worker waits for messages.
     const renewTimer = setInterval(() => {
-      if (running.size === 0) return;
+      if (running.size === 0 && buffer.length === 0) return;
       const held = [...running.values()];
-      void settler.renew(held.map((r) => r.delivery), this.#leaseMs).then((ok) =>
+      const waiting = [...buffer];
+      void settler.renew([...held.map((r) => r.delivery), ...waiting], this.#leaseMs).then((ok) =>
         ok.forEach((alive, i) => {
-          if (!alive) held[i]!.controller.abort(new LeaseLostError());
+          if (alive) return;
+          if (i < held.length) held[i]!.controller.abort(new LeaseLostError());
+          else buffer.splice(buffer.indexOf(waiting[i - held.length]!), 1);
         }),
       );
     }, Math.max(50, Math.floor(this.#leaseMs / 3)));
 
     let received = 0;
     const stopped = aborted(stopping.signal);
-    // Refill in batches: wait until a quarter of the slots are free, so that one receive (one
+    // Refill in batches: wait until a quarter of the capacity is free, so that one receive (one
     // round trip) fetches many messages instead of one per finished job.
-    const refillAt = this.#concurrency - Math.max(1, Math.floor(this.#concurrency / 4));
+    const capacity = this.#concurrency + this.#prefetch;
+    const refillAt = capacity - Math.max(1, Math.floor(capacity / 4));
     try {
       while (!stopping.signal.aborted && received < this.#limit) {
-        if (running.size > refillAt) {
+        const held = running.size + buffer.length;
+        if (held > refillAt) {
           await Promise.race([changed(), stopped]);
           continue;
         }
-        const max = Math.min(this.#concurrency - running.size, this.#limit - received);
+        const max = Math.min(capacity - held, this.#limit - received);
         let deliveries: Delivery[];
         try {
           deliveries = await broker.receive(queues, { max, leaseMs: this.#leaseMs, signal: stopping.signal });
@@ -241,9 +262,19 @@ export class Worker extends Router {
           continue;
         }
         received += deliveries.length;
-        for (const delivery of deliveries) start(delivery);
+        buffer.push(...deliveries);
+        pump();
       }
+      // Past messagesLimit, what was received still runs; on a stop, it goes back unstarted.
+      while (buffer.length > 0 && !stopping.signal.aborted) await Promise.race([changed(), stopped]);
       stopping.abort();
+      for (const delivery of buffer.splice(0)) {
+        settling.add(
+          settler.settle({ kind: "requeue", delivery, attempt: delivery.message.attempt }).then((applied) => {
+            if (applied) tally("rejected");
+          }),
+        );
+      }
       await this.#drain(running, changed, force.signal);
       await Promise.all(settling);
     } finally {

@@ -366,4 +366,35 @@ describe("shutdown", () => {
       expect(again!.message.attempt).toBe(1);
     });
   });
+
+  it("gives prefetched, unstarted messages back at once on a stop, and runs them under messagesLimit", async () => {
+    const { app } = memoryApp();
+    const started: number[] = [];
+    const worker = new Worker({ concurrency: 1, prefetch: 2, gracefulShutdownTime: "50ms" });
+    worker.actor(async function hold(n: number, ctx: ActorContext) {
+      started.push(n);
+      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+    });
+    await app.magic(async () => {
+      await new Queue().declare();
+      for (const n of [1, 2, 3]) await new Job("hold", { args: n }).enqueue();
+      const running = worker.run();
+      await waitFor(() => started.length === 1);
+      // One runs, two wait in the worker's buffer, all three leased.
+      expect(await new Queue().counts()).toMatchObject({ ready: 0, running: 3 });
+      worker.stop();
+      const runner = await running;
+      expect(started).toEqual([1]);
+      expect(runner).toMatchObject({ rejected: 3, processed: 0 });
+      expect(await new Queue().counts()).toEqual({ ready: 3, delayed: 0, running: 0, dead: 0 });
+    });
+    const limited = new Worker({ concurrency: 1, prefetch: 5, messagesLimit: 3 });
+    const ran: number[] = [];
+    limited.actor(async function hold(n: number) {
+      ran.push(n);
+    });
+    const runner = await app.magic(() => limited.run());
+    expect(ran).toEqual([1, 2, 3]);
+    expect(runner).toMatchObject({ processed: 3, rejected: 0 });
+  });
 });
