@@ -54,13 +54,12 @@ export class Cancellation {
     listener?.(reason);
   }
 
-  /** Sets the one abort listener (the executor racing the actor); returns its remover. */
-  onAbort(listener: (reason: unknown) => void): () => void {
+  /** Sets the one abort listener (the executor racing the actor). */
+  onAbort(listener: (reason: unknown) => void): void {
     this.#listener = listener;
-    return this.#off;
   }
 
-  readonly #off = (): void => {
+  offAbort(): void {
     this.#listener = undefined;
-  };
+  }
 }

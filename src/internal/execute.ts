@@ -9,7 +9,7 @@ import {
 } from "../errors.js";
 import type { Registry } from "../registry.js";
 import { zodIssues } from "../registry.js";
-import type { Actor } from "../router.js";
+import type { Actor, ActorContext } from "../router.js";
 import { nextRunAt } from "../schedule.js";
 import type { Cancellation } from "./cancellation.js";
 import type { ExecutorPool } from "./pool/executor-pool.js";
@@ -145,15 +145,7 @@ async function runActor(
   try {
     if (actor.mode === "async") {
       const value = await raceAbort(
-        actor.fn(args, {
-          jobId: message.id,
-          attempt: message.attempt,
-          queue: message.queue,
-          actor: actor.name,
-          get signal() {
-            return controller.signal;
-          },
-        }) as Promise<unknown>,
+        actor.fn(args, new Context(message.id, message.attempt, message.queue, actor.name, controller)) as Promise<unknown>,
         controller,
       );
       return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
@@ -179,17 +171,38 @@ async function runActor(
   }
 }
 
+/** The context an async actor receives; its AbortSignal is made only if the actor reads it. */
+class Context implements ActorContext {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly queue: string;
+  readonly actor: string;
+  readonly #cancel: Cancellation;
+
+  constructor(jobId: string, attempt: number, queue: string, actor: string, cancel: Cancellation) {
+    this.jobId = jobId;
+    this.attempt = attempt;
+    this.queue = queue;
+    this.actor = actor;
+    this.#cancel = cancel;
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancel.signal;
+  }
+}
+
 function raceAbort<T>(promise: Promise<T>, cancel: Cancellation): Promise<T> {
   if (cancel.aborted) return Promise.reject(cancel.reason);
   return new Promise<T>((resolve, reject) => {
-    const off = cancel.onAbort(reject);
+    cancel.onAbort(reject);
     promise.then(
       (value) => {
-        off();
+        cancel.offAbort();
         resolve(value);
       },
       (error: unknown) => {
-        off();
+        cancel.offAbort();
         reject(error);
       },
     );

@@ -1,6 +1,8 @@
 import type { Delivery, MessageBroker, Settlement } from "../brokers/broker.js";
 import type { Logger } from "../logger.js";
 
+const MAX_BATCH = 256;
+
 interface Pending {
   readonly settlement: Settlement;
   readonly done: (applied: boolean) => void;
@@ -25,9 +27,15 @@ export class Settler {
   settle(settlement: Settlement): Promise<boolean> {
     return new Promise((done) => {
       this.#batch.push({ settlement, done });
-      if (!this.#scheduled) {
+      // A full batch goes at once: a worker whose jobs finish in microtasks (the in-memory
+      // broker, no-op actors) would otherwise pile up settlements until the loop yields.
+      if (this.#batch.length >= MAX_BATCH) void this.#flush();
+      else if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => void this.#flush());
+        setImmediate(() => {
+          this.#scheduled = false;
+          void this.#flush();
+        });
       }
     });
   }
@@ -43,7 +51,7 @@ export class Settler {
   }
 
   async #flush(): Promise<void> {
-    this.#scheduled = false;
+    if (this.#batch.length === 0) return;
     const batch = this.#batch;
     this.#batch = [];
     try {

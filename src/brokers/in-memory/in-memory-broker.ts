@@ -26,8 +26,6 @@ export interface InMemoryBrokerOptions {
 
 type State = "ready" | "delayed" | "running" | "gone";
 
-const REC = Symbol("record");
-
 interface Rec {
   message: Message;
   state: State;
@@ -68,6 +66,22 @@ class Level {
     this.#fresh = [];
     this.#head = 0;
     this.#back.clear();
+  }
+}
+
+/** A delivery that remembers its record, so settling needs no lookup by id. */
+class MemoryDelivery implements Delivery {
+  readonly message: Message;
+  readonly token: string;
+  readonly leaseUntil: number;
+  /** @internal */
+  readonly rec: Rec;
+
+  constructor(rec: Rec) {
+    this.message = rec.message;
+    this.token = rec.token;
+    this.leaseUntil = rec.leaseUntil;
+    this.rec = rec;
   }
 }
 
@@ -256,7 +270,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         q.running.add(rec);
         rec.token = String(++this.#tokens);
         rec.leaseUntil = now + options.leaseMs;
-        out.push({ message: rec.message, token: rec.token, leaseUntil: rec.leaseUntil, [REC]: rec } as Delivery);
+        out.push(new MemoryDelivery(rec));
       }
     }
     return out;
@@ -285,7 +299,7 @@ export class InMemoryMessageBroker implements MessageBroker {
 
   #held(d: Delivery): Rec | undefined {
     // Deliveries made here carry their record; others are looked up by queue and id.
-    const rec = (d as { [REC]?: Rec })[REC] ?? this.#queues.get(d.message.queue)?.records.get(d.message.id);
+    const rec = d instanceof MemoryDelivery ? d.rec : this.#queues.get(d.message.queue)?.records.get(d.message.id);
     // Flushing marks records "gone", so a stale delivery never matches a running record.
     return rec && rec.state === "running" && rec.token === d.token ? rec : undefined;
   }

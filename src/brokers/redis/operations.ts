@@ -9,7 +9,7 @@ import type { ScriptCall } from "./scripts.js";
  * script holds Redis for long; the broker sends all calls of one operation in one pipeline.
  */
 
-const ENQUEUE_CHUNK = 1000;
+const ENQUEUE_CHUNK = 250;
 const SETTLE_CHUNK = 500;
 const RENEW_CHUNK = 1000;
 
