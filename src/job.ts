@@ -1,4 +1,4 @@
-import type { MessageBroker, OutgoingMessage, Schedule } from "./brokers/broker.js";
+import type { MessageBroker, OutgoingMessage, PriorityLevel, Schedule } from "./brokers/broker.js";
 import type { Connection } from "./connection.js";
 import { toMs, type Duration } from "./duration.js";
 import { InvalidOptionError } from "./errors.js";
@@ -80,6 +80,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
   readonly resultTtlMs: number | undefined;
   readonly #connection: Connection | undefined;
   readonly #payload: string | undefined;
+  readonly #level: PriorityLevel;
   declare readonly __result?: TResult;
 
   constructor(name: string, options: JobOptions<TArgs> = {}) {
@@ -92,7 +93,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     }
     this.queue = queue instanceof Queue ? queue : new Queue(queue);
     this.priority = options.priority ?? Priority.MEDIUM;
-    priorityLevel(this.priority);
+    this.#level = priorityLevel(this.priority);
     this.id = options.id === undefined ? undefined : checkNonEmptyString("id", options.id);
     this.retries = checkNonNegativeInteger("retries", options.retries ?? 0);
     this.timeoutMs = toMs(options.timeout ?? TEN_MINUTES, "timeout");
@@ -148,19 +149,20 @@ export class Job<TArgs = unknown, TResult = unknown> {
     let executeAt = this.deferUntil;
     if (this.deferByMs !== undefined) executeAt = now + this.deferByMs;
     if (this.cron !== undefined) executeAt = nextRunAt({ cron: this.cron }, now, now);
-    return {
+    const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
       // A periodic job declared by several producers, or on every start, must not multiply.
       id: this.id ?? (schedule ? periodicId(this.name, this.queue.name, schedule) : newId()),
       queue: this.queue.name,
       topic: this.name,
       payload: this.#payload,
-      priority: priorityLevel(this.priority),
+      priority: this.#level,
       retries: this.retries,
       timeoutMs: this.timeoutMs,
-      ...(executeAt !== undefined ? { executeAt } : {}),
-      ...(schedule ? { schedule } : {}),
-      ...(this.resultTtlMs !== undefined ? { resultTtlMs: this.resultTtlMs } : {}),
     };
+    if (executeAt !== undefined) message.executeAt = executeAt;
+    if (schedule) message.schedule = schedule;
+    if (this.resultTtlMs !== undefined) message.resultTtlMs = this.resultTtlMs;
+    return message;
   }
 
   /** A handle on a job enqueued elsewhere, to await its result. */
@@ -189,7 +191,7 @@ export async function enqueueMany(
 
 async function brokerFor(explicit: Connection | undefined): Promise<MessageBroker> {
   const connection = resolveConnection(explicit);
-  await connection.connect();
+  if (!connection.isConnected) await connection.connect();
   return connection.broker;
 }
 
