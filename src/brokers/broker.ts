@@ -193,6 +193,11 @@ export interface MessageBroker {
   /** Extends leases to now + `leaseMs`; returns, per delivery, whether the lease was still held. */
   renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]>;
 
+  /**
+   * How many messages are in each state. Leases that have expired by now may be recovered first
+   * (or are recovered on the broker's own schedule), so a crashed consumer's messages show up as
+   * ready (or dead, past `maxStalls`) without waiting for the next `receive`.
+   */
   counts(queue: string): Promise<QueueCounts>;
   /** Dead letters of the queue, oldest first. */
   deadLetters(queue: string, options?: { readonly limit?: number }): Promise<DeadLetter[]>;

@@ -272,10 +272,11 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
 
     it("keeps a renewed lease: nobody else receives the message", async () => {
       await broker.enqueue([message()]);
-      const [d] = await take(1, ["default"], 300);
+      const [d] = await take(1, ["default"], 1000);
+      // Renewed every 200 ms for 1.2 s in all: without renewals the lease would have expired.
       for (let i = 0; i < 6; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        expect(await broker.renew([d!], 300)).toEqual([true]);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await broker.renew([d!], 1000)).toEqual([true]);
       }
       expect(await take(1)).toEqual([]);
       expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([true]);
