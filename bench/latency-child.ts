@@ -15,6 +15,7 @@ const finished = new Promise<void>((resolve) => (finish = resolve));
 
 function record(sentAt: number): void {
   latencies.push(now() - sentAt);
+
   if (latencies.length === count) finish();
 }
 

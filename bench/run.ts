@@ -11,11 +11,17 @@ import { percentile, rate, summarize, type Summary } from "./stats.js";
 import { bullmqSystem, repidSystem, type System } from "./systems.js";
 
 const quick = process.argv.includes("--quick");
+/** `--only latency,process` runs just those groups: enqueue, process, latency, in-memory, memory, codegen. */
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only");
+const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
+const wanted = (group: string): boolean => !only || only.has(group);
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const repeats = quick ? 1 : 3;
 const N = quick ? 2_000 : 20_000;
 const SERIAL_N = quick ? 500 : 5_000;
 const LATENCY_N = quick ? 500 : 5_000;
+/** Jobs sent first and left out of the latency figures: both systems start cold (JIT, scripts). */
+const LATENCY_WARMUP = quick ? 200 : 1_000;
 const MEMORY_N = quick ? 20_000 : 100_000;
 const MEMORY_N_IN_MEMORY = quick ? 20_000 : 200_000;
 
@@ -69,7 +75,8 @@ function log(line: string): void {
 async function latency(system: "repid" | "bullmq"): Promise<number[]> {
   const queue = queueName();
   const producer = system === "repid" ? await repidSystem(url, queue) : await bullmqSystem(url, queue);
-  const child = fork(new URL("./latency-child.ts", import.meta.url).pathname, [system, url, queue, String(LATENCY_N)], {
+  const total = LATENCY_WARMUP + LATENCY_N;
+  const child = fork(new URL("./latency-child.ts", import.meta.url).pathname, [system, url, queue, String(total)], {
     execArgv: ["--import", "tsx"],
   });
   const message = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once("message", resolve as never));
@@ -79,8 +86,8 @@ async function latency(system: "repid" | "bullmq"): Promise<number[]> {
   const start = performance.now();
   let sent = 0;
   const pending: Promise<unknown>[] = [];
-  while (sent < LATENCY_N) {
-    const due = Math.min(LATENCY_N, Math.floor(performance.now() - start) + 1);
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(performance.now() - start) + 1);
     while (sent < due) {
       pending.push(send());
       sent++;
@@ -90,7 +97,7 @@ async function latency(system: "repid" | "bullmq"): Promise<number[]> {
   await Promise.all(pending);
   const { latencies } = (await result) as { latencies: number[] };
   await producer.close();
-  return latencies.sort((a, b) => a - b);
+  return latencies.slice(LATENCY_WARMUP).sort((a, b) => a - b);
 }
 
 async function latencySender(system: "repid" | "bullmq", _s: System, queue: string): Promise<() => Promise<unknown>> {
@@ -125,10 +132,10 @@ async function main(): Promise<void> {
   log(`bench against ${url} (${(await redis.info("server")).match(/redis_version:(\S+)/)?.[1]}), ${quick ? "quick" : "full"} mode`);
   redis.disconnect();
 
-  await compare("enqueue, awaiting each", "jobs/s", async (s) => rate(SERIAL_N, await timed(() => s.enqueue(SERIAL_N, "serial"))));
-  await compare("enqueue, concurrent", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "concurrent"))));
-  await compare("enqueue, bulk", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "bulk"))));
-  for (const concurrency of [1, 10, 100]) {
+  if (wanted("enqueue")) await compare("enqueue, awaiting each", "jobs/s", async (s) => rate(SERIAL_N, await timed(() => s.enqueue(SERIAL_N, "serial"))));
+  if (wanted("enqueue")) await compare("enqueue, concurrent", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "concurrent"))));
+  if (wanted("enqueue")) await compare("enqueue, bulk", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "bulk"))));
+  for (const concurrency of wanted("process") ? [1, 10, 100] : []) {
     const n = concurrency === 1 ? Math.min(N, quick ? 1000 : 5000) : N;
     await compare(`process no-op, concurrency ${concurrency}`, "jobs/s", async (s) => {
       await s.enqueue(n, "bulk");
@@ -137,8 +144,10 @@ async function main(): Promise<void> {
   }
 
   const lat: Record<string, number[][]> = { repid: [], bullmq: [] };
-  for (let r = 0; r < repeats; r++) for (const system of ["repid", "bullmq"] as const) lat[system]!.push(await latency(system));
-  for (const p of [50, 95, 99]) {
+  for (let r = 0; r < repeats && wanted("latency"); r++) {
+    for (const system of ["repid", "bullmq"] as const) lat[system]!.push(await latency(system));
+  }
+  for (const p of wanted("latency") ? [50, 95, 99] : []) {
     rows.push({
       scenario: `latency p${p} at 1,000 jobs/s`,
       unit: "ms",
@@ -149,26 +158,32 @@ async function main(): Promise<void> {
   }
 
   const mem: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r < repeats && wanted("in-memory"); r++) {
     const child = fork(new URL("./in-memory-child.ts", import.meta.url).pathname, [String(MEMORY_N_IN_MEMORY)], {
       execArgv: ["--import", "tsx"],
     });
     const { ms } = (await new Promise((resolve) => child.once("message", resolve as never))) as { ms: number };
     mem.push(rate(MEMORY_N_IN_MEMORY, ms));
   }
-  rows.push({ scenario: "in-memory broker, process no-op", unit: "jobs/s", repid: summarize(mem), higherIsBetter: true });
+  if (mem.length > 0) {
+    rows.push({ scenario: "in-memory broker, process no-op", unit: "jobs/s", repid: summarize(mem), higherIsBetter: true });
+  }
 
-  const rss = await memory();
-  rows.push({ scenario: `worker RSS after first 10k`, unit: "MiB", repid: summarize([mib(rss.first)]), higherIsBetter: false });
-  rows.push({ scenario: `worker RSS after ${MEMORY_N / 1000}k`, unit: "MiB", repid: summarize([mib(rss.last)]), higherIsBetter: false });
+  const rss = wanted("memory") ? await memory() : undefined;
+  if (rss) {
+    rows.push({ scenario: `worker RSS after first 10k`, unit: "MiB", repid: summarize([mib(rss.first)]), higherIsBetter: false });
+    rows.push({ scenario: `worker RSS after ${MEMORY_N / 1000}k`, unit: "MiB", repid: summarize([mib(rss.last)]), higherIsBetter: false });
+  }
 
-  const gen = await codegenScenario(quick ? 50 : 200, repeats);
-  rows.push({ scenario: `repid-gen over ${gen.files} actor files`, unit: "ms", repid: summarize(gen.ms), higherIsBetter: false });
+  if (wanted("codegen")) {
+    const gen = await codegenScenario(quick ? 50 : 200, repeats);
+    rows.push({ scenario: `repid-gen over ${gen.files} actor files`, unit: "ms", repid: summarize(gen.ms), higherIsBetter: false });
+  }
 
   printTable();
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   const file = new URL(`./results/${new Date().toISOString().replaceAll(":", "-")}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ quick, url, rows, memorySamples: rss.samples }, null, 2));
+  writeFileSync(file, JSON.stringify({ quick, url, rows, memorySamples: rss?.samples }, null, 2));
   log(`raw figures: ${file.pathname}`);
 }
 

@@ -184,7 +184,11 @@ export class Worker extends Router {
       counts[outcome]++;
       if (outcome !== "rejected") counts.processed++;
     };
-    const settling = new Set<Promise<void>>();
+    /** Messages started and not yet settled (running, or their settlement in flight). */
+    let inflight = 0;
+    const notify = (): void => {
+      if (listeners.size > 0) for (const listener of [...listeners]) listener();
+    };
     /** Received ahead of free slots (see `prefetch`), in delivery order. */
     const buffer: Delivery[] = [];
     const pump = (): void => {
@@ -193,7 +197,7 @@ export class Worker extends Router {
     const release = (delivery: Delivery): void => {
       if (!running.delete(delivery)) return;
       pump();
-      if (listeners.size > 0) for (const listener of [...listeners]) listener();
+      notify();
     };
     const handle = async (delivery: Delivery): Promise<void> => {
       const controller = new Cancellation();
@@ -213,11 +217,12 @@ export class Worker extends Router {
         this.#logger.error("repid: unexpected error while handling a message", { error, id: delivery.message.id });
       } finally {
         release(delivery);
+        if (--inflight === 0) notify();
       }
     };
     const start = (delivery: Delivery): void => {
-      const done = handle(delivery).finally(() => settling.delete(done));
-      settling.add(done);
+      inflight++;
+      void handle(delivery);
     };
 
     // One timer checks every running attempt's deadline (instead of a timer per job).
@@ -268,15 +273,14 @@ export class Worker extends Router {
       // Past messagesLimit, what was received still runs; on a stop, it goes back unstarted.
       while (buffer.length > 0 && !stopping.signal.aborted) await Promise.race([changed(), stopped]);
       stopping.abort();
-      for (const delivery of buffer.splice(0)) {
-        settling.add(
-          settler.settle({ kind: "requeue", delivery, attempt: delivery.message.attempt }).then((applied) => {
-            if (applied) tally("rejected");
-          }),
-        );
-      }
+      const unstarted = buffer.splice(0).map((delivery) =>
+        settler.settle({ kind: "requeue", delivery, attempt: delivery.message.attempt }).then((applied) => {
+          if (applied) tally("rejected");
+        }),
+      );
       await this.#drain(running, changed, force.signal);
-      await Promise.all(settling);
+      while (inflight > 0) await changed();
+      await Promise.all(unstarted);
     } finally {
       clearInterval(renewTimer);
       clearInterval(deadlineTimer);

@@ -112,7 +112,8 @@ export async function execute(
     };
   }
   if (attempt.ok) {
-    return { settlement: { kind: "ack", delivery, ...(result ? { result } : {}) }, outcome: "succeeded", failed };
+    // The hot path: no spreads, one object shape per case.
+    return { settlement: result ? { kind: "ack", delivery, result } : { kind: "ack", delivery }, outcome: "succeeded", failed };
   }
   return {
     settlement: { kind: "dead", delivery, error: attempt.error, ...(result ? { result } : {}) },

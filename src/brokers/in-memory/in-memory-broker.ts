@@ -32,6 +32,42 @@ interface Rec {
   seq: number;
   token: string;
   leaseUntil: number;
+  /** Links of the queue's running list (leased records), for lease recovery without hashing. */
+  prev: Rec | undefined;
+  next: Rec | undefined;
+}
+
+/** Leased records of one queue: an intrusive doubly linked list (O(1) add and remove). */
+class RunningList {
+  #head: Rec | undefined;
+
+  add(rec: Rec): void {
+    rec.prev = undefined;
+    rec.next = this.#head;
+    if (this.#head) this.#head.prev = rec;
+    this.#head = rec;
+  }
+
+  /** Call only for a record in the list (state "running"). */
+  remove(rec: Rec): void {
+    if (rec.prev) rec.prev.next = rec.next;
+    else this.#head = rec.next;
+    if (rec.next) rec.next.prev = rec.prev;
+    rec.prev = rec.next = undefined;
+  }
+
+  /** The records, safe against removing the current one while iterating. */
+  *[Symbol.iterator](): Iterator<Rec> {
+    for (let rec = this.#head; rec; ) {
+      const next = rec.next;
+      yield rec;
+      rec = next;
+    }
+  }
+
+  clear(): void {
+    this.#head = undefined;
+  }
 }
 
 /**
@@ -88,7 +124,7 @@ class MemoryDelivery implements Delivery {
 interface QueueState {
   readonly records: Map<string, Rec>;
   /** Records currently leased, for lease recovery without scanning every message. */
-  readonly running: Set<Rec>;
+  readonly running: RunningList;
   readonly ready: readonly [Level, Level, Level];
   readonly delayed: Heap<{ rec: Rec; at: number }>;
   readonly dead: DeadLetter[];
@@ -144,7 +180,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     if (this.#queues.has(queue)) return;
     this.#queues.set(queue, {
       records: new Map(),
-      running: new Set(),
+      running: new RunningList(),
       ready: [new Level(), new Level(), new Level()],
       delayed: new Heap((a, b) => a.at < b.at),
       dead: [],
@@ -187,6 +223,8 @@ export class InMemoryMessageBroker implements MessageBroker {
         seq: ++this.#seq,
         token: "",
         leaseUntil: 0,
+        prev: undefined,
+        next: undefined,
       };
       q.records.set(m.id, rec);
       this.#place(q, rec, m.executeAt, now, true);
@@ -283,9 +321,9 @@ export class InMemoryMessageBroker implements MessageBroker {
     if (s.result) this.#results.store(rec.message.id, s.result.stored, s.result.ttlMs);
     switch (s.kind) {
       case "ack":
+        q.running.remove(rec);
         rec.state = "gone";
         q.records.delete(rec.message.id);
-        q.running.delete(rec);
         return true;
       case "requeue":
         if (s.attempt !== rec.message.attempt) rec.message = { ...rec.message, attempt: s.attempt };
@@ -306,7 +344,7 @@ export class InMemoryMessageBroker implements MessageBroker {
 
   #place(q: QueueState, rec: Rec, executeAt: number | undefined, now: number, fresh: boolean): void {
     rec.token = "";
-    q.running.delete(rec);
+    if (rec.state === "running") q.running.remove(rec);
     if (executeAt !== undefined && executeAt > now) {
       rec.state = "delayed";
       rec.message = { ...rec.message, executeAt };
@@ -319,9 +357,9 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #bury(q: QueueState, rec: Rec, error: FailureInfo, now: number): void {
+    if (rec.state === "running") q.running.remove(rec);
     rec.state = "gone";
     q.records.delete(rec.message.id);
-    q.running.delete(rec);
     q.dead.push({ message: rec.message, error, failedAt: now });
     if (q.dead.length > this.#maxDead) q.dead.splice(0, q.dead.length - this.#maxDead);
   }
