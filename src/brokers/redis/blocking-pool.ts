@@ -29,16 +29,17 @@ export class BlockingPool {
   }
 
   /**
-   * Waits until one of the lists receives a token, `timeoutMs` passes or the signal aborts.
+   * Waits until one of the lists receives a token, `timeoutMs` passes or one of the signals aborts.
    * Resolves in all cases (a broken connection is dropped and counts as a wake-up: the caller
    * runs its receive script again, which reports real connection trouble).
    */
-  async wait(keys: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (this.#closed || signal.aborted) return;
+  async wait(keys: readonly string[], timeoutMs: number, signals: readonly AbortSignal[]): Promise<void> {
+    const aborted = (): boolean => signals.some((s) => s.aborted);
+    if (this.#closed || aborted()) return;
     const blocker = this.#idle.pop() ?? this.#create();
     this.#busy.add(blocker);
     const onAbort = (): void => blocker.conn.disconnect();
-    signal.addEventListener("abort", onAbort, { once: true });
+    for (const signal of signals) signal.addEventListener("abort", onAbort, { once: true });
     let healthy = true;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -52,10 +53,10 @@ export class BlockingPool {
     } finally {
       settled = true;
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      for (const signal of signals) signal.removeEventListener("abort", onAbort);
       this.#busy.delete(blocker);
     }
-    if (healthy && !signal.aborted && !this.#closed) this.#idle.push(blocker);
+    if (healthy && !aborted() && !this.#closed) this.#idle.push(blocker);
     else blocker.conn.disconnect();
   }
 

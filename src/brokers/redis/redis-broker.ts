@@ -184,7 +184,7 @@ export class RedisMessageBroker implements MessageBroker {
     this.#keys.queue(queue); // validates the name now, in the caller's stack
     return new Promise((resolve, reject) => {
       this.#coalesced.push({ messages, resolve, reject });
-      if (this.#coalesced.length === 1) setImmediate(() => void this.#flushCoalesced());
+      if (this.#coalesced.length === 1) queueMicrotask(() => void this.#flushCoalesced());
     });
   }
 
@@ -235,21 +235,24 @@ export class RedisMessageBroker implements MessageBroker {
 
   async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
     const { signal } = options;
-    if (signal?.aborted || this.#closing.signal.aborted || queues.length === 0 || options.max <= 0) return [];
-    const stop = signal ? AbortSignal.any([signal, this.#closing.signal]) : this.#closing.signal;
+    const closing = this.#closing.signal;
+    if (signal?.aborted || closing.aborted || queues.length === 0 || options.max <= 0) return [];
+    // Two signals checked side by side: AbortSignal.any per call costs more than the receive.
+    const signals = signal ? [signal, closing] : [closing];
+    const stopped = (): boolean => closing.aborted || signal?.aborted === true;
     const keys = queues.map((q) => this.#keys.queue(q));
     for (;;) {
       let round: Taken;
       try {
         round = await this.#take(queues, options);
       } catch (error) {
-        if (stop.aborted) return [];
+        if (stopped()) return [];
         throw brokerError("receive", error);
       }
-      if (round.deliveries.length > 0 || stop.aborted) return round.deliveries;
+      if (round.deliveries.length > 0 || stopped()) return round.deliveries;
       const wait = round.nextAt < 0 ? this.#maxBlockMs : Math.min(this.#maxBlockMs, round.nextAt - round.now);
-      if (wait > 0) await this.#blocking.wait(keys.map((k) => k.notify), wait, stop);
-      if (stop.aborted) return [];
+      if (wait > 0) await this.#blocking.wait(keys.map((k) => k.notify), wait, signals);
+      if (stopped()) return [];
     }
   }
 
