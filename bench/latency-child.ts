@@ -9,9 +9,7 @@ import { Connection, RedisMessageBroker, Worker } from "repid";
 const [system, url, queueName, countText] = process.argv.slice(2) as [string, string, string, string];
 const count = Number(countText);
 const latencies: number[] = [];
-import { monitorEventLoopDelay } from "node:perf_hooks";
-const loop = monitorEventLoopDelay({ resolution: 1 });
-loop.enable();
+
 const now = (): number => performance.timeOrigin + performance.now();
 let finish!: () => void;
 const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -44,5 +42,4 @@ if (system === "repid") {
   await finished;
   await worker.close();
 }
-if (process.env.LAT_DEBUG) console.error(system, "loop delay p99", loop.percentile(99) / 1e6, "max", loop.max / 1e6);
 process.send!({ latencies }, () => process.exit(0));
