@@ -30,11 +30,17 @@ router${i}.actor({ queue: "q${i % 10}" }, async function actor${i}(args: Args${i
 `;
 }
 
-export async function codegenScenario(files: number, repeats: number): Promise<{ files: number; ms: number[] }> {
+export async function codegenScenario(
+  files: number,
+  repeats: number,
+): Promise<{ files: number; ms: number[] }> {
   const dir = mkdtempSync(join(root, "bench/.gen-"));
   try {
     mkdirSync(join(dir, "actors"));
-    writeFileSync(join(dir, "actors/shared.ts"), "export interface Address { street: string; zip: string; country?: string }\n");
+    writeFileSync(
+      join(dir, "actors/shared.ts"),
+      "export interface Address { street: string; zip: string; country?: string }\n",
+    );
     for (let i = 0; i < files; i++) writeFileSync(join(dir, `actors/actor-${i}.ts`), actorFile(i));
     writeFileSync(
       join(dir, "tsconfig.json"),
@@ -55,10 +61,14 @@ export async function codegenScenario(files: number, repeats: number): Promise<{
     for (let r = 0; r < repeats; r++) {
       rmSync(join(dir, "jobs.generated.ts"), { force: true });
       const t0 = performance.now();
-      await run(join(root, "bin/repid-gen.js"), ["--cwd", dir, "--actors", "actors/**/*.ts", "--out", "jobs.generated.ts"], {
-        cwd: root,
-        env: { ...process.env, NODE_OPTIONS: "--conditions=development" },
-      });
+      await run(
+        join(root, "bin/repid-gen.js"),
+        ["--cwd", dir, "--actors", "actors/**/*.ts", "--out", "jobs.generated.ts"],
+        {
+          cwd: root,
+          env: { ...process.env, NODE_OPTIONS: "--conditions=development" },
+        },
+      );
       ms.push(Math.round(performance.now() - t0));
     }
     return { files, ms };

@@ -6,7 +6,12 @@ import { Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
 import { Connection, RedisMessageBroker, Worker } from "repid";
 
-const [system, url, queueName, countText] = process.argv.slice(2) as [string, string, string, string];
+const [system, url, queueName, countText] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+];
 const count = Number(countText);
 const latencies: number[] = [];
 
@@ -22,7 +27,12 @@ function record(sentAt: number): void {
 
 if (system === "repid") {
   const connection = new Connection(new RedisMessageBroker(url, { prefix: "repid-bench" }));
-  const worker = new Worker({ connection, concurrency: 100, messagesLimit: count, handleSignals: [] });
+  const worker = new Worker({
+    connection,
+    concurrency: 100,
+    messagesLimit: count,
+    handleSignals: [],
+  });
   worker.actor({ queue: queueName }, async function timed(args: { sentAt: number }) {
     record(args.sentAt);
   });
@@ -32,11 +42,15 @@ if (system === "repid") {
   await running;
   await connection.disconnect();
 } else {
-  const worker = new BullWorker(queueName, async (job) => record((job.data as { sentAt: number }).sentAt), {
-    connection: new Redis(url, { maxRetriesPerRequest: null }),
-    prefix: "bull-bench",
-    concurrency: 100,
-  });
+  const worker = new BullWorker(
+    queueName,
+    async (job) => record((job.data as { sentAt: number }).sentAt),
+    {
+      connection: new Redis(url, { maxRetriesPerRequest: null }),
+      prefix: "bull-bench",
+      concurrency: 100,
+    },
+  );
   await worker.waitUntilReady();
   process.send!({ ready: true });
   await finished;

@@ -7,7 +7,12 @@ const samples: { rss: number; heapUsed: number }[] = [];
 const gc = (globalThis as { gc?: () => void }).gc;
 let done = 0;
 const connection = new Connection(new RedisMessageBroker(url, { prefix: "repid-bench" }));
-const worker = new Worker({ connection, concurrency: 100, messagesLimit: count, handleSignals: [] });
+const worker = new Worker({
+  connection,
+  concurrency: 100,
+  messagesLimit: count,
+  handleSignals: [],
+});
 worker.actor({ queue: queueName }, async function noop() {
   if (++done % 10_000 !== 0) return;
   gc?.();

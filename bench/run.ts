@@ -51,7 +51,11 @@ const systems: [string, Factory][] = [
 ];
 
 /** Runs `measure` for both systems, alternating, `repeats` times; each run on a fresh queue. */
-async function compare(scenario: string, unit: string, measure: (s: System) => Promise<number>): Promise<void> {
+async function compare(
+  scenario: string,
+  unit: string,
+  measure: (s: System) => Promise<number>,
+): Promise<void> {
   const figures: Record<string, number[]> = { repid: [], bullmq: [] };
   for (let r = 0; r < repeats; r++) {
     const order = r % 2 === 0 ? systems : [...systems].reverse();
@@ -64,7 +68,13 @@ async function compare(scenario: string, unit: string, measure: (s: System) => P
       }
     }
   }
-  rows.push({ scenario, unit, repid: summarize(figures.repid!), bullmq: summarize(figures.bullmq!), higherIsBetter: true });
+  rows.push({
+    scenario,
+    unit,
+    repid: summarize(figures.repid!),
+    bullmq: summarize(figures.bullmq!),
+    higherIsBetter: true,
+  });
   log(`${scenario}: repid ${figures.repid!.join(", ")} | bullmq ${figures.bullmq!.join(", ")}`);
 }
 
@@ -74,12 +84,18 @@ function log(line: string): void {
 
 async function latency(system: "repid" | "bullmq"): Promise<number[]> {
   const queue = queueName();
-  const producer = system === "repid" ? await repidSystem(url, queue) : await bullmqSystem(url, queue);
+  const producer =
+    system === "repid" ? await repidSystem(url, queue) : await bullmqSystem(url, queue);
   const total = LATENCY_WARMUP + LATENCY_N;
-  const child = fork(new URL("./latency-child.ts", import.meta.url).pathname, [system, url, queue, String(total)], {
-    execArgv: ["--import", "tsx"],
-  });
-  const message = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once("message", resolve as never));
+  const child = fork(
+    new URL("./latency-child.ts", import.meta.url).pathname,
+    [system, url, queue, String(total)],
+    {
+      execArgv: ["--import", "tsx"],
+    },
+  );
+  const message = (): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => child.once("message", resolve as never));
   await message();
   const send = await latencySender(system, producer, queue);
   const result = message();
@@ -100,7 +116,11 @@ async function latency(system: "repid" | "bullmq"): Promise<number[]> {
   return latencies.slice(LATENCY_WARMUP).sort((a, b) => a - b);
 }
 
-async function latencySender(system: "repid" | "bullmq", _s: System, queue: string): Promise<() => Promise<unknown>> {
+async function latencySender(
+  system: "repid" | "bullmq",
+  _s: System,
+  queue: string,
+): Promise<() => Promise<unknown>> {
   const now = (): number => performance.timeOrigin + performance.now();
   if (system === "repid") {
     const { Connection, Job, RedisMessageBroker } = await import("repid");
@@ -109,17 +129,28 @@ async function latencySender(system: "repid" | "bullmq", _s: System, queue: stri
     return () => new Job("timed", { queue, connection, args: { sentAt: now() } }).enqueue();
   }
   const { Queue } = await import("bullmq");
-  const q = new Queue(queue, { connection: new Redis(url, { maxRetriesPerRequest: null }), prefix: "bull-bench" });
+  const q = new Queue(queue, {
+    connection: new Redis(url, { maxRetriesPerRequest: null }),
+    prefix: "bull-bench",
+  });
   return () => q.add("timed", { sentAt: now() }, { removeOnComplete: true });
 }
 
-async function memory(): Promise<{ first: number; last: number; samples: { rss: number; heapUsed: number }[] }> {
+async function memory(): Promise<{
+  first: number;
+  last: number;
+  samples: { rss: number; heapUsed: number }[];
+}> {
   const queue = queueName();
   const producer = await repidSystem(url, queue);
   await producer.enqueue(MEMORY_N, "bulk");
-  const child = fork(new URL("./memory-child.ts", import.meta.url).pathname, [url, queue, String(MEMORY_N)], {
-    execArgv: ["--import", "tsx", "--expose-gc"],
-  });
+  const child = fork(
+    new URL("./memory-child.ts", import.meta.url).pathname,
+    [url, queue, String(MEMORY_N)],
+    {
+      execArgv: ["--import", "tsx", "--expose-gc"],
+    },
+  );
   const { samples } = (await new Promise((resolve) => child.once("message", resolve as never))) as {
     samples: { rss: number; heapUsed: number }[];
   };
@@ -129,12 +160,23 @@ async function memory(): Promise<{ first: number; last: number; samples: { rss: 
 
 async function main(): Promise<void> {
   const redis = new Redis(url);
-  log(`bench against ${url} (${(await redis.info("server")).match(/redis_version:(\S+)/)?.[1]}), ${quick ? "quick" : "full"} mode`);
+  log(
+    `bench against ${url} (${(await redis.info("server")).match(/redis_version:(\S+)/)?.[1]}), ${quick ? "quick" : "full"} mode`,
+  );
   redis.disconnect();
 
-  if (wanted("enqueue")) await compare("enqueue, awaiting each", "jobs/s", async (s) => rate(SERIAL_N, await timed(() => s.enqueue(SERIAL_N, "serial"))));
-  if (wanted("enqueue")) await compare("enqueue, concurrent", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "concurrent"))));
-  if (wanted("enqueue")) await compare("enqueue, bulk", "jobs/s", async (s) => rate(N, await timed(() => s.enqueue(N, "bulk"))));
+  if (wanted("enqueue"))
+    await compare("enqueue, awaiting each", "jobs/s", async (s) =>
+      rate(SERIAL_N, await timed(() => s.enqueue(SERIAL_N, "serial"))),
+    );
+  if (wanted("enqueue"))
+    await compare("enqueue, concurrent", "jobs/s", async (s) =>
+      rate(N, await timed(() => s.enqueue(N, "concurrent"))),
+    );
+  if (wanted("enqueue"))
+    await compare("enqueue, bulk", "jobs/s", async (s) =>
+      rate(N, await timed(() => s.enqueue(N, "bulk"))),
+    );
   for (const concurrency of wanted("process") ? [1, 10, 100] : []) {
     const n = concurrency === 1 ? Math.min(N, quick ? 1000 : 5000) : N;
     await compare(`process no-op, concurrency ${concurrency}`, "jobs/s", async (s) => {
@@ -159,30 +201,59 @@ async function main(): Promise<void> {
 
   const mem: number[] = [];
   for (let r = 0; r < repeats && wanted("in-memory"); r++) {
-    const child = fork(new URL("./in-memory-child.ts", import.meta.url).pathname, [String(MEMORY_N_IN_MEMORY)], {
-      execArgv: ["--import", "tsx"],
-    });
-    const { ms } = (await new Promise((resolve) => child.once("message", resolve as never))) as { ms: number };
+    const child = fork(
+      new URL("./in-memory-child.ts", import.meta.url).pathname,
+      [String(MEMORY_N_IN_MEMORY)],
+      {
+        execArgv: ["--import", "tsx"],
+      },
+    );
+    const { ms } = (await new Promise((resolve) => child.once("message", resolve as never))) as {
+      ms: number;
+    };
     mem.push(rate(MEMORY_N_IN_MEMORY, ms));
   }
   if (mem.length > 0) {
-    rows.push({ scenario: "in-memory broker, process no-op", unit: "jobs/s", repid: summarize(mem), higherIsBetter: true });
+    rows.push({
+      scenario: "in-memory broker, process no-op",
+      unit: "jobs/s",
+      repid: summarize(mem),
+      higherIsBetter: true,
+    });
   }
 
   const rss = wanted("memory") ? await memory() : undefined;
   if (rss) {
-    rows.push({ scenario: `worker RSS after first 10k`, unit: "MiB", repid: summarize([mib(rss.first)]), higherIsBetter: false });
-    rows.push({ scenario: `worker RSS after ${MEMORY_N / 1000}k`, unit: "MiB", repid: summarize([mib(rss.last)]), higherIsBetter: false });
+    rows.push({
+      scenario: `worker RSS after first 10k`,
+      unit: "MiB",
+      repid: summarize([mib(rss.first)]),
+      higherIsBetter: false,
+    });
+    rows.push({
+      scenario: `worker RSS after ${MEMORY_N / 1000}k`,
+      unit: "MiB",
+      repid: summarize([mib(rss.last)]),
+      higherIsBetter: false,
+    });
   }
 
   if (wanted("codegen")) {
     const gen = await codegenScenario(quick ? 50 : 200, repeats);
-    rows.push({ scenario: `repid-gen over ${gen.files} actor files`, unit: "ms", repid: summarize(gen.ms), higherIsBetter: false });
+    rows.push({
+      scenario: `repid-gen over ${gen.files} actor files`,
+      unit: "ms",
+      repid: summarize(gen.ms),
+      higherIsBetter: false,
+    });
   }
 
   printTable();
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-  const file = new URL(`./results/${new Date().toISOString().replaceAll(":", "-")}.json`, import.meta.url);
+  const file = new URL(
+    `./results/${new Date().toISOString().replaceAll(":", "-")}.json`,
+    import.meta.url,
+  );
   writeFileSync(file, JSON.stringify({ quick, url, rows, memorySamples: rss?.samples }, null, 2));
   log(`raw figures: ${file.pathname}`);
 }
@@ -197,18 +268,39 @@ function mib(bytes: number): number {
 
 function printTable(): void {
   const fmt = (s: Summary | undefined): string =>
-    s ? `${s.median.toLocaleString("en")} (${s.min.toLocaleString("en")}–${s.max.toLocaleString("en")})` : "";
+    s
+      ? `${s.median.toLocaleString("en")} (${s.min.toLocaleString("en")}–${s.max.toLocaleString("en")})`
+      : "";
   const lines = rows.map((r) => {
-    const ratio = r.bullmq ? (r.higherIsBetter ? r.repid.median / r.bullmq.median : r.bullmq.median / r.repid.median) : undefined;
-    return [r.scenario, r.unit, fmt(r.repid), fmt(r.bullmq), ratio === undefined ? "" : `${ratio.toFixed(2)}x`];
+    const ratio = r.bullmq
+      ? r.higherIsBetter
+        ? r.repid.median / r.bullmq.median
+        : r.bullmq.median / r.repid.median
+      : undefined;
+    return [
+      r.scenario,
+      r.unit,
+      fmt(r.repid),
+      fmt(r.bullmq),
+      ratio === undefined ? "" : `${ratio.toFixed(2)}x`,
+    ];
   });
-  const head = ["scenario", "unit", "repid median (min–max)", "bullmq median (min–max)", "advantage"];
+  const head = [
+    "scenario",
+    "unit",
+    "repid median (min–max)",
+    "bullmq median (min–max)",
+    "advantage",
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const row = (cells: string[]): string =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   console.log(row(head));
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const l of lines) console.log(row(l));
-  console.log("advantage: how many times better repid is (throughput ratio, or BullMQ's latency over repid's)");
+  console.log(
+    "advantage: how many times better repid is (throughput ratio, or BullMQ's latency over repid's)",
+  );
 }
 
 await main();

@@ -27,13 +27,19 @@ export interface System {
 const BULK = 1000;
 const CONCURRENT_WINDOW = 1000;
 
-async function inWindows(n: number, window: number, send: (count: number) => Promise<unknown>): Promise<void> {
+async function inWindows(
+  n: number,
+  window: number,
+  send: (count: number) => Promise<unknown>,
+): Promise<void> {
   for (let done = 0; done < n; done += window) await send(Math.min(window, n - done));
 }
 
 export async function repidSystem(url: string | "memory", queueName: string): Promise<System> {
   const broker: MessageBroker =
-    url === "memory" ? new InMemoryMessageBroker() : new RedisMessageBroker(url, { prefix: "repid-bench" });
+    url === "memory"
+      ? new InMemoryMessageBroker()
+      : new RedisMessageBroker(url, { prefix: "repid-bench" });
   const connection = new Connection(broker);
   await connection.connect();
   const queue = new Queue(queueName, { connection });
@@ -45,8 +51,16 @@ export async function repidSystem(url: string | "memory", queueName: string): Pr
     async enqueue(n, mode) {
       if (mode === "serial") for (let i = 0; i < n; i++) await job.enqueue();
       else if (mode === "concurrent") {
-        await inWindows(n, CONCURRENT_WINDOW, (c) => Promise.all(Array.from({ length: c }, () => job.enqueue())));
-      } else await inWindows(n, BULK, (c) => enqueueMany(Array.from({ length: c }, () => job), { connection }));
+        await inWindows(n, CONCURRENT_WINDOW, (c) =>
+          Promise.all(Array.from({ length: c }, () => job.enqueue())),
+        );
+      } else
+        await inWindows(n, BULK, (c) =>
+          enqueueMany(
+            Array.from({ length: c }, () => job),
+            { connection },
+          ),
+        );
     },
     async process(n, concurrency) {
       const worker = new Worker({ connection, concurrency, messagesLimit: n, handleSignals: [] });

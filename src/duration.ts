@@ -5,7 +5,13 @@ export type Duration = number | `${number}${DurationUnit}` | (string & {});
 
 type DurationUnit = "ms" | "s" | "m" | "h" | "d";
 
-const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<DurationUnit, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/y;
 
 /**

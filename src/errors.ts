@@ -169,7 +169,10 @@ export class JobFailedError extends RepidError {
   readonly attempts: number;
 
   constructor(jobId: string, remote: FailureInfo, attempts: number) {
-    super("JOB_FAILED", `Job "${jobId}" failed after ${attempts} attempt(s): ${remote.name}: ${remote.message}`);
+    super(
+      "JOB_FAILED",
+      `Job "${jobId}" failed after ${attempts} attempt(s): ${remote.name}: ${remote.message}`,
+    );
     this.jobId = jobId;
     this.remote = remote;
     this.attempts = attempts;

@@ -5,7 +5,13 @@ export { Job, enqueueMany, type JobOptions } from "./job.js";
 export { JobHandle, type ResultDecoder } from "./result.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export { Priority } from "./priority.js";
-export { Router, type Actor, type ActorContext, type ActorFunction, type ActorOptions } from "./router.js";
+export {
+  Router,
+  type Actor,
+  type ActorContext,
+  type ActorFunction,
+  type ActorOptions,
+} from "./router.js";
 export { Worker, type WorkerOptions, type WorkerRunner } from "./worker.js";
 export {
   defaultRetryPolicy,
@@ -24,7 +30,10 @@ export {
   type Registry,
   type RegistryClient,
 } from "./registry.js";
-export { InMemoryMessageBroker, type InMemoryBrokerOptions } from "./brokers/in-memory/in-memory-broker.js";
+export {
+  InMemoryMessageBroker,
+  type InMemoryBrokerOptions,
+} from "./brokers/in-memory/in-memory-broker.js";
 export {
   RedisMessageBroker,
   type RedisBrokerOptions,

@@ -103,13 +103,18 @@ export class Job<TArgs = unknown, TResult = unknown> {
     this.deferUntil = toEpochMs(options.deferUntil);
     this.deferByMs = options.deferBy === undefined ? undefined : toMs(options.deferBy, "deferBy");
     this.recurring = options.recurring ?? false;
-    if (typeof this.recurring !== "boolean") throw new InvalidOptionError("recurring", "expected a boolean");
-    this.cron = options.cron === undefined ? undefined : checkCron(checkNonEmptyString("cron", options.cron));
+    if (typeof this.recurring !== "boolean")
+      throw new InvalidOptionError("recurring", "expected a boolean");
+    this.cron =
+      options.cron === undefined ? undefined : checkCron(checkNonEmptyString("cron", options.cron));
     if (this.cron !== undefined && this.deferByMs !== undefined) {
       throw new InvalidOptionError("cron", "cannot be combined with deferBy: choose one schedule");
     }
     if (this.cron !== undefined && this.deferUntil !== undefined) {
-      throw new InvalidOptionError("cron", "cannot be combined with deferUntil: the schedule sets the first run");
+      throw new InvalidOptionError(
+        "cron",
+        "cannot be combined with deferUntil: the schedule sets the first run",
+      );
     }
     if (this.recurring && (this.deferByMs === undefined || this.deferByMs === 0)) {
       throw new InvalidOptionError("recurring", "needs a positive deferBy interval");
@@ -168,7 +173,11 @@ export class Job<TArgs = unknown, TResult = unknown> {
   /** A handle on a job enqueued elsewhere, to await its result. */
   static async result<TResult = unknown>(
     id: string,
-    options: { readonly connection?: Connection; readonly timeout?: Duration; readonly decode?: ResultDecoder<TResult> } = {},
+    options: {
+      readonly connection?: Connection;
+      readonly timeout?: Duration;
+      readonly decode?: ResultDecoder<TResult>;
+    } = {},
   ): Promise<TResult> {
     const broker = await brokerFor(options.connection);
     return new JobHandle<TResult>(broker, "", id, false, options.decode).result(
@@ -224,6 +233,7 @@ function resultTtl(value: boolean | Duration | undefined): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return ONE_DAY;
   const ms = toMs(value, "storeResult");
-  if (ms === 0) throw new InvalidOptionError("storeResult", "time to live must be greater than zero");
+  if (ms === 0)
+    throw new InvalidOptionError("storeResult", "time to live must be greater than zero");
   return ms;
 }

@@ -9,4 +9,9 @@ export interface Logger {
 const noop = (): void => {};
 
 /** The default logger: drops everything. */
-export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+export const silentLogger: Logger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});

@@ -17,5 +17,8 @@ export function priorityLevel(priority: unknown): PriorityLevel {
   if (typeof priority === "string" && Object.hasOwn(LEVELS, priority)) {
     return LEVELS[priority as Priority];
   }
-  throw new InvalidOptionError("priority", `expected "high", "medium" or "low", got ${JSON.stringify(priority)}`);
+  throw new InvalidOptionError(
+    "priority",
+    `expected "high", "medium" or "low", got ${JSON.stringify(priority)}`,
+  );
 }

@@ -42,7 +42,10 @@ export interface ActorClient<TArgsIn, TResult> {
 
 /** The client type of a registry: one property per actor. */
 export type RegistryClient<R extends Registry> = {
-  readonly [K in keyof R as R[K]["property"]]: ActorClient<z.input<R[K]["args"]>, z.output<R[K]["result"]>>;
+  readonly [K in keyof R as R[K]["property"]]: ActorClient<
+    z.input<R[K]["args"]>,
+    z.output<R[K]["result"]>
+  >;
 };
 
 /** Identity function that keeps the literal types of a registry. */
@@ -54,7 +57,10 @@ export function defineRegistry<const R extends Registry>(registry: R): R {
  * Builds the typed producer client of a registry. Without a connection, each call uses the
  * ambient `magic()` connection.
  */
-export function createClient<R extends Registry>(registry: R, connection?: Connection): RegistryClient<R> {
+export function createClient<R extends Registry>(
+  registry: R,
+  connection?: Connection,
+): RegistryClient<R> {
   const client: Record<string, ActorClient<unknown, unknown>> = {};
   for (const definition of Object.values(registry)) {
     client[definition.property] = actorClient(definition, connection);
@@ -62,12 +68,16 @@ export function createClient<R extends Registry>(registry: R, connection?: Conne
   return client as RegistryClient<R>;
 }
 
-function actorClient(definition: ActorDefinition, connection: Connection | undefined): ActorClient<unknown, unknown> {
+function actorClient(
+  definition: ActorDefinition,
+  connection: Connection | undefined,
+): ActorClient<unknown, unknown> {
   // Results come back as JSON; the result schema turns them into what the actor's type says
   // (ISO strings into Dates, say) and rejects what does not match.
   const decode = (value: unknown): unknown => {
     const parsed = definition.result.safeParse(value);
-    if (!parsed.success) throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
+    if (!parsed.success)
+      throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
     return parsed.data;
   };
   return {

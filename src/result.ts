@@ -12,7 +12,13 @@ export class JobHandle<TResult = unknown> {
   readonly #decode: ResultDecoder<TResult> | undefined;
 
   /** @param decode turns the stored JSON value into the result (the registry's result schema). */
-  constructor(broker: MessageBroker, queue: string, id: string, created: boolean, decode?: ResultDecoder<TResult>) {
+  constructor(
+    broker: MessageBroker,
+    queue: string,
+    id: string,
+    created: boolean,
+    decode?: ResultDecoder<TResult>,
+  ) {
     this.#broker = broker;
     this.queue = queue;
     this.id = id;
@@ -30,7 +36,9 @@ export class JobHandle<TResult = unknown> {
    * been enqueued with `storeResult` (or its actor must store results).
    * @throws JobFailedError when the job failed for good; ResultTimeoutError after `timeout`.
    */
-  async result(options: { readonly timeout?: Duration; readonly signal?: AbortSignal } = {}): Promise<TResult> {
+  async result(
+    options: { readonly timeout?: Duration; readonly signal?: AbortSignal } = {},
+  ): Promise<TResult> {
     const timeoutMs = toMs(options.timeout ?? 60_000, "timeout");
     const stored = await this.#broker.waitForResult(this.id, {
       timeoutMs,
@@ -44,7 +52,11 @@ export class JobHandle<TResult = unknown> {
 /** Turns a result's JSON value into its typed form (for example a zod schema's `parse`). */
 export type ResultDecoder<TResult> = (value: unknown) => TResult;
 
-export function unwrapResult<TResult>(id: string, stored: StoredResult, decode?: ResultDecoder<TResult>): TResult {
+export function unwrapResult<TResult>(
+  id: string,
+  stored: StoredResult,
+  decode?: ResultDecoder<TResult>,
+): TResult {
   if (!stored.ok) throw new JobFailedError(id, stored.error, stored.attempts);
   const value: unknown = stored.value === undefined ? undefined : JSON.parse(stored.value);
   return decode ? decode(value) : (value as TResult);

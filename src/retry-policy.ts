@@ -32,7 +32,10 @@ export function defaultRetryPolicyFactory(options: DefaultRetryPolicyOptions = {
     throw new InvalidOptionError("minBackoff", "must not exceed maxBackoff");
   }
   return (retryNumber: number) =>
-    Math.max(minBackoff, Math.min(multiplier * 2 ** Math.min(retryNumber, maxExponent), maxBackoff));
+    Math.max(
+      minBackoff,
+      Math.min(multiplier * 2 ** Math.min(retryNumber, maxExponent), maxBackoff),
+    );
 }
 
 /** The policy actors use unless they set their own. */

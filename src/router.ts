@@ -23,7 +23,10 @@ export interface ActorContext {
 }
 
 /** Any function an actor can be: one JSON argument (or none) and the context. */
-export type ActorFunction<TArgs = any, TResult = unknown> = (args: TArgs, context: ActorContext) => TResult;
+export type ActorFunction<TArgs = any, TResult = unknown> = (
+  args: TArgs,
+  context: ActorContext,
+) => TResult;
 
 export interface ActorOptions {
   /** @defaultValue the function's name */
@@ -58,7 +61,15 @@ export interface Actor {
   readonly module: string | undefined;
 }
 
-const KNOWN = ["name", "queue", "retryPolicy", "runInProcess", "timeout", "storeResult", "module"] as const;
+const KNOWN = [
+  "name",
+  "queue",
+  "retryPolicy",
+  "runInProcess",
+  "timeout",
+  "storeResult",
+  "module",
+] as const;
 
 /**
  * A set of actors. `actor()` registers a function and returns it unchanged.
@@ -91,7 +102,10 @@ export class Router {
     }
     const isAsync = isAsyncFunction(fn);
     if (opts.runInProcess && isAsync) {
-      throw new InvalidOptionError("runInProcess", `actor "${name}" is async; only sync actors run in a process`);
+      throw new InvalidOptionError(
+        "runInProcess",
+        `actor "${name}" is async; only sync actors run in a process`,
+      );
     }
     const timeoutMs = opts.timeout === undefined ? undefined : toMs(opts.timeout, "timeout");
     const ttl = opts.storeResult;
@@ -103,7 +117,12 @@ export class Router {
       retryPolicy: opts.retryPolicy ?? defaultRetryPolicy,
       mode: isAsync ? "async" : opts.runInProcess ? "process" : "thread",
       timeoutMs,
-      resultTtlMs: ttl === undefined || ttl === false ? undefined : ttl === true ? 86_400_000 : toMs(ttl, "storeResult"),
+      resultTtlMs:
+        ttl === undefined || ttl === false
+          ? undefined
+          : ttl === true
+            ? 86_400_000
+            : toMs(ttl, "storeResult"),
       module,
     };
     this.register(actor);

@@ -10,7 +10,10 @@ function cronOf(expression: string): Cron {
     try {
       cron = new Cron(expression, { timezone: "UTC", paused: true });
     } catch (error) {
-      throw new InvalidOptionError("cron", `cannot parse ${JSON.stringify(expression)}: ${(error as Error).message}`);
+      throw new InvalidOptionError(
+        "cron",
+        `cannot parse ${JSON.stringify(expression)}: ${(error as Error).message}`,
+      );
     }
     if (cache.size > 1000) cache.clear();
     cache.set(expression, cron);
@@ -28,7 +31,11 @@ export function checkCron(expression: string): string {
  * The next time a periodic job is due strictly after `afterMs`. Interval schedules are anchored
  * on `anchorMs` (the previous due time), so runs never drift by however long each run took.
  */
-export function nextRunAt(schedule: Schedule, afterMs: number, anchorMs: number): number | undefined {
+export function nextRunAt(
+  schedule: Schedule,
+  afterMs: number,
+  anchorMs: number,
+): number | undefined {
   if (schedule.cron !== undefined) {
     return cronOf(schedule.cron).nextRun(new Date(afterMs))?.getTime();
   }

@@ -8,7 +8,12 @@ import { Cancellation } from "./internal/cancellation.js";
 import { execute, LeaseLostError, type Outcome } from "./internal/execute.js";
 import { ExecutorPool } from "./internal/pool/executor-pool.js";
 import { Settler } from "./internal/settler.js";
-import { checkKnownKeys, checkNonNegativeInteger, checkObject, checkPositiveInteger } from "./internal/validate.js";
+import {
+  checkKnownKeys,
+  checkNonNegativeInteger,
+  checkObject,
+  checkPositiveInteger,
+} from "./internal/validate.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { Registry } from "./registry.js";
 import { resolveConnection } from "./repid.js";
@@ -117,7 +122,8 @@ export class Worker extends Router {
 
   /** Adds every actor of `router`; an actor with an existing name replaces it (with a warning). */
   includeRouter(router: Router): this {
-    if (!(router instanceof Router)) throw new InvalidOptionError("routers", "expected Router instances");
+    if (!(router instanceof Router))
+      throw new InvalidOptionError("routers", "expected Router instances");
     for (const actor of router.actors.values()) this.register(actor);
     return this;
   }
@@ -125,9 +131,12 @@ export class Worker extends Router {
   protected override register(actor: Actor): Actor | undefined {
     const previous = super.register(actor);
     if (previous) {
-      this.#logger.warn(`repid: actor "${actor.name}" registered twice; the later one replaces the earlier`, {
-        actor: actor.name,
-      });
+      this.#logger.warn(
+        `repid: actor "${actor.name}" registered twice; the later one replaces the earlier`,
+        {
+          actor: actor.name,
+        },
+      );
     }
     return previous;
   }
@@ -142,20 +151,31 @@ export class Worker extends Router {
    * until a handled signal, `stop()` or `messagesLimit`; then shuts down gracefully.
    */
   async run(): Promise<WorkerRunner> {
-    const counts = { processed: 0, succeeded: 0, failed: 0, retried: 0, deadLettered: 0, rescheduled: 0, rejected: 0 };
+    const counts = {
+      processed: 0,
+      succeeded: 0,
+      failed: 0,
+      retried: 0,
+      deadLettered: 0,
+      rescheduled: 0,
+      rejected: 0,
+    };
     refuseInExecutor("Worker.run()");
     const connection = resolveConnection(this.#options.connection);
     this.#logger = this.#options.logger ?? connection.logger;
     await connection.connect();
     const broker = connection.broker;
     const queues = [...new Set([...this.actors.values()].map((a) => a.queue))].sort();
-    if (this.#options.autoDeclare ?? true) for (const queue of queues) await broker.declareQueue(queue);
+    if (this.#options.autoDeclare ?? true)
+      for (const queue of queues) await broker.declareQueue(queue);
 
     const stopping = (this.#stopping = new AbortController());
     const force = (this.#force = new AbortController());
     const signals = this.#options.handleSignals ?? ["SIGINT", "SIGTERM"];
     const onSignal = (signal: NodeJS.Signals): void => {
-      this.#logger.info(`repid: ${signal} received, ${stopping.signal.aborted ? "forcing stop" : "shutting down"}`);
+      this.#logger.info(
+        `repid: ${signal} received, ${stopping.signal.aborted ? "forcing stop" : "shutting down"}`,
+      );
       if (stopping.signal.aborted) force.abort();
       stopping.abort();
     };
@@ -166,10 +186,18 @@ export class Worker extends Router {
     const pools = new Map<"thread" | "process", ExecutorPool>();
     const poolOf = (kind: "thread" | "process") => (): ExecutorPool => {
       let pool = pools.get(kind);
-      if (!pool) pools.set(kind, (pool = new ExecutorPool(kind, this.#options.threads ?? availableParallelism())));
+      if (!pool)
+        pools.set(
+          kind,
+          (pool = new ExecutorPool(kind, this.#options.threads ?? availableParallelism())),
+        );
       return pool;
     };
-    const deps = { actors: this.actors, registry: this.#options.registry, pools: { thread: poolOf("thread"), process: poolOf("process") } };
+    const deps = {
+      actors: this.actors,
+      registry: this.#options.registry,
+      pools: { thread: poolOf("thread"), process: poolOf("process") },
+    };
     const listeners = new Set<() => void>();
     const changed = (): Promise<void> =>
       new Promise((resolve) => {
@@ -192,7 +220,8 @@ export class Worker extends Router {
     /** Received ahead of free slots (see `prefetch`), in delivery order. */
     const buffer: Delivery[] = [];
     const pump = (): void => {
-      while (running.size < this.#concurrency && buffer.length > 0 && !stopping.signal.aborted) start(buffer.shift()!);
+      while (running.size < this.#concurrency && buffer.length > 0 && !stopping.signal.aborted)
+        start(buffer.shift()!);
     };
     const release = (delivery: Delivery): void => {
       if (!running.delete(delivery)) return;
@@ -208,13 +237,18 @@ export class Worker extends Router {
         // with this settlement instead of one round trip after it.
         release(delivery);
         if (settlement && !(await settler.settle(settlement))) {
-          this.#logger.warn("repid: settlement refused, the lease was lost", { id: delivery.message.id });
+          this.#logger.warn("repid: settlement refused, the lease was lost", {
+            id: delivery.message.id,
+          });
           return;
         }
         tally(outcome);
         if (failed) counts.failed++;
       } catch (error) {
-        this.#logger.error("repid: unexpected error while handling a message", { error, id: delivery.message.id });
+        this.#logger.error("repid: unexpected error while handling a message", {
+          error,
+          id: delivery.message.id,
+        });
       } finally {
         release(delivery);
         if (--inflight === 0) notify();
@@ -231,18 +265,21 @@ export class Worker extends Router {
       for (const r of running.values()) r.controller.checkDeadline(now);
     }, 10);
     // Renewing leases also keeps the process alive while the worker waits for messages.
-    const renewTimer = setInterval(() => {
-      if (running.size === 0 && buffer.length === 0) return;
-      const held = [...running.values()];
-      const waiting = [...buffer];
-      void settler.renew([...held.map((r) => r.delivery), ...waiting], this.#leaseMs).then((ok) =>
-        ok.forEach((alive, i) => {
-          if (alive) return;
-          if (i < held.length) held[i]!.controller.abort(new LeaseLostError());
-          else buffer.splice(buffer.indexOf(waiting[i - held.length]!), 1);
-        }),
-      );
-    }, Math.max(50, Math.floor(this.#leaseMs / 3)));
+    const renewTimer = setInterval(
+      () => {
+        if (running.size === 0 && buffer.length === 0) return;
+        const held = [...running.values()];
+        const waiting = [...buffer];
+        void settler.renew([...held.map((r) => r.delivery), ...waiting], this.#leaseMs).then((ok) =>
+          ok.forEach((alive, i) => {
+            if (alive) return;
+            if (i < held.length) held[i]!.controller.abort(new LeaseLostError());
+            else buffer.splice(buffer.indexOf(waiting[i - held.length]!), 1);
+          }),
+        );
+      },
+      Math.max(50, Math.floor(this.#leaseMs / 3)),
+    );
 
     let received = 0;
     const stopped = aborted(stopping.signal);
@@ -260,7 +297,11 @@ export class Worker extends Router {
         const max = Math.min(capacity - held, this.#limit - received);
         let deliveries: Delivery[];
         try {
-          deliveries = await broker.receive(queues, { max, leaseMs: this.#leaseMs, signal: stopping.signal });
+          deliveries = await broker.receive(queues, {
+            max,
+            leaseMs: this.#leaseMs,
+            signal: stopping.signal,
+          });
         } catch (error) {
           this.#logger.error("repid: receiving messages failed; retrying in 1 s", { error });
           await sleep(1000, stopping.signal);
@@ -271,12 +312,15 @@ export class Worker extends Router {
         pump();
       }
       // Past messagesLimit, what was received still runs; on a stop, it goes back unstarted.
-      while (buffer.length > 0 && !stopping.signal.aborted) await Promise.race([changed(), stopped]);
+      while (buffer.length > 0 && !stopping.signal.aborted)
+        await Promise.race([changed(), stopped]);
       stopping.abort();
       const unstarted = buffer.splice(0).map((delivery) =>
-        settler.settle({ kind: "requeue", delivery, attempt: delivery.message.attempt }).then((applied) => {
-          if (applied) tally("rejected");
-        }),
+        settler
+          .settle({ kind: "requeue", delivery, attempt: delivery.message.attempt })
+          .then((applied) => {
+            if (applied) tally("rejected");
+          }),
       );
       await this.#drain(running, changed, force.signal);
       while (inflight > 0) await changed();
@@ -293,7 +337,11 @@ export class Worker extends Router {
   }
 
   /** Waits up to the grace period for running actors, then aborts the rest (they get rejected). */
-  async #drain(running: Map<Delivery, Running>, changed: () => Promise<void>, force: AbortSignal): Promise<void> {
+  async #drain(
+    running: Map<Delivery, Running>,
+    changed: () => Promise<void>,
+    force: AbortSignal,
+  ): Promise<void> {
     const grace = new AbortController();
     const timer = setTimeout(() => grace.abort(), this.#graceMs);
     const stop = AbortSignal.any([grace.signal, force]);

@@ -3,7 +3,11 @@ import { InMemoryMessageBroker } from "../src/brokers/in-memory/in-memory-broker
 import type { Logger } from "../src/logger.js";
 import { Repid } from "../src/repid.js";
 
-export function memoryApp(logger?: Logger): { app: Repid; broker: InMemoryMessageBroker; connection: Connection } {
+export function memoryApp(logger?: Logger): {
+  app: Repid;
+  broker: InMemoryMessageBroker;
+  connection: Connection;
+} {
   const broker = new InMemoryMessageBroker({ leaseCheckIntervalMs: 50 });
   const connection = new Connection(broker, logger ? { logger } : {});
   return { app: new Repid(connection), broker, connection };

@@ -15,7 +15,11 @@ export function callerModule(): string | undefined {
     for (const frame of frames) {
       const file = frame.getFileName();
       if (!file || file.startsWith("node:")) continue;
-      const url = file.startsWith("file://") ? file : isAbsolute(file) ? pathToFileURL(file).href : undefined;
+      const url = file.startsWith("file://")
+        ? file
+        : isAbsolute(file)
+          ? pathToFileURL(file).href
+          : undefined;
       if (!url || url.startsWith(here)) continue;
       return url;
     }

@@ -21,7 +21,8 @@ export class LeaseLostError extends RepidError {
   }
 }
 
-export type Outcome = "succeeded" | "retried" | "deadLettered" | "rescheduled" | "rejected" | "lost";
+export type Outcome =
+  "succeeded" | "retried" | "deadLettered" | "rescheduled" | "rejected" | "lost";
 
 export interface ExecuteDeps {
   readonly actors: ReadonlyMap<string, Actor>;
@@ -36,7 +37,8 @@ export interface Executed {
   readonly failed: boolean;
 }
 
-type Attempt = { ok: true; value: string | undefined } | { ok: false; error: FailureInfo; cause: unknown };
+type Attempt =
+  { ok: true; value: string | undefined } | { ok: false; error: FailureInfo; cause: unknown };
 
 /**
  * Runs one delivery to its end and says how to settle it (or `undefined` when the lease was lost
@@ -56,12 +58,17 @@ export async function execute(
   try {
     args = message.payload === undefined ? undefined : JSON.parse(message.payload);
   } catch (error) {
-    return dead(delivery, new InvalidPayloadError(`Payload is not valid JSON: ${(error as Error).message}`), ttl);
+    return dead(
+      delivery,
+      new InvalidPayloadError(`Payload is not valid JSON: ${(error as Error).message}`),
+      ttl,
+    );
   }
   const definition = deps.registry?.[message.topic];
   if (definition) {
     const parsed = definition.args.safeParse(args);
-    if (!parsed.success) return dead(delivery, new ValidationError(actor.name, zodIssues(parsed.error)), ttl);
+    if (!parsed.success)
+      return dead(delivery, new ValidationError(actor.name, zodIssues(parsed.error)), ttl);
     args = parsed.data;
   }
 
@@ -73,7 +80,11 @@ export async function execute(
     return { settlement: undefined, outcome: "lost", failed: false };
   }
   if (!attempt.ok && attempt.cause instanceof ActorAbortedError) {
-    return { settlement: { kind: "requeue", delivery, attempt: message.attempt }, outcome: "rejected", failed: false };
+    return {
+      settlement: { kind: "requeue", delivery, attempt: message.attempt },
+      outcome: "rejected",
+      failed: false,
+    };
   }
   const failed = !attempt.ok;
   if (!attempt.ok && message.attempt <= message.retries && attempt.error.code !== "NO_RETRY") {
@@ -96,7 +107,9 @@ export async function execute(
       : attempt.ok
         ? { ttlMs: ttl, stored: { ok: true, value: attempt.value, finishedAt: now } }
         : failedResult(attempt.error, message.attempt, ttl, now);
-  const next = message.schedule ? nextRunAt(message.schedule, now, message.executeAt ?? now) : undefined;
+  const next = message.schedule
+    ? nextRunAt(message.schedule, now, message.executeAt ?? now)
+    : undefined;
   if (next !== undefined) {
     return {
       settlement: {
@@ -113,7 +126,11 @@ export async function execute(
   }
   if (attempt.ok) {
     // The hot path: no spreads, one object shape per case.
-    return { settlement: result ? { kind: "ack", delivery, result } : { kind: "ack", delivery }, outcome: "succeeded", failed };
+    return {
+      settlement: result ? { kind: "ack", delivery, result } : { kind: "ack", delivery },
+      outcome: "succeeded",
+      failed,
+    };
   }
   return {
     settlement: { kind: "dead", delivery, error: attempt.error, ...(result ? { result } : {}) },
@@ -125,11 +142,21 @@ export async function execute(
 /** Dead-letters a message the actor never saw (bad input), storing the failure as its result. */
 function dead(delivery: Delivery, cause: Error, ttl: number | undefined): Executed {
   const error = toFailureInfo(cause);
-  const result = ttl === undefined ? undefined : failedResult(error, delivery.message.attempt, ttl, Date.now());
-  return { settlement: { kind: "dead", delivery, error, ...(result ? { result } : {}) }, outcome: "deadLettered", failed: false };
+  const result =
+    ttl === undefined ? undefined : failedResult(error, delivery.message.attempt, ttl, Date.now());
+  return {
+    settlement: { kind: "dead", delivery, error, ...(result ? { result } : {}) },
+    outcome: "deadLettered",
+    failed: false,
+  };
 }
 
-function failedResult(error: FailureInfo, attempts: number, ttlMs: number, now: number): KeptResult {
+function failedResult(
+  error: FailureInfo,
+  attempts: number,
+  ttlMs: number,
+  now: number,
+): KeptResult {
   return { ttlMs, stored: { ok: false, error, attempts, finishedAt: now } };
 }
 
@@ -146,7 +173,10 @@ async function runActor(
   try {
     if (actor.mode === "async") {
       const value = await raceAbort(
-        actor.fn(args, new Context(message.id, message.attempt, message.queue, actor.name, controller)) as Promise<unknown>,
+        actor.fn(
+          args,
+          new Context(message.id, message.attempt, message.queue, actor.name, controller),
+        ) as Promise<unknown>,
         controller,
       );
       return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };

@@ -86,9 +86,10 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
     });
 
     it("refuses a batch with an undeclared queue and stores none of it", async () => {
-      const err = await broker
-        .enqueue([message(), message({ queue: "nope" })])
-        .then(() => undefined, (e: unknown) => e);
+      const err = await broker.enqueue([message(), message({ queue: "nope" })]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(QueueNotDeclaredError);
       expect((err as QueueNotDeclaredError).queue).toBe("nope");
       expect((await broker.counts("default")).ready).toBe(0);
@@ -125,7 +126,14 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       await broker.enqueue(msgs.slice(0, 3));
       await broker.enqueue(msgs.slice(3));
       const got = await take(10);
-      expect(got.map((d) => d.message.topic)).toEqual(["high1", "high2", "med1", "med2", "low1", "low2"]);
+      expect(got.map((d) => d.message.topic)).toEqual([
+        "high1",
+        "high2",
+        "med1",
+        "med2",
+        "low1",
+        "low2",
+      ]);
     });
 
     it("respects max and keeps FIFO order across receives", async () => {
@@ -141,10 +149,14 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
     it("adds no second message for an id that is waiting, delayed or running", async () => {
       const m = message({ id: "unique-1" });
       expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: true }]);
-      expect(await broker.enqueue([{ ...m, payload: '"other"' }])).toEqual([{ id: "unique-1", created: false }]);
+      expect(await broker.enqueue([{ ...m, payload: '"other"' }])).toEqual([
+        { id: "unique-1", created: false },
+      ]);
       const [d] = await take();
       expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: false }]);
-      await broker.settle([{ kind: "requeue", delivery: d!, attempt: 2, executeAt: Date.now() + 60_000 }]);
+      await broker.settle([
+        { kind: "requeue", delivery: d!, attempt: 2, executeAt: Date.now() + 60_000 },
+      ]);
       expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: false }]);
       expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 1, running: 0, dead: 0 });
     });
@@ -206,7 +218,13 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       const [d] = await take();
       const at = Date.now() + 300;
       await broker.settle([
-        { kind: "requeue", delivery: d!, attempt: 2, executeAt: at, lastError: { name: "E", message: "boom" } },
+        {
+          kind: "requeue",
+          delivery: d!,
+          attempt: 2,
+          executeAt: at,
+          lastError: { name: "E", message: "boom" },
+        },
       ]);
       expect((await broker.counts("default")).delayed).toBe(1);
       const [again] = await broker.receive(["default"], { max: 1, leaseMs: LEASE });
@@ -234,7 +252,9 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       const [da, db] = await take(2);
       const err = { name: "TypeError", message: "bad", stack: "TypeError: bad\n  at x", code: "X" };
       expect(await broker.settle([{ kind: "dead", delivery: da!, error: err }])).toEqual([true]);
-      await broker.settle([{ kind: "dead", delivery: db!, error: { name: "E", message: "second" } }]);
+      await broker.settle([
+        { kind: "dead", delivery: db!, error: { name: "E", message: "second" } },
+      ]);
       const dead = await broker.deadLetters("default");
       expect(dead.map((x) => x.message.topic)).toEqual(["a", "b"]);
       expect(dead[0]!.error).toEqual(err);
@@ -367,7 +387,11 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       await broker.enqueue([message({ id: "ttl" })]);
       const [d] = await take(1);
       await broker.settle([
-        { kind: "ack", delivery: d!, result: { stored: { ok: true, value: "1", finishedAt: 0 }, ttlMs: 100 } },
+        {
+          kind: "ack",
+          delivery: d!,
+          result: { stored: { ok: true, value: "1", finishedAt: 0 }, ttlMs: 100 },
+        },
       ]);
       await waitFor(async () => (await broker.readResult("ttl")) === undefined);
       expect(await broker.readResult("ttl")).toBeUndefined();

@@ -6,10 +6,20 @@
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Delivery, MessageBroker, OutgoingMessage } from "../../src/brokers/broker.js";
-import { RedisMessageBroker, type RedisBrokerOptions } from "../../src/brokers/redis/redis-broker.js";
+import {
+  RedisMessageBroker,
+  type RedisBrokerOptions,
+} from "../../src/brokers/redis/redis-broker.js";
 import { BrokerError, QueueNotDeclaredError } from "../../src/errors.js";
 import { message, waitFor } from "./contract.js";
-import { adminClient, describeRedis, keysWithPrefix, REDIS_URL, testBroker, uniquePrefix } from "./redis-env.js";
+import {
+  adminClient,
+  describeRedis,
+  keysWithPrefix,
+  REDIS_URL,
+  testBroker,
+  uniquePrefix,
+} from "./redis-env.js";
 
 const LEASE = 60_000;
 
@@ -38,7 +48,12 @@ describeRedis("redis broker specifics", () => {
     admin.disconnect();
   });
 
-  async function take(b: MessageBroker, max = 100, leaseMs = LEASE, queues = ["default"]): Promise<Delivery[]> {
+  async function take(
+    b: MessageBroker,
+    max = 100,
+    leaseMs = LEASE,
+    queues = ["default"],
+  ): Promise<Delivery[]> {
     const ac = new AbortController();
     const t = setTimeout(() => ac.abort(), 300);
     try {
@@ -70,7 +85,11 @@ describeRedis("redis broker specifics", () => {
       await broker.settle([
         { kind: "dead", delivery: stale!, error: { name: "E", message: "late" } },
         { kind: "requeue", delivery: stale!, attempt: 2 },
-        { kind: "ack", delivery: stale!, result: { stored: { ok: true, value: "1", finishedAt: 1 }, ttlMs: 60_000 } },
+        {
+          kind: "ack",
+          delivery: stale!,
+          result: { stored: { ok: true, value: "1", finishedAt: 1 }, ttlMs: 60_000 },
+        },
       ]),
     ).toEqual([false, false, false]);
     expect(await broker.readResult("fenced")).toBeUndefined();
@@ -89,7 +108,9 @@ describeRedis("redis broker specifics", () => {
           const got = await take(b, 50);
           if (got.length === 0) return;
           for (const d of got) seen.push(d.message.id);
-          expect(await b.settle(got.map((d) => ({ kind: "ack" as const, delivery: d })))).not.toContain(false);
+          expect(
+            await b.settle(got.map((d) => ({ kind: "ack" as const, delivery: d }))),
+          ).not.toContain(false);
         }
       }),
     );
@@ -105,7 +126,15 @@ describeRedis("redis broker specifics", () => {
     await broker.settle([{ kind: "requeue", delivery: m1!, attempt: 1 }]);
     await broker.settle([{ kind: "requeue", delivery: m0!, attempt: 2 }]);
     const got = await take(broker, 10);
-    expect(got.map((d) => d.message.topic)).toEqual(["urgent", "m0", "m1", "m2", "m3", "m4", "late"]);
+    expect(got.map((d) => d.message.topic)).toEqual([
+      "urgent",
+      "m0",
+      "m1",
+      "m2",
+      "m3",
+      "m4",
+      "late",
+    ]);
     expect(got[1]!.message.attempt).toBe(2);
   });
 
@@ -122,7 +151,13 @@ describeRedis("redis broker specifics", () => {
     const capped = await open({ maxDeadLetters: 3 });
     await capped.enqueue(Array.from({ length: 5 }, (_, i) => message({ topic: `d${i}` })));
     const got = await take(capped, 5);
-    await capped.settle(got.map((d) => ({ kind: "dead" as const, delivery: d, error: { name: "E", message: d.message.topic } })));
+    await capped.settle(
+      got.map((d) => ({
+        kind: "dead" as const,
+        delivery: d,
+        error: { name: "E", message: d.message.topic },
+      })),
+    );
     const dead = await capped.deadLetters("default");
     expect(dead.map((x) => x.message.topic)).toEqual(["d2", "d3", "d4"]);
     expect(dead.map((x) => x.error.message)).toEqual(["d2", "d3", "d4"]);
@@ -152,12 +187,18 @@ describeRedis("redis broker specifics", () => {
       ["junk-body", "junk-delayed", "junk-header", "junk-running", "no-such-message"].sort(),
     );
     for (const x of dead) expect(x.error.code).toBe("MALFORMED");
-    expect(dead.find((x) => x.message.id === "junk-header")!.message.payload).toBe("this is not a message");
+    expect(dead.find((x) => x.message.id === "junk-header")!.message.payload).toBe(
+      "this is not a message",
+    );
     expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 1, dead: 5 });
   });
 
   it("leaves no key behind for acked messages, only results with a time to live", async () => {
-    await broker.enqueue(Array.from({ length: 100 }, (_, i) => message({ executeAt: i % 10 === 0 ? Date.now() + 100 : undefined })));
+    await broker.enqueue(
+      Array.from({ length: 100 }, (_, i) =>
+        message({ executeAt: i % 10 === 0 ? Date.now() + 100 : undefined }),
+      ),
+    );
     let acked = 0;
     await waitFor(async () => {
       const got = await take(broker, 100);
@@ -165,7 +206,11 @@ describeRedis("redis broker specifics", () => {
         got.map((d, i) => ({
           kind: "ack" as const,
           delivery: d,
-          ...(i === 0 && acked === 0 ? { result: { stored: { ok: true as const, value: "x", finishedAt: 1 }, ttlMs: 60_000 } } : {}),
+          ...(i === 0 && acked === 0
+            ? {
+                result: { stored: { ok: true as const, value: "x", finishedAt: 1 }, ttlMs: 60_000 },
+              }
+            : {}),
         })),
       );
       acked += got.length;
@@ -186,7 +231,9 @@ describeRedis("redis broker specifics", () => {
     const waiting = broker.waitForResult("quiet", { timeoutMs: 400 });
     // Subscribed, and the one read that follows the subscription is done:
     await waitFor(async () => (await subscribers(admin, channel)) === 1);
-    await waitFor(async () => (await clientsOf(admin, prefix)).some((c) => c.name.endsWith(":command") && c.cmd === "get"));
+    await waitFor(async () =>
+      (await clientsOf(admin, prefix)).some((c) => c.name.endsWith(":command") && c.cmd === "get"),
+    );
     await admin.set(channel, value);
     expect(await waiting).toBeUndefined();
     await waitFor(async () => (await subscribers(admin, channel)) === 0);
@@ -208,7 +255,9 @@ describeRedis("redis broker specifics", () => {
     expect(await other.waitForResult("early", { timeoutMs: 10_000 })).toEqual(stored);
     const ac = new AbortController();
     ac.abort();
-    expect(await other.waitForResult("early", { timeoutMs: 10_000, signal: ac.signal })).toEqual(stored);
+    expect(await other.waitForResult("early", { timeoutMs: 10_000, signal: ac.signal })).toEqual(
+      stored,
+    );
   });
 
   it("recovers when its connections are killed (CLIENT KILL) while a receive is blocked", async () => {
@@ -257,7 +306,10 @@ describeRedis("redis broker specifics", () => {
     await admin.script("FLUSH");
     const got = await take(broker, 2);
     await admin.script("FLUSH");
-    expect(await broker.settle(got.map((d) => ({ kind: "ack" as const, delivery: d })))).toEqual([true, true]);
+    expect(await broker.settle(got.map((d) => ({ kind: "ack" as const, delivery: d })))).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it("enqueues batches larger than one script call, outcomes in input order", async () => {
@@ -290,7 +342,10 @@ describeRedis("redis broker specifics", () => {
   });
 
   it("fails enqueue with BrokerError, never success, when Redis cannot be reached", async () => {
-    const nowhere = new RedisMessageBroker({ host: "127.0.0.1", port: 1, maxRetriesPerRequest: 1, retryStrategy: () => 50 }, { prefix });
+    const nowhere = new RedisMessageBroker(
+      { host: "127.0.0.1", port: 1, maxRetriesPerRequest: 1, retryStrategy: () => 50 },
+      { prefix },
+    );
     try {
       await expect(nowhere.connect()).rejects.toBeInstanceOf(BrokerError);
       await expect(nowhere.enqueue([message()])).rejects.toBeInstanceOf(BrokerError);
@@ -311,12 +366,17 @@ describeRedis("redis broker specifics", () => {
   });
 
   it("throws QueueNotDeclaredError for an undeclared queue and rejects bad queue names", async () => {
-    await expect(broker.enqueue([message({ queue: "undeclared" })])).rejects.toBeInstanceOf(QueueNotDeclaredError);
+    await expect(broker.enqueue([message({ queue: "undeclared" })])).rejects.toBeInstanceOf(
+      QueueNotDeclaredError,
+    );
     await expect(broker.declareQueue("bad{name}")).rejects.toThrow(/queue/);
   });
 });
 
-async function clientsOf(admin: Redis, prefix: string): Promise<{ id: string; name: string; flags: string; cmd: string }[]> {
+async function clientsOf(
+  admin: Redis,
+  prefix: string,
+): Promise<{ id: string; name: string; flags: string; cmd: string }[]> {
   const list = await admin.client("LIST");
   return String(list)
     .split("\n")

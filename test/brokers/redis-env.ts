@@ -6,7 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { describe, it } from "vitest";
-import { RedisMessageBroker, type RedisBrokerOptions } from "../../src/brokers/redis/redis-broker.js";
+import {
+  RedisMessageBroker,
+  type RedisBrokerOptions,
+} from "../../src/brokers/redis/redis-broker.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const CI = process.env.CI === "true";
@@ -44,13 +47,17 @@ export function describeRedis(name: string, body: () => void): void {
   if (CI) {
     describe(name, () => {
       it("needs a Redis at REDIS_URL (CI=true)", () => {
-        throw new Error(`No Redis at ${REDIS_URL} (${problem}); the Redis suites cannot be skipped under CI`);
+        throw new Error(
+          `No Redis at ${REDIS_URL} (${problem}); the Redis suites cannot be skipped under CI`,
+        );
       });
     });
     return;
   }
   const line = "!".repeat(78);
-  console.warn(`\n${line}\n!! SKIPPING Redis suite "${name}": no Redis at ${REDIS_URL} (${problem ?? ""}).\n!! Start one (redis-server) or set REDIS_URL.\n${line}\n`);
+  console.warn(
+    `\n${line}\n!! SKIPPING Redis suite "${name}": no Redis at ${REDIS_URL} (${problem ?? ""}).\n!! Start one (redis-server) or set REDIS_URL.\n${line}\n`,
+  );
   describe.skip(name, body);
 }
 

@@ -16,7 +16,10 @@ import {
 } from "../../src/index.js";
 import { waitFor } from "./contract.js";
 
-export type RuntimeBrokerFactory = () => Promise<{ broker: MessageBroker; cleanup: () => Promise<void> }>;
+export type RuntimeBrokerFactory = () => Promise<{
+  broker: MessageBroker;
+  cleanup: () => Promise<void>;
+}>;
 
 export function describeRuntimeContract(name: string, factory: RuntimeBrokerFactory): void {
   describe(`runtime on ${name}`, () => {
@@ -95,7 +98,10 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
         await worker.run();
         const error = await handle.result({ timeout: "5s" }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(JobFailedError);
-        expect(error).toMatchObject({ attempts: 2, remote: { name: "RangeError", message: "boom on attempt 2" } });
+        expect(error).toMatchObject({
+          attempts: 2,
+          remote: { name: "RangeError", message: "boom on attempt 2" },
+        });
       });
     });
 

@@ -13,8 +13,14 @@ describe("workers in real processes", () => {
     const code = await new Promise((resolve) => child.on("exit", resolve));
     expect(code).toBe(0);
     const report = JSON.parse(out);
-    expect(report).toMatchObject({ processed: 1, dead: "ACTOR_NOT_FOUND", error: { code: "ACTOR_NOT_FOUND" } });
-    expect(report.error.message).toMatch(/Repid\.magic\(\) ran while a worker thread.*without top-level side effects/);
+    expect(report).toMatchObject({
+      processed: 1,
+      dead: "ACTOR_NOT_FOUND",
+      error: { code: "ACTOR_NOT_FOUND" },
+    });
+    expect(report.error.message).toMatch(
+      /Repid\.magic\(\) ran while a worker thread.*without top-level side effects/,
+    );
   });
 
   it("SIGTERM stops a worker gracefully: the running actor finishes, nothing else starts", async () => {

@@ -34,7 +34,10 @@ describe("README snippets", () => {
   });
 
   it("compile with the project's strict settings", async () => {
-    const result = await run(join(root, "node_modules/.bin/tsc"), ["-p", tsconfig], { cwd: root, env }).then(
+    const result = await run(join(root, "node_modules/.bin/tsc"), ["-p", tsconfig], {
+      cwd: root,
+      env,
+    }).then(
       () => "",
       (error: { stdout?: string }) => error.stdout ?? String(error),
     );
@@ -45,7 +48,11 @@ describe("README snippets", () => {
     const needsRedis = code.includes("RedisMessageBroker");
     (needsRedis ? describeRedis : describe)(`snippet ${i + 1}`, () => {
       it(`runs${needsRedis ? " on Redis" : ""}`, async () => {
-        const { stdout } = await run(join(root, "node_modules/.bin/tsx"), [files[i]!], { cwd: root, timeout: 60_000, env });
+        const { stdout } = await run(join(root, "node_modules/.bin/tsx"), [files[i]!], {
+          cwd: root,
+          timeout: 60_000,
+          env,
+        });
         expect(typeof stdout).toBe("string");
       });
     });

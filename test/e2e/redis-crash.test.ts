@@ -29,8 +29,20 @@ async function startWorker(prefix: string, concurrency: number, jobMs: number): 
   // node itself (with tsx's loader), not the tsx wrapper: SIGKILL must hit the worker process.
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", `${root}test/e2e/fixtures/redis-crash-worker.ts`, REDIS_URL, prefix, String(concurrency), String(jobMs)],
-    { cwd: root, env: { ...process.env, NODE_OPTIONS: "--conditions=development" }, stdio: ["ignore", "pipe", "inherit"] },
+    [
+      "--import",
+      "tsx",
+      `${root}test/e2e/fixtures/redis-crash-worker.ts`,
+      REDIS_URL,
+      prefix,
+      String(concurrency),
+      String(jobMs),
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: "--conditions=development" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
   children.push(child);
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
@@ -80,7 +92,12 @@ function jobs(n: number): OutgoingMessage[] {
 async function setup(
   n: number,
   enqueueNow = true,
-): Promise<{ prefix: string; admin: Redis; counts: () => Promise<number>; enqueue: () => Promise<unknown> }> {
+): Promise<{
+  prefix: string;
+  admin: Redis;
+  counts: () => Promise<number>;
+  enqueue: () => Promise<unknown>;
+}> {
   const { broker, prefix, cleanup } = testBroker();
   const admin = adminClient();
   cleanups.push(async () => {
@@ -105,11 +122,17 @@ describeRedis("redis worker processes", () => {
     const { prefix, admin, counts } = await setup(n);
     const doomed = await startWorker(prefix, concurrency, 20);
     await waitFor(async () => (await readRuns(admin, prefix)).started.size >= 100, 20_000);
-    const survivors = [await startWorker(prefix, concurrency, 5), await startWorker(prefix, concurrency, 5)];
+    const survivors = [
+      await startWorker(prefix, concurrency, 5),
+      await startWorker(prefix, concurrency, 5),
+    ];
     doomed.child.kill("SIGKILL");
     await doomed.exited;
 
-    await waitFor(async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n, 25_000);
+    await waitFor(
+      async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n,
+      25_000,
+    );
     const { started, ended } = await readRuns(admin, prefix);
     for (let i = 0; i < n; i++) expect(ended.has(i), `job ${i} finished`).toBe(true);
     const twice = [...started].filter(([, pids]) => pids.length > 1);
@@ -128,7 +151,10 @@ describeRedis("redis worker processes", () => {
     const { prefix, admin, counts, enqueue } = await setup(n, false);
     const workers = await Promise.all([1, 2, 3].map(() => startWorker(prefix, 50, 1)));
     await enqueue();
-    await waitFor(async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n, 25_000);
+    await waitFor(
+      async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n,
+      25_000,
+    );
     const { started, ended } = await readRuns(admin, prefix);
     expect(started.size).toBe(n);
     for (const pids of started.values()) expect(pids).toHaveLength(1);
@@ -151,7 +177,10 @@ describeRedis("redis worker processes", () => {
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) await admin.client("KILL", "ID", id).catch(() => 0);
 
-    await waitFor(async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n, 25_000);
+    await waitFor(
+      async () => (await counts()) === 0 && (await readRuns(admin, prefix)).ended.size === n,
+      25_000,
+    );
     const { ended } = await readRuns(admin, prefix);
     for (let i = 0; i < n; i++) expect(ended.has(i), `job ${i} finished`).toBe(true);
     for (const w of workers) w.child.kill("SIGTERM");

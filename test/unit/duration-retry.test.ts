@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { InvalidDurationError, InvalidOptionError, defaultRetryPolicy, defaultRetryPolicyFactory, toMs } from "../../src/index.js";
+import {
+  InvalidDurationError,
+  InvalidOptionError,
+  defaultRetryPolicy,
+  defaultRetryPolicyFactory,
+  toMs,
+} from "../../src/index.js";
 
 describe("durations", () => {
   it.each([
@@ -16,12 +22,20 @@ describe("durations", () => {
     expect(toMs(input)).toBe(ms);
   });
 
-  it.each([["5 parsecs"], [""], ["s"], ["-5s"], [-1], [Number.NaN], [Infinity], [null], [{}], ["5s junk"]])(
-    "%s is an InvalidDurationError",
-    (input) => {
-      expect(() => toMs(input)).toThrow(InvalidDurationError);
-    },
-  );
+  it.each([
+    ["5 parsecs"],
+    [""],
+    ["s"],
+    ["-5s"],
+    [-1],
+    [Number.NaN],
+    [Infinity],
+    [null],
+    [{}],
+    ["5s junk"],
+  ])("%s is an InvalidDurationError", (input) => {
+    expect(() => toMs(input)).toThrow(InvalidDurationError);
+  });
 });
 
 describe("retry policies", () => {
@@ -35,10 +49,20 @@ describe("retry policies", () => {
   });
 
   it("takes its parameters from the factory, durations included", () => {
-    const policy = defaultRetryPolicyFactory({ minBackoff: "1m", maxBackoff: 86_400_000, multiplier: "5s", maxExponent: 3 });
+    const policy = defaultRetryPolicyFactory({
+      minBackoff: "1m",
+      maxBackoff: 86_400_000,
+      multiplier: "5s",
+      maxExponent: 3,
+    });
     expect(policy(1)).toBe(60_000);
     expect(policy(4)).toBe(60_000);
-    const fast = defaultRetryPolicyFactory({ minBackoff: 1, maxBackoff: 1000, multiplier: 10, maxExponent: 15 });
+    const fast = defaultRetryPolicyFactory({
+      minBackoff: 1,
+      maxBackoff: 1000,
+      multiplier: 10,
+      maxExponent: 15,
+    });
     expect([fast(1), fast(2), fast(6), fast(7)]).toEqual([20, 40, 640, 1000]);
   });
 

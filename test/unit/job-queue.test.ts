@@ -133,7 +133,12 @@ describe("enqueue", () => {
       const j = new Job("unique_job", { id: "my_unique_id" });
       const a = await j.enqueue();
       const b = await j.enqueue();
-      expect([a.id, a.created, b.id, b.created]).toEqual(["my_unique_id", true, "my_unique_id", false]);
+      expect([a.id, a.created, b.id, b.created]).toEqual([
+        "my_unique_id",
+        true,
+        "my_unique_id",
+        false,
+      ]);
       expect((await new Queue().counts()).ready).toBe(1);
     });
   });
@@ -142,7 +147,11 @@ describe("enqueue", () => {
     const { app } = memoryApp();
     await app.magic(async () => {
       await new Queue().declare();
-      const handles = await enqueueMany([new Job("a"), new Job("b", { id: "b1" }), new Job("b", { id: "b1" })]);
+      const handles = await enqueueMany([
+        new Job("a"),
+        new Job("b", { id: "b1" }),
+        new Job("b", { id: "b1" }),
+      ]);
       expect(handles.map((h) => h.created)).toEqual([true, true, false]);
       expect((await new Queue().counts()).ready).toBe(2);
     });
@@ -171,7 +180,12 @@ describe("Queue", () => {
       await new Job("j", { queue: "my_awesome_queue" }).enqueue();
       await new Queue("my_awesome_queue").declare();
       expect(new Queue().name).toBe("default");
-      expect(await new Queue("my_awesome_queue").counts()).toEqual({ ready: 1, delayed: 0, running: 0, dead: 0 });
+      expect(await new Queue("my_awesome_queue").counts()).toEqual({
+        ready: 1,
+        delayed: 0,
+        running: 0,
+        dead: 0,
+      });
     });
   });
 
@@ -186,7 +200,9 @@ describe("Queue", () => {
       expect(await q.exists()).toBe(true);
       await q.delete();
       expect(await q.exists()).toBe(false);
-      await expect(new Job("j", { queue: q }).enqueue()).rejects.toBeInstanceOf(QueueNotDeclaredError);
+      await expect(new Job("j", { queue: q }).enqueue()).rejects.toBeInstanceOf(
+        QueueNotDeclaredError,
+      );
     });
   });
 });

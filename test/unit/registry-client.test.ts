@@ -31,7 +31,11 @@ const registry = defineRegistry({
   },
 });
 
-function setup(): { app: Repid; worker: Worker; jobs: ReturnType<typeof createClient<typeof registry>> } {
+function setup(): {
+  app: Repid;
+  worker: Worker;
+  jobs: ReturnType<typeof createClient<typeof registry>>;
+} {
   const connection = new Connection(new InMemoryMessageBroker());
   const worker = new Worker({ registry, routers: [syncRouter], handleSignals: [] });
   worker.actor({ storeResult: true }, async function stamp(args: { label: string }) {
@@ -63,7 +67,10 @@ describe("the registry client", () => {
       await new Queue().declare();
       const error = await jobs.stamp.enqueue({ label: "" }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
-      expect(error).toMatchObject({ actor: "stamp", issues: [expect.objectContaining({ path: ["label"] })] });
+      expect(error).toMatchObject({
+        actor: "stamp",
+        issues: [expect.objectContaining({ path: ["label"] })],
+      });
       expect(await new Queue().counts()).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     });
   });
@@ -72,7 +79,10 @@ describe("the registry client", () => {
     const { app, worker, jobs } = setup();
     await app.magic(async () => {
       await new Queue().declare();
-      const handle = await jobs.isDate.enqueue({ at: new Date(Date.UTC(2030, 0, 1)) }, { storeResult: true });
+      const handle = await jobs.isDate.enqueue(
+        { at: new Date(Date.UTC(2030, 0, 1)) },
+        { storeResult: true },
+      );
       const running = worker.run();
       expect(await handle.result({ timeout: "10s" })).toEqual({ isDate: true, year: 2030 });
       worker.stop();

@@ -6,7 +6,11 @@ import { memoryApp } from "../helpers.js";
 async function runJobs(
   jobs: Job[],
   options: { threads?: number; concurrency?: number } = {},
-): Promise<{ results: unknown[]; connection: Connection; runner: Awaited<ReturnType<Worker["run"]>> }> {
+): Promise<{
+  results: unknown[];
+  connection: Connection;
+  runner: Awaited<ReturnType<Worker["run"]>>;
+}> {
   const { app, connection } = memoryApp();
   const worker = new Worker({ routers: [syncRouter], messagesLimit: jobs.length, ...options });
   const results = await app.magic(async () => {
@@ -15,7 +19,9 @@ async function runJobs(
     const runner = await worker.run();
     const values = await Promise.all(
       handles.map((h, i) =>
-        jobs[i]!.resultTtlMs === undefined ? undefined : h.result({ timeout: "10s" }).catch((e: unknown) => e),
+        jobs[i]!.resultTtlMs === undefined
+          ? undefined
+          : h.result({ timeout: "10s" }).catch((e: unknown) => e),
       ),
     );
     return { values, runner };
@@ -47,7 +53,9 @@ describe("sync actors", () => {
   });
 
   it("receive args and context, and return JSON results", async () => {
-    const { results } = await runJobs([new Job("add", { args: { a: 2, b: 3 }, storeResult: true, id: "add-1" })]);
+    const { results } = await runJobs([
+      new Job("add", { args: { a: 2, b: 3 }, storeResult: true, id: "add-1" }),
+    ]);
     expect(results[0]).toEqual({ sum: 5, jobId: "add-1", attempt: 1 });
   });
 

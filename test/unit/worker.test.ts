@@ -24,9 +24,12 @@ describe("Worker.run", () => {
       await new Queue().declare();
       await new Job("awesome_hello").enqueue();
     });
-    const runner = await app.magic(() => new Worker({ routers: [router], messagesLimit: 1 }).run(), {
-      autoDisconnect: true,
-    });
+    const runner = await app.magic(
+      () => new Worker({ routers: [router], messagesLimit: 1 }).run(),
+      {
+        autoDisconnect: true,
+      },
+    );
     expect(said).toEqual(["Hello from an actor!"]);
     expect(runner.processed).toBe(1);
     expect(runner.succeeded).toBe(1);
@@ -198,10 +201,13 @@ describe("failures, retries and dead letters", () => {
     const { app } = memoryApp();
     let signalAborted = false;
     const worker = new Worker({ messagesLimit: 2 });
-    worker.actor({ retryPolicy: () => 0 }, async function very_slow_job(_: unknown, ctx: ActorContext) {
-      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
-      signalAborted = ctx.signal.aborted;
-    });
+    worker.actor(
+      { retryPolicy: () => 0 },
+      async function very_slow_job(_: unknown, ctx: ActorContext) {
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+        signalAborted = ctx.signal.aborted;
+      },
+    );
     await app.magic(async () => {
       await new Queue().declare();
       await new Job("very_slow_job", { timeout: "100ms", retries: 1 }).enqueue();
@@ -258,7 +264,15 @@ describe("bad input reaching a worker", () => {
       await new Queue().declare();
       await new Job("nobody_home").enqueue();
       await broker.enqueue([
-        { id: "garbled", queue: "default", topic: "known", payload: "{not json", priority: 1, retries: 5, timeoutMs: 1000 },
+        {
+          id: "garbled",
+          queue: "default",
+          topic: "known",
+          payload: "{not json",
+          priority: 1,
+          retries: 5,
+          timeoutMs: 1000,
+        },
       ]);
       await new Job("known").enqueue();
       const runner = await worker.run();
@@ -266,7 +280,10 @@ describe("bad input reaching a worker", () => {
       expect(runner).toMatchObject({ processed: 3, succeeded: 1, deadLettered: 2, failed: 0 });
       const dead = await new Queue().deadLetters();
       const byTopic = Object.fromEntries(dead.map((d) => [d.message.topic, d.error]));
-      expect(byTopic["nobody_home"]).toMatchObject({ code: "UNKNOWN_ACTOR", name: "UnknownActorError" });
+      expect(byTopic["nobody_home"]).toMatchObject({
+        code: "UNKNOWN_ACTOR",
+        name: "UnknownActorError",
+      });
       expect(byTopic["known"]).toMatchObject({ code: "INVALID_PAYLOAD" });
     });
   });

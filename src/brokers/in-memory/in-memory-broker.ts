@@ -1,5 +1,6 @@
 import { QueueNotDeclaredError } from "../../errors.js";
 import { Heap } from "../../internal/heap.js";
+import { Level, MemoryDelivery, RunningList, type Rec } from "./records.js";
 import type {
   DeadLetter,
   Delivery,
@@ -22,103 +23,6 @@ export interface InMemoryBrokerOptions {
   readonly maxDeadLetters?: number;
   /** How often expired leases are looked for, in ms. @defaultValue 1000 */
   readonly leaseCheckIntervalMs?: number;
-}
-
-type State = "ready" | "delayed" | "running" | "gone";
-
-interface Rec {
-  message: Message;
-  state: State;
-  seq: number;
-  token: string;
-  leaseUntil: number;
-  /** Links of the queue's running list (leased records), for lease recovery without hashing. */
-  prev: Rec | undefined;
-  next: Rec | undefined;
-}
-
-/** Leased records of one queue: an intrusive doubly linked list (O(1) add and remove). */
-class RunningList {
-  #head: Rec | undefined;
-
-  add(rec: Rec): void {
-    rec.prev = undefined;
-    rec.next = this.#head;
-    if (this.#head) this.#head.prev = rec;
-    this.#head = rec;
-  }
-
-  /** Call only for a record in the list (state "running"). */
-  remove(rec: Rec): void {
-    if (rec.prev) rec.prev.next = rec.next;
-    else this.#head = rec.next;
-    if (rec.next) rec.next.prev = rec.prev;
-    rec.prev = rec.next = undefined;
-  }
-
-  /** The records, safe against removing the current one while iterating. */
-  *[Symbol.iterator](): Iterator<Rec> {
-    for (let rec = this.#head; rec; ) {
-      const next = rec.next;
-      yield rec;
-      rec = next;
-    }
-  }
-
-  clear(): void {
-    this.#head = undefined;
-  }
-}
-
-/**
- * Ready messages of one priority, in enqueue order. Fresh messages arrive in order and go to a
- * plain FIFO array (O(1)); messages coming back (rejects, retries, recovered leases) keep their
- * original place and go to a small heap ordered by sequence.
- */
-class Level {
-  #fresh: Rec[] = [];
-  #head = 0;
-  readonly #back = new Heap<Rec>((a, b) => a.seq < b.seq);
-
-  push(rec: Rec, fresh: boolean): void {
-    if (fresh) this.#fresh.push(rec);
-    else this.#back.push(rec);
-  }
-
-  pop(): Rec | undefined {
-    const a = this.#fresh[this.#head];
-    const b = this.#back.peek();
-    if (b && (!a || b.seq < a.seq)) return this.#back.pop();
-    if (!a) return undefined;
-    this.#fresh[this.#head++] = undefined as never;
-    if (this.#head > 1024 && this.#head * 2 > this.#fresh.length) {
-      this.#fresh = this.#fresh.slice(this.#head);
-      this.#head = 0;
-    }
-    return a;
-  }
-
-  clear(): void {
-    this.#fresh = [];
-    this.#head = 0;
-    this.#back.clear();
-  }
-}
-
-/** A delivery that remembers its record, so settling needs no lookup by id. */
-class MemoryDelivery implements Delivery {
-  readonly message: Message;
-  readonly token: string;
-  readonly leaseUntil: number;
-  /** @internal */
-  readonly rec: Rec;
-
-  constructor(rec: Rec) {
-    this.message = rec.message;
-    this.token = rec.token;
-    this.leaseUntil = rec.leaseUntil;
-    this.rec = rec;
-  }
 }
 
 interface QueueState {
@@ -208,7 +112,8 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    for (const m of messages) if (!this.#queues.has(m.queue)) throw new QueueNotDeclaredError(m.queue);
+    for (const m of messages)
+      if (!this.#queues.has(m.queue)) throw new QueueNotDeclaredError(m.queue);
     const now = Date.now();
     const outcomes: EnqueueOutcome[] = [];
     for (const m of messages) {
@@ -275,7 +180,10 @@ export class InMemoryMessageBroker implements MessageBroker {
     return counts;
   }
 
-  async deadLetters(queue: string, options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(
+    queue: string,
+    options: { readonly limit?: number } = {},
+  ): Promise<DeadLetter[]> {
     const dead = this.#queues.get(queue)?.dead ?? [];
     return dead.slice(0, options.limit ?? dead.length);
   }
@@ -337,12 +245,21 @@ export class InMemoryMessageBroker implements MessageBroker {
 
   #held(d: Delivery): Rec | undefined {
     // Deliveries made here carry their record; others are looked up by queue and id.
-    const rec = d instanceof MemoryDelivery ? d.rec : this.#queues.get(d.message.queue)?.records.get(d.message.id);
+    const rec =
+      d instanceof MemoryDelivery
+        ? d.rec
+        : this.#queues.get(d.message.queue)?.records.get(d.message.id);
     // Flushing marks records "gone", so a stale delivery never matches a running record.
     return rec && rec.state === "running" && rec.token === d.token ? rec : undefined;
   }
 
-  #place(q: QueueState, rec: Rec, executeAt: number | undefined, now: number, fresh: boolean): void {
+  #place(
+    q: QueueState,
+    rec: Rec,
+    executeAt: number | undefined,
+    now: number,
+    fresh: boolean,
+  ): void {
     rec.token = "";
     if (rec.state === "running") q.running.remove(rec);
     if (executeAt !== undefined && executeAt > now) {

@@ -33,7 +33,10 @@ export class ResultStore {
     return entry.result;
   }
 
-  wait(id: string, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<StoredResult | undefined> {
+  wait(
+    id: string,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<StoredResult | undefined> {
     const stored = this.read(id);
     if (stored || options.signal?.aborted) return Promise.resolve(stored);
     return new Promise((resolve) => {
@@ -43,10 +46,11 @@ export class ResultStore {
         clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         listeners.delete(done);
-        if (listeners.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
+        if (listeners.size === 0 && this.#listeners.get(id) === listeners)
+          this.#listeners.delete(id);
         resolve(result);
       };
-            const onAbort = (): void => done(undefined);
+      const onAbort = (): void => done(undefined);
       const timer = setTimeout(() => done(undefined), options.timeoutMs);
       listeners.add(done);
       options.signal?.addEventListener("abort", onAbort, { once: true });

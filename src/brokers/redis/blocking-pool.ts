@@ -33,7 +33,11 @@ export class BlockingPool {
    * Resolves in all cases (a broken connection is dropped and counts as a wake-up: the caller
    * runs its receive script again, which reports real connection trouble).
    */
-  async wait(keys: readonly string[], timeoutMs: number, signals: readonly AbortSignal[]): Promise<void> {
+  async wait(
+    keys: readonly string[],
+    timeoutMs: number,
+    signals: readonly AbortSignal[],
+  ): Promise<void> {
     const aborted = (): boolean => signals.some((s) => s.aborted);
     if (this.#closed || aborted()) return;
     const blocker = this.#idle.pop() ?? this.#create();

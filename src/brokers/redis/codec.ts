@@ -48,7 +48,10 @@ function isInt(value: unknown): value is number {
 function isSchedule(value: unknown): value is Schedule {
   if (value === null || typeof value !== "object") return false;
   const s = value as Record<string, unknown>;
-  return (s.cron === undefined || typeof s.cron === "string") && (s.everyMs === undefined || isInt(s.everyMs));
+  return (
+    (s.cron === undefined || typeof s.cron === "string") &&
+    (s.everyMs === undefined || isInt(s.everyMs))
+  );
 }
 
 /** Decodes a stored message; `undefined` when it is malformed. */
@@ -72,7 +75,8 @@ export function decodeMessage(queue: string, id: string, stored: string): Messag
     return undefined;
   }
   if (!Array.isArray(meta) || meta.length !== 7) return undefined;
-  const [topic, retries, timeoutMs, enqueuedAt, resultTtlMs, schedule, hasPayload] = meta as unknown[];
+  const [topic, retries, timeoutMs, enqueuedAt, resultTtlMs, schedule, hasPayload] =
+    meta as unknown[];
   if (
     (priority !== 0 && priority !== 1 && priority !== 2) ||
     !isInt(attempt) ||
@@ -145,7 +149,12 @@ function decodeFailure(json: unknown): FailureInfo {
 
 /** JSON of a failure as dead-lettered, dropping anything but its four fields. */
 export function encodeFailure(error: FailureInfo): string {
-  return JSON.stringify({ name: error.name, message: error.message, stack: error.stack, code: error.code });
+  return JSON.stringify({
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    code: error.code,
+  });
 }
 
 /** Decodes one element of a dead-letter list (see scripts/common.lua), leniently. */
@@ -186,10 +195,19 @@ export function decodeResult(raw: string | null | undefined): StoredResult | und
   const r = value as Record<string, unknown>;
   if (typeof r.finishedAt !== "number") return undefined;
   if (r.ok === true) {
-    return { ok: true, value: typeof r.value === "string" ? r.value : undefined, finishedAt: r.finishedAt };
+    return {
+      ok: true,
+      value: typeof r.value === "string" ? r.value : undefined,
+      finishedAt: r.finishedAt,
+    };
   }
   if (r.ok === false && typeof r.attempts === "number") {
-    return { ok: false, error: decodeFailure(JSON.stringify(r.error)), attempts: r.attempts, finishedAt: r.finishedAt };
+    return {
+      ok: false,
+      error: decodeFailure(JSON.stringify(r.error)),
+      attempts: r.attempts,
+      finishedAt: r.finishedAt,
+    };
   }
   return undefined;
 }

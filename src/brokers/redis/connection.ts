@@ -23,19 +23,34 @@ export const DEFAULT_CLIENT_OPTIONS: RedisOptions = Object.freeze({
 });
 
 /** Builds the main client; `owned` says whether the broker may close it. */
-export function createClient(input: RedisConnectionInput, name: string): { client: Redis; owned: boolean } {
+export function createClient(
+  input: RedisConnectionInput,
+  name: string,
+): { client: Redis; owned: boolean } {
   if (input instanceof Redis) return { client: input, owned: false };
   if (typeof input === "string") {
     if (!/^rediss?:\/\//.test(input)) {
-      throw new InvalidOptionError("url", `expected a redis:// or rediss:// URL, got ${JSON.stringify(input)}`);
+      throw new InvalidOptionError(
+        "url",
+        `expected a redis:// or rediss:// URL, got ${JSON.stringify(input)}`,
+      );
     }
     // ioredis reads host, port, user, password, db index and (for rediss://) TLS from the URL.
-    return { client: new Redis(input, { ...DEFAULT_CLIENT_OPTIONS, connectionName: name }), owned: true };
+    return {
+      client: new Redis(input, { ...DEFAULT_CLIENT_OPTIONS, connectionName: name }),
+      owned: true,
+    };
   }
   if (input === null || typeof input !== "object") {
-    throw new InvalidOptionError("connection", "expected a URL, ioredis options or an ioredis client");
+    throw new InvalidOptionError(
+      "connection",
+      "expected a URL, ioredis options or an ioredis client",
+    );
   }
-  return { client: new Redis({ ...DEFAULT_CLIENT_OPTIONS, connectionName: name, ...input }), owned: true };
+  return {
+    client: new Redis({ ...DEFAULT_CLIENT_OPTIONS, connectionName: name, ...input }),
+    owned: true,
+  };
 }
 
 /**
@@ -56,7 +71,10 @@ export function duplicateClient(client: Redis, name: string, blockMs: number): R
 /** Routes a client's `error` events to the logger (ioredis prints them to stderr otherwise). */
 export function logErrors(client: Redis, logger: Logger, role: string): void {
   client.on("error", (error: Error) => {
-    logger.warn(`repid redis ${role} connection error: ${error.message}`, { role, error: error.message });
+    logger.warn(`repid redis ${role} connection error: ${error.message}`, {
+      role,
+      error: error.message,
+    });
   });
 }
 
@@ -82,7 +100,10 @@ export class KeySpace {
 
   constructor(prefix: string) {
     if (prefix.length === 0 || /[{}\s]/.test(prefix)) {
-      throw new InvalidOptionError("prefix", `expected a non-empty prefix without braces or spaces, got ${JSON.stringify(prefix)}`);
+      throw new InvalidOptionError(
+        "prefix",
+        `expected a non-empty prefix without braces or spaces, got ${JSON.stringify(prefix)}`,
+      );
     }
     this.prefix = prefix;
   }
@@ -93,7 +114,15 @@ export class KeySpace {
     checkQueueName(name);
     const base = `${this.prefix}:{${name}}:`;
     const k = (suffix: string): string => base + suffix;
-    const state = [k("msg"), k("lease"), k("ready"), k("delayed"), k("running"), k("dead"), k("notify")];
+    const state = [
+      k("msg"),
+      k("lease"),
+      k("ready"),
+      k("delayed"),
+      k("running"),
+      k("dead"),
+      k("notify"),
+    ];
     keys = {
       declared: k("declared"),
       seq: k("seq"),

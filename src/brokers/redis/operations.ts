@@ -1,5 +1,12 @@
 import type { Delivery, OutgoingMessage, Settlement } from "../broker.js";
-import { decodeMessage, encodeFailure, encodeNew, encodeResult, MALFORMED, storedTime } from "./codec.js";
+import {
+  decodeMessage,
+  encodeFailure,
+  encodeNew,
+  encodeResult,
+  MALFORMED,
+  storedTime,
+} from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
 import type { ScriptCall } from "./scripts.js";
 
@@ -48,7 +55,11 @@ export function buildEnqueueCalls(
       const m = messages[index]!;
       args.push(m.id, m.priority, storedTime(m.executeAt), encodeNew(m, now));
     }
-    return { script: "enqueue", keys: [k.declared, k.seq, k.msg, k.ready, k.delayed, k.notify], args };
+    return {
+      script: "enqueue",
+      keys: [k.declared, k.seq, k.msg, k.ready, k.delayed, k.notify],
+      args,
+    };
   });
   return { calls, slices, queues: [...new Set(slices.map((s) => s.queue))] };
 }
@@ -79,10 +90,30 @@ export function buildSettleCalls(
           args.push("a", message.id, token, "", "", "", result, ttl, resultIndex);
           break;
         case "requeue":
-          args.push("r", message.id, token, String(Math.max(0, Math.trunc(s.attempt))), storedTime(s.executeAt), "", result, ttl, resultIndex);
+          args.push(
+            "r",
+            message.id,
+            token,
+            String(Math.max(0, Math.trunc(s.attempt))),
+            storedTime(s.executeAt),
+            "",
+            result,
+            ttl,
+            resultIndex,
+          );
           break;
         case "dead":
-          args.push("d", message.id, token, "", "", encodeFailure(s.error), result, ttl, resultIndex);
+          args.push(
+            "d",
+            message.id,
+            token,
+            "",
+            "",
+            encodeFailure(s.error),
+            result,
+            ttl,
+            resultIndex,
+          );
           break;
       }
     }
@@ -130,7 +161,12 @@ export async function takeFromQueue(
 ): Promise<Taken> {
   const reply = (await run({ script: "receive", keys: k.state, args })) as (string | number)[];
   const leaseUntil = Number(reply[1]);
-  const taken: Taken = { deliveries: [], malformed: [], now: Number(reply[0]), nextAt: Number(reply[2]) };
+  const taken: Taken = {
+    deliveries: [],
+    malformed: [],
+    now: Number(reply[0]),
+    nextAt: Number(reply[2]),
+  };
   for (let i = 3, n = 1; i + 1 < reply.length; i += 2, n++) {
     const id = String(reply[i]);
     const token = tokenPrefix + n;
@@ -138,8 +174,23 @@ export async function takeFromQueue(
     if (message) {
       taken.deliveries.push({ message, token, leaseUntil });
     } else {
-      const placeholder = { id, queue, topic: "", payload: undefined, priority: 2, retries: 0, timeoutMs: 0, attempt: 0, enqueuedAt: 0, stalls: 0 } as const;
-      taken.malformed.push({ kind: "dead", delivery: { message: placeholder, token, leaseUntil }, error: MALFORMED });
+      const placeholder = {
+        id,
+        queue,
+        topic: "",
+        payload: undefined,
+        priority: 2,
+        retries: 0,
+        timeoutMs: 0,
+        attempt: 0,
+        enqueuedAt: 0,
+        stalls: 0,
+      } as const;
+      taken.malformed.push({
+        kind: "dead",
+        delivery: { message: placeholder, token, leaseUntil },
+        error: MALFORMED,
+      });
     }
   }
   return taken;

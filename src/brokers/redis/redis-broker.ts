@@ -23,7 +23,13 @@ import {
   type QueueKeys,
   type RedisConnectionInput,
 } from "./connection.js";
-import { buildEnqueueCalls, buildRenewCalls, buildSettleCalls, takeFromQueue, type Taken } from "./operations.js";
+import {
+  buildEnqueueCalls,
+  buildRenewCalls,
+  buildSettleCalls,
+  takeFromQueue,
+  type Taken,
+} from "./operations.js";
 import { ResultWaiters } from "./result-waiters.js";
 import { ScriptRunner, type CallOutcome, type ScriptCall } from "./scripts.js";
 
@@ -82,7 +88,10 @@ export class RedisMessageBroker implements MessageBroker {
     readonly reject: (error: unknown) => void;
   }[] = [];
 
-  constructor(connection: RedisConnectionInput = "redis://127.0.0.1:6379", options: RedisBrokerOptions = {}) {
+  constructor(
+    connection: RedisConnectionInput = "redis://127.0.0.1:6379",
+    options: RedisBrokerOptions = {},
+  ) {
     this.#keys = new KeySpace(options.prefix ?? "repid");
     // Connection names (CLIENT LIST) say which broker a connection serves.
     const { client, owned } = createClient(connection, `${this.#keys.prefix}:command`);
@@ -125,7 +134,8 @@ export class RedisMessageBroker implements MessageBroker {
     }
     const status = this.#client.status;
     const closedByUs = this.#closedOnce && this.#owned && status === "reconnecting";
-    if (status === "wait" || status === "end" || status === "close" || closedByUs) await this.#client.connect();
+    if (status === "wait" || status === "end" || status === "close" || closedByUs)
+      await this.#client.connect();
     await this.#scripts.loadAll(this.#client);
   }
 
@@ -222,7 +232,8 @@ export class RedisMessageBroker implements MessageBroker {
     outcomes.forEach((outcome, c) => {
       const slice = slices[c]!;
       if (!outcome.ok) {
-        if (outcome.error.message.includes("REPID_NOT_DECLARED")) throw new QueueNotDeclaredError(slice.queue);
+        if (outcome.error.message.includes("REPID_NOT_DECLARED"))
+          throw new QueueNotDeclaredError(slice.queue);
         throw brokerError("enqueue", outcome.error);
       }
       const flags = outcome.value as number[];
@@ -250,8 +261,14 @@ export class RedisMessageBroker implements MessageBroker {
         throw brokerError("receive", error);
       }
       if (round.deliveries.length > 0 || stopped()) return round.deliveries;
-      const wait = round.nextAt < 0 ? this.#maxBlockMs : Math.min(this.#maxBlockMs, round.nextAt - round.now);
-      if (wait > 0) await this.#blocking.wait(keys.map((k) => k.notify), wait, signals);
+      const wait =
+        round.nextAt < 0 ? this.#maxBlockMs : Math.min(this.#maxBlockMs, round.nextAt - round.now);
+      if (wait > 0)
+        await this.#blocking.wait(
+          keys.map((k) => k.notify),
+          wait,
+          signals,
+        );
       if (stopped()) return [];
     }
   }
@@ -266,16 +283,26 @@ export class RedisMessageBroker implements MessageBroker {
         (call) => this.#scripts.run(this.#client, call),
         this.#keys.queue(queue),
         queue,
-        [options.max - total.deliveries.length, options.leaseMs, tokenPrefix, this.#maxStalls, this.#maxDead, HOUSEKEEPING_LIMIT],
+        [
+          options.max - total.deliveries.length,
+          options.leaseMs,
+          tokenPrefix,
+          this.#maxStalls,
+          this.#maxDead,
+          HOUSEKEEPING_LIMIT,
+        ],
         tokenPrefix,
       );
       for (const d of round.deliveries) total.deliveries.push(d);
       for (const d of round.malformed) total.malformed.push(d);
       total.now = round.now;
-      if (round.nextAt >= 0 && (total.nextAt < 0 || round.nextAt < total.nextAt)) total.nextAt = round.nextAt;
+      if (round.nextAt >= 0 && (total.nextAt < 0 || round.nextAt < total.nextAt))
+        total.nextAt = round.nextAt;
     }
     if (total.malformed.length > 0) {
-      this.#logger.warn(`repid redis: dead-lettering ${total.malformed.length} malformed message(s)`);
+      this.#logger.warn(
+        `repid redis: dead-lettering ${total.malformed.length} malformed message(s)`,
+      );
       await this.settle(total.malformed);
       // Something was taken, so look again at once instead of blocking.
       if (total.deliveries.length === 0) total.nextAt = total.now;
@@ -320,11 +347,19 @@ export class RedisMessageBroker implements MessageBroker {
     ]);
     if (!counted?.ok) throw brokerError("count messages", counted?.error);
     const reply = counted.value as number[];
-    return { ready: reply[0] ?? 0, delayed: reply[1] ?? 0, running: reply[2] ?? 0, dead: reply[3] ?? 0 };
+    return {
+      ready: reply[0] ?? 0,
+      delayed: reply[1] ?? 0,
+      running: reply[2] ?? 0,
+      dead: reply[3] ?? 0,
+    };
   }
 
   /** Dead letters as of now: expired leases past `maxStalls` are dead-lettered first. */
-  async deadLetters(queue: string, options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(
+    queue: string,
+    options: { readonly limit?: number } = {},
+  ): Promise<DeadLetter[]> {
     const k = this.#keys.queue(queue);
     const limit = options.limit ?? Infinity;
     if (limit <= 0) return [];
@@ -336,11 +371,17 @@ export class RedisMessageBroker implements MessageBroker {
 
   /** A receive round that leases nothing: promotes due messages and recovers expired leases. */
   #housekeeping(k: QueueKeys): ScriptCall {
-    return { script: "receive", keys: k.state, args: [0, 0, "", this.#maxStalls, this.#maxDead, HOUSEKEEPING_LIMIT] };
+    return {
+      script: "receive",
+      keys: k.state,
+      args: [0, 0, "", this.#maxStalls, this.#maxDead, HOUSEKEEPING_LIMIT],
+    };
   }
 
   async readResult(id: string): Promise<StoredResult | undefined> {
-    return decodeResult(await this.#call("read result", () => this.#client.get(this.#keys.result(id))));
+    return decodeResult(
+      await this.#call("read result", () => this.#client.get(this.#keys.result(id))),
+    );
   }
 
   waitForResult(

@@ -22,7 +22,10 @@ export class ResultWaiters {
     this.#openSubscriber = openSubscriber;
   }
 
-  wait(key: string, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<StoredResult | undefined> {
+  wait(
+    key: string,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<StoredResult | undefined> {
     const { signal } = options;
     return new Promise((resolve) => {
       let listeners = this.#listeners.get(key);
@@ -46,7 +49,10 @@ export class ResultWaiters {
       signal?.addEventListener("abort", onAbort, { once: true });
       if (signal?.aborted) {
         // Still answer with a result already stored, as the in-memory broker does.
-        this.#read(key).then((r) => done(r), () => done(undefined));
+        this.#read(key).then(
+          (r) => done(r),
+          () => done(undefined),
+        );
         return;
       }
       const subscribed = first ? this.#sub().subscribe(key) : Promise.resolve();
@@ -85,7 +91,9 @@ export class ResultWaiters {
     if (this.#subscriber) return this.#subscriber;
     const sub = this.#openSubscriber();
     let connectedOnce = false;
-    sub.on("message", (channel: string, message: string) => this.#deliver(channel, decodeResult(message)));
+    sub.on("message", (channel: string, message: string) =>
+      this.#deliver(channel, decodeResult(message)),
+    );
     sub.on("ready", () => {
       if (!connectedOnce) {
         connectedOnce = true;
@@ -96,7 +104,11 @@ export class ResultWaiters {
       sub
         .ping()
         .then(() => {
-          for (const key of this.#listeners.keys()) this.#read(key).then((r) => this.#deliver(key, r), () => {});
+          for (const key of this.#listeners.keys())
+            this.#read(key).then(
+              (r) => this.#deliver(key, r),
+              () => {},
+            );
         })
         .catch(() => {});
     });

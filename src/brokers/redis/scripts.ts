@@ -20,7 +20,8 @@ export interface ScriptCall {
 }
 
 /** Outcome of one call of a pipelined batch: a reply or the error it raised. */
-export type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+export type CallOutcome =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
 
 let sources: ReadonlyMap<ScriptName, Script> | undefined;
 
@@ -89,7 +90,10 @@ export class ScriptRunner {
     const missing = outcomes.flatMap((o, i) => (!o.ok && isNoScript(o.error) ? [i] : []));
     if (missing.length > 0) {
       await this.loadAll(client);
-      const retried = await this.#pipeline(client, missing.map((i) => calls[i]!));
+      const retried = await this.#pipeline(
+        client,
+        missing.map((i) => calls[i]!),
+      );
       outcomes = outcomes.slice();
       missing.forEach((i, k) => (outcomes[i] = retried[k]!));
     }

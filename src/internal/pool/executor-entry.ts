@@ -30,7 +30,11 @@ async function handle(request: RunRequest): Promise<RunReply> {
       actor: request.actor,
       signal: controller.signal,
     });
-    return { type: "done", ok: true, value: result === undefined ? undefined : JSON.stringify(result) };
+    return {
+      type: "done",
+      ok: true,
+      value: result === undefined ? undefined : JSON.stringify(result),
+    };
   } catch (error) {
     return { type: "done", ok: false, error: toFailureInfo(error) };
   }
@@ -38,8 +42,14 @@ async function handle(request: RunRequest): Promise<RunReply> {
 
 if (parentPort) {
   const port = parentPort;
-  port.on("message", (request: RunRequest) => void handle(request).then((reply) => port.postMessage(reply)));
+  port.on(
+    "message",
+    (request: RunRequest) => void handle(request).then((reply) => port.postMessage(reply)),
+  );
 } else if (process.send) {
-  process.on("message", (request: RunRequest) => void handle(request).then((reply) => process.send!(reply)));
+  process.on(
+    "message",
+    (request: RunRequest) => void handle(request).then((reply) => process.send!(reply)),
+  );
   process.on("disconnect", () => process.exit(0));
 }

@@ -9,7 +9,8 @@ import type { RunReply, RunRequest } from "./protocol.js";
 export type ExecutorKind = "thread" | "process";
 
 /** A finished call: the JSON result, or the error the actor threw in its thread/process. */
-export type ExecutorOutcome = { ok: true; value: string | undefined } | { ok: false; error: FailureInfo };
+export type ExecutorOutcome =
+  { ok: true; value: string | undefined } | { ok: false; error: FailureInfo };
 
 interface Slot {
   readonly send: (request: RunRequest) => void;
@@ -117,7 +118,8 @@ export class ExecutorPool {
   }
 
   #spawn(module: string | undefined): Slot {
-    const tsx = isTs(ENTRY.href) || (module !== undefined && isTs(module)) ? tsxLoader(module) : undefined;
+    const tsx =
+      isTs(ENTRY.href) || (module !== undefined && isTs(module)) ? tsxLoader(module) : undefined;
     const slot = this.#kind === "thread" ? threadSlot(tsx) : processSlot(tsx);
     this.#all.add(slot);
     return slot;
