@@ -1,6 +1,7 @@
 /**
  * Times repid-gen over N generated actor files (default 200):
- *   npm run bench:gen            (or: tsx test/codegen/bench/make-actors.ts --run 200)
+ *   npm run bench:gen            (or: tsx bench/codegen-project.ts --run 200)
+ * `npm run bench` uses `makeProject` too, for its repid-gen scenario.
  * Writes the files into a fresh temp project whose node_modules links to this repository (as
  * `repid`) and its zod, then runs the real CLI twice: a first run that writes the module, and a
  * second with nothing to do. Prints the wall-clock times. Not a test: tests never assert speed.
@@ -11,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** The text of the i-th benchmark actor file: an interface, a union, a nested array, a Date. */
 export function actorFile(i: number): string {
@@ -78,7 +79,8 @@ export function makeProject(count: number): string {
   return dir;
 }
 
-function timeRun(dir: string): number {
+/** Runs the real CLI over the project once; returns the wall-clock milliseconds. */
+export function timeRun(dir: string): number {
   const started = performance.now();
   execFileSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), "--cwd", dir], {
     stdio: "inherit",
