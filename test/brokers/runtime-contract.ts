@@ -3,6 +3,7 @@
  * against every broker: runtime-in-memory.test.ts and runtime-redis.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { MessageBroker } from "../../src/brokers/broker.js";
 import {
   Connection,
@@ -12,6 +13,7 @@ import {
   Repid,
   ResultTimeoutError,
   Worker,
+  defineRegistry,
   type ActorContext,
 } from "../../src/index.js";
 import { waitFor } from "./contract.js";
@@ -39,6 +41,44 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
 
     afterEach(async () => {
       for (const c of cleanups.splice(0).reverse()) await c();
+    });
+
+    it("dead-letters bad input with its reason while the worker keeps running", async () => {
+      const registry = defineRegistry({
+        strict: {
+          name: "strict",
+          property: "strict",
+          queue: "default",
+          args: z.object({ n: z.number().int() }),
+          result: z.number(),
+        },
+      });
+      const seen: number[] = [];
+      const worker = new Worker({ messagesLimit: 4, registry, handleSignals: [] });
+      worker.actor(async function strict(args: { n: number }) {
+        seen.push(args.n);
+        return args.n;
+      });
+      await app.magic(async () => {
+        const broker = app.connection.broker;
+        const raw = { queue: "default", priority: 1, retries: 5, timeoutMs: 1000 } as const;
+        await new Job("nobody_home", { retries: 5 }).enqueue();
+        await broker.enqueue([{ ...raw, id: "not-json", topic: "strict", payload: "{oops" }]);
+        await new Job("strict", { args: { n: 1.5 }, retries: 5 }).enqueue();
+        await new Job("strict", { args: { n: 7 } }).enqueue();
+        const runner = await worker.run();
+        expect(seen).toEqual([7]);
+        expect(runner).toMatchObject({ succeeded: 1, deadLettered: 3, retried: 0 });
+        const reasons = (await new Queue().deadLetters()).map((d) => [
+          d.message.topic,
+          d.error.code,
+        ]);
+        expect(reasons.sort()).toEqual([
+          ["nobody_home", "UNKNOWN_ACTOR"],
+          ["strict", "INVALID_PAYLOAD"],
+          ["strict", "VALIDATION"],
+        ]);
+      });
     });
 
     it("does not start a deferred job before its time, and starts it soon after", async () => {

@@ -253,41 +253,6 @@ describe("failures, retries and dead letters", () => {
 });
 
 describe("bad input reaching a worker", () => {
-  it("dead-letters a message for an unknown actor and a payload that is not JSON, and keeps running", async () => {
-    const { app, broker } = memoryApp();
-    let good = 0;
-    const worker = new Worker({ messagesLimit: 3 });
-    worker.actor(async function known() {
-      good++;
-    });
-    await app.magic(async () => {
-      await new Queue().declare();
-      await new Job("nobody_home").enqueue();
-      await broker.enqueue([
-        {
-          id: "garbled",
-          queue: "default",
-          topic: "known",
-          payload: "{not json",
-          priority: 1,
-          retries: 5,
-          timeoutMs: 1000,
-        },
-      ]);
-      await new Job("known").enqueue();
-      const runner = await worker.run();
-      expect(good).toBe(1);
-      expect(runner).toMatchObject({ processed: 3, succeeded: 1, deadLettered: 2, failed: 0 });
-      const dead = await new Queue().deadLetters();
-      const byTopic = Object.fromEntries(dead.map((d) => [d.message.topic, d.error]));
-      expect(byTopic["nobody_home"]).toMatchObject({
-        code: "UNKNOWN_ACTOR",
-        name: "UnknownActorError",
-      });
-      expect(byTopic["known"]).toMatchObject({ code: "INVALID_PAYLOAD" });
-    });
-  });
-
   it("validates payloads with a registry and dead-letters invalid ones without retries", async () => {
     const { app } = memoryApp();
     const received: unknown[] = [];
