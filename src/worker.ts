@@ -100,6 +100,8 @@ export class Worker extends Router {
   readonly #leaseMs: number;
   #logger: Logger;
   #stopping: AbortController | undefined;
+  #starting = false;
+  #stopEarly = false;
   #force: AbortController | undefined;
 
   constructor(options: WorkerOptions = {}) {
@@ -141,9 +143,10 @@ export class Worker extends Router {
     return previous;
   }
 
-  /** Asks a running worker to stop gracefully (as a handled signal does). */
+  /** Asks a running (or starting) worker to stop gracefully, as a handled signal does. */
   stop(): void {
-    this.#stopping?.abort();
+    if (this.#stopping) this.#stopping.abort();
+    else if (this.#starting) this.#stopEarly = true;
   }
 
   /**
@@ -151,6 +154,17 @@ export class Worker extends Router {
    * until a handled signal, `stop()` or `messagesLimit`; then shuts down gracefully.
    */
   async run(): Promise<WorkerRunner> {
+    refuseInExecutor("Worker.run()");
+    this.#starting = true;
+    this.#stopEarly = false;
+    try {
+      return await this.#run();
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #run(): Promise<WorkerRunner> {
     const counts = {
       processed: 0,
       succeeded: 0,
@@ -160,7 +174,6 @@ export class Worker extends Router {
       rescheduled: 0,
       rejected: 0,
     };
-    refuseInExecutor("Worker.run()");
     const connection = resolveConnection(this.#options.connection);
     this.#logger = this.#options.logger ?? connection.logger;
     await connection.connect();
@@ -170,6 +183,7 @@ export class Worker extends Router {
       for (const queue of queues) await broker.declareQueue(queue);
 
     const stopping = (this.#stopping = new AbortController());
+    if (this.#stopEarly) stopping.abort();
     const force = (this.#force = new AbortController());
     const signals = this.#options.handleSignals ?? ["SIGINT", "SIGTERM"];
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -288,6 +302,8 @@ export class Worker extends Router {
     const capacity = this.#concurrency + this.#prefetch;
     const refillAt = capacity - Math.max(1, Math.floor(capacity / 4));
     try {
+      // No actors, no queues to read: wait for a stop (as repid's bare `Worker().run()` does).
+      if (queues.length === 0) await stopped;
       while (!stopping.signal.aborted && received < this.#limit) {
         const held = running.size + buffer.length;
         if (held > refillAt) {
@@ -307,6 +323,9 @@ export class Worker extends Router {
           await sleep(1000, stopping.signal);
           continue;
         }
+        // The contract says receive waits; a broker that returns empty anyway must not starve
+        // the event loop.
+        if (deliveries.length === 0) await new Promise((resolve) => setImmediate(resolve));
         received += deliveries.length;
         buffer.push(...deliveries);
         pump();

@@ -81,6 +81,27 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
+    it("runs a worker without actors until it is stopped, without asking the broker in a loop", async () => {
+      const broker = app.connection.broker;
+      let receives = 0;
+      const receive = broker.receive.bind(broker);
+      broker.receive = (queues, options) => {
+        receives++;
+        return receive(queues, options);
+      };
+      try {
+        const worker = new Worker({ handleSignals: [] });
+        const running = app.magic(() => worker.run());
+        // The event loop stays free while it waits (a spinning loop would never fire this timer).
+        await new Promise((r) => setTimeout(r, 200));
+        worker.stop();
+        expect(await running).toMatchObject({ processed: 0 });
+        expect(receives).toBe(0);
+      } finally {
+        broker.receive = receive;
+      }
+    });
+
     it("does not start a deferred job before its time, and starts it soon after", async () => {
       const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
       const started: Record<string, number> = {};

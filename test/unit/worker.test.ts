@@ -379,4 +379,16 @@ describe("shutdown", () => {
     expect(ran).toEqual([1, 2, 3]);
     expect(runner).toMatchObject({ processed: 3, rejected: 0 });
   });
+
+  it("honours stop() called while run() is still starting", async () => {
+    const { app } = memoryApp();
+    const worker = new Worker({ handleSignals: [] });
+    worker.actor(async function never() {});
+    const runner = await app.magic(() => {
+      const running = worker.run();
+      worker.stop();
+      return running;
+    });
+    expect(runner.processed).toBe(0);
+  });
 });
