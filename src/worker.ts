@@ -1,13 +1,9 @@
 import { availableParallelism } from "node:os";
-import type { Delivery } from "./brokers/broker.js";
 import type { Connection } from "./connection.js";
 import { toMs, type Duration } from "./duration.js";
-import { ActorAbortedError, InvalidOptionError } from "./errors.js";
+import { InvalidOptionError } from "./errors.js";
 import { refuseInExecutor } from "./internal/actor-table.js";
-import { Cancellation } from "./internal/cancellation.js";
-import { execute, LeaseLostError, type Outcome } from "./internal/execute.js";
-import { ExecutorPool } from "./internal/pool/executor-pool.js";
-import { Settler } from "./internal/settler.js";
+import { WorkerRun } from "./internal/worker-run.js";
 import {
   checkKnownKeys,
   checkNonNegativeInteger,
@@ -81,11 +77,6 @@ const KNOWN = [
   "logger",
 ] as const;
 
-interface Running {
-  readonly delivery: Delivery;
-  readonly controller: Cancellation;
-}
-
 /**
  * Receives messages and runs the matching actors. A Worker is also a Router.
  * @example
@@ -99,10 +90,9 @@ export class Worker extends Router {
   readonly #prefetch: number;
   readonly #leaseMs: number;
   #logger: Logger;
-  #stopping: AbortController | undefined;
+  #current: WorkerRun | undefined;
   #starting = false;
   #stopEarly = false;
-  #force: AbortController | undefined;
 
   constructor(options: WorkerOptions = {}) {
     super();
@@ -145,7 +135,7 @@ export class Worker extends Router {
 
   /** Asks a running (or starting) worker to stop gracefully, as a handled signal does. */
   stop(): void {
-    if (this.#stopping) this.#stopping.abort();
+    if (this.#current) this.#current.stop();
     else if (this.#starting) this.#stopEarly = true;
   }
 
@@ -158,235 +148,48 @@ export class Worker extends Router {
     this.#starting = true;
     this.#stopEarly = false;
     try {
-      return await this.#run();
+      const connection = resolveConnection(this.#options.connection);
+      const logger = (this.#logger = this.#options.logger ?? connection.logger);
+      await connection.connect();
+      const broker = connection.broker;
+      const queues = [...new Set([...this.actors.values()].map((a) => a.queue))].sort();
+      if (this.#options.autoDeclare ?? true) {
+        for (const queue of queues) await broker.declareQueue(queue);
+      }
+      const run = new WorkerRun(
+        {
+          actors: this.actors,
+          registry: this.#options.registry,
+          queues,
+          concurrency: this.#concurrency,
+          prefetch: this.#prefetch,
+          limit: this.#limit,
+          leaseMs: this.#leaseMs,
+          graceMs: this.#graceMs,
+          threads: this.#options.threads ?? availableParallelism(),
+          logger,
+        },
+        broker,
+      );
+      const onSignal = (signal: NodeJS.Signals): void => {
+        logger.info(
+          `repid: ${signal} received, ${run.stopping ? "forcing stop" : "shutting down"}`,
+        );
+        if (run.stopping) run.force();
+        else run.stop();
+      };
+      const signals = this.#options.handleSignals ?? ["SIGINT", "SIGTERM"];
+      for (const signal of signals) process.on(signal, onSignal);
+      this.#current = run;
+      if (this.#stopEarly) run.stop();
+      try {
+        return await run.run();
+      } finally {
+        this.#current = undefined;
+        for (const signal of signals) process.off(signal, onSignal);
+      }
     } finally {
       this.#starting = false;
     }
   }
-
-  async #run(): Promise<WorkerRunner> {
-    const counts = {
-      processed: 0,
-      succeeded: 0,
-      failed: 0,
-      retried: 0,
-      deadLettered: 0,
-      rescheduled: 0,
-      rejected: 0,
-    };
-    const connection = resolveConnection(this.#options.connection);
-    this.#logger = this.#options.logger ?? connection.logger;
-    await connection.connect();
-    const broker = connection.broker;
-    const queues = [...new Set([...this.actors.values()].map((a) => a.queue))].sort();
-    if (this.#options.autoDeclare ?? true)
-      for (const queue of queues) await broker.declareQueue(queue);
-
-    const stopping = (this.#stopping = new AbortController());
-    if (this.#stopEarly) stopping.abort();
-    const force = (this.#force = new AbortController());
-    const signals = this.#options.handleSignals ?? ["SIGINT", "SIGTERM"];
-    const onSignal = (signal: NodeJS.Signals): void => {
-      this.#logger.info(
-        `repid: ${signal} received, ${stopping.signal.aborted ? "forcing stop" : "shutting down"}`,
-      );
-      if (stopping.signal.aborted) force.abort();
-      stopping.abort();
-    };
-    for (const signal of signals) process.on(signal, onSignal);
-
-    const settler = new Settler(broker, this.#logger);
-    const running = new Map<Delivery, Running>();
-    const pools = new Map<"thread" | "process", ExecutorPool>();
-    const poolOf = (kind: "thread" | "process") => (): ExecutorPool => {
-      let pool = pools.get(kind);
-      if (!pool)
-        pools.set(
-          kind,
-          (pool = new ExecutorPool(kind, this.#options.threads ?? availableParallelism())),
-        );
-      return pool;
-    };
-    const deps = {
-      actors: this.actors,
-      registry: this.#options.registry,
-      pools: { thread: poolOf("thread"), process: poolOf("process") },
-    };
-    const listeners = new Set<() => void>();
-    const changed = (): Promise<void> =>
-      new Promise((resolve) => {
-        const done = (): void => {
-          listeners.delete(done);
-          resolve();
-        };
-        listeners.add(done);
-      });
-    const tally = (outcome: Outcome): void => {
-      if (outcome === "lost") return;
-      counts[outcome]++;
-      if (outcome !== "rejected") counts.processed++;
-    };
-    /** Messages started and not yet settled (running, or their settlement in flight). */
-    let inflight = 0;
-    const notify = (): void => {
-      if (listeners.size > 0) for (const listener of [...listeners]) listener();
-    };
-    /** Received ahead of free slots (see `prefetch`), in delivery order. */
-    const buffer: Delivery[] = [];
-    const pump = (): void => {
-      while (running.size < this.#concurrency && buffer.length > 0 && !stopping.signal.aborted)
-        start(buffer.shift()!);
-    };
-    const release = (delivery: Delivery): void => {
-      if (!running.delete(delivery)) return;
-      pump();
-      notify();
-    };
-    const handle = async (delivery: Delivery): Promise<void> => {
-      const controller = new Cancellation();
-      running.set(delivery, { delivery, controller });
-      try {
-        const { settlement, outcome, failed } = await execute(delivery, controller, deps);
-        // The slot is free as soon as the outcome is known: the next receive goes out together
-        // with this settlement instead of one round trip after it.
-        release(delivery);
-        if (settlement && !(await settler.settle(settlement))) {
-          this.#logger.warn("repid: settlement refused, the lease was lost", {
-            id: delivery.message.id,
-          });
-          return;
-        }
-        tally(outcome);
-        if (failed) counts.failed++;
-      } catch (error) {
-        this.#logger.error("repid: unexpected error while handling a message", {
-          error,
-          id: delivery.message.id,
-        });
-      } finally {
-        release(delivery);
-        if (--inflight === 0) notify();
-      }
-    };
-    const start = (delivery: Delivery): void => {
-      inflight++;
-      void handle(delivery);
-    };
-
-    // One timer checks every running attempt's deadline (instead of a timer per job).
-    const deadlineTimer = setInterval(() => {
-      const now = Date.now();
-      for (const r of running.values()) r.controller.checkDeadline(now);
-    }, 10);
-    // Renewing leases also keeps the process alive while the worker waits for messages.
-    const renewTimer = setInterval(
-      () => {
-        if (running.size === 0 && buffer.length === 0) return;
-        const held = [...running.values()];
-        const waiting = [...buffer];
-        void settler.renew([...held.map((r) => r.delivery), ...waiting], this.#leaseMs).then((ok) =>
-          ok.forEach((alive, i) => {
-            if (alive) return;
-            if (i < held.length) held[i]!.controller.abort(new LeaseLostError());
-            else buffer.splice(buffer.indexOf(waiting[i - held.length]!), 1);
-          }),
-        );
-      },
-      Math.max(50, Math.floor(this.#leaseMs / 3)),
-    );
-
-    let received = 0;
-    const stopped = aborted(stopping.signal);
-    // Refill in batches: wait until a quarter of the capacity is free, so that one receive (one
-    // round trip) fetches many messages instead of one per finished job.
-    const capacity = this.#concurrency + this.#prefetch;
-    const refillAt = capacity - Math.max(1, Math.floor(capacity / 4));
-    try {
-      // No actors, no queues to read: wait for a stop (as repid's bare `Worker().run()` does).
-      if (queues.length === 0) await stopped;
-      while (!stopping.signal.aborted && received < this.#limit) {
-        const held = running.size + buffer.length;
-        if (held > refillAt) {
-          await Promise.race([changed(), stopped]);
-          continue;
-        }
-        const max = Math.min(capacity - held, this.#limit - received);
-        let deliveries: Delivery[];
-        try {
-          deliveries = await broker.receive(queues, {
-            max,
-            leaseMs: this.#leaseMs,
-            signal: stopping.signal,
-          });
-        } catch (error) {
-          this.#logger.error("repid: receiving messages failed; retrying in 1 s", { error });
-          await sleep(1000, stopping.signal);
-          continue;
-        }
-        // The contract says receive waits; a broker that returns empty anyway must not starve
-        // the event loop.
-        if (deliveries.length === 0) await new Promise((resolve) => setImmediate(resolve));
-        received += deliveries.length;
-        buffer.push(...deliveries);
-        pump();
-      }
-      // Past messagesLimit, what was received still runs; on a stop, it goes back unstarted.
-      while (buffer.length > 0 && !stopping.signal.aborted)
-        await Promise.race([changed(), stopped]);
-      stopping.abort();
-      const unstarted = buffer.splice(0).map((delivery) =>
-        settler
-          .settle({ kind: "requeue", delivery, attempt: delivery.message.attempt })
-          .then((applied) => {
-            if (applied) tally("rejected");
-          }),
-      );
-      await this.#drain(running, changed, force.signal);
-      while (inflight > 0) await changed();
-      await Promise.all(unstarted);
-    } finally {
-      clearInterval(renewTimer);
-      clearInterval(deadlineTimer);
-      for (const signal of signals) process.off(signal, onSignal);
-      await Promise.all([...pools.values()].map((pool) => pool.close()));
-      this.#stopping = undefined;
-      this.#force = undefined;
-    }
-    return counts;
-  }
-
-  /** Waits up to the grace period for running actors, then aborts the rest (they get rejected). */
-  async #drain(
-    running: Map<Delivery, Running>,
-    changed: () => Promise<void>,
-    force: AbortSignal,
-  ): Promise<void> {
-    const grace = new AbortController();
-    const timer = setTimeout(() => grace.abort(), this.#graceMs);
-    const stop = AbortSignal.any([grace.signal, force]);
-    while (running.size > 0 && !stop.aborted) await Promise.race([changed(), aborted(stop)]);
-    clearTimeout(timer);
-    for (const r of running.values()) r.controller.abort(new ActorAbortedError());
-    while (running.size > 0) await changed();
-  }
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
