@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { Connection, Job, Queue, RedisMessageBroker } from "../../src/index.js";
-import { describeRedis, REDIS_URL, uniquePrefix } from "../brokers/redis-env.js";
+import {
+  adminClient,
+  deletePrefix,
+  describeRedis,
+  REDIS_URL,
+  uniquePrefix,
+} from "../brokers/redis-env.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -72,8 +78,10 @@ describeRedis("results survive a crashed worker", () => {
       });
       expect(await Job.result(handle.id, { connection, timeout: "1s" })).toBe(49);
     } finally {
-      await new Queue("default", { connection }).delete();
       await connection.disconnect();
+      const admin = adminClient();
+      await deletePrefix(admin, prefix);
+      admin.disconnect();
     }
   });
 });
