@@ -190,9 +190,12 @@ export class WorkerRun {
       // with this settlement instead of one round trip after it.
       this.#release(delivery);
       if (settlement && !(await this.#settler.settle(settlement))) {
-        this.#s.logger.warn("repid: settlement refused, the lease was lost", {
-          id: delivery.message.id,
-        });
+        this.#s.logger.warn(
+          "repid: settlement not applied (the lease was lost, or the broker failed); the message will be redelivered if still held",
+          {
+            id: delivery.message.id,
+          },
+        );
         return;
       }
       this.#tally(outcome);
