@@ -191,7 +191,7 @@ export class WorkerRun {
       this.#release(delivery);
       if (settlement && !(await this.#settler.settle(settlement))) {
         this.#s.logger.warn(
-          "repid: settlement not applied (the lease was lost, or the broker failed); the message will be redelivered if still held",
+          "repid: settlement not applied: the lease was lost (another worker holds the message) or the broker failed (the message comes back when its lease expires)",
           {
             id: delivery.message.id,
           },
