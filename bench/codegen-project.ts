@@ -60,7 +60,7 @@ export function makeProject(count: number): string {
         target: "ES2022",
         module: "NodeNext",
         moduleResolution: "NodeNext",
-        customConditions: ["development"],
+        customConditions: ["repid-source"],
         strict: true,
         skipLibCheck: true,
         types: ["node"],

@@ -5,7 +5,7 @@ import { ROOT } from "./helpers.js";
 
 describe("example app", () => {
   it("runs producer and worker end to end on the in-memory broker and exits 0", () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: "--conditions=development" };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: "--conditions=repid-source" };
     delete env["REDIS_URL"];
     const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "example-app/run.ts")], {
       cwd: ROOT,

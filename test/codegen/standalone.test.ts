@@ -32,7 +32,7 @@ function producerProject(): string {
         lib: ["ES2023"],
         module: "NodeNext",
         moduleResolution: "NodeNext",
-        customConditions: ["development"],
+        customConditions: ["repid-source"],
         strict: true,
         verbatimModuleSyntax: true,
         skipLibCheck: true,
@@ -85,7 +85,7 @@ describe("the generated file alone, in a fresh producer project", () => {
     const run = spawnSync(process.execPath, ["--import", tsx, join(dir, "producer.ts")], {
       cwd: dir,
       encoding: "utf8",
-      env: { ...process.env, NODE_OPTIONS: "--conditions=development" },
+      env: { ...process.env, NODE_OPTIONS: "--conditions=repid-source" },
     });
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout)).toEqual({ id: true, rejected: "amount.currency", ready: 1 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 const root = new URL("../..", import.meta.url).pathname;
 const tsx = `${root}node_modules/.bin/tsx`;
-const env = { ...process.env, NODE_OPTIONS: "--conditions=development" };
+const env = { ...process.env, NODE_OPTIONS: "--conditions=repid-source" };
 
 describe("workers in real processes", () => {
   it("a sync actor whose module starts the service dead-letters with a clear reason, not a hang", async () => {

@@ -17,7 +17,7 @@ const stem = `.readme-${process.pid}`;
 const files = snippets.map((_, i) => join(root, `${stem}-snippet-${i + 1}.ts`));
 const tsconfig = join(root, `${stem}.tsconfig.json`);
 const run = promisify(execFile);
-const env = { ...process.env, NODE_OPTIONS: "--conditions=development" };
+const env = { ...process.env, NODE_OPTIONS: "--conditions=repid-source" };
 
 beforeAll(() => {
   snippets.forEach((code, i) => writeFileSync(files[i]!, code));

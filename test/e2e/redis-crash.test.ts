@@ -40,7 +40,7 @@ async function startWorker(prefix: string, concurrency: number, jobMs: number): 
     ],
     {
       cwd: root,
-      env: { ...process.env, NODE_OPTIONS: "--conditions=development" },
+      env: { ...process.env, NODE_OPTIONS: "--conditions=repid-source" },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );

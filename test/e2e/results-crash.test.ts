@@ -22,7 +22,7 @@ function startWorker(
     ["--import", "tsx", `${root}test/fixtures/redis-result-worker.ts`, REDIS_URL, prefix, mode],
     {
       cwd: root,
-      env: { ...process.env, NODE_OPTIONS: "--conditions=development" },
+      env: { ...process.env, NODE_OPTIONS: "--conditions=repid-source" },
     },
   );
   children.push(child);
