@@ -1,18 +1,14 @@
 import { ts } from "ts-morph";
 import type { CodegenError } from "../../src/errors.js";
-import type { SourceLocation } from "../model.js";
+import type { ActorModel, SourceLocation } from "../model.js";
 import { errorAt, locate } from "./location.js";
 import type { RepidClassDetector } from "./receiver.js";
 
 /** An `x.actor(...)` call on a repid Router or Worker, with its options read statically. */
-export interface ActorCall {
-  readonly name: string;
-  readonly queue: string;
-  readonly timeout?: number | string;
-  readonly hasRetryPolicy: boolean;
-  readonly runInProcess: boolean;
-  readonly storeResult?: boolean | number | string;
-  readonly mode: "async" | "sync";
+export interface ActorCall extends Pick<
+  ActorModel,
+  "name" | "queue" | "timeout" | "hasRetryPolicy" | "runInProcess" | "storeResult" | "mode"
+> {
   readonly signature: ts.Signature;
   /** The actor function's own node (or the call's argument when it cannot be found). */
   readonly fnNode: ts.Node;
