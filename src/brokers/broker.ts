@@ -55,7 +55,11 @@ export interface Message extends OutgoingMessage {
   readonly attempt: number;
   /** Epoch ms when the message was first enqueued. */
   readonly enqueuedAt: number;
-  /** How many times a lease on this message expired without being settled. */
+  /**
+   * How many leases on this message in a row ended without a settlement (expired, or their
+   * consumer's heartbeat expired). Every applied settlement resets it to 0, so a periodic job or a
+   * retried one starts each new run clean.
+   */
   readonly stalls: number;
 }
 
@@ -134,8 +138,29 @@ export interface QueueCounts {
 
 export interface EnqueueOutcome {
   readonly id: string;
-  /** False when a message with this id already existed in the queue (nothing was added). */
+  /**
+   * False when a message with this id already existed in the queue (nothing was added; for a
+   * periodic message, its definition was replaced, see `enqueue`).
+   */
   readonly created: boolean;
+}
+
+/** A running `keepAlive`. */
+export interface KeepAlive {
+  /** Stops refreshing and removes the record (the consumer's remaining leases end at once). */
+  stop(): Promise<void>;
+}
+
+/** A periodic message as `schedules()` lists it. */
+export interface ScheduleInfo {
+  readonly id: string;
+  readonly queue: string;
+  /** The actor it runs. */
+  readonly topic: string;
+  readonly schedule: Schedule;
+  /** Epoch ms of its next run (while running: of the run in progress). */
+  readonly nextRunAt: number;
+  readonly state: "ready" | "delayed" | "running";
 }
 
 export interface ReceiveOptions {
@@ -145,6 +170,13 @@ export interface ReceiveOptions {
   readonly leaseMs: number;
   /** Abort to stop waiting; resolves with what was taken so far (possibly nothing). */
   readonly signal?: AbortSignal;
+  /**
+   * Who takes the leases. When given, the leases also end as soon as this consumer's heartbeat
+   * (see `heartbeat`) has expired, without waiting for `leaseMs`: a crashed worker's messages
+   * come back at once while a live worker's long job is never taken from it. Absent: leases end
+   * only when they expire.
+   */
+  readonly consumer?: string;
 }
 
 /**
@@ -170,8 +202,23 @@ export interface MessageBroker {
    * Stores messages. Throws `QueueNotDeclaredError` (before storing any of the batch) when a
    * queue is not declared. A message whose id already exists in its queue (ready, delayed or
    * running) is not added again: its outcome has `created: false`.
+   *
+   * Periodic messages (with a `schedule`) are the exception: enqueueing one whose id exists
+   * replaces the stored definition (topic, payload, priority, retries, timeout, schedule, result
+   * ttl), still with `created: false`. When the stored message is waiting (ready or delayed) its
+   * next run time becomes the new message's `executeAt` (or now); when it is running, the run in
+   * progress ends as it would have and the new definition applies from its next settlement on
+   * (the stored schedule is what the requeue keeps).
    */
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]>;
+
+  /** The periodic messages (with a `schedule`) of the queue, by id. */
+  schedules(queue: string): Promise<ScheduleInfo[]>;
+  /**
+   * Removes a periodic message in whatever state it is (a running one's settlement is then not
+   * applied, and it is not rescheduled). True when something was removed.
+   */
+  removeSchedule(queue: string, id: string): Promise<boolean>;
 
   /**
    * Takes up to `max` ready messages from the given queues, moving each to running under a new
@@ -190,8 +237,26 @@ export interface MessageBroker {
    */
   settle(settlements: readonly Settlement[]): Promise<boolean[]>;
 
-  /** Extends leases to now + `leaseMs`; returns, per delivery, whether the lease was still held. */
+  /**
+   * Extends leases to now + `leaseMs`; returns, per delivery, whether the lease was still held.
+   * Throws when the broker cannot tell (then nothing may be assumed about any lease).
+   */
   renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]>;
+
+  /**
+   * Records that `consumer` is alive for the next `ttlMs`, for leases it took on `queues` (see
+   * `ReceiveOptions.consumer`). Once the record has expired (or was removed with `ttlMs` 0), the
+   * consumer's leases are recovered by the next `receive` or `counts` as if they had expired
+   * (`stalls` + 1). A consumer writes its first heartbeat before its first `receive`.
+   */
+  heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void>;
+
+  /**
+   * Optional: keeps `consumer`'s heartbeat alive on its own (every `ttlMs / 3` or so) from
+   * somewhere that a blocked event loop does not stop, such as a worker thread, until `stop()`
+   * removes the record. Workers use it when present, and otherwise call `heartbeat` from a timer.
+   */
+  keepAlive?(consumer: string, queues: readonly string[], ttlMs: number): KeepAlive;
 
   /**
    * How many messages are in each state. Leases that have expired by now may be recovered first

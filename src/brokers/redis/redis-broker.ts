@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { BrokerError, QueueNotDeclaredError, RepidError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../logger.js";
 import type {
+  ScheduleInfo,
   DeadLetter,
   Delivery,
   EnqueueOutcome,
@@ -315,6 +316,17 @@ export class RedisMessageBroker implements MessageBroker {
     const { calls, slices } = buildSettleCalls(this.#keys, settlements, this.#maxDead);
     return this.#flags("settle", calls, slices, settlements.length);
   }
+
+  // TODO(issue 9, Redis helper): schedules, removeSchedule and heartbeat per the contract.
+  async schedules(_queue: string): Promise<ScheduleInfo[]> {
+    throw new BrokerError("schedules() is not implemented on Redis yet");
+  }
+
+  async removeSchedule(_queue: string, _id: string): Promise<boolean> {
+    throw new BrokerError("removeSchedule() is not implemented on Redis yet");
+  }
+
+  async heartbeat(_consumer: string, _queues: readonly string[], _ttlMs: number): Promise<void> {}
 
   async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
     if (deliveries.length === 0) return [];
