@@ -4,7 +4,8 @@
  */
 import { Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
-import { Connection, RedisMessageBroker, Worker } from "repid";
+import { Connection, Worker } from "repid";
+import { RedisMessageBroker } from "repid/redis";
 
 const [system, url, queueName, countText] = process.argv.slice(2) as [
   string,

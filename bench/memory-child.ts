@@ -1,5 +1,6 @@
 /** Processes `count` pre-filled no-op jobs with a repid worker and reports RSS every 10,000. */
-import { Connection, RedisMessageBroker, Worker } from "repid";
+import { Connection, Worker } from "repid";
+import { RedisMessageBroker } from "repid/redis";
 
 const [url, queueName, countText] = process.argv.slice(2) as [string, string, string];
 const count = Number(countText);

@@ -123,7 +123,8 @@ async function latencySender(
 ): Promise<() => Promise<unknown>> {
   const now = (): number => performance.timeOrigin + performance.now();
   if (system === "repid") {
-    const { Connection, Job, RedisMessageBroker } = await import("repid");
+    const { Connection, Job } = await import("repid");
+    const { RedisMessageBroker } = await import("repid/redis");
     const connection = new Connection(new RedisMessageBroker(url, { prefix: "repid-bench" }));
     await connection.connect();
     return () => new Job("timed", { queue, connection, args: { sentAt: now() } }).enqueue();

@@ -9,11 +9,11 @@ import {
   InMemoryMessageBroker,
   Job,
   Queue,
-  RedisMessageBroker,
   Worker,
   enqueueMany,
   type MessageBroker,
 } from "repid";
+import { RedisMessageBroker } from "repid/redis";
 
 export interface System {
   readonly name: string;

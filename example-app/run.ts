@@ -11,9 +11,9 @@ import {
   InMemoryMessageBroker,
   Job,
   Queue,
-  RedisMessageBroker,
   type WorkerRunner,
 } from "repid";
+import { RedisMessageBroker } from "repid/redis";
 import { OUTBOX } from "./actors/email.js";
 import { Currency } from "./generated/registry.js";
 import { startProducer } from "./services/producer.js";

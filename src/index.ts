@@ -34,11 +34,6 @@ export {
   InMemoryMessageBroker,
   type InMemoryBrokerOptions,
 } from "./brokers/in-memory/in-memory-broker.js";
-export {
-  RedisMessageBroker,
-  type RedisBrokerOptions,
-  type RedisConnectionInput,
-} from "./brokers/redis/redis-broker.js";
 export type {
   DeadLetter,
   Delivery,

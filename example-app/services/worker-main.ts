@@ -1,5 +1,6 @@
 /** The worker as its own process, on Redis: `REDIS_URL=redis://... tsx example-app/services/worker-main.ts`. */
-import { Connection, RedisMessageBroker } from "repid";
+import { Connection } from "repid";
+import { RedisMessageBroker } from "repid/redis";
 import { createWorker } from "./worker.js";
 
 const url = process.env["REDIS_URL"];

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
-import { Connection, Job, Queue, RedisMessageBroker } from "../../src/index.js";
+import { Connection, Job, Queue } from "../../src/index.js";
+import { RedisMessageBroker } from "../../src/redis.js";
 import {
   adminClient,
   deletePrefix,
