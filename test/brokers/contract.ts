@@ -315,6 +315,145 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(dead!.error.code).toBe("STALLED");
     });
 
+    it("resets stalls on every applied settlement: a retried or rescheduled run starts clean (issue 9.3)", async () => {
+      const b = await open({ maxStalls: 1 });
+      await b.declareQueue("default");
+      const everyMs = 3_600_000;
+      await b.enqueue([message({ id: "p", schedule: { everyMs } })]);
+      // Each run stalls once (its worker "crashed"), then the next holder reschedules it.
+      for (let run = 1; run <= 3; run++) {
+        await b.receive(["default"], { max: 1, leaseMs: 150 });
+        const [again] = await b.receive(["default"], { max: 1, leaseMs: LEASE });
+        expect(again!.message.id).toBe("p");
+        expect(again!.message.stalls).toBe(1);
+        // Requeued as ready (executeAt in the past) so the next round can take it at once.
+        expect(
+          await b.settle([{ kind: "requeue", delivery: again!, attempt: 1, executeAt: 0 }]),
+        ).toEqual([true]);
+      }
+      const [clean] = await b.receive(["default"], { max: 1, leaseMs: LEASE });
+      expect(clean!.message.stalls).toBe(0);
+      expect((await b.counts("default")).dead).toBe(0);
+    });
+
+    it("replaces a periodic message's definition when it is enqueued again (issue 9.6)", async () => {
+      const later = Date.now() + 3_600_000;
+      const first = message({
+        id: "periodic",
+        schedule: { cron: "*/2 * * * * *" },
+        executeAt: later,
+      });
+      expect(await broker.enqueue([first])).toEqual([{ id: "periodic", created: true }]);
+      const soon = Date.now() - 1;
+      const second = message({
+        id: "periodic",
+        schedule: { cron: "0 0 2 * * *" },
+        executeAt: soon,
+        payload: JSON.stringify({ n: 2 }),
+      });
+      expect(await broker.enqueue([second])).toEqual([{ id: "periodic", created: false }]);
+      expect(await broker.counts("default")).toMatchObject({ ready: 1, delayed: 0 });
+      const listed = await broker.schedules("default");
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({
+        id: "periodic",
+        queue: "default",
+        topic: "actor",
+        schedule: { cron: "0 0 2 * * *" },
+        state: "ready",
+      });
+      const [d] = await take(1);
+      expect(d!.message.schedule).toEqual({ cron: "0 0 2 * * *" });
+      expect(d!.message.payload).toBe(JSON.stringify({ n: 2 }));
+      // A non-periodic message with an existing id is still left alone.
+      const plain = message({ id: "plain" });
+      await broker.enqueue([plain]);
+      expect(await broker.enqueue([{ ...plain, payload: "9" }])).toEqual([
+        { id: "plain", created: false },
+      ]);
+      expect(await broker.schedules("default")).toHaveLength(1);
+    });
+
+    it("a periodic message replaced while running keeps the new definition after its settlement", async () => {
+      await broker.enqueue([message({ id: "p", schedule: { everyMs: 1000 } })]);
+      const [d] = await take(1);
+      await broker.enqueue([message({ id: "p", schedule: { everyMs: 5000 }, payload: "7" })]);
+      expect((await broker.schedules("default"))[0]).toMatchObject({ state: "running" });
+      expect(
+        await broker.settle([{ kind: "requeue", delivery: d!, attempt: 1, executeAt: 0 }]),
+      ).toEqual([true]);
+      const [next] = await take(1);
+      expect(next!.message.schedule).toEqual({ everyMs: 5000 });
+      expect(next!.message.payload).toBe("7");
+    });
+
+    it("removes a schedule in any state; a running one is then not settled", async () => {
+      const future = Date.now() + 3_600_000;
+      await broker.enqueue([
+        message({ id: "a", schedule: { everyMs: 1000 } }),
+        message({ id: "b", schedule: { everyMs: 1000 }, executeAt: future }),
+        message({ id: "c", schedule: { everyMs: 1000 } }),
+      ]);
+      const [a] = await take(1);
+      expect(a!.message.id).toBe("a");
+      expect((await broker.schedules("default")).map((s) => [s.id, s.state])).toEqual([
+        ["a", "running"],
+        ["b", "delayed"],
+        ["c", "ready"],
+      ]);
+      expect(await broker.removeSchedule("default", "a")).toBe(true);
+      expect(await broker.removeSchedule("default", "b")).toBe(true);
+      expect(await broker.removeSchedule("default", "c")).toBe(true);
+      expect(await broker.removeSchedule("default", "c")).toBe(false);
+      expect(await broker.schedules("default")).toEqual([]);
+      expect(
+        await broker.settle([{ kind: "requeue", delivery: a!, attempt: 1, executeAt: 0 }]),
+      ).toEqual([false]);
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+    });
+
+    it("recovers a consumer's leases once its heartbeat expires, long before the lease (issue 9.7)", async () => {
+      await broker.enqueue([message({ id: "held-by-dead" }), message({ id: "held-by-live" })]);
+      await broker.heartbeat("dead-consumer", ["default"], 300);
+      await broker.heartbeat("live-consumer", ["default"], 60_000);
+      await broker.heartbeat("other", ["default"], 60_000);
+      const [a] = await broker.receive(["default"], {
+        max: 1,
+        leaseMs: LEASE,
+        consumer: "dead-consumer",
+      });
+      const [b] = await broker.receive(["default"], {
+        max: 1,
+        leaseMs: LEASE,
+        consumer: "live-consumer",
+      });
+      expect([a!.message.id, b!.message.id]).toEqual(["held-by-dead", "held-by-live"]);
+      // The dead consumer never heartbeats again; its message comes back with a stall counted.
+      const [again] = await broker.receive(["default"], {
+        max: 1,
+        leaseMs: LEASE,
+        consumer: "other",
+      });
+      expect(again!.message.id).toBe("held-by-dead");
+      expect(again!.message.stalls).toBe(1);
+      expect(await broker.settle([{ kind: "ack", delivery: a! }])).toEqual([false]);
+      // The live consumer's long job is never taken from it (nor the new holder's).
+      expect(await broker.counts("default")).toMatchObject({ ready: 0, running: 2 });
+      expect(await broker.settle([{ kind: "ack", delivery: again! }])).toEqual([true]);
+      expect(await broker.renew([b!], LEASE)).toEqual([true]);
+      expect(await broker.settle([{ kind: "ack", delivery: b! }])).toEqual([true]);
+    });
+
+    it("a heartbeat removed with ttl 0 ends the consumer's leases at once", async () => {
+      await broker.enqueue([message({ id: "m" })]);
+      await broker.heartbeat("c1", ["default"], 60_000);
+      await broker.receive(["default"], { max: 1, leaseMs: LEASE, consumer: "c1" });
+      await broker.heartbeat("c1", ["default"], 0);
+      await waitFor(async () => (await broker.counts("default")).ready === 1);
+      const [d] = await take(1);
+      expect(d!.message.stalls).toBe(1);
+    });
+
     it("never hands one message to two concurrent receivers", async () => {
       const n = 600;
       await broker.enqueue(Array.from({ length: n }, () => message()));

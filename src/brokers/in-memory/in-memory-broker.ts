@@ -11,6 +11,7 @@ import type {
   OutgoingMessage,
   QueueCounts,
   ReceiveOptions,
+  ScheduleInfo,
   Settlement,
   StoredResult,
 } from "../broker.js";
@@ -49,6 +50,8 @@ export class InMemoryMessageBroker implements MessageBroker {
   readonly #queues = new Map<string, QueueState>();
   readonly #waiters = new Set<Waiter>();
   readonly #results = new ResultStore();
+  /** Heartbeat expiry (epoch ms) per consumer. */
+  readonly #consumers = new Map<string, number>();
   readonly #maxStalls: number;
   readonly #maxDead: number;
   readonly #leaseCheckMs: number;
@@ -118,19 +121,13 @@ export class InMemoryMessageBroker implements MessageBroker {
     const outcomes: EnqueueOutcome[] = [];
     for (const m of messages) {
       const q = this.#queues.get(m.queue)!;
-      if (q.records.has(m.id)) {
+      const existing = q.records.get(m.id);
+      if (existing) {
+        if (m.schedule) this.#replacePeriodic(q, existing, m, now);
         outcomes.push({ id: m.id, created: false });
         continue;
       }
-      const rec: Rec = {
-        message: stored(m, now),
-        state: "ready",
-        seq: ++this.#seq,
-        token: "",
-        leaseUntil: 0,
-        prev: undefined,
-        next: undefined,
-      };
+      const rec = newRec(stored(m, now), ++this.#seq);
       q.records.set(m.id, rec);
       this.#place(q, rec, m.executeAt, now, true);
       outcomes.push({ id: m.id, created: true });
@@ -171,7 +168,40 @@ export class InMemoryMessageBroker implements MessageBroker {
     });
   }
 
+  async heartbeat(consumer: string, _queues: readonly string[], ttlMs: number): Promise<void> {
+    if (ttlMs > 0) this.#consumers.set(consumer, Date.now() + ttlMs);
+    else if (this.#consumers.delete(consumer)) this.#recoverLeases(Date.now());
+  }
+
+  async schedules(queue: string): Promise<ScheduleInfo[]> {
+    const out: ScheduleInfo[] = [];
+    for (const rec of this.#queues.get(queue)?.records.values() ?? []) {
+      const { id, topic, schedule, executeAt, enqueuedAt } = rec.message;
+      if (!schedule || rec.state === "gone") continue;
+      out.push({
+        id,
+        queue,
+        topic,
+        schedule,
+        nextRunAt: executeAt ?? enqueuedAt,
+        state: rec.state,
+      });
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async removeSchedule(queue: string, id: string): Promise<boolean> {
+    const q = this.#queues.get(queue);
+    const rec = q?.records.get(id);
+    if (!q || !rec || !rec.message.schedule) return false;
+    if (rec.state === "running") q.running.remove(rec);
+    rec.state = "gone";
+    q.records.delete(id);
+    return true;
+  }
+
   async counts(queue: string): Promise<QueueCounts> {
+    this.#recoverLeases(Date.now());
     const q = this.#queues.get(queue);
     const counts = { ready: 0, delayed: 0, running: 0, dead: q?.dead.length ?? 0 };
     for (const rec of q?.records.values() ?? []) {
@@ -216,6 +246,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         q.running.add(rec);
         rec.token = String(++this.#tokens);
         rec.leaseUntil = now + options.leaseMs;
+        rec.holder = options.consumer;
         out.push(new MemoryDelivery(rec));
       }
     }
@@ -234,7 +265,8 @@ export class InMemoryMessageBroker implements MessageBroker {
         q.records.delete(rec.message.id);
         return true;
       case "requeue":
-        if (s.attempt !== rec.message.attempt) rec.message = { ...rec.message, attempt: s.attempt };
+        if (s.attempt !== rec.message.attempt || rec.message.stalls !== 0)
+          rec.message = { ...rec.message, attempt: s.attempt, stalls: 0 };
         this.#place(q, rec, s.executeAt, now, false);
         return true;
       case "dead":
@@ -271,6 +303,25 @@ export class InMemoryMessageBroker implements MessageBroker {
       rec.state = "ready";
       q.ready[level(rec.message.priority)].push(rec, fresh);
     }
+  }
+
+  /** A periodic message enqueued again: its definition is replaced (see the contract). */
+  #replacePeriodic(q: QueueState, rec: Rec, m: OutgoingMessage, now: number): void {
+    const fresh = stored(m, rec.message.enqueuedAt);
+    if (rec.state === "running") {
+      // The run in progress keeps its delivery; its requeue keeps this (new) definition.
+      const { executeAt, attempt, stalls } = rec.message;
+      rec.message = { ...fresh, attempt, stalls };
+      if (executeAt !== undefined) rec.message = { ...rec.message, executeAt };
+      else delete (rec.message as { executeAt?: number }).executeAt;
+      return;
+    }
+    // Waiting: the old record leaves its level or the delay heap lazily (marked gone).
+    rec.state = "gone";
+    const next = newRec(fresh, rec.seq);
+    q.records.set(m.id, next);
+    this.#place(q, next, m.executeAt, now, false);
+    this.#wake();
   }
 
   #bury(q: QueueState, rec: Rec, error: FailureInfo, now: number): void {
@@ -317,7 +368,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     let recovered = false;
     for (const q of this.#queues.values()) {
       for (const rec of q.running) {
-        if (rec.leaseUntil > now) continue;
+        if (rec.leaseUntil > now && this.#alive(rec.holder, now)) continue;
         const stalls = rec.message.stalls + 1;
         rec.message = { ...rec.message, stalls };
         if (stalls > this.#maxStalls) {
@@ -329,6 +380,13 @@ export class InMemoryMessageBroker implements MessageBroker {
       }
     }
     if (recovered) this.#wake();
+  }
+
+  /** A lease whose consumer named itself lives only as long as that consumer's heartbeat. */
+  #alive(holder: string | undefined, now: number): boolean {
+    if (holder === undefined) return true;
+    const until = this.#consumers.get(holder);
+    return until !== undefined && until > now;
   }
 
   #wake(): void {
@@ -365,6 +423,19 @@ function stored(m: OutgoingMessage, now: number): Message {
   if (m.schedule !== undefined) message.schedule = m.schedule;
   if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
   return message;
+}
+
+function newRec(message: Message, seq: number): Rec {
+  return {
+    message,
+    state: "ready",
+    seq,
+    token: "",
+    leaseUntil: 0,
+    holder: undefined,
+    prev: undefined,
+    next: undefined,
+  };
 }
 
 /** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */

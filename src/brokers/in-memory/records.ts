@@ -10,6 +10,8 @@ export interface Rec {
   seq: number;
   token: string;
   leaseUntil: number;
+  /** The consumer holding the lease (see `ReceiveOptions.consumer`), if it named itself. */
+  holder: string | undefined;
   /** Links of the queue's running list (leased records), for lease recovery without hashing. */
   prev: Rec | undefined;
   next: Rec | undefined;
