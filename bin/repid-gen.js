@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs repid-gen: from the TypeScript sources through tsx in a checkout, or from dist/ when built.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const source = new URL("../codegen/cli.ts", import.meta.url);
@@ -11,5 +12,44 @@ if (existsSync(fileURLToPath(source))) {
   register();
   await import(source.href);
 } else {
+  checkPeers();
   await import(built.href);
+}
+
+// ts-morph and prettier are optional peer dependencies, so that a producer or a worker installed
+// with --omit=dev does not carry them; repid-gen, a development tool, names what is missing.
+function checkPeers() {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const require = createRequire(import.meta.url);
+  const problems = [];
+  for (const name of ["ts-morph", "prettier", "zod"]) {
+    const range = pkg.peerDependencies[name];
+    let version;
+    try {
+      version = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), "utf8")).version;
+    } catch {
+      problems.push({ name, range, found: undefined });
+      continue;
+    }
+    const wantedMajor = Number(/\d+/.exec(range)[0]);
+    if (Number(version.split(".")[0]) !== wantedMajor)
+      problems.push({ name, range, found: version });
+  }
+  if (problems.length === 0) return;
+  const found = problems.filter((p) => p.found).map((p) => `${p.name} ${p.found}`);
+  const install = (names, flag) => {
+    const wanted = problems.filter((p) => names.includes(p.name));
+    return wanted.length
+      ? `  npm install ${flag}${wanted.map((p) => `${p.name}@${p.range}`).join(" ")}\n`
+      : "";
+  };
+  process.stderr.write(
+    `repid-gen needs ${problems.map((p) => p.name).join(" and ")}` +
+      `${found.length ? ` (found ${found.join(", ")})` : ""}. ts-morph and prettier are optional ` +
+      "peer dependencies of repid, so that a producer or worker installed for production does not " +
+      "carry them; install them as development dependencies:\n\n" +
+      install(["ts-morph", "prettier"], "--save-dev ") +
+      install(["zod"], ""),
+  );
+  process.exit(1);
 }

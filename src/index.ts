@@ -34,6 +34,8 @@ export {
   InMemoryMessageBroker,
   type InMemoryBrokerOptions,
 } from "./brokers/in-memory/in-memory-broker.js";
+// The broker contract's records, as the runtime API hands them out; the whole contract (and its
+// test suites) is `repid/broker`.
 export type {
   DeadLetter,
   Delivery,
