@@ -1,9 +1,20 @@
 import { InvalidDurationError } from "./errors.js";
 
-/** Milliseconds, or a string such as `"500ms"`, `"5s"`, `"2m"`, `"2h"`, `"1d"`, `"1h30m"`. */
-export type Duration = number | `${number}${DurationUnit}` | (string & {});
+/**
+ * Milliseconds, or a string of up to three number-and-unit parts: `"500ms"`, `"5s"`, `"2m"`,
+ * `"2h"`, `"1d"`, `"1h30m"`, `"1d2h30m"`. The type checks the form, so `"5 seconds"` does not
+ * compile; a duration read from configuration is a `string` and is checked by `toMs` (or cast).
+ */
+export type Duration = number | DurationString;
 
-type DurationUnit = "ms" | "s" | "m" | "h" | "d";
+/** Units of a duration string: milliseconds, seconds, minutes, hours, days. */
+export type DurationUnit = "ms" | "s" | "m" | "h" | "d";
+
+/** A duration written as text, such as `"5s"` or `"1h30m"`. */
+export type DurationString =
+  | `${number}${DurationUnit}`
+  | `${number}${DurationUnit}${number}${DurationUnit}`
+  | `${number}${DurationUnit}${number}${DurationUnit}${number}${DurationUnit}`;
 
 const UNIT_MS: Record<DurationUnit, number> = {
   ms: 1,

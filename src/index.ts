@@ -19,7 +19,7 @@ export {
   type DefaultRetryPolicyOptions,
   type RetryPolicy,
 } from "./retry-policy.js";
-export { toMs, type Duration } from "./duration.js";
+export { toMs, type Duration, type DurationString, type DurationUnit } from "./duration.js";
 export { silentLogger, type Logger } from "./logger.js";
 export {
   createClient,
