@@ -62,6 +62,12 @@ export interface WorkerRunner {
   readonly rejected: number;
 }
 
+/**
+ * A worker's heartbeat lives this long: a crashed worker's messages are recovered about this
+ * long after it died (its leases, renewed for long jobs, are not waited out).
+ */
+const HEARTBEAT_MS = 3_000;
+
 const KNOWN = [
   "routers",
   "gracefulShutdownTime",
@@ -167,6 +173,7 @@ export class Worker extends Router {
           leaseMs: this.#leaseMs,
           graceMs: this.#graceMs,
           threads: this.#options.threads ?? availableParallelism(),
+          heartbeatMs: HEARTBEAT_MS,
           logger,
         },
         broker,

@@ -74,6 +74,23 @@ export async function execute(
 
   const timeoutMs = Math.min(message.timeoutMs, actor.timeoutMs ?? Infinity);
   const attempt = await runActor(actor, delivery, args, timeoutMs, controller, deps);
+  try {
+    return afterRun(delivery, actor, attempt, ttl);
+  } catch (error) {
+    // The actor ran, but deciding what comes next failed (a stored schedule that no longer
+    // parses, say): the attempt still ends, with the real error, instead of staying leased.
+    return { ...dead(delivery, error as Error, ttl), failed: !attempt.ok };
+  }
+}
+
+/** The settlement for an attempt that ran (or was cut short). */
+function afterRun(
+  delivery: Delivery,
+  actor: Actor,
+  attempt: Attempt,
+  ttl: number | undefined,
+): Executed {
+  const message = delivery.message;
   const now = Date.now();
 
   if (!attempt.ok && attempt.cause instanceof LeaseLostError) {
@@ -169,9 +186,9 @@ async function runActor(
   deps: ExecuteDeps,
 ): Promise<Attempt> {
   const message = delivery.message;
-  controller.startTimer(timeoutMs);
   try {
     if (actor.mode === "async") {
+      controller.startTimer(timeoutMs);
       const value = await raceAbort(
         actor.fn(
           args,
@@ -181,6 +198,7 @@ async function runActor(
       );
       return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
     }
+    // The pool times a sync call itself, from the moment it reaches a thread or process.
     const pool = actor.mode === "thread" ? deps.pools.thread() : deps.pools.process();
     const outcome = await pool.run(
       {

@@ -1,13 +1,49 @@
-import type { Delivery, MessageBroker } from "../brokers/broker.js";
-import { ActorAbortedError } from "../errors.js";
+/**
+ * One `Worker.run()`. Its concurrency rules, which the code below keeps:
+ *
+ * - Slots: at most `concurrency` attempts run at once (`#running`). A slot is freed the moment an
+ *   attempt's outcome is known, so the next receive can travel with that settlement.
+ * - Prefetch: at most `prefetch` more deliveries wait, leased, in `#buffer`, in delivery order.
+ *   A receive goes out only when a quarter of slots + prefetch is free (one round trip fetches
+ *   many), and only while the run is `receiving`.
+ * - Holding: every received delivery is held by the `LeaseKeeper` from its receipt until its
+ *   settlement is applied (or refused), or its lease is known lost. Held leases are renewed
+ *   every lease/3, one renewal in flight at a time; a lease that is lost aborts its attempt (or
+ *   drops it unstarted) and is logged once.
+ * - Liveness: before its first receive the run starts a heartbeat under its own consumer id and
+ *   names itself on every receive, so a crashed worker's leases end with its heartbeat.
+ * - Settlement: every attempt ends with exactly one settlement, also when deciding it throws.
+ *   A settlement the broker failed to take is retried while its lease is kept; pending
+ *   settlements are sent before each receive.
+ * - Ending, a state machine: `receiving` → `draining` when `messagesLimit` is reached (take no
+ *   more; everything received runs to completion, no clock) → `stopping` on `stop()` or a
+ *   signal, from either state (unstarted deliveries are given back at once, running ones get the
+ *   grace period, counted from the stop) → `forced` when the grace period ends or a second
+ *   signal comes (running attempts are aborted and given back). The run ends when nothing is
+ *   held and no settlement is in flight.
+ * - Waiting never races a long-lived promise: every wait is a fresh promise resolved by the next
+ *   change (a slot freed, a settlement done, a state change), so nothing accumulates per job.
+ */
+import { randomUUID } from "node:crypto";
+import type { Delivery, KeepAlive, MessageBroker, Settlement } from "../brokers/broker.js";
+import { ActorAbortedError, toFailureInfo } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Registry } from "../registry.js";
 import type { Actor } from "../router.js";
 import type { WorkerRunner } from "../worker.js";
 import { Cancellation } from "./cancellation.js";
-import { execute, LeaseLostError, type ExecuteDeps, type Outcome } from "./execute.js";
+import {
+  execute,
+  LeaseLostError,
+  type ExecuteDeps,
+  type Executed,
+  type Outcome,
+} from "./execute.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { startLiveness } from "./liveness.js";
 import { ExecutorPool, type ExecutorKind } from "./pool/executor-pool.js";
 import { Settler } from "./settler.js";
+import { setLongTimeout, type LongTimer } from "./timers.js";
 
 /** What one run of a worker needs, all validated by `Worker`. */
 export interface RunSettings {
@@ -20,21 +56,24 @@ export interface RunSettings {
   readonly leaseMs: number;
   readonly graceMs: number;
   readonly threads: number;
+  /** Heartbeat time to live; a crashed worker's leases end this long after its last beat. */
+  readonly heartbeatMs: number;
   readonly logger: Logger;
 }
 
-type Counts = { -readonly [K in keyof WorkerRunner]: number };
+/** After a forced stop, how long pending settlements may still be retried. */
+const SETTLE_AFTER_FORCE_MS = 2_000;
 
-/**
- * One `Worker.run()`: receives in batches, keeps up to `concurrency` messages running and up to
- * `prefetch` more waiting, settles in batches, renews leases, enforces deadlines, and on a stop
- * gives back what has not started and drains what has.
- */
+type Counts = { -readonly [K in keyof WorkerRunner]: number };
+type State = "receiving" | "draining" | "stopping" | "forced";
+
 export class WorkerRun {
   readonly #s: RunSettings;
   readonly #broker: MessageBroker;
   readonly #settler: Settler;
+  readonly #leases: LeaseKeeper;
   readonly #deps: ExecuteDeps;
+  readonly #consumer = randomUUID();
   readonly #pools = new Map<ExecutorKind, ExecutorPool>();
   readonly #counts: Counts = {
     processed: 0,
@@ -49,18 +88,19 @@ export class WorkerRun {
   readonly #running = new Map<Delivery, Cancellation>();
   /** Received ahead of free slots (see `prefetch`), in delivery order. */
   readonly #buffer: Delivery[] = [];
-  readonly #listeners = new Set<() => void>();
-  readonly #stopping = new AbortController();
-  readonly #force = new AbortController();
-  readonly #stopped: Promise<void>;
-  /** Messages started and not yet settled (running, or their settlement in flight). */
-  #inflight = 0;
+  readonly #listeners: (() => void)[] = [];
+  /** Aborts a receive in progress when the run leaves `receiving`. */
+  readonly #receiving = new AbortController();
+  #state: State = "receiving";
+  #grace: LongTimer | undefined;
 
   constructor(settings: RunSettings, broker: MessageBroker) {
     this.#s = settings;
     this.#broker = broker;
     this.#settler = new Settler(broker, settings.logger);
-    this.#stopped = aborted(this.#stopping.signal);
+    this.#leases = new LeaseKeeper(broker, settings.logger, settings.leaseMs, (delivery) =>
+      this.#lost(delivery),
+    );
     this.#deps = {
       actors: settings.actors,
       registry: settings.registry,
@@ -69,37 +109,58 @@ export class WorkerRun {
   }
 
   get stopping(): boolean {
-    return this.#stopping.signal.aborted;
+    return this.#state === "stopping" || this.#state === "forced";
   }
 
-  /** Stop receiving; running actors get the grace period. */
+  /** Stop receiving; running actors get the grace period, counted from now. */
   stop(): void {
-    this.#stopping.abort();
+    if (this.stopping) return;
+    this.#state = "stopping";
+    this.#receiving.abort();
+    this.#giveBackUnstarted();
+    this.#grace = setLongTimeout(() => this.force(), this.#s.graceMs);
+    this.#notify();
   }
 
-  /** Abort running actors now (a second signal). */
+  /** Abort running actors now (the grace period ended, or a second signal). */
   force(): void {
-    this.#force.abort();
-    this.#stopping.abort();
+    if (this.#state === "forced") return;
+    if (!this.stopping) this.stop();
+    this.#state = "forced";
+    this.#grace?.clear();
+    for (const cancel of this.#running.values()) cancel.abort(new ActorAbortedError());
+    // The aborted attempts' give-backs get a moment; a broker that cannot take them then is
+    // given up on (those messages come back when their leases expire).
+    setTimeout(() => this.#settler.close(), SETTLE_AFTER_FORCE_MS).unref();
+    this.#notify();
   }
 
   async run(): Promise<WorkerRunner> {
+    const { queues, heartbeatMs, logger } = this.#s;
     // One timer checks every running attempt's deadline (instead of a timer per job).
     const deadlines = setInterval(() => this.#checkDeadlines(), 10);
     // Renewing leases also keeps the process alive while the worker waits for messages.
-    const renewals = setInterval(
-      () => this.#renew(),
-      Math.max(50, Math.floor(this.#s.leaseMs / 3)),
-    );
+    const renewals = setInterval(() => this.#leases.tick(), this.#leases.intervalMs);
+    let liveness: KeepAlive | undefined;
     try {
+      if (queues.length > 0) {
+        liveness = await startLiveness(this.#broker, this.#consumer, queues, heartbeatMs, logger);
+      }
       await this.#receiveLoop();
-      const unstarted = this.#giveBackUnstarted();
-      await this.#drain();
-      await Promise.all(unstarted);
+      if (this.#state === "receiving") this.#state = "draining";
+      // Drained when nothing is held: every delivery ran (or was given back) and is settled.
+      await this.#until(() => this.#leases.size === 0 && this.#running.size === 0);
     } finally {
       clearInterval(deadlines);
       clearInterval(renewals);
+      this.#grace?.clear();
+      this.#settler.close();
       await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+      await liveness
+        ?.stop()
+        .catch((error: unknown) =>
+          logger.warn("repid: removing the worker's heartbeat failed", { error }),
+        );
     }
     return { ...this.#counts };
   }
@@ -107,113 +168,119 @@ export class WorkerRun {
   async #receiveLoop(): Promise<void> {
     const { queues, concurrency, prefetch, limit, leaseMs, logger } = this.#s;
     // No actors, no queues to read: wait for a stop (as repid's bare `Worker().run()` does).
-    if (queues.length === 0) await this.#stopped;
+    if (queues.length === 0) return this.#until(() => this.#state !== "receiving");
     // Refill in batches: wait until a quarter of the capacity is free, so that one receive (one
     // round trip) fetches many messages instead of one per finished job.
     const capacity = concurrency + prefetch;
     const refillAt = capacity - Math.max(1, Math.floor(capacity / 4));
-    const signal = this.#stopping.signal;
+    const signal = this.#receiving.signal;
+    const consumer = this.#consumer;
     let received = 0;
-    while (!signal.aborted && received < limit) {
+    while (this.#state === "receiving" && received < limit) {
       const held = this.#running.size + this.#buffer.length;
       if (held > refillAt) {
-        await Promise.race([this.#changed(), this.#stopped]);
+        await this.#changed();
         continue;
       }
       const max = Math.min(capacity - held, limit - received);
+      // Settlements decided so far go out ahead of the receive (after a stall, a receive that
+      // recovers expired leases must not overtake this worker's own pending settlements).
+      this.#settler.flush();
+      const sentAt = Date.now();
       let deliveries: Delivery[];
       try {
-        deliveries = await this.#broker.receive(queues, { max, leaseMs, signal });
+        deliveries = await this.#broker.receive(queues, { max, leaseMs, signal, consumer });
       } catch (error) {
         logger.error("repid: receiving messages failed; retrying in 1 s", { error });
-        await sleep(1000, signal);
+        await this.#sleep(1000);
         continue;
       }
       // The contract says receive waits; a broker that returns empty anyway must not starve
       // the event loop.
       if (deliveries.length === 0) await new Promise((resolve) => setImmediate(resolve));
       received += deliveries.length;
+      this.#leases.add(deliveries, sentAt);
+      if (this.stopping) {
+        // Received while stopping: give it back at once.
+        this.#buffer.push(...deliveries);
+        this.#giveBackUnstarted();
+        break;
+      }
       this.#buffer.push(...deliveries);
       this.#pump();
     }
-    // Past messagesLimit, what was received still runs.
-    while (this.#buffer.length > 0 && !signal.aborted) {
-      await Promise.race([this.#changed(), this.#stopped]);
+  }
+
+  /** Prefetched messages go back to the queue at once, attempt unchanged. */
+  #giveBackUnstarted(): void {
+    for (const delivery of this.#buffer.splice(0)) {
+      this.#settle(
+        delivery,
+        { kind: "requeue", delivery, attempt: delivery.message.attempt },
+        "rejected",
+      );
     }
-    this.#stopping.abort();
-  }
-
-  /** On a stop, prefetched messages go back to the queue at once, attempt unchanged. */
-  #giveBackUnstarted(): Promise<void>[] {
-    return this.#buffer.splice(0).map((delivery) =>
-      this.#settler
-        .settle({ kind: "requeue", delivery, attempt: delivery.message.attempt })
-        .then((applied) => {
-          if (applied) this.#tally("rejected");
-        }),
-    );
-  }
-
-  /** Waits up to the grace period for running actors, then aborts the rest (they get rejected). */
-  async #drain(): Promise<void> {
-    const grace = new AbortController();
-    const timer = setTimeout(() => grace.abort(), this.#s.graceMs);
-    const stop = AbortSignal.any([grace.signal, this.#force.signal]);
-    const stopped = aborted(stop);
-    while (this.#running.size > 0 && !stop.aborted) await Promise.race([this.#changed(), stopped]);
-    clearTimeout(timer);
-    for (const cancel of this.#running.values()) cancel.abort(new ActorAbortedError());
-    while (this.#inflight > 0) await this.#changed();
   }
 
   #pump(): void {
-    while (
-      this.#running.size < this.#s.concurrency &&
-      this.#buffer.length > 0 &&
-      !this.#stopping.signal.aborted
-    ) {
-      this.#start(this.#buffer.shift()!);
+    while (this.#running.size < this.#s.concurrency && this.#buffer.length > 0 && !this.stopping) {
+      void this.#handle(this.#buffer.shift()!);
     }
-  }
-
-  #start(delivery: Delivery): void {
-    this.#inflight++;
-    void this.#handle(delivery);
   }
 
   async #handle(delivery: Delivery): Promise<void> {
     const cancel = new Cancellation();
     this.#running.set(delivery, cancel);
+    let executed: Executed;
     try {
-      const { settlement, outcome, failed } = await execute(delivery, cancel, this.#deps);
-      // The slot is free as soon as the outcome is known: the next receive goes out together
-      // with this settlement instead of one round trip after it.
-      this.#release(delivery);
-      if (settlement && !(await this.#settler.settle(settlement))) {
-        this.#s.logger.warn(
-          "repid: settlement not applied: the lease was lost (another worker holds the message) or the broker failed (the message comes back when its lease expires)",
-          {
-            id: delivery.message.id,
-          },
-        );
-        return;
-      }
-      this.#tally(outcome);
-      if (failed) this.#counts.failed++;
+      executed = await execute(delivery, cancel, this.#deps);
     } catch (error) {
+      // execute() settles its own failures; this is a bug, but the message must still end.
       this.#s.logger.error("repid: unexpected error while handling a message", {
         error,
         id: delivery.message.id,
       });
-    } finally {
-      this.#release(delivery);
-      if (--this.#inflight === 0) this.#notify();
+      executed = {
+        settlement: { kind: "dead", delivery, error: toFailureInfo(error) },
+        outcome: "deadLettered",
+        failed: false,
+      };
     }
+    // The slot is free as soon as the outcome is known: the next receive goes out together
+    // with this settlement instead of one round trip after it.
+    this.#running.delete(delivery);
+    this.#pump();
+    if (executed.settlement) {
+      this.#settle(delivery, executed.settlement, executed.outcome, executed.failed);
+    } else {
+      this.#leases.release(delivery);
+    }
+    this.#notify();
   }
 
-  #release(delivery: Delivery): void {
-    if (!this.#running.delete(delivery)) return;
-    this.#pump();
+  /** Sends a settlement; the delivery stays held (renewed) until it is applied or refused. */
+  #settle(delivery: Delivery, settlement: Settlement, outcome: Outcome, failed = false): void {
+    void this.#settler.settle(settlement).then((applied) => {
+      const warned = this.#leases.warned(delivery);
+      this.#leases.release(delivery);
+      if (applied) {
+        this.#tally(outcome);
+        if (failed) this.#counts.failed++;
+      } else if (!warned) {
+        this.#s.logger.warn(
+          `repid: the settlement of job "${delivery.message.id}" was not applied: its lease was lost (another worker may hold it) or the broker failed (it comes back when its lease expires)`,
+          { id: delivery.message.id, actor: delivery.message.topic },
+        );
+      }
+      this.#notify();
+    });
+  }
+
+  /** The broker refused to renew a lease: abort its attempt, or drop it if it has not started. */
+  #lost(delivery: Delivery): void {
+    this.#running.get(delivery)?.abort(new LeaseLostError());
+    const waiting = this.#buffer.indexOf(delivery);
+    if (waiting >= 0) this.#buffer.splice(waiting, 1);
     this.#notify();
   }
 
@@ -228,59 +295,37 @@ export class WorkerRun {
     for (const cancel of this.#running.values()) cancel.checkDeadline(now);
   }
 
-  /** Renews every held lease in one batch; a lost one aborts its attempt or drops it unstarted. */
-  #renew(): void {
-    if (this.#running.size === 0 && this.#buffer.length === 0) return;
-    const held = [...this.#running.keys(), ...this.#buffer];
-    void this.#settler.renew(held, this.#s.leaseMs).then((alive) =>
-      alive.forEach((ok, i) => {
-        if (ok) return;
-        const delivery = held[i]!;
-        this.#running.get(delivery)?.abort(new LeaseLostError());
-        const waiting = this.#buffer.indexOf(delivery);
-        if (waiting >= 0) this.#buffer.splice(waiting, 1);
-      }),
-    );
-  }
-
   #pool(kind: ExecutorKind): ExecutorPool {
     let pool = this.#pools.get(kind);
-    if (!pool) this.#pools.set(kind, (pool = new ExecutorPool(kind, this.#s.threads)));
+    if (!pool)
+      this.#pools.set(kind, (pool = new ExecutorPool(kind, this.#s.threads, this.#s.logger)));
     return pool;
   }
 
-  /** Resolves at the next change: a slot freed or the last settlement done. */
+  /** Resolves at the next change: a slot freed, a settlement done, a state change. */
   #changed(): Promise<void> {
+    return new Promise((resolve) => this.#listeners.push(resolve));
+  }
+
+  async #until(condition: () => boolean): Promise<void> {
+    while (!condition()) await this.#changed();
+  }
+
+  /** Waits `ms`, or less when the run stops meanwhile. */
+  #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = (): void => {
-        this.#listeners.delete(done);
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#receiving.signal.removeEventListener("abort", wake);
         resolve();
       };
-      this.#listeners.add(done);
+      const timer = setTimeout(wake, ms);
+      this.#receiving.signal.addEventListener("abort", wake);
     });
   }
 
   #notify(): void {
-    if (this.#listeners.size > 0) for (const listener of [...this.#listeners]) listener();
+    if (this.#listeners.length === 0) return;
+    for (const listener of this.#listeners.splice(0)) listener();
   }
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

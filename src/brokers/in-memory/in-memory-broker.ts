@@ -6,6 +6,7 @@ import type {
   Delivery,
   EnqueueOutcome,
   FailureInfo,
+  KeepAlive,
   Message,
   MessageBroker,
   OutgoingMessage,
@@ -171,6 +172,12 @@ export class InMemoryMessageBroker implements MessageBroker {
   async heartbeat(consumer: string, _queues: readonly string[], ttlMs: number): Promise<void> {
     if (ttlMs > 0) this.#consumers.set(consumer, Date.now() + ttlMs);
     else if (this.#consumers.delete(consumer)) this.#recoverLeases(Date.now());
+  }
+
+  /** In one process, a consumer lives as long as the broker: its record never expires. */
+  keepAlive(consumer: string): KeepAlive {
+    this.#consumers.set(consumer, Infinity);
+    return { stop: () => this.heartbeat(consumer, [], 0) };
   }
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {

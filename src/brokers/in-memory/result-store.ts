@@ -1,3 +1,4 @@
+import { setLongTimeout } from "../../internal/timers.js";
 import type { StoredResult } from "../broker.js";
 
 interface Entry {
@@ -43,7 +44,7 @@ export class ResultStore {
       let listeners = this.#listeners.get(id);
       if (!listeners) this.#listeners.set(id, (listeners = new Set()));
       const done = (result: StoredResult | undefined): void => {
-        clearTimeout(timer);
+        timer.clear();
         options.signal?.removeEventListener("abort", onAbort);
         listeners.delete(done);
         if (listeners.size === 0 && this.#listeners.get(id) === listeners)
@@ -51,7 +52,7 @@ export class ResultStore {
         resolve(result);
       };
       const onAbort = (): void => done(undefined);
-      const timer = setTimeout(() => done(undefined), options.timeoutMs);
+      const timer = setLongTimeout(() => done(undefined), options.timeoutMs);
       listeners.add(done);
       options.signal?.addEventListener("abort", onAbort, { once: true });
     });

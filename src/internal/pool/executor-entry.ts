@@ -6,10 +6,12 @@ import { parentPort } from "node:worker_threads";
 import { ActorNotFoundError, toFailureInfo } from "../../errors.js";
 import { findActor, findActorByName, markExecutor } from "../actor-table.js";
 import { displayPath } from "../caller.js";
-import type { RunReply, RunRequest } from "./protocol.js";
+import type { ParentMessage, RunReply, RunRequest } from "./protocol.js";
 
 markExecutor();
 const loaded = new Map<string, Promise<unknown>>();
+/** The call in progress (one at a time per executor), aborted on the parent's request. */
+let current: AbortController | undefined;
 
 async function handle(request: RunRequest): Promise<RunReply> {
   try {
@@ -22,34 +24,61 @@ async function handle(request: RunRequest): Promise<RunReply> {
         `Actor "${request.actor}" was not registered when ${displayPath(request.module)} was imported in a ${parentPort ? "worker thread" : "child process"}: register sync actors at the top level of their module`,
       );
     }
-    const controller = new AbortController();
-    const result = await fn(request.args, {
+    const controller = (current = new AbortController());
+    const returned: unknown = fn(request.args, {
       jobId: request.jobId,
       attempt: request.attempt,
       queue: request.queue,
       actor: request.actor,
       signal: controller.signal,
     });
+    const promise = typeof (returned as { then?: unknown } | null)?.then === "function";
+    const result = await returned;
     return {
       type: "done",
       ok: true,
       value: result === undefined ? undefined : JSON.stringify(result),
+      ...(promise ? { promise: true as const } : {}),
     };
   } catch (error) {
     return { type: "done", ok: false, error: toFailureInfo(error) };
+  } finally {
+    current = undefined;
   }
+}
+
+function abortError(reason: { name: string; message: string }): Error {
+  const error = new Error(reason.message);
+  error.name = reason.name;
+  return error;
+}
+
+/** Routes the parent's messages; `send` posts a reply back. */
+function listen(
+  on: (listener: (message: ParentMessage) => void) => void,
+  send: (reply: RunReply) => void,
+): void {
+  on((message) => {
+    if (message.type === "abort") current?.abort(abortError(message.reason));
+    else void handle(message).then(send);
+  });
+  // An actor's leftover timer or promise must not kill the executor (and with it the next job):
+  // the error goes to the worker's logger instead.
+  const report = (error: unknown): void => send({ type: "uncaught", error: toFailureInfo(error) });
+  process.on("uncaughtException", report);
+  process.on("unhandledRejection", report);
 }
 
 if (parentPort) {
   const port = parentPort;
-  port.on(
-    "message",
-    (request: RunRequest) => void handle(request).then((reply) => port.postMessage(reply)),
+  listen(
+    (listener) => port.on("message", listener),
+    (reply) => port.postMessage(reply),
   );
 } else if (process.send) {
-  process.on(
-    "message",
-    (request: RunRequest) => void handle(request).then((reply) => process.send!(reply)),
+  listen(
+    (listener) => process.on("message", listener),
+    (reply) => process.send!(reply),
   );
   process.on("disconnect", () => process.exit(0));
 }

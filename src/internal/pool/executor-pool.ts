@@ -4,7 +4,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker as Thread } from "node:worker_threads";
 import { ActorAbortedError, JobTimeoutError, RepidError } from "../../errors.js";
 import type { FailureInfo } from "../../brokers/broker.js";
-import type { RunReply, RunRequest } from "./protocol.js";
+import type { Logger } from "../../logger.js";
+import { setLongTimeout } from "../timers.js";
+import type { ParentMessage, RunReply, RunRequest } from "./protocol.js";
 
 export type ExecutorKind = "thread" | "process";
 
@@ -13,11 +15,15 @@ export type ExecutorOutcome =
   { ok: true; value: string | undefined } | { ok: false; error: FailureInfo };
 
 interface Slot {
-  readonly send: (request: RunRequest) => void;
+  readonly send: (message: ParentMessage) => void;
   readonly kill: () => void;
-  onReply: ((reply: RunReply) => void) | undefined;
+  onReply: ((reply: RunReply & { type: "done" }) => void) | undefined;
+  /** Set by the pool: the thread or process is gone (crashed, exited or killed). */
   onExit: ((reason: string) => void) | undefined;
 }
+
+/** How long an aborted call's thread gets to run its `ctx.signal` listeners before it is killed. */
+const ABORT_GRACE_MS = 200;
 
 const ENTRY = new URL(
   `./executor-entry${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`,
@@ -27,50 +33,75 @@ const isTs = (url: string): boolean => /\.[cm]?tsx?$/.test(url);
 
 /**
  * A fixed-size pool of worker threads or child processes running sync actors. Slots are
- * started on demand and reused; a slot whose call times out or is aborted is killed (the only
- * way to stop sync code) and replaced by a fresh one on the next call.
+ * started on demand and reused. A slot whose call times out or is aborted is told so (its
+ * `ctx.signal` fires), then killed (the only way to stop sync code) and replaced by a fresh one
+ * on the next call. A slot that dies while idle is replaced before its next call; errors thrown
+ * in a slot outside any call reach the logger.
  */
 export class ExecutorPool {
   readonly #kind: ExecutorKind;
   readonly #size: number;
+  readonly #logger: Logger;
+  readonly #warned = new Set<string>();
   readonly #idle: Slot[] = [];
   readonly #waiting: ((slot: Slot | undefined) => void)[] = [];
   readonly #all = new Set<Slot>();
   #closed = false;
   #module: string | undefined;
 
-  constructor(kind: ExecutorKind, size: number) {
+  constructor(kind: ExecutorKind, size: number, logger: Logger) {
     this.#kind = kind;
     this.#size = Math.max(1, size);
+    this.#logger = logger;
   }
 
-  /** Runs the actor `request.actor` from `request.module`; rejects on timeout or abort. */
+  /**
+   * Runs the actor `request.actor` from `request.module`; rejects on timeout or abort. The
+   * timeout counts from the moment the call reaches a slot, not while it waits for one.
+   */
   async run(request: RunRequest, timeoutMs: number, signal: AbortSignal): Promise<ExecutorOutcome> {
     const slot = await this.#acquire(request.module, signal);
     if (!slot) throw new ActorAbortedError();
     return new Promise<ExecutorOutcome>((resolve, reject) => {
       const finish = (outcome: ExecutorOutcome | undefined, error?: Error): void => {
-        clearTimeout(timer);
+        timer.clear();
         signal.removeEventListener("abort", onAbort);
         slot.onReply = undefined;
-        slot.onExit = undefined;
         if (outcome) {
           this.#release(slot);
           resolve(outcome);
         } else {
-          this.#discard(slot);
+          this.#discard(slot, error);
           reject(error);
         }
       };
       const onAbort = (): void => finish(undefined, abortReason(signal));
-      const timer = setTimeout(() => finish(undefined, new JobTimeoutError(timeoutMs)), timeoutMs);
-      slot.onReply = (reply) =>
+      const timer = setLongTimeout(
+        () => finish(undefined, new JobTimeoutError(timeoutMs)),
+        timeoutMs,
+      );
+      slot.onReply = (reply) => {
+        if (reply.ok && reply.promise) this.#warnPromise(request.actor);
         finish(reply.ok ? { ok: true, value: reply.value } : { ok: false, error: reply.error });
-      slot.onExit = (reason) => finish(undefined, new RepidError("ACTOR_ABORTED", reason));
+      };
+      slot.onExit = (reason) => {
+        if (slot.onReply) finish(undefined, new RepidError("ACTOR_ABORTED", reason));
+        else this.#discard(slot);
+      };
       signal.addEventListener("abort", onAbort, { once: true });
       if (signal.aborted) return onAbort();
       slot.send(request);
     });
+  }
+
+  /** Once per actor: a function not declared `async` that returns a promise runs in a thread. */
+  #warnPromise(actor: string): void {
+    if (this.#warned.has(actor)) return;
+    this.#warned.add(actor);
+    this.#logger.warn(
+      `repid: actor "${actor}" is not declared async but returned a Promise, so it runs in a worker ${this.#kind} as a sync actor; declare it \`async\` to run it on the event loop`,
+      { actor },
+    );
   }
 
   /** Kills every thread/process; pending acquisitions resolve empty. */
@@ -107,11 +138,21 @@ export class ExecutorPool {
     else this.#idle.push(slot);
   }
 
-  #discard(slot: Slot): void {
+  /**
+   * Takes a slot out of the pool and kills it; with `abort`, its call is first told why (its
+   * `ctx.signal` fires) and gets a moment to react.
+   */
+  #discard(slot: Slot, abort?: Error): void {
     if (!this.#all.delete(slot)) return;
+    slot.onExit = undefined;
     const i = this.#idle.indexOf(slot);
     if (i >= 0) this.#idle.splice(i, 1);
-    slot.kill();
+    if (abort && !this.#closed) {
+      slot.send({ type: "abort", reason: { name: abort.name, message: abort.message } });
+      setTimeout(slot.kill, ABORT_GRACE_MS).unref();
+    } else {
+      slot.kill();
+    }
     // A waiter may now start a fresh slot in place of the killed one.
     const next = this.#waiting.shift();
     if (next) next(this.#closed ? undefined : this.#spawn(this.#module));
@@ -120,13 +161,28 @@ export class ExecutorPool {
   #spawn(module: string | undefined): Slot {
     const tsx =
       isTs(ENTRY.href) || (module !== undefined && isTs(module)) ? tsxLoader(module) : undefined;
-    const slot = this.#kind === "thread" ? threadSlot(tsx) : processSlot(tsx);
+    const slot =
+      this.#kind === "thread" ? threadSlot(tsx, this.#logger) : processSlot(tsx, this.#logger);
+    // Watched for its whole life, not only during a call: one that dies idle is replaced.
+    slot.onExit = () => this.#discard(slot);
     this.#all.add(slot);
     return slot;
   }
 }
 
-function threadSlot(tsx: TsxLoader | undefined): Slot {
+/** Routes a slot's messages: call replies to the caller, stray errors to the logger. */
+function onMessage(slot: Slot, logger: Logger, kind: string): (reply: RunReply) => void {
+  return (reply) => {
+    if (reply.type === "done") slot.onReply?.(reply);
+    else
+      logger.error(
+        `repid: uncaught error in an actor ${kind} (outside any call): ${reply.error.name}: ${reply.error.message}`,
+        { error: reply.error },
+      );
+  };
+}
+
+function threadSlot(tsx: TsxLoader | undefined, logger: Logger): Slot {
   // A thread does not inherit tsx's loader on Node 20: a small bootstrap registers it first.
   const thread = tsx
     ? new Thread(
@@ -136,18 +192,21 @@ function threadSlot(tsx: TsxLoader | undefined): Slot {
     : new Thread(ENTRY);
   thread.unref();
   const slot: Slot = {
-    send: (request) => thread.postMessage(request),
+    send: (message) => thread.postMessage(message),
     kill: () => void thread.terminate(),
     onReply: undefined,
     onExit: undefined,
   };
-  thread.on("message", (reply: RunReply) => slot.onReply?.(reply));
-  thread.on("error", (error) => slot.onExit?.(`Actor thread crashed: ${error.message}`));
+  thread.on("message", onMessage(slot, logger, "thread"));
+  thread.on("error", (error) => {
+    logger.error(`repid: an actor thread crashed: ${error.message}`, { error });
+    slot.onExit?.(`Actor thread crashed: ${error.message}`);
+  });
   thread.on("exit", (code) => slot.onExit?.(`Actor thread exited with code ${code}`));
   return slot;
 }
 
-function processSlot(tsx: TsxLoader | undefined): Slot {
+function processSlot(tsx: TsxLoader | undefined, logger: Logger): Slot {
   const child: ChildProcess = fork(fileURLToPath(ENTRY), [], {
     execArgv: tsx ? [...process.execArgv, "--import", tsx.loader] : process.execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -156,12 +215,14 @@ function processSlot(tsx: TsxLoader | undefined): Slot {
   child.unref();
   child.channel?.unref();
   const slot: Slot = {
-    send: (request) => child.send(request),
+    send: (message) => {
+      if (child.connected) child.send(message);
+    },
     kill: () => void child.kill("SIGKILL"),
     onReply: undefined,
     onExit: undefined,
   };
-  child.on("message", (reply: RunReply) => slot.onReply?.(reply));
+  child.on("message", onMessage(slot, logger, "process"));
   child.on("error", (error) => slot.onExit?.(`Actor process failed: ${error.message}`));
   child.on("exit", (code, sig) => slot.onExit?.(`Actor process exited (${sig ?? code})`));
   return slot;

@@ -15,7 +15,22 @@ export interface RunRequest {
   readonly queue: string;
 }
 
-/** Executor to parent: how the call ended. */
+/** Parent to executor: abort the call in progress (its `ctx.signal` fires with this reason). */
+export interface AbortRequest {
+  readonly type: "abort";
+  readonly reason: { readonly name: string; readonly message: string };
+}
+
+export type ParentMessage = RunRequest | AbortRequest;
+
+/** Executor to parent: how the call ended, or an error thrown outside any call. */
 export type RunReply =
-  | { readonly type: "done"; readonly ok: true; readonly value: string | undefined }
-  | { readonly type: "done"; readonly ok: false; readonly error: FailureInfo };
+  | {
+      readonly type: "done";
+      readonly ok: true;
+      readonly value: string | undefined;
+      /** The "sync" actor handed back a promise (it should have been declared `async`). */
+      readonly promise?: true;
+    }
+  | { readonly type: "done"; readonly ok: false; readonly error: FailureInfo }
+  | { readonly type: "uncaught"; readonly error: FailureInfo };
