@@ -22,7 +22,12 @@ export interface WorkerOptions {
   readonly gracefulShutdownTime?: Duration;
   /** Stop after receiving this many messages. @defaultValue Infinity */
   readonly messagesLimit?: number;
-  /** Signals that start a graceful shutdown (a second one forces it). @defaultValue ["SIGINT", "SIGTERM"] */
+  /**
+   * Signals that start a graceful shutdown. A second one forces it, unless it arrives within
+   * 500 ms of the first: then it is taken for a copy of the first (a terminal sends Ctrl-C to the
+   * whole process group, and wrappers such as tsx or npm relay it once more).
+   * @defaultValue ["SIGINT", "SIGTERM"]
+   */
   readonly handleSignals?: readonly NodeJS.Signals[];
   /** Declare the queues of the actors when `run()` starts. @defaultValue true */
   readonly autoDeclare?: boolean;
@@ -178,7 +183,20 @@ export class Worker extends Router {
         },
         broker,
       );
+      // Ctrl-C reaches the terminal's whole process group, and a wrapper in it (tsx, npm, a
+      // shell script) may relay it once more: copies arriving within ECHO_MS of the first handled
+      // signal are that same request. A person pressing Ctrl-C again takes longer than that.
+      const ECHO_MS = 500;
+      let firstSignalAt: number | undefined;
       const onSignal = (signal: NodeJS.Signals): void => {
+        const now = performance.now();
+        if (firstSignalAt !== undefined && now - firstSignalAt < ECHO_MS) {
+          logger.info(
+            `repid: ${signal} received again within ${ECHO_MS} ms, taken as the same request (send it again to force the stop)`,
+          );
+          return;
+        }
+        firstSignalAt ??= now;
         logger.info(
           `repid: ${signal} received, ${run.stopping ? "forcing stop" : "shutting down"}`,
         );
