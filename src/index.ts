@@ -41,6 +41,7 @@ export type {
   Delivery,
   EnqueueOutcome,
   FailureInfo,
+  KeepAlive,
   KeptResult,
   Message,
   MessageBroker,
@@ -49,6 +50,7 @@ export type {
   QueueCounts,
   ReceiveOptions,
   Schedule,
+  ScheduleInfo,
   Settlement,
   StoredResult,
 } from "./brokers/broker.js";

@@ -156,7 +156,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (this.cron !== undefined) executeAt = nextRunAt({ cron: this.cron }, now, now);
     const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
       // A periodic job declared by several producers, or on every start, must not multiply.
-      id: this.id ?? (schedule ? periodicId(this.name, this.queue.name, schedule) : newId()),
+      id: this.id ?? (schedule ? periodicId(this.name, this.queue.name) : newId()),
       queue: this.queue.name,
       topic: this.name,
       payload: this.#payload,
@@ -204,9 +204,12 @@ async function brokerFor(explicit: Connection | undefined): Promise<MessageBroke
   return connection.broker;
 }
 
-function periodicId(name: string, queue: string, schedule: Schedule): string {
-  const what = schedule.cron !== undefined ? `cron:${schedule.cron}` : `every:${schedule.everyMs}`;
-  return `periodic:${queue}:${name}:${what}`;
+/**
+ * One schedule per actor and queue unless the user gives ids: declaring the job again with
+ * another schedule replaces the stored one (the broker replaces periodic messages by id).
+ */
+function periodicId(name: string, queue: string): string {
+  return `periodic:${queue}:${name}`;
 }
 
 function encodeArgs(args: unknown): string | undefined {

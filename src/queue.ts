@@ -1,4 +1,4 @@
-import type { DeadLetter, QueueCounts } from "./brokers/broker.js";
+import type { DeadLetter, QueueCounts, ScheduleInfo } from "./brokers/broker.js";
 import type { Connection } from "./connection.js";
 import { checkQueueName } from "./internal/validate.js";
 import { resolveConnection } from "./repid.js";
@@ -49,6 +49,19 @@ export class Queue {
   /** Dead letters with their failure reasons, oldest first. */
   async deadLetters(options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
     return (await this.#broker()).deadLetters(this.name, options);
+  }
+
+  /** Periodic jobs (cron or recurring) of this queue: id, actor, schedule, next run. */
+  async schedules(): Promise<ScheduleInfo[]> {
+    return (await this.#broker()).schedules(this.name);
+  }
+
+  /**
+   * Removes a periodic job by id (see `schedules()`), in whatever state: a run in progress
+   * finishes but is not rescheduled. True when it existed.
+   */
+  async removeSchedule(id: string): Promise<boolean> {
+    return (await this.#broker()).removeSchedule(this.name, id);
   }
 
   async #broker() {

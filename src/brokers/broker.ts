@@ -205,10 +205,11 @@ export interface MessageBroker {
    *
    * Periodic messages (with a `schedule`) are the exception: enqueueing one whose id exists
    * replaces the stored definition (topic, payload, priority, retries, timeout, schedule, result
-   * ttl), still with `created: false`. When the stored message is waiting (ready or delayed) its
-   * next run time becomes the new message's `executeAt` (or now); when it is running, the run in
-   * progress ends as it would have and the new definition applies from its next settlement on
-   * (the stored schedule is what the requeue keeps).
+   * ttl), still with `created: false`. When the stored message is waiting (ready or delayed) and
+   * its schedule changed, its next run time becomes the new message's `executeAt` (or now); with
+   * the same schedule it keeps its next run time (a service declaring its schedules on every
+   * start does not move them). When it is running, the run in progress ends as it would have and
+   * the new definition applies from its next settlement on (the requeue keeps the stored body).
    */
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]>;
 

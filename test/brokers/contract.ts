@@ -362,6 +362,9 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
         schedule: { cron: "0 0 2 * * *" },
         state: "ready",
       });
+      // Declared again with the same schedule (a service restarting): it keeps its run time.
+      await broker.enqueue([{ ...second, executeAt: Date.now() + 3_600_000 }]);
+      expect(await broker.counts("default")).toMatchObject({ ready: 1, delayed: 0 });
       const [d] = await take(1);
       expect(d!.message.schedule).toEqual({ cron: "0 0 2 * * *" });
       expect(d!.message.payload).toBe(JSON.stringify({ n: 2 }));

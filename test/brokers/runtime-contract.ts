@@ -235,6 +235,26 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       expect(seconds[1]).toBeGreaterThan(seconds[0]!);
     });
 
+    it("a changed schedule replaces the old one; schedules can be listed and removed (issue 9.6)", async () => {
+      await app.magic(async () => {
+        const queue = new Queue();
+        await new Job("report", { cron: "*/2 * * * * *" }).enqueue();
+        await new Job("report", { cron: "0 0 2 * * *" }).enqueue();
+        await new Job("cleanup", { deferBy: "1h", recurring: true }).enqueue();
+        const listed = await queue.schedules();
+        expect(listed.map((s) => [s.topic, s.schedule])).toEqual([
+          ["cleanup", { everyMs: 3_600_000 }],
+          ["report", { cron: "0 0 2 * * *" }],
+        ]);
+        const report = listed.find((s) => s.topic === "report")!;
+        // The daily 02:00 run, not the old two-second one.
+        expect(new Date(report.nextRunAt).getUTCHours()).toBe(2);
+        expect(await queue.removeSchedule(report.id)).toBe(true);
+        expect((await queue.schedules()).map((s) => s.topic)).toEqual(["cleanup"]);
+        expect(await queue.removeSchedule(report.id)).toBe(false);
+      });
+    });
+
     it("runs a cron job once per tick with two workers running", async () => {
       const ticks = new Map<number, number>();
       const make = (): Worker => {

@@ -12,6 +12,7 @@ import type {
   OutgoingMessage,
   QueueCounts,
   ReceiveOptions,
+  Schedule,
   ScheduleInfo,
   Settlement,
   StoredResult,
@@ -323,11 +324,14 @@ export class InMemoryMessageBroker implements MessageBroker {
       else delete (rec.message as { executeAt?: number }).executeAt;
       return;
     }
-    // Waiting: the old record leaves its level or the delay heap lazily (marked gone).
+    // Waiting: the old record leaves its level or the delay heap lazily (marked gone). The same
+    // schedule keeps its next run time; a new one starts from the new message's.
+    const same = sameSchedule(rec.message.schedule, m.schedule);
+    const at = same ? (rec.state === "delayed" ? rec.message.executeAt : undefined) : m.executeAt;
     rec.state = "gone";
     const next = newRec(fresh, rec.seq);
     q.records.set(m.id, next);
-    this.#place(q, next, m.executeAt, now, false);
+    this.#place(q, next, at, now, false);
     this.#wake();
   }
 
@@ -430,6 +434,10 @@ function stored(m: OutgoingMessage, now: number): Message {
   if (m.schedule !== undefined) message.schedule = m.schedule;
   if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
   return message;
+}
+
+function sameSchedule(a: Schedule | undefined, b: Schedule | undefined): boolean {
+  return a?.cron === b?.cron && a?.everyMs === b?.everyMs;
 }
 
 function newRec(message: Message, seq: number): Rec {
