@@ -127,6 +127,23 @@ describe("worker runtime (issue 9)", () => {
     expect(readFileSync(file, "utf8")).toBe("JobTimeoutError");
   });
 
+  it("warns once when an actor not declared async returns a Promise (it ran in a thread)", async () => {
+    const logger = recordingLogger();
+    const { app } = memoryApp(logger);
+    const worker = new Worker({ routers: [syncRouter], threads: 1, messagesLimit: 2 });
+    const runner = await app.magic(async () => {
+      await new Queue().declare();
+      await new Job("returnsPromise").enqueue();
+      await new Job("returnsPromise").enqueue();
+      return worker.run();
+    });
+    expect(runner).toMatchObject({ processed: 2, succeeded: 2 });
+    const warned = logger.lines.filter((l) => /returnsPromise/.test(l.message));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.level).toBe("warn");
+    expect(warned[0]!.message).toMatch(/async/);
+  });
+
   it("9.5 renewals never overlap, even when the broker is slower than the renewal interval", async () => {
     const { app, broker } = faultyApp();
     // Renewals every 200 ms, each taking 300 ms: without a guard they would overlap.
