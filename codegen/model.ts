@@ -39,12 +39,21 @@ export type TypeNode =
   | { readonly kind: "literal"; readonly value: string | number | boolean }
   /** One member of a named enum, such as `Color.Red`. */
   | { readonly kind: "enum-member"; readonly enumName: string; readonly member: string }
-  | { readonly kind: "array"; readonly element: TypeNode }
+  /** `T[]`; `readonly` for `readonly T[]` and `ReadonlyArray<T>`. */
+  | { readonly kind: "array"; readonly element: TypeNode; readonly readonly?: boolean }
+  /** A tuple, its elements in source order: a rest element may stand anywhere (`[...T[], U]`). */
   | {
       readonly kind: "tuple";
-      readonly elements: readonly { readonly type: TypeNode; readonly optional: boolean }[];
-      readonly rest?: TypeNode;
+      readonly elements: readonly TupleElement[];
+      readonly readonly?: boolean;
     }
+  /** A template literal type: `parts` alternate text and the types between them. */
+  | { readonly kind: "template"; readonly parts: readonly (string | TypeNode)[] }
+  /**
+   * A branded primitive, `string & { __brand: "UserId" }`: the run-time check is the base
+   * type's, the compile-time type keeps the brand (an object type, written inline).
+   */
+  | { readonly kind: "branded"; readonly base: TypeNode; readonly brand: TypeNode }
   | {
       readonly kind: "object";
       readonly properties: readonly PropertyNode[];
@@ -57,6 +66,19 @@ export type TypeNode =
   | { readonly kind: "intersection"; readonly members: readonly TypeNode[] }
   /** A reference to a named type of the model, by its (unique) generated name. */
   | { readonly kind: "ref"; readonly name: string };
+
+/** One element of a tuple type. */
+export interface TupleElement {
+  readonly type: TypeNode;
+  /** `required` (`T`), `optional` (`T?`) or `rest` (`...T[]`, whose `type` is the element). */
+  readonly kind: "required" | "optional" | "rest";
+}
+
+/** Something repid-gen accepted but the user should know about (such as `any` with --allow-any). */
+export interface CodegenWarning {
+  readonly location: SourceLocation;
+  readonly message: string;
+}
 
 /** A named type the generated module declares. */
 export type NamedType =
@@ -124,39 +146,40 @@ export interface GenModel {
   readonly actors: readonly ActorModel[];
   /** In emission order: each type after the ones it needs, recursion aside. */
   readonly types: readonly NamedType[];
+  /** Warnings for the CLI to print; the generated text never depends on them. */
+  readonly warnings?: readonly CodegenWarning[];
 }
 
-/** Names of the types a type refers to directly. */
-export function refsOf(type: TypeNode, into: Set<string> = new Set()): Set<string> {
+/** `type` with every reference (and enum name) renamed through `rename`. */
+export function renameRefs(type: TypeNode, rename: (name: string) => string): TypeNode {
+  const r = (t: TypeNode): TypeNode => renameRefs(t, rename);
   switch (type.kind) {
     case "ref":
-      into.add(type.name);
-      break;
+      return { kind: "ref", name: rename(type.name) };
     case "enum-member":
-      into.add(type.enumName);
-      break;
+      return { ...type, enumName: rename(type.enumName) };
     case "array":
-      refsOf(type.element, into);
-      break;
+      return { ...type, element: r(type.element) };
     case "tuple":
-      for (const e of type.elements) refsOf(e.type, into);
-      if (type.rest) refsOf(type.rest, into);
-      break;
+      return { ...type, elements: type.elements.map((e) => ({ ...e, type: r(e.type) })) };
+    case "template":
+      return { ...type, parts: type.parts.map((p) => (typeof p === "string" ? p : r(p))) };
     case "object":
-      for (const p of type.properties) refsOf(p.type, into);
-      if (type.index) refsOf(type.index, into);
-      break;
+      return {
+        ...type,
+        properties: type.properties.map((p) => ({ ...p, type: r(p.type) })),
+        ...(type.index ? { index: r(type.index) } : {}),
+      };
     case "record":
-      refsOf(type.value, into);
-      break;
+      return { ...type, value: r(type.value) };
+    case "branded":
+      return { ...type, base: r(type.base), brand: r(type.brand) };
     case "union":
     case "intersection":
-      for (const m of type.members) refsOf(m, into);
-      break;
+      return { ...type, members: type.members.map(r) };
     default:
-      break;
+      return type;
   }
-  return into;
 }
 
 /**
@@ -187,10 +210,7 @@ export function containsDistinct(type: TypeNode, distinct: ReadonlySet<string>):
     case "array":
       return containsDistinct(type.element, distinct);
     case "tuple":
-      return (
-        type.elements.some((e) => containsDistinct(e.type, distinct)) ||
-        (type.rest !== undefined && containsDistinct(type.rest, distinct))
-      );
+      return type.elements.some((e) => containsDistinct(e.type, distinct));
     case "object":
       return (
         type.properties.some((p) => containsDistinct(p.type, distinct)) ||
@@ -198,6 +218,9 @@ export function containsDistinct(type: TypeNode, distinct: ReadonlySet<string>):
       );
     case "record":
       return containsDistinct(type.value, distinct);
+    case "template":
+    case "branded":
+      return false;
     case "union":
     case "intersection":
       return type.members.some((m) => containsDistinct(m, distinct));

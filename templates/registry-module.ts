@@ -1,5 +1,5 @@
 import type { ActorModel, GenModel, NamedType, TypeNode } from "../codegen/model.js";
-import { schemaText, type SchemaTextContext } from "./schema-text.js";
+import { HELPERS, schemaText, type SchemaTextContext } from "./schema-text.js";
 import {
   declaration,
   docComment,
@@ -20,62 +20,140 @@ export function bannerText(command: string): string {
   ].join("\n");
 }
 
+/** How the module is written. */
+export interface RegistryModuleOptions {
+  /**
+   * Also keep each schema's inferred type and assert, at compile time, that it agrees with the
+   * declared type. Costly for the compiler: repid-gen's own tests compile this form once; the
+   * generated file users compile casts each schema to its declared type instead.
+   * @defaultValue false
+   */
+  readonly verify?: boolean;
+}
+
 /**
  * The whole generated module: named types and their schemas, each actor's types and schemas,
  * the registry, and the typed producer client. A pure function of the model.
  */
-export function registryModuleText(model: GenModel): string {
+export function registryModuleText(model: GenModel, options: RegistryModuleOptions = {}): string {
   const order = new Map(model.types.map((t, i) => [t.name, i]));
   const inputNames = new Map(
     model.types.flatMap((t) => (t.kind === "alias" && t.inputName ? [[t.name, t.inputName]] : [])),
+  );
+  const objects = new Map(
+    model.types.flatMap((t) =>
+      t.kind === "alias" && t.type.kind === "object" ? [[t.name, t.type] as const] : [],
+    ),
   );
   const typeCtx: Omit<TypeTextContext, "mode"> = {
     distinct: new Set(inputNames.keys()),
     inputName: (name) => inputNames.get(name) ?? name,
   };
-  const sections: string[] = [
-    bannerText(model.command),
-    'import * as repid from "repid";\nimport { z } from "zod";',
-  ];
-  if (usesDate(model)) {
-    sections.push(
-      `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.")}const dateSchema = z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date());`,
-    );
-  }
+  const checks: string[] = [];
+  const out = new SchemaWriter(options.verify === true, checks);
+  const body: string[] = [];
   model.types.forEach((named, index) => {
     const schemaCtx: SchemaTextContext = {
       schemaName: (name) => `${name}Schema`,
       isLazy: (name) => (order.get(name) ?? -1) >= index,
+      objectOf: (name) => objects.get(name),
+      types: typeCtx,
     };
-    sections.push(namedTypeDeclarations(named, typeCtx));
-    sections.push(namedSchema(named, schemaCtx, typeCtx));
+    body.push(namedTypeDeclarations(named, typeCtx));
+    body.push(namedSchema(named, schemaCtx, out));
   });
   const actorCtx: SchemaTextContext = {
     schemaName: (name) => `${name}Schema`,
     isLazy: () => false,
+    objectOf: (name) => objects.get(name),
+    types: typeCtx,
   };
-  for (const actor of model.actors) sections.push(actorSection(actor, actorCtx, typeCtx));
-  sections.push(registryText(model.actors));
-  sections.push(clientText());
+  for (const actor of model.actors) body.push(actorSection(actor, actorCtx, typeCtx, out));
+  const schemas = body.join("\n\n");
+  const sections: string[] = [
+    bannerText(model.command),
+    'import * as repid from "repid";\nimport { z } from "zod";',
+    ZOD_VERSION_CHECK,
+    ...helpers(schemas),
+    ...(options.verify ? [VERIFY_HELPERS] : []),
+    schemas,
+    registryText(model.actors),
+    clientText(),
+    ...checks,
+  ];
   return `${sections.filter((s) => s !== "").join("\n\n")}\n`;
 }
 
-function namedSchema(
-  named: NamedType,
-  ctx: SchemaTextContext,
-  typeCtx: Omit<TypeTextContext, "mode">,
-): string {
+/** One readable error, here, for a project that resolves zod 3 instead of the zod 4 this file needs. */
+const ZOD_VERSION_CHECK = `${docComment("This file holds zod 4 schemas: with zod 3 installed, the compiler reports the line below.")}const zodVersion: typeof z extends { templateLiteral: unknown } ? 4 : "repid-gen output needs zod ^4: npm install zod@^4" = 4;\nvoid zodVersion;`;
+
+const VERIFY_HELPERS = `type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+type Accepts<TSchemaInput, TInput> = [TInput] extends [TSchemaInput] ? true : false;
+type Expect<T extends true> = T;`;
+
+/** The helper consts the schemas use, each defined only when used. */
+function helpers(schemas: string): string[] {
+  const uses = (name: string) => new RegExp(`\\b${name}\\b`).test(schemas);
+  const out: string[] = [];
+  if (uses(HELPERS.date))
+    out.push(
+      `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.")}const ${HELPERS.date}: z.ZodType<Date, Date | string> = z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;`,
+    );
+  if (uses(HELPERS.json))
+    out.push(
+      `${docComment("`unknown`: any JSON value.")}const ${HELPERS.json}: z.ZodType<unknown, unknown> = z.json() as never;`,
+    );
+  if (uses(HELPERS.restTuple))
+    out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(head: readonly z.ZodType[], rest: z.ZodType, tail: readonly z.ZodType[]): z.ZodType<TOut, TIn> {
+return z.array(z.unknown()).transform((items, ctx) => {
+if (items.length < head.length + tail.length) {
+ctx.addIssue({ code: "custom", message: \`Expected at least \${head.length + tail.length} items\`, input: items });
+return z.NEVER;
+}
+const out: unknown[] = [];
+items.forEach((item, i) => {
+const schema = i < head.length ? head[i]! : i >= items.length - tail.length ? tail[i - (items.length - tail.length)]! : rest;
+const parsed = schema.safeParse(item);
+if (parsed.success) out.push(parsed.data);
+else for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: [i, ...issue.path], input: item });
+});
+return out;
+}) as never;
+}`);
+  return out;
+}
+
+/** Writes `export const X: z.ZodType<O, I> = ...`, and in verify mode the check of its inferred type. */
+class SchemaWriter {
+  constructor(
+    readonly verify: boolean,
+    readonly checks: string[],
+  ) {}
+
+  write(doc: string, name: string, output: string, input: string, schema: string): string {
+    if (!this.verify)
+      return `${doc}export const ${name}: z.ZodType<${output}, ${input}> = ${schema} as never;`;
+    const raw = `${name}$inferred`;
+    this.checks.push(
+      `type Check${name} = [Expect<Same<z.output<typeof ${raw}>, ${output}>>, Expect<Accepts<z.input<typeof ${raw}>, ${input}>>];`,
+    );
+    return `const ${raw} = ${schema};\n${doc}export const ${name}: z.ZodType<${output}, ${input}> = ${raw} as never;`;
+  }
+}
+
+function namedSchema(named: NamedType, ctx: SchemaTextContext, out: SchemaWriter): string {
   const doc = docComment(`Schema of {@link ${named.name}}.`);
   if (named.kind === "enum")
     return `${doc}export const ${named.name}Schema = z.enum(${named.name});`;
   const input = named.inputName ?? named.name;
-  return `${doc}export const ${named.name}Schema: z.ZodType<${named.name}, ${input}> = ${schemaText(named.type, ctx)};`;
+  return out.write(doc, `${named.name}Schema`, named.name, input, schemaText(named.type, ctx));
 }
 
 function actorSection(
   actor: ActorModel,
   ctx: SchemaTextContext,
   typeCtx: Omit<TypeTextContext, "mode">,
+  out: SchemaWriter,
 ): string {
   const n = actor.names;
   const parts: string[] = [`// Actor "${actor.name}" (${actor.source.file})`];
@@ -100,24 +178,30 @@ function actorSection(
         ),
       );
     }
-    const annotation = `${n.parsedArgs ?? n.args}, ${n.args}`;
     parts.push(
-      `${docComment(`Schema of the arguments of actor "${actor.name}".`)}export const ${n.argsSchema}: z.ZodType<${annotation}> = ${schemaText(actor.args, ctx)};`,
+      out.write(
+        docComment(`Schema of the arguments of actor "${actor.name}".`),
+        n.argsSchema,
+        n.parsedArgs ?? n.args,
+        n.args,
+        schemaText(actor.args, ctx),
+      ),
     );
   }
   parts.push(
     declaration(n.result, actor.result, output, docComment(`Result of actor "${actor.name}".`)),
   );
-  const resultInput = resultInputText(actor.result, input, output) || `, ${n.result}`;
+  const inText = typeText(actor.result, input);
   parts.push(
-    `${docComment(`Schema of the result of actor "${actor.name}".`)}export const ${n.resultSchema}: z.ZodType<${n.result}${resultInput}> = ${schemaText(actor.result, ctx)};`,
+    out.write(
+      docComment(`Schema of the result of actor "${actor.name}".`),
+      n.resultSchema,
+      n.result,
+      inText === typeText(actor.result, output) ? n.result : inText,
+      schemaText(actor.result, ctx),
+    ),
   );
   return parts.join("\n\n");
-}
-
-function resultInputText(type: TypeNode, input: TypeTextContext, output: TypeTextContext): string {
-  const inText = typeText(type, input);
-  return inText === typeText(type, output) ? "" : `, ${inText}`;
 }
 
 function registryText(actors: readonly ActorModel[]): string {
@@ -155,30 +239,4 @@ function clientText(): string {
     `${docComment("What actor `K` receives.")}export type ActorParsedArgs<K extends ActorName> = z.output<(typeof registry)[K]["args"]>;`,
     `${docComment("What actor `K` returns.")}export type ActorResult<K extends ActorName> = z.output<(typeof registry)[K]["result"]>;`,
   ].join("\n\n");
-}
-
-function usesDate(model: GenModel): boolean {
-  const has = (t: TypeNode): boolean => {
-    switch (t.kind) {
-      case "date":
-        return true;
-      case "array":
-        return has(t.element);
-      case "tuple":
-        return t.elements.some((e) => has(e.type)) || (t.rest !== undefined && has(t.rest));
-      case "object":
-        return t.properties.some((p) => has(p.type)) || (t.index !== undefined && has(t.index));
-      case "record":
-        return has(t.value);
-      case "union":
-      case "intersection":
-        return t.members.some(has);
-      default:
-        return false;
-    }
-  };
-  return (
-    model.types.some((t) => t.kind === "alias" && has(t.type)) ||
-    model.actors.some((a) => (a.args !== undefined && has(a.args)) || has(a.result))
-  );
 }

@@ -1,4 +1,5 @@
-import type { TypeNode } from "../codegen/model.js";
+import type { PropertyNode, TupleElement, TypeNode } from "../codegen/model.js";
+import { acceptsUndefined, propertyKey, typeText, type TypeTextContext } from "./type-text.js";
 
 /** How to print references to named schemas. */
 export interface SchemaTextContext {
@@ -6,7 +7,20 @@ export interface SchemaTextContext {
   readonly schemaName: (name: string) => string;
   /** True when the referenced schema is not defined yet here (recursion): wrap it in `z.lazy`. */
   readonly isLazy: (name: string) => boolean;
+  /** The object body of a named type, when it is a plain object (to inline it in a union). */
+  readonly objectOf: (name: string) => ObjectNode | undefined;
+  /** How type texts (brands, rest tuples) print references. */
+  readonly types: Omit<TypeTextContext, "mode">;
 }
+
+type ObjectNode = Extract<TypeNode, { kind: "object" }>;
+
+/** Names of the helpers a schema text may use, so the module defines only those it needs. */
+export const HELPERS = {
+  json: "jsonSchema",
+  date: "dateSchema",
+  restTuple: "restTuple",
+} as const;
 
 /** The zod schema expression of a type. */
 export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
@@ -24,13 +38,13 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
     case "void":
       return "z.void()";
     case "unknown":
-      return "z.json()";
+      return HELPERS.json;
     case "any":
       return "z.any()";
     case "never":
       return "z.never()";
     case "date":
-      return "dateSchema";
+      return HELPERS.date;
     case "literal":
       return `z.literal(${JSON.stringify(type.value)})`;
     case "enum-member":
@@ -39,29 +53,19 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
       const name = ctx.schemaName(type.name);
       return ctx.isLazy(type.name) ? `z.lazy(() => ${name})` : name;
     }
-    case "array":
-      return `z.array(${schemaText(type.element, ctx)})`;
-    case "tuple": {
-      const items = type.elements.map(
-        (e) => `${schemaText(e.type, ctx)}${e.optional ? ".optional()" : ""}`,
-      );
-      const rest = type.rest ? `, ${schemaText(type.rest, ctx)}` : "";
-      return `z.tuple([${items.join(", ")}]${rest})`;
+    case "array": {
+      const array = `z.array(${elementText(type.element, ctx)})`;
+      return type.readonly ? `${array}.readonly()` : array;
     }
-    case "object": {
-      const shape = type.properties.map((p) => {
-        // A required key whose value may be undefined must stay required: no `.optional()`.
-        const value =
-          !p.optional &&
-          p.type.kind === "union" &&
-          p.type.members.some((m) => m.kind === "undefined")
-            ? `z.union([${schemaText({ ...p.type, members: p.type.members.filter((m) => m.kind !== "undefined") }, ctx)}, z.undefined()])`
-            : schemaText(p.type, ctx);
-        return `${keyText(p.name)}: ${value}${p.optional ? ".optional()" : ""},`;
-      });
-      const base = `z.object({\n${shape.join("\n")}\n})`;
-      return type.index ? `${base}.catchall(${schemaText(type.index, ctx)})` : base;
-    }
+    case "tuple":
+      return tupleText(type, ctx);
+    case "template":
+      return `z.templateLiteral([${type.parts.map((p) => (typeof p === "string" ? JSON.stringify(p) : templatePart(p, ctx))).join(", ")}])`;
+    case "branded":
+      // The base type is checked at run time; the brand exists only for the compiler.
+      return `${schemaText(type.base, ctx)}.pipe(z.custom<${typeText(type, { ...ctx.types, mode: "output" })}>())`;
+    case "object":
+      return objectText(type, ctx, "z.object");
     case "record":
       return `z.record(z.string(), ${schemaText(type.value, ctx)})`;
     case "union":
@@ -73,8 +77,74 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
   }
 }
 
-function keyText(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name);
+/**
+ * An array or tuple element. JSON writes `undefined` in an array as `null`: where the type
+ * allows `undefined` (and not `null`, which the scanner refuses alongside it), the worker reads
+ * `null` back as `undefined`, so the actor gets the array the producer sent.
+ */
+function elementText(type: TypeNode, ctx: SchemaTextContext): string {
+  const schema = schemaText(type, ctx);
+  if (!acceptsUndefined(type) || type.kind === "unknown" || type.kind === "any") return schema;
+  if (type.kind === "union" && type.members.some((m) => m.kind === "null")) return schema;
+  return `z.union([${schema}, z.null().transform(() => undefined)])`;
+}
+
+function tupleText(type: Extract<TypeNode, { kind: "tuple" }>, ctx: SchemaTextContext): string {
+  const restAt = type.elements.findIndex((e) => e.kind === "rest");
+  const element = (e: TupleElement) =>
+    e.kind === "optional"
+      ? `${elementText({ kind: "union", members: [e.type, { kind: "undefined" }] }, ctx)}.optional()`
+      : elementText(e.type, ctx);
+  let text: string;
+  if (restAt === -1 || restAt === type.elements.length - 1) {
+    const fixed = type.elements.filter((e) => e.kind !== "rest").map(element);
+    const rest = restAt === -1 ? "" : `, ${elementText(type.elements[restAt]!.type, ctx)}`;
+    text = `z.tuple([${fixed.join(", ")}]${rest})`;
+  } else {
+    // zod tuples take a rest only at the end: `[...A[], B]` is checked by a small helper.
+    const head = type.elements.slice(0, restAt).map(element);
+    const tail = type.elements.slice(restAt + 1).map(element);
+    const rest = elementText(type.elements[restAt]!.type, ctx);
+    const plain = { ...type, readonly: false };
+    const output = typeText(plain, { ...ctx.types, mode: "output" });
+    const input = typeText(plain, { ...ctx.types, mode: "input" });
+    text = `${HELPERS.restTuple}<${output}, ${input}>([${head.join(", ")}], ${rest}, [${tail.join(", ")}])`;
+  }
+  return type.readonly ? `${text}.readonly()` : text;
+}
+
+function templatePart(type: TypeNode, ctx: SchemaTextContext): string {
+  if (type.kind === "union" && type.members.every((m) => m.kind === "literal")) {
+    return `z.literal([${type.members.map((m) => JSON.stringify((m as { value: unknown }).value)).join(", ")}])`;
+  }
+  return schemaText(type, ctx);
+}
+
+function propertyText(p: PropertyNode, ctx: SchemaTextContext): string {
+  let value: string;
+  if (p.optional) {
+    value = `${schemaText(withoutUndefined(p.type), ctx)}.optional()`;
+  } else if (acceptsUndefined(p.type) && p.type.kind !== "any") {
+    // JSON drops a key whose value is undefined: the worker accepts the key missing, and the
+    // identity transform keeps the key required in the inferred type, as the source says.
+    value = `${schemaText(withoutUndefined(p.type), ctx)}.optional().transform((v) => v)`;
+  } else {
+    value = schemaText(p.type, ctx);
+  }
+  return `${propertyKey(p.name)}: ${value},`;
+}
+
+function objectText(type: ObjectNode, ctx: SchemaTextContext, factory: string): string {
+  const shape = type.properties.map((p) => propertyText(p, ctx));
+  const base = `${factory}({\n${shape.join("\n")}\n})`;
+  return type.index ? `${base}.catchall(${schemaText(type.index, ctx)})` : base;
+}
+
+function withoutUndefined(type: TypeNode): TypeNode {
+  if (type.kind === "undefined" || type.kind === "void") return { kind: "never" };
+  if (type.kind !== "union") return type;
+  const members = type.members.filter((m) => m.kind !== "undefined" && m.kind !== "void");
+  return members.length === 1 ? members[0]! : { kind: "union", members };
 }
 
 function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string {
@@ -89,9 +159,64 @@ function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string
   } else if (rest.every((m) => m.kind === "literal" && typeof m.value === "string")) {
     text = `z.enum([${rest.map((m) => JSON.stringify((m as { value: string }).value)).join(", ")}])`;
   } else {
-    text = `z.union([${rest.map((m) => schemaText(m, ctx)).join(", ")}])`;
+    text = objectUnionText(rest, ctx) ?? `z.union([${rest.map((m) => schemaText(m, ctx)).join(", ")}])`;
   }
   if (hasNull) text += ".nullable()";
   if (hasUndefined) text += ".optional()";
   return text;
+}
+
+/**
+ * A union of two or more plain objects must never drop a field: zod takes the first member that
+ * parses, and a plain object strips the keys it does not know. A discriminated union picks its
+ * member by tag; otherwise each object is tried first as a strict object (exact keys), then, for
+ * values with keys no member knows, as a plain one, members with more keys first.
+ */
+function objectUnionText(members: readonly TypeNode[], ctx: SchemaTextContext): string | undefined {
+  const objects: ObjectNode[] = [];
+  const others: TypeNode[] = [];
+  for (const m of members) {
+    const object = m.kind === "object" ? m : m.kind === "ref" ? ctx.objectOf(m.name) : undefined;
+    if (object && !object.index) objects.push(object);
+    else others.push(m);
+  }
+  if (objects.length < 2) return undefined;
+  const other = others.map((m) => schemaText(m, ctx));
+  const tag = discriminator(objects);
+  if (tag !== undefined) {
+    const du = `z.discriminatedUnion(${JSON.stringify(tag)}, [${objects.map((o) => objectText(o, ctx, "z.object")).join(", ")}])`;
+    return other.length === 0 ? du : `z.union([${[du, ...other].join(", ")}])`;
+  }
+  const bySize = [...objects].sort((a, b) => b.properties.length - a.properties.length);
+  const strict = bySize.map((o) => objectText(o, ctx, "z.strictObject"));
+  const loose = bySize.map((o) => objectText(o, ctx, "z.object"));
+  return `z.union([${[...strict, ...other, ...loose].join(", ")}])`;
+}
+
+/** A required property whose literal values tell every member apart, if there is one. */
+function discriminator(objects: readonly ObjectNode[]): string | undefined {
+  const literalsOf = (t: TypeNode): string[] | undefined => {
+    if (t.kind === "literal") return [JSON.stringify(t.value)];
+    if (t.kind === "enum-member") return [`${t.enumName}.${t.member}`];
+    if (t.kind === "union") {
+      const all = t.members.map(literalsOf);
+      return all.every((a) => a !== undefined) ? all.flat() : undefined;
+    }
+    return undefined;
+  };
+  for (const candidate of objects[0]!.properties) {
+    const seen = new Set<string>();
+    const ok = objects.every((o) => {
+      const p = o.properties.find((q) => q.name === candidate.name);
+      const values = p && !p.optional ? literalsOf(p.type) : undefined;
+      if (!values) return false;
+      for (const v of values) {
+        if (seen.has(v)) return false;
+        seen.add(v);
+      }
+      return true;
+    });
+    if (ok) return candidate.name;
+  }
+  return undefined;
 }

@@ -53,23 +53,26 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
         : type.name;
     case "array": {
       const inner = typeText(type.element, ctx);
-      return needsParens(type.element) ? `(${inner})[]` : `${inner}[]`;
+      const text = needsParens(type.element) ? `(${inner})[]` : `${inner}[]`;
+      return type.readonly ? `readonly ${text}` : text;
     }
     case "tuple": {
       const parts = type.elements.map((e) => {
         const t = typeText(e.type, ctx);
-        return e.optional ? `${needsParens(e.type) ? `(${t})` : t}?` : t;
+        const wrapped = needsParens(e.type) ? `(${t})` : t;
+        return e.kind === "optional" ? `${wrapped}?` : e.kind === "rest" ? `...${wrapped}[]` : t;
       });
-      if (type.rest) {
-        const r = typeText(type.rest, ctx);
-        parts.push(`...${needsParens(type.rest) ? `(${r})` : r}[]`);
-      }
-      return `[${parts.join(", ")}]`;
+      return `${type.readonly ? "readonly " : ""}[${parts.join(", ")}]`;
     }
+    case "template":
+      return templateText(type.parts, ctx);
+    case "branded":
+      return `${typeText(type.base, ctx)} & ${typeText(type.brand, ctx)}`;
     case "object":
       return objectText(type, ctx);
+    // An index signature, not `Record<string, V>`: a recursive alias may refer to itself in it.
     case "record":
-      return `Record<string, ${typeText(type.value, ctx)}>`;
+      return `{ [key: string]: ${typeText(type.value, ctx)} }`;
     case "union":
       return type.members.map((m) => typeText(m, ctx)).join(" | ");
     case "intersection":
@@ -79,15 +82,44 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
   }
 }
 
+function templateText(parts: readonly (string | TypeNode)[], ctx: TypeTextContext): string {
+  const text = parts
+    .map((p) =>
+      typeof p === "string" ? p.replace(/[`\\]|\$\{/g, (m) => `\\${m}`) : `\${${typeText(p, ctx)}}`,
+    )
+    .join("");
+  return `\`${text}\``;
+}
+
+/** True when a value of `type` may be `undefined`. */
+export function acceptsUndefined(type: TypeNode): boolean {
+  return (
+    type.kind === "undefined" ||
+    type.kind === "unknown" ||
+    type.kind === "any" ||
+    type.kind === "void" ||
+    (type.kind === "union" && type.members.some(acceptsUndefined))
+  );
+}
+
 function needsParens(type: TypeNode): boolean {
-  return type.kind === "union" || type.kind === "intersection" || type.kind === "date";
+  return (
+    type.kind === "union" ||
+    type.kind === "intersection" ||
+    type.kind === "date" ||
+    type.kind === "branded" ||
+    (type.kind === "array" && type.readonly === true) ||
+    (type.kind === "tuple" && type.readonly === true)
+  );
 }
 
 function objectText(type: Extract<TypeNode, { kind: "object" }>, ctx: TypeTextContext): string {
-  const members = type.properties.map(
-    (p) =>
-      `${docComment(p.doc)}${p.readonly ? "readonly " : ""}${propertyKey(p.name)}${p.optional ? "?" : ""}: ${typeText(p.type, ctx)};`,
-  );
+  // An optional key also takes `undefined`, so producers compile under exactOptionalPropertyTypes.
+  const members = type.properties.map((p) => {
+    const value = typeText(p.type, ctx);
+    const orUndefined = p.optional && !acceptsUndefined(p.type) ? " | undefined" : "";
+    return `${docComment(p.doc)}${p.readonly ? "readonly " : ""}${propertyKey(p.name)}${p.optional ? "?" : ""}: ${value}${orUndefined};`;
+  });
   if (type.index) members.push(`[key: string]: ${typeText(type.index, ctx)};`);
   return members.length === 0 ? "{}" : `{\n${members.join("\n")}\n}`;
 }

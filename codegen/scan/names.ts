@@ -49,6 +49,12 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "ActorParsedArgs",
   "ActorResult",
   "dateSchema",
+  "jsonSchema",
+  "restTuple",
+  "zodVersion",
+  "Same",
+  "Accepts",
+  "Expect",
 ]);
 
 /**

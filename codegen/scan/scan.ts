@@ -87,11 +87,9 @@ export function scan(project: Project, files: readonly string[], options: ScanOp
   const unique = dropDuplicates(calls, errors);
   unique.sort((a, b) => (a.call.name < b.call.name ? -1 : a.call.name > b.call.name ? 1 : 0));
 
-  const names = new NameAllocator();
   const converter = new TypeConverter(program, {
     root: options.root,
     allowAny: options.allowAny,
-    names,
   });
   const converted: Omit<ActorModel, "names">[] = [];
   for (const { call, property } of unique) {
@@ -103,19 +101,32 @@ export function scan(project: Project, files: readonly string[], options: ScanOp
       else throw error;
     }
   }
+  errors.push(...converter.errors);
   if (errors.length > 0) throw new ScanFailure(sortErrors(errors));
-  // Names are handed out only once every type is known, so user types keep theirs first.
-  const distinct = typesWithDistinctInput(converter.namedTypes);
-  const types = converter.namedTypes.map((t) =>
+  // Names are handed out only once every type is known, each from its own declaration.
+  const names = new NameAllocator();
+  const finished = converter.finish(names);
+  const distinct = typesWithDistinctInput(finished.types);
+  const types = finished.types.map((t) =>
     t.kind === "alias" && distinct.has(t.name)
       ? { ...t, inputName: names.allocate(`${t.name}Input`) }
       : t,
   );
-  const actors = converted.map((actor) => ({
-    ...actor,
-    names: actorNames(actor, distinct, names),
-  }));
-  return { command: options.command, actors, types };
+  const actors = converted.map((actor) => {
+    const renamed = {
+      ...actor,
+      args: actor.args && finished.rename(actor.args),
+      result: finished.rename(actor.result),
+    };
+    return { ...renamed, names: actorNames(renamed, distinct, names) };
+  });
+  const warnings = [...converter.warnings].sort(
+    (a, b) =>
+      a.location.file.localeCompare(b.location.file) ||
+      a.location.line - b.location.line ||
+      a.location.column - b.location.column,
+  );
+  return { command: options.command, actors, types, ...(warnings.length ? { warnings } : {}) };
 }
 
 function actorNames(
@@ -158,15 +169,27 @@ function toActorModel(
   if (param) {
     const location = paramDecl ? locate(root, paramDecl) : call.location;
     const type = checker.getTypeOfSymbolAtLocation(param, paramDecl ?? call.fnNode);
-    const node = converter.convert(type, { location, actor: call.name, what: "args" }, "args");
+    const typeNode = paramDecl && ts.isParameter(paramDecl) ? paramDecl.type : undefined;
+    let node = converter.convert(type, { location, actor: call.name, what: "args", typeNode }, "args");
+    // A default value (`args = { width: 100 }`) makes the arguments optional for producers;
+    // the actor applies its default when it receives none.
+    if (
+      paramDecl &&
+      ts.isParameter(paramDecl) &&
+      paramDecl.initializer &&
+      !(node.kind === "union" && node.members.some((m) => m.kind === "undefined"))
+    ) {
+      node = { kind: "union", members: [node, { kind: "undefined" }] };
+    }
     args = node.kind === "undefined" || node.kind === "void" ? undefined : node;
   }
   const returnType = signature.getReturnType();
   const awaited = checker.getAwaitedType(returnType) ?? returnType;
   const returnLocation = returnLocationOf(call.fnNode, root) ?? call.location;
+  const returnNode = ts.isFunctionLike(call.fnNode) ? call.fnNode.type : undefined;
   let result = converter.convert(
     awaited,
-    { location: returnLocation, actor: call.name, what: "result" },
+    { location: returnLocation, actor: call.name, what: "result", typeNode: returnNode },
     "result",
   );
   if (result.kind === "undefined") result = { kind: "void" };

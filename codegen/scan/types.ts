@@ -1,28 +1,44 @@
 import { ts } from "ts-morph";
-import type { NamedType, PropertyNode, SourceLocation, TypeNode } from "../model.js";
-import { errorAt, locate, objectFlags } from "./location.js";
+import type { CodegenError } from "../../src/errors.js";
+import {
+  renameRefs,
+  type CodegenWarning,
+  type NamedType,
+  type PropertyNode,
+  type SourceLocation,
+  type TupleElement,
+  type TypeNode,
+} from "../model.js";
+import { errorAt, locate, objectFlags, posixRelative } from "./location.js";
 import type { NameAllocator } from "./names.js";
+import { stableNames, type NameRequest } from "./stable-names.js";
+import { unresolvedReason } from "./unresolved.js";
 
-/** Where a conversion started, for error messages: the parameter or function, and a path. */
+/** Where a conversion is, for messages: the nearest declaration in the user's source. */
 export interface ConvertSite {
   readonly location: SourceLocation;
   readonly actor: string;
   /** What is being converted, such as `args` or `result`. */
   readonly what: string;
+  /** The type as written there, to explain a type that does not resolve. */
+  readonly typeNode?: ts.Node | undefined;
 }
 
 export interface TypeConverterOptions {
   readonly root: string;
   readonly allowAny: boolean;
-  readonly names: NameAllocator;
 }
+
+/** `ts.getCheckFlags` is internal to TypeScript; `Readonly` marks mapped readonly properties. */
+const getCheckFlags = (ts as unknown as { getCheckFlags(s: ts.Symbol): number }).getCheckFlags;
+const CHECK_READONLY = 8;
 
 const F = ts.TypeFlags;
 
 /**
  * Turns checker types into the model's type IR. Named types (interfaces, aliases, enums, and
  * generic instantiations) are collected once each, in dependency order; anything that is not a
- * JSON value throws a `CodegenError` at the site.
+ * JSON value is recorded in `errors` at its own place, and conversion goes on.
  */
 export class TypeConverter {
   readonly #checker: ts.TypeChecker;
@@ -31,6 +47,10 @@ export class TypeConverter {
   readonly #namedByType = new Map<ts.Type, string>();
   readonly #enumsBySymbol = new Map<ts.Symbol, string>();
   readonly #declarations: NamedType[] = [];
+  readonly #requests: NameRequest[] = [];
+  /** Every problem found, each at its own place: a run reports them all at once. */
+  readonly errors: CodegenError[] = [];
+  readonly warnings: CodegenWarning[] = [];
 
   constructor(program: ts.Program, options: TypeConverterOptions) {
     this.#program = program;
@@ -38,30 +58,53 @@ export class TypeConverter {
     this.#options = options;
   }
 
-  /** The named types met so far, each after the ones it needs (cycles aside). */
-  get namedTypes(): readonly NamedType[] {
-    return this.#declarations;
+  /**
+   * Gives every named type met so far its final name (see `stableNames`) and returns them, each
+   * after the ones it needs (cycles aside), with `rename` to apply to the other types.
+   */
+  finish(allocator: NameAllocator): {
+    types: NamedType[];
+    rename: (type: TypeNode) => TypeNode;
+  } {
+    const names = stableNames(this.#requests, allocator);
+    const name = (key: string) => names.get(key) ?? key;
+    const rename = (type: TypeNode) => renameRefs(type, name);
+    const types = this.#declarations.map((t) =>
+      t.kind === "enum" ? { ...t, name: name(t.name) } : { ...t, name: name(t.name), type: rename(t.type) },
+    );
+    return { types, rename };
   }
 
-  /** Converts `type`, naming `path` (like `args.user`) in errors. */
+  /** Converts `type`, naming `path` (like `args.user`) in errors. Never throws: see `errors`. */
   convert(type: ts.Type, site: ConvertSite, path: string): TypeNode {
     const f = type.flags;
-    const fail = (why: string) => {
-      return errorAt(site.location, `actor "${site.actor}": ${path} ${why}`);
+    const fail = (why: string): TypeNode => {
+      this.errors.push(errorAt(site.location, `actor "${site.actor}": ${path} ${why}`));
+      return { kind: "unknown" };
     };
     if (f & F.Any) {
-      if (this.#options.allowAny) return { kind: "any" };
-      throw fail("is `any`, which cannot be validated; give it a type, or pass --allow-any");
+      if ((type as { intrinsicName?: string }).intrinsicName === "error")
+        return fail(unresolvedReason(this.#program, this.#options.root, site.typeNode));
+      if (!this.#options.allowAny)
+        return fail("is `any`, which cannot be validated; give it a type, or pass --allow-any");
+      this.warnings.push({
+        location: site.location,
+        message: `actor "${site.actor}": ${path} is \`any\`: accepted unchecked (z.any()) because of --allow-any`,
+      });
+      return { kind: "any" };
     }
     if (f & F.Unknown) return { kind: "unknown" };
     if (f & F.Never) return { kind: "never" };
-    if (f & (F.BigInt | F.BigIntLiteral)) throw fail("is a bigint, which is not a JSON value");
-    if (f & (F.ESSymbol | F.UniqueESSymbol)) throw fail("is a symbol, which is not a JSON value");
+    if (f & (F.BigInt | F.BigIntLiteral)) return fail("is a bigint, which is not a JSON value");
+    if (f & (F.ESSymbol | F.UniqueESSymbol)) return fail("is a symbol, which is not a JSON value");
     if (f & F.TypeParameter)
-      throw fail("is a generic type parameter; actors must have concrete types");
-    if (f & (F.TemplateLiteral | F.StringMapping))
-      throw fail("is a template literal type, which is not supported");
-    if (f & F.NonPrimitive) throw fail("is `object`; describe its properties");
+      return fail("is a generic type parameter; actors must have concrete types");
+    if (f & F.TemplateLiteral) return this.#template(type as ts.TemplateLiteralType, site, path, fail);
+    if (f & F.StringMapping)
+      return fail(
+        `is \`${this.#checker.typeToString(type)}\`, a string mapping with no run-time check; use a template literal or \`string\``,
+      );
+    if (f & F.NonPrimitive) return fail("is `object`; describe its properties");
     if (f & F.Null) return { kind: "null" };
     if (f & F.Undefined) return { kind: "undefined" };
     if (f & F.Void) return { kind: "void" };
@@ -73,7 +116,7 @@ export class TypeConverter {
       type.symbol &&
       type.symbol.flags & ts.SymbolFlags.EnumMember
     ) {
-      return this.#enumMember(type.symbol, site, fail);
+      return this.#enumMember(type.symbol, fail);
     }
     if (
       type.symbol &&
@@ -94,26 +137,35 @@ export class TypeConverter {
     if (named) {
       const existing = this.#namedByType.get(type);
       if (existing !== undefined) return { kind: "ref", name: existing };
-      const name = this.#options.names.allocate(named.name);
-      this.#namedByType.set(type, name);
+      const key = this.#request(named, type);
+      this.#namedByType.set(type, key);
       const body = this.#structure(type, site, path, fail);
       this.#declarations.push({
         kind: "alias",
-        name,
+        name: key,
         type: body,
         ...(named.doc ? { doc: named.doc } : {}),
         source: named.source,
       });
-      return { kind: "ref", name };
+      return { kind: "ref", name: key };
     }
     return this.#structure(type, site, path, fail);
+  }
+
+  #request(named: NamedInfo, type: ts.Type | undefined): string {
+    const key = `\u0000${this.#requests.length}`;
+    const tiebreak = type
+      ? this.#checker.typeToString(type, undefined, ts.TypeFormatFlags.UseFullyQualifiedType)
+      : named.name;
+    this.#requests.push({ key, base: named.name, segments: named.segments, tiebreak });
+    return key;
   }
 
   #structure(
     type: ts.Type,
     site: ConvertSite,
     path: string,
-    fail: (why: string) => Error,
+    fail: (why: string) => TypeNode,
   ): TypeNode {
     const checker = this.#checker;
     if (type.isUnion()) {
@@ -134,60 +186,141 @@ export class TypeConverter {
       members.sort(compareTypeNodes);
       return members.length === 1 ? members[0]! : { kind: "union", members };
     }
-    if (type.isIntersection()) {
-      const members = type.types.map((m) => this.convert(m, site, path));
-      if (members.some((m) => m.kind !== "object" && m.kind !== "ref" && m.kind !== "record")) {
-        throw fail(
-          "is an intersection with a non-object type (a branded primitive?), which is not supported",
-        );
-      }
-      return { kind: "intersection", members };
-    }
+    if (type.isIntersection()) return this.#intersection(type, site, path, fail);
     if (!(type.flags & F.Object))
-      throw fail(`has type \`${checker.typeToString(type)}\`, which is not supported`);
+      return fail(`has type \`${checker.typeToString(type)}\`, which is not supported`);
     if (checker.getSignaturesOfType(type, ts.SignatureKind.Call).length > 0) {
-      throw fail("is a function, which cannot be sent in a message");
+      return fail("is a function, which cannot be sent in a message");
     }
     if (checker.getSignaturesOfType(type, ts.SignatureKind.Construct).length > 0) {
-      throw fail("is a class constructor, which cannot be sent in a message");
+      return fail("is a class constructor, which cannot be sent in a message");
     }
     const symbol = type.getSymbol();
     if (symbol?.getName() === "Date" && this.#fromLib(symbol)) return { kind: "date" };
     if (checker.isArrayType(type)) {
-      const [element] = checker.getTypeArguments(type as ts.TypeReference);
-      return { kind: "array", element: this.convert(element!, site, `${path}[]`) };
+      const ref = type as ts.TypeReference;
+      const [element] = checker.getTypeArguments(ref);
+      const node = this.#element(element!, site, `${path}[]`, fail);
+      const readonly = ref.target.symbol?.getName() === "ReadonlyArray";
+      return { kind: "array", element: node, ...(readonly ? { readonly } : {}) };
     }
-    if (checker.isTupleType(type)) return this.#tuple(type as ts.TupleTypeReference, site, path);
+    if (checker.isTupleType(type)) return this.#tuple(type as ts.TupleTypeReference, site, path, fail);
     if (symbol && this.#fromLib(symbol) && !(symbol.flags & ts.SymbolFlags.TypeLiteral)) {
       if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) {
-        throw fail(`is a \`${symbol.getName()}\`, which is not a plain JSON value`);
+        return fail(`is a \`${symbol.getName()}\`, which is not a plain JSON value`);
       }
     }
     return this.#object(type, site, path, fail);
   }
 
-  #object(type: ts.Type, site: ConvertSite, path: string, fail: (why: string) => Error): TypeNode {
+  /** Objects intersect as objects; a primitive and objects form a brand. */
+  #intersection(
+    type: ts.IntersectionType,
+    site: ConvertSite,
+    path: string,
+    fail: (why: string) => TypeNode,
+  ): TypeNode {
+    const primitive = F.String | F.Number | F.Boolean | F.StringLiteral | F.NumberLiteral;
+    const bases = type.types.filter((t) => t.flags & primitive);
+    const objects = type.types.filter((t) => !(t.flags & primitive));
+    if (bases.length === 1 && objects.every((t) => t.flags & F.Object)) {
+      const base = this.convert(bases[0]!, site, path);
+      const brands: TypeNode[] = [];
+      for (const o of objects) {
+        if (this.#checker.getPropertiesOfType(o).some((p) => p.getName().startsWith("__@")))
+          return fail(
+            "is branded with a unique symbol, which the generated file cannot name; brand with a string key such as `__brand`",
+          );
+        brands.push(this.#object(o, site, path, fail));
+      }
+      const brand: TypeNode =
+        brands.length === 1 ? brands[0]! : { kind: "intersection", members: brands };
+      return { kind: "branded", base, brand };
+    }
+    const members = type.types.map((m) => this.convert(m, site, path));
+    if (members.some((m) => m.kind !== "object" && m.kind !== "ref" && m.kind !== "record")) {
+      return fail("is an intersection of types that are not all objects, which is not supported");
+    }
+    return { kind: "intersection", members };
+  }
+
+  /** An array or tuple element: `null` and `undefined` together would read alike after JSON. */
+  #element(type: ts.Type, site: ConvertSite, path: string, fail: (why: string) => TypeNode): TypeNode {
+    const node = this.convert(type, site, path);
+    if (
+      node.kind === "union" &&
+      node.members.some((m) => m.kind === "null") &&
+      node.members.some((m) => m.kind === "undefined")
+    ) {
+      return fail(
+        "may be both `null` and `undefined`: JSON writes `undefined` in an array as `null`, so the actor could not tell them apart; use one of them",
+      );
+    }
+    return node;
+  }
+
+  #template(
+    type: ts.TemplateLiteralType,
+    site: ConvertSite,
+    path: string,
+    fail: (why: string) => TypeNode,
+  ): TypeNode {
+    const parts: (string | TypeNode)[] = [];
+    type.texts.forEach((text, i) => {
+      if (text !== "") parts.push(text);
+      const t = type.types[i];
+      if (!t) return;
+      const node = this.convert(t, site, path);
+      const ok = (n: TypeNode): boolean =>
+        ["string", "number", "boolean", "literal", "null", "undefined", "template"].includes(n.kind) ||
+        (n.kind === "union" && n.members.every(ok));
+      parts.push(ok(node) ? node : fail("has a template literal part that is not a primitive"));
+    });
+    return { kind: "template", parts };
+  }
+
+  #object(
+    type: ts.Type,
+    site: ConvertSite,
+    path: string,
+    fail: (why: string) => TypeNode,
+  ): TypeNode {
     const checker = this.#checker;
     const isClass = (type.getSymbol()?.flags ?? 0) & ts.SymbolFlags.Class;
     const properties: PropertyNode[] = [];
     for (const prop of checker.getPropertiesOfType(type)) {
       const name = prop.getName();
-      if (name.startsWith("__@"))
-        throw fail(`has a symbol-keyed property, which is not a JSON value`);
+      const declaration = prop.valueDeclaration;
+      // Private members (TypeScript's and #private) are not part of what is sent.
+      if (name.startsWith("__#") || name.startsWith("#")) continue;
+      if (declaration && ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected))
+        continue;
+      const inner = this.#siteOf(declaration, site);
+      const where = `${path}.${name}`;
+      const failHere = (why: string): TypeNode => {
+        this.errors.push(errorAt(inner.location, `actor "${site.actor}": ${where} ${why}`));
+        return { kind: "unknown" };
+      };
+      if (name.startsWith("__@")) {
+        failHere("is a symbol-keyed property, which is not a JSON value");
+        continue;
+      }
       if (prop.flags & (ts.SymbolFlags.Method | ts.SymbolFlags.Accessor) && isClass) {
-        throw fail(
+        return fail(
           `is an instance of class \`${type.getSymbol()!.getName()}\`, whose methods do not survive JSON`,
         );
       }
-      if (prop.flags & ts.SymbolFlags.Method)
-        throw fail(`has a method \`${name}\`, which cannot be sent in a message`);
+      if (prop.flags & ts.SymbolFlags.Method) {
+        failHere(`is a method, which cannot be sent in a message`);
+        continue;
+      }
       const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
-      let node = this.convert(checker.getTypeOfSymbol(prop), site, `${path}.${name}`);
+      let node = this.convert(checker.getTypeOfSymbol(prop), inner, where);
       if (optional) node = withoutUndefined(node);
-      const declaration = prop.valueDeclaration;
       const readonly =
-        declaration !== undefined &&
-        (ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly) !== 0;
+        (getCheckFlags(prop) & CHECK_READONLY) !== 0 ||
+        (declaration !== undefined &&
+          (ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly) !== 0);
       const doc = ts.displayPartsToString(prop.getDocumentationComment(checker)).trim();
       properties.push({ name, type: node, optional, readonly, ...(doc ? { doc } : {}) });
     }
@@ -199,26 +332,40 @@ export class TypeConverter {
     return { kind: "object", properties, ...(indexNode ? { index: indexNode } : {}) };
   }
 
-  #tuple(type: ts.TupleTypeReference, site: ConvertSite, path: string): TypeNode {
+  /** The site of a property: its own declaration when it is in the user's code. */
+  #siteOf(declaration: ts.Declaration | undefined, site: ConvertSite): ConvertSite {
+    if (!declaration || this.#isExternal(declaration.getSourceFile())) return site;
+    const typeNode = (declaration as { type?: ts.TypeNode }).type;
+    return { ...site, location: locate(this.#options.root, declaration), typeNode };
+  }
+
+  #tuple(
+    type: ts.TupleTypeReference,
+    site: ConvertSite,
+    path: string,
+    fail: (why: string) => TypeNode,
+  ): TypeNode {
     const args = this.#checker.getTypeArguments(type);
     const flags = type.target.elementFlags;
-    const elements: { type: TypeNode; optional: boolean }[] = [];
-    let rest: TypeNode | undefined;
-    args.forEach((arg, i) => {
+    const elements: TupleElement[] = args.map((arg, i) => {
       const flag = flags[i] ?? ts.ElementFlags.Required;
-      const node = this.convert(arg, site, `${path}[${i}]`);
-      if (flag & ts.ElementFlags.Variable) rest = node;
-      else
-        elements.push({
-          type: flag & ts.ElementFlags.Optional ? withoutUndefined(node) : node,
-          optional: (flag & ts.ElementFlags.Optional) !== 0,
-        });
+      if (flag & ts.ElementFlags.Variable) {
+        const node = this.#element(arg, site, `${path}[${i}]`, fail);
+        // A variadic element of an array type (`...T[]`) comes as the array: keep its element.
+        const rest = flag & ts.ElementFlags.Variadic && node.kind === "array" ? node.element : node;
+        return { type: rest, kind: "rest" };
+      }
+      const node = this.#element(arg, site, `${path}[${i}]`, fail);
+      return flag & ts.ElementFlags.Optional
+        ? { type: withoutUndefined(node), kind: "optional" }
+        : { type: node, kind: "required" };
     });
-    return { kind: "tuple", elements, ...(rest ? { rest } : {}) };
+    const readonly = type.target.readonly;
+    return { kind: "tuple", elements, ...(readonly ? { readonly } : {}) };
   }
 
   /** A name, doc and source for a type that gets its own declaration, or `undefined`. */
-  #namedInfo(type: ts.Type): { name: string; doc: string; source: SourceLocation } | undefined {
+  #namedInfo(type: ts.Type): NamedInfo | undefined {
     const alias = type.aliasSymbol;
     if (alias && !this.#fromLib(alias)) {
       return this.#info(alias, alias.getName(), type.aliasTypeArguments ?? []);
@@ -236,18 +383,19 @@ export class TypeConverter {
     return this.#info(symbol, symbol.getName(), args);
   }
 
-  #info(
-    symbol: ts.Symbol,
-    base: string,
-    args: readonly ts.Type[],
-  ): { name: string; doc: string; source: SourceLocation } {
+  #info(symbol: ts.Symbol, base: string, args: readonly ts.Type[]): NamedInfo {
     const declaration = symbol.declarations?.[0];
     const doc = ts.displayPartsToString(symbol.getDocumentationComment(this.#checker)).trim();
     const name = base + args.map((a) => this.#fragment(a)).join("");
     const source = declaration
       ? locate(this.#options.root, declaration)
       : { file: "", line: 0, column: 0 };
-    return { name, doc, source };
+    const namespaces: string[] = [];
+    for (let n = declaration?.parent; n; n = n.parent) {
+      if (ts.isModuleDeclaration(n)) namespaces.unshift(n.name.text);
+    }
+    const segments = [...source.file.replace(/\.d\.ts$|\.[cm]?tsx?$/, "").split("/"), ...namespaces];
+    return { name, doc, source, segments };
   }
 
   /** A readable name part for a generic argument: `Page<User>` becomes `PageUser`. */
@@ -272,22 +420,24 @@ export class TypeConverter {
     return "T";
   }
 
-  #enum(symbol: ts.Symbol, fail: (why: string) => Error): string {
+  #enum(symbol: ts.Symbol, fail: (why: string) => TypeNode): string {
     const existing = this.#enumsBySymbol.get(symbol);
     if (existing !== undefined) return existing;
-    const name = this.#options.names.allocate(symbol.getName());
+    const info = this.#info(symbol, symbol.getName(), []);
+    const name = this.#request(info, undefined);
     this.#enumsBySymbol.set(symbol, name);
     const members: { name: string; value: string | number }[] = [];
     for (const declaration of symbol.declarations ?? []) {
       if (!ts.isEnumDeclaration(declaration)) continue;
       for (const member of declaration.members) {
         const value = this.#checker.getConstantValue(member);
-        if (value === undefined)
-          throw fail(`uses enum member \`${member.name.getText()}\` whose value is computed`);
+        if (value === undefined) {
+          fail(`uses enum member \`${member.name.getText()}\` whose value is computed`);
+          continue;
+        }
         members.push({ name: member.name.getText().replace(/^["']|["']$/g, ""), value });
       }
     }
-    const info = this.#info(symbol, symbol.getName(), []);
     this.#declarations.push({
       kind: "enum",
       name,
@@ -298,13 +448,12 @@ export class TypeConverter {
     return name;
   }
 
-  #enumMember(member: ts.Symbol, site: ConvertSite, fail: (why: string) => Error): TypeNode {
+  #enumMember(member: ts.Symbol, fail: (why: string) => TypeNode): TypeNode {
     const declaration = member.valueDeclaration;
     if (!declaration || !ts.isEnumMember(declaration))
-      throw fail("is an enum member repid-gen cannot locate");
+      return fail("is an enum member repid-gen cannot locate");
     const enumSymbol = this.#checker.getSymbolAtLocation(declaration.parent.name);
-    if (!enumSymbol) throw fail("is an enum member repid-gen cannot locate");
-    void site;
+    if (!enumSymbol) return fail("is an enum member repid-gen cannot locate");
     const enumName = this.#enum(enumSymbol, fail);
     return { kind: "enum-member", enumName, member: member.getName() };
   }
@@ -318,6 +467,20 @@ export class TypeConverter {
       /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(file.fileName)
     );
   }
+
+  #isExternal(file: ts.SourceFile): boolean {
+    return (
+      this.#program.isSourceFileDefaultLibrary(file) ||
+      /[\\/]node_modules[\\/]/.test(posixRelative(this.#options.root, file.fileName))
+    );
+  }
+}
+
+interface NamedInfo {
+  readonly name: string;
+  readonly doc: string;
+  readonly source: SourceLocation;
+  readonly segments: readonly string[];
 }
 
 /** Drops `undefined` from a union: an optional property already says it may be absent. */
@@ -330,6 +493,8 @@ export function withoutUndefined(node: TypeNode): TypeNode {
 
 const RANK: Record<TypeNode["kind"], number> = {
   string: 0,
+  template: 0,
+  branded: 0,
   number: 1,
   boolean: 2,
   literal: 3,

@@ -42,7 +42,7 @@ describe("repid-gen CLI", () => {
     ]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'test/codegen/fixtures/errors/bigint.err.ts:3:39: actor "big": args.n is a bigint, which is not a JSON value',
+      'test/codegen/fixtures/errors/bigint.err.ts:3:47: actor "big": args.n is a bigint, which is not a JSON value',
     );
   });
 

@@ -18,9 +18,9 @@ async function scanErrors(file: string, extra: { allowAny?: boolean } = {}): Pro
 }
 
 describe("codegen errors, located at file:line:col", () => {
-  it("rejects a function in the arguments, at the parameter", async () => {
+  it("rejects a function in the arguments, at the property", async () => {
     expect(await scanErrors("unsupported-function.err.ts")).toEqual([
-      `${dir}/unsupported-function.err.ts:5:42: actor "withCallback": args.onDone is a function, which cannot be sent in a message`,
+      `${dir}/unsupported-function.err.ts:5:62: actor "withCallback": args.onDone is a function, which cannot be sent in a message`,
     ]);
   });
 
@@ -29,7 +29,7 @@ describe("codegen errors, located at file:line:col", () => {
       `${dir}/class-instance.err.ts:10:42: actor "charge": args is an instance of class \`Money\`, whose methods do not survive JSON`,
     ]);
     expect(await scanErrors("bigint.err.ts")).toEqual([
-      `${dir}/bigint.err.ts:3:39: actor "big": args.n is a bigint, which is not a JSON value`,
+      `${dir}/bigint.err.ts:3:47: actor "big": args.n is a bigint, which is not a JSON value`,
     ]);
     expect(await scanErrors("result-function.err.ts")).toEqual([
       `${dir}/result-function.err.ts:3:60: actor "makeCallback": result is a function, which cannot be sent in a message`,
@@ -38,7 +38,7 @@ describe("codegen errors, located at file:line:col", () => {
 
   it("rejects `any` unless allowed, and then emits z.any()", async () => {
     expect(await scanErrors("any.err.ts")).toEqual([
-      `${dir}/any.err.ts:4:41: actor "loose": args.payload is \`any\`, which cannot be validated; give it a type, or pass --allow-any`,
+      `${dir}/any.err.ts:4:49: actor "loose": args.payload is \`any\`, which cannot be validated; give it a type, or pass --allow-any`,
     ]);
     const text = await render([`${dir}/any.err.ts`], "test/codegen/expected/none.ts", {
       allowAny: true,
