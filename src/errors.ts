@@ -16,6 +16,8 @@ export type RepidErrorCode =
   | "ACTOR_ABORTED"
   | "BROKER"
   | "RESULT_TIMEOUT"
+  | "RESULT_NOT_STORED"
+  | "PEER_DEPENDENCY"
   | "CODEGEN";
 
 /** Base of every error repid throws; `code` tells them apart without `instanceof`. */
@@ -159,6 +161,34 @@ export class ResultTimeoutError extends RepidError {
   constructor(jobId: string, timeoutMs: number) {
     super("RESULT_TIMEOUT", `No result for job "${jobId}" within ${timeoutMs} ms`);
     this.jobId = jobId;
+  }
+}
+
+/**
+ * `result()` was called on a job known to store no result: neither the job (`storeResult`) nor
+ * its actor, as the generated registry describes it, keeps one. Thrown at once, not after a wait.
+ */
+export class ResultNotStoredError extends RepidError {
+  readonly jobId: string;
+  readonly actor: string | undefined;
+
+  constructor(jobId: string, actor?: string) {
+    super(
+      "RESULT_NOT_STORED",
+      `Job "${jobId}"${actor ? ` of actor "${actor}"` : ""} stores no result, so there is none to await: enqueue it with \`storeResult: true\` (or a time to live such as \`storeResult: "1h"\`), or give its actor the \`storeResult\` option and regenerate the registry.`,
+    );
+    this.jobId = jobId;
+    this.actor = actor;
+  }
+}
+
+/** An installed package repid depends on has a version repid does not support. */
+export class PeerDependencyError extends RepidError {
+  readonly dependency: string;
+
+  constructor(dependency: string, message: string) {
+    super("PEER_DEPENDENCY", message);
+    this.dependency = dependency;
   }
 }
 

@@ -1,4 +1,5 @@
 /** The public API of repid. Every export is named here; nothing else is public. */
+import "./zod-version.js";
 export { Repid, type MagicOptions } from "./repid.js";
 export { Connection, type ConnectionOptions } from "./connection.js";
 export { Job, enqueueMany, type JobOptions } from "./job.js";
@@ -68,7 +69,9 @@ export {
   NoRetryError,
   QueueNotDeclaredError,
   RepidError,
+  ResultNotStoredError,
   ResultTimeoutError,
+  PeerDependencyError,
   UnknownActorError,
   ValidationError,
   type RepidErrorCode,

@@ -131,6 +131,14 @@ export class Job<TArgs = unknown, TResult = unknown> {
     return this.id !== undefined;
   }
 
+  // A job that asked for a result will have one; without `storeResult` its actor may still keep
+  // one, which the producer cannot know.
+  get #known(): { readonly storesResult?: boolean; readonly actor: string } {
+    return this.resultTtlMs !== undefined
+      ? { storesResult: true, actor: this.name }
+      : { actor: this.name };
+  }
+
   /** The schedule of a periodic job, if it is one. */
   get schedule(): Schedule | undefined {
     if (this.cron !== undefined) return { cron: this.cron };
@@ -145,7 +153,16 @@ export class Job<TArgs = unknown, TResult = unknown> {
   async enqueue(options: { readonly connection?: Connection } = {}): Promise<JobHandle<TResult>> {
     const broker = await brokerFor(options.connection ?? this.#connection);
     const [outcome] = await broker.enqueue([this.toMessage()]);
-    return new JobHandle<TResult>(broker, this.queue.name, outcome!.id, outcome!.created);
+    return new JobHandle<TResult>(
+      broker,
+      this.queue.name,
+      outcome!.id,
+      outcome!.created,
+      undefined,
+      {
+        ...this.#known,
+      },
+    );
   }
 
   /** Builds the message this job sends now (a fresh id unless the job is unique). */
@@ -195,7 +212,14 @@ export async function enqueueMany(
   const now = Date.now();
   const messages = jobs.map((job) => job.toMessage(now));
   const outcomes = await broker.enqueue(messages);
-  return outcomes.map((o, i) => new JobHandle(broker, messages[i]!.queue, o.id, o.created));
+  return outcomes.map((o, i) => {
+    const message = messages[i]!;
+    const stores = message.resultTtlMs !== undefined ? { storesResult: true } : {};
+    return new JobHandle(broker, message.queue, o.id, o.created, undefined, {
+      ...stores,
+      actor: message.topic,
+    });
+  });
 }
 
 async function brokerFor(explicit: Connection | undefined): Promise<MessageBroker> {

@@ -20,6 +20,12 @@ export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult 
   readonly result: z.ZodType<TResult>;
   /** Job timeout used when the producer gives none. */
   readonly timeout?: Duration;
+  /**
+   * Whether the actor keeps its results (its `storeResult` option): sent with each job unless the
+   * producer says otherwise. `false` makes `result()` fail at once with `ResultNotStoredError`
+   * instead of waiting; absent means unknown (then `result()` waits, up to its timeout).
+   */
+  readonly storeResult?: boolean | Duration;
 }
 
 /** Actor definitions keyed by actor name. */
@@ -84,15 +90,20 @@ function actorClient(
     async enqueue(args?: unknown, options: EnqueueOptions = {}) {
       const parsed = definition.args.safeParse(args);
       if (!parsed.success) throw new ValidationError(definition.name, zodIssues(parsed.error));
+      const storeResult = options.storeResult ?? definition.storeResult;
       const job = new Job(definition.name, {
         ...(definition.timeout !== undefined ? { timeout: definition.timeout } : {}),
         ...options,
+        ...(storeResult !== undefined ? { storeResult } : {}),
         queue: definition.queue,
         ...(args !== undefined ? { args } : {}),
       });
       const explicit = options.connection ?? connection;
       const handle = await job.enqueue(explicit ? { connection: explicit } : {});
-      return handle.withDecoder(decode);
+      // The registry knows what the producer alone cannot: that no result will be stored.
+      const none = definition.storeResult === false && !options.storeResult;
+      const known = none ? { storesResult: false, actor: definition.name } : handle;
+      return handle.withDecoder(decode, known);
     },
     async result(id: string, options: { readonly timeout?: Duration } = {}) {
       return Job.result(id, { ...options, decode, ...(connection ? { connection } : {}) });

@@ -1,6 +1,9 @@
 import type { MessageBroker, StoredResult } from "./brokers/broker.js";
 import { toMs, type Duration } from "./duration.js";
-import { JobFailedError, ResultTimeoutError } from "./errors.js";
+import { JobFailedError, ResultNotStoredError, ResultTimeoutError } from "./errors.js";
+
+/** How long `result()` waits when given no `timeout`. */
+export const DEFAULT_RESULT_TIMEOUT_MS = 60_000;
 
 /** What `enqueue()` returns: the message id, and a way to await the job's result. */
 export class JobHandle<TResult = unknown> {
@@ -8,38 +11,63 @@ export class JobHandle<TResult = unknown> {
   readonly queue: string;
   /** False when a unique job with this id already existed, so nothing new was added. */
   readonly created: boolean;
+  /**
+   * Whether a result will be stored for `result()` to return: `true` when the job asked for one
+   * (`storeResult`, or the registry says its actor keeps results), `false` when the registry says
+   * its actor keeps none (then `result()` fails at once), `undefined` when the producer cannot
+   * tell (a plain `Job` whose actor may store results on its own).
+   */
+  readonly storesResult: boolean | undefined;
+  /** The actor, when known (for error messages). */
+  readonly actor: string | undefined;
   readonly #broker: MessageBroker;
   readonly #decode: ResultDecoder<TResult> | undefined;
 
-  /** @param decode turns the stored JSON value into the result (the registry's result schema). */
+  /**
+   * @param decode turns the stored JSON value into the result (the registry's result schema).
+   * @param known what the producer knows about the job's result (see `storesResult`).
+   */
   constructor(
     broker: MessageBroker,
     queue: string,
     id: string,
     created: boolean,
     decode?: ResultDecoder<TResult>,
+    known: { readonly storesResult?: boolean; readonly actor?: string } = {},
   ) {
     this.#broker = broker;
     this.queue = queue;
     this.id = id;
     this.created = created;
     this.#decode = decode;
+    this.storesResult = known.storesResult;
+    this.actor = known.actor;
   }
 
   /** The same handle, decoding its result with `decode`. */
-  withDecoder<T>(decode: ResultDecoder<T>): JobHandle<T> {
-    return new JobHandle<T>(this.#broker, this.queue, this.id, this.created, decode);
+  withDecoder<T>(
+    decode: ResultDecoder<T>,
+    known: { readonly storesResult?: boolean; readonly actor?: string } = this,
+  ): JobHandle<T> {
+    return new JobHandle<T>(this.#broker, this.queue, this.id, this.created, decode, {
+      ...(known.storesResult !== undefined ? { storesResult: known.storesResult } : {}),
+      ...(known.actor !== undefined ? { actor: known.actor } : {}),
+    });
   }
 
   /**
-   * Waits, without polling, until the job's result is stored, and returns it. The job must have
-   * been enqueued with `storeResult` (or its actor must store results).
-   * @throws JobFailedError when the job failed for good; ResultTimeoutError after `timeout`.
+   * Waits, without polling, until the job's result is stored, and returns it: at most `timeout`
+   * (default one minute), or until `signal` aborts. A result is stored when the job was enqueued
+   * with `storeResult` or its actor keeps results (the actor's `storeResult` option).
+   * @throws ResultNotStoredError at once when the job is known to store no result (see
+   * `storesResult`); JobFailedError when the job failed for good; ResultTimeoutError after
+   * `timeout` (or when `signal` aborts).
    */
   async result(
     options: { readonly timeout?: Duration; readonly signal?: AbortSignal } = {},
   ): Promise<TResult> {
-    const timeoutMs = toMs(options.timeout ?? 60_000, "timeout");
+    if (this.storesResult === false) throw new ResultNotStoredError(this.id, this.actor);
+    const timeoutMs = toMs(options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS, "timeout");
     const stored = await this.#broker.waitForResult(this.id, {
       timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
