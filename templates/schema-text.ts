@@ -83,10 +83,14 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
  * `null` back as `undefined`, so the actor gets the array the producer sent.
  */
 function elementText(type: TypeNode, ctx: SchemaTextContext): string {
-  const schema = schemaText(type, ctx);
-  if (!acceptsUndefined(type) || type.kind === "unknown" || type.kind === "any") return schema;
-  if (type.kind === "union" && type.members.some((m) => m.kind === "null")) return schema;
-  return `z.union([${schema}, z.null().transform(() => undefined)])`;
+  if (!acceptsUndefined(type) || type.kind === "unknown" || type.kind === "any")
+    return schemaText(type, ctx);
+  if (type.kind === "union" && type.members.some((m) => m.kind === "null"))
+    return schemaText(type, ctx);
+  // Not `.optional()`, which would make a tuple element optional: `[T, U | undefined]` keeps U.
+  const defined = withoutUndefined(type);
+  const members = defined.kind === "never" ? [] : [schemaText(defined, ctx)];
+  return `z.union([${[...members, "z.undefined()", "z.null().transform(() => undefined)"].join(", ")}])`;
 }
 
 function tupleText(type: Extract<TypeNode, { kind: "tuple" }>, ctx: SchemaTextContext): string {
@@ -127,7 +131,9 @@ function propertyText(p: PropertyNode, ctx: SchemaTextContext): string {
   } else if (acceptsUndefined(p.type) && p.type.kind !== "any") {
     // JSON drops a key whose value is undefined: the worker accepts the key missing, and the
     // identity transform keeps the key required in the inferred type, as the source says.
-    value = `${schemaText(withoutUndefined(p.type), ctx)}.optional().transform((v) => v)`;
+    const defined = withoutUndefined(p.type);
+    const base = defined.kind === "never" ? "z.undefined()" : schemaText(defined, ctx);
+    value = `${base}.optional().transform((v) => v)`;
   } else {
     value = schemaText(p.type, ctx);
   }

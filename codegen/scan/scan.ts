@@ -40,10 +40,33 @@ export class ScanFailure extends Error {
 
 /** Opens one ts-morph project for a whole run (and a whole watch session). */
 export function openProject(options: Pick<ScanOptions, "root" | "tsconfig">): Project {
-  return new Project({
-    tsConfigFilePath: resolveFrom(options.root, options.tsconfig),
+  const tsConfigFilePath = resolveFrom(options.root, options.tsconfig);
+  const project = new Project({
+    tsConfigFilePath,
     skipAddingFilesFromTsConfig: true,
     skipFileDependencyResolution: true,
+  });
+  project.addSourceFilesAtPaths(ambientFiles(tsConfigFilePath));
+  return project;
+}
+
+const AMBIENT = /^\s*(?:export\s+)?declare\s+(?:global\b|module\s+["']|namespace\b)/m;
+
+/**
+ * The files of the tsconfig that declare ambient types (`.d.ts` files, and files with
+ * `declare global`, `declare module "x"` or `declare namespace`): the project's own tsc sees
+ * them without an import, so the scanner must too. Other files load only when imported.
+ */
+function ambientFiles(tsconfig: string): string[] {
+  const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: () => {},
+  });
+  if (!parsed) return [];
+  return parsed.fileNames.filter((file) => {
+    if (/\.d\.[cm]?ts$/.test(file)) return !/[\\/]node_modules[\\/]/.test(file);
+    const text = ts.sys.readFile(file);
+    return text !== undefined && AMBIENT.test(text);
   });
 }
 

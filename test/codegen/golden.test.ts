@@ -8,14 +8,15 @@ import { ROOT, render } from "./helpers.js";
  * test/codegen/expected/ and are part of the root tsconfig, so `tsc` compiles them too (see
  * compile.test.ts). Set UPDATE_GOLDEN=1 to rewrite them after an intended change.
  */
-const CASES = ["basic", "receivers"] as const;
+const CASES = ["basic", "receivers", "cases"] as const;
 
 describe("golden fixtures", () => {
   for (const name of CASES) {
     it(`generates test/codegen/expected/${name}.ts`, async () => {
       const expectedPath = `test/codegen/expected/${name}.ts`;
       const text = await render(
-        [`test/codegen/fixtures/${name}/**/*.ts`, "!**/*.err.ts"],
+        // Ambient .d.ts files are not actor files: the scanner must find them through the tsconfig.
+        [`test/codegen/fixtures/${name}/**/*.ts`, "!**/*.err.ts", "!**/*.d.ts"],
         expectedPath,
       );
       if (process.env["UPDATE_GOLDEN"]) writeFileSync(join(ROOT, expectedPath), text);
