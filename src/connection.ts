@@ -1,9 +1,13 @@
-import type { MessageBroker } from "./brokers/broker.js";
-import { silentLogger, type Logger } from "./logger.js";
+import type { EnqueueOutcome, MessageBroker, OutgoingMessage } from "./brokers/broker.js";
+import type { Hooks } from "./hooks.js";
+import { HookSet } from "./internal/hook-set.js";
+import { defaultLogger, type Logger } from "./logger.js";
 
 export interface ConnectionOptions {
-  /** @defaultValue a logger that drops everything */
+  /** @defaultValue `defaultLogger`: warnings and errors to the console, the rest dropped */
   readonly logger?: Logger;
+  /** Lifecycle hooks for every producer and worker using this connection. @defaultValue [] */
+  readonly hooks?: readonly Hooks[];
 }
 
 /**
@@ -13,12 +17,22 @@ export interface ConnectionOptions {
 export class Connection {
   readonly broker: MessageBroker;
   readonly logger: Logger;
+  /** @internal The connection's hooks, run by producers and workers. */
+  readonly hookSet: HookSet;
   #connected = false;
   #connecting: Promise<void> | undefined;
 
   constructor(broker: MessageBroker, options: ConnectionOptions = {}) {
     this.broker = broker;
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? defaultLogger;
+    this.hookSet = new HookSet(options.hooks ?? [], this.logger);
+  }
+
+  /** Sends messages through the `onEnqueue` hooks to the broker (connecting first if needed). */
+  async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    if (!this.#connected) await this.connect();
+    const hooks = this.hookSet;
+    return this.broker.enqueue(hooks.hasEnqueue ? await hooks.enqueue(messages) : messages);
   }
 
   get isConnected(): boolean {

@@ -18,6 +18,7 @@ export type RepidErrorCode =
   | "RESULT_TIMEOUT"
   | "RESULT_NOT_STORED"
   | "PEER_DEPENDENCY"
+  | "ENQUEUE_REFUSED"
   | "CODEGEN";
 
 /** Base of every error repid throws; `code` tells them apart without `instanceof`. */
@@ -38,6 +39,21 @@ export class NoConnectionError extends RepidError {
       "NO_CONNECTION",
       "No connection: call this inside `app.magic(async () => ...)` or pass `{ connection }` explicitly.",
     );
+  }
+}
+
+/** An `onEnqueue` hook refused the message (returned `false`); nothing was sent. */
+export class EnqueueRefusedError extends RepidError {
+  readonly actor: string;
+  readonly jobId: string;
+
+  constructor(actor: string, jobId: string) {
+    super(
+      "ENQUEUE_REFUSED",
+      `An onEnqueue hook refused job "${jobId}" of actor "${actor}"; nothing was sent`,
+    );
+    this.actor = actor;
+    this.jobId = jobId;
   }
 }
 

@@ -21,7 +21,16 @@ export {
   type RetryPolicy,
 } from "./retry-policy.js";
 export { toMs, type Duration, type DurationString, type DurationUnit } from "./duration.js";
-export { silentLogger, type Logger } from "./logger.js";
+export { defaultLogger, silentLogger, type Logger } from "./logger.js";
+export {
+  MAX_HEADERS_BYTES,
+  type EnqueueEvent,
+  type Hooks,
+  type JobInfo,
+  type LifecycleEvent,
+  type RunEvent,
+  type RunOutcome,
+} from "./hooks.js";
 export {
   createClient,
   defineRegistry,
@@ -60,6 +69,7 @@ export {
   ActorNotFoundError,
   BrokerError,
   CodegenError,
+  EnqueueRefusedError,
   InvalidDurationError,
   InvalidOptionError,
   InvalidPayloadError,

@@ -151,8 +151,9 @@ export class Job<TArgs = unknown, TResult = unknown> {
    * A unique job whose id already waits, is delayed or runs is not added again (`created: false`).
    */
   async enqueue(options: { readonly connection?: Connection } = {}): Promise<JobHandle<TResult>> {
-    const broker = await brokerFor(options.connection ?? this.#connection);
-    const [outcome] = await broker.enqueue([this.toMessage()]);
+    const connection = await connectionFor(options.connection ?? this.#connection);
+    const broker = connection.broker;
+    const [outcome] = await connection.enqueue([this.toMessage()]);
     return new JobHandle<TResult>(
       broker,
       this.queue.name,
@@ -208,10 +209,11 @@ export async function enqueueMany(
   jobs: readonly Job[],
   options: { readonly connection?: Connection } = {},
 ): Promise<JobHandle[]> {
-  const broker = await brokerFor(options.connection);
+  const connection = await connectionFor(options.connection);
+  const broker = connection.broker;
   const now = Date.now();
   const messages = jobs.map((job) => job.toMessage(now));
-  const outcomes = await broker.enqueue(messages);
+  const outcomes = await connection.enqueue(messages);
   return outcomes.map((o, i) => {
     const message = messages[i]!;
     const stores = message.resultTtlMs !== undefined ? { storesResult: true } : {};
@@ -223,9 +225,13 @@ export async function enqueueMany(
 }
 
 async function brokerFor(explicit: Connection | undefined): Promise<MessageBroker> {
+  return (await connectionFor(explicit)).broker;
+}
+
+async function connectionFor(explicit: Connection | undefined): Promise<Connection> {
   const connection = resolveConnection(explicit);
   if (!connection.isConnected) await connection.connect();
-  return connection.broker;
+  return connection;
 }
 
 /**

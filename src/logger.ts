@@ -8,10 +8,25 @@ export interface Logger {
 
 const noop = (): void => {};
 
-/** The default logger: drops everything. */
+/** Drops everything (for tests, or to opt out of the default failure lines). */
 export const silentLogger: Logger = Object.freeze({
   debug: noop,
   info: noop,
   warn: noop,
   error: noop,
+});
+
+/**
+ * The default logger: warnings and errors (failed attempts, dead letters, lost leases, broker
+ * trouble) go to the console's stderr with their structured fields; debug and info are dropped.
+ * Pass your own (pino, console, ...) to route or widen them, or `silentLogger` to drop them.
+ */
+export const defaultLogger: Logger = Object.freeze({
+  debug: noop,
+  info: noop,
+  // The one place the library reaches the console: the logger users get when they pass none.
+  warn: (message: string, meta?: Record<string, unknown>) =>
+    meta === undefined ? console.warn(message) : console.warn(message, meta),
+  error: (message: string, meta?: Record<string, unknown>) =>
+    meta === undefined ? console.error(message) : console.error(message, meta),
 });

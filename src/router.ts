@@ -20,6 +20,8 @@ export interface ActorContext {
   readonly actor: string;
   /** Aborted when the attempt times out or the worker is forced to stop. */
   readonly signal: AbortSignal;
+  /** The message's headers (metadata set by `onEnqueue` hooks, e.g. trace context). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Any function an actor can be: one JSON argument (or none) and the context. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Connection } from "./connection.js";
+import type { Hooks } from "./hooks.js";
 import { toMs, type Duration } from "./duration.js";
 import { InvalidOptionError } from "./errors.js";
 import { refuseInExecutor } from "./internal/actor-table.js";
@@ -50,6 +51,8 @@ export interface WorkerOptions {
   readonly connection?: Connection;
   /** @defaultValue the connection's logger */
   readonly logger?: Logger;
+  /** Lifecycle hooks for this worker only, after the connection's. @defaultValue [] */
+  readonly hooks?: readonly Hooks[];
 }
 
 /** What `run()` returns: counts of what this worker did. */
@@ -86,6 +89,7 @@ const KNOWN = [
   "registry",
   "connection",
   "logger",
+  "hooks",
 ] as const;
 
 /**
@@ -180,6 +184,7 @@ export class Worker extends Router {
           threads: this.#options.threads ?? availableParallelism(),
           heartbeatMs: HEARTBEAT_MS,
           logger,
+          hooks: connection.hookSet.with(this.#options.hooks ?? [], logger),
         },
         broker,
       );

@@ -1,6 +1,6 @@
 import { Connection } from "../src/connection.js";
 import { InMemoryMessageBroker } from "../src/brokers/in-memory/in-memory-broker.js";
-import type { Logger } from "../src/logger.js";
+import { silentLogger, type Logger } from "../src/logger.js";
 import { Repid } from "../src/repid.js";
 
 export function memoryApp(logger?: Logger): {
@@ -9,7 +9,8 @@ export function memoryApp(logger?: Logger): {
   connection: Connection;
 } {
   const broker = new InMemoryMessageBroker({ leaseCheckIntervalMs: 50 });
-  const connection = new Connection(broker, logger ? { logger } : {});
+  // Quiet by default: tests that check log lines pass a recording logger.
+  const connection = new Connection(broker, { logger: logger ?? silentLogger });
   return { app: new Repid(connection), broker, connection };
 }
 

@@ -47,6 +47,11 @@ export interface OutgoingMessage {
   readonly schedule?: Schedule;
   /** Keep the result (or final error) this many ms after the job ends; absent: keep none. */
   readonly resultTtlMs?: number;
+  /**
+   * Per-message metadata (trace context, tenant, ...), stored and delivered unchanged; absent when
+   * empty. At most `MAX_HEADERS_BYTES` as JSON (the runtime checks before sending).
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A message as stored and delivered. */

@@ -1,4 +1,4 @@
-import type { Delivery, FailureInfo, KeptResult, Settlement } from "../brokers/broker.js";
+import type { Delivery, FailureInfo, KeptResult, Message, Settlement } from "../brokers/broker.js";
 import {
   ActorAbortedError,
   InvalidPayloadError,
@@ -12,6 +12,7 @@ import { zodIssues } from "../registry.js";
 import type { Actor, ActorContext } from "../router.js";
 import { nextRunAt } from "../schedule.js";
 import type { Cancellation } from "./cancellation.js";
+import type { HookSet } from "./hook-set.js";
 import type { ExecutorPool } from "./pool/executor-pool.js";
 
 /** Why an attempt was cut short from outside the actor. */
@@ -28,7 +29,11 @@ export interface ExecuteDeps {
   readonly actors: ReadonlyMap<string, Actor>;
   readonly registry: Registry | undefined;
   readonly pools: { thread: () => ExecutorPool; process: () => ExecutorPool };
+  /** `aroundRun` hooks; skipped entirely when there are none. */
+  readonly hooks: HookSet;
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** How to settle a delivery; `failed` is true when the actor ran and threw or timed out. */
 export interface Executed {
@@ -73,7 +78,20 @@ export async function execute(
   }
 
   const timeoutMs = Math.min(message.timeoutMs, actor.timeoutMs ?? Infinity);
-  const attempt = await runActor(actor, delivery, args, timeoutMs, controller, deps);
+  const attempt = deps.hooks.hasAround
+    ? await deps.hooks.run(
+        {
+          id: message.id,
+          actor: actor.name,
+          queue: message.queue,
+          attempt: message.attempt,
+          headers: message.headers ?? NO_HEADERS,
+          enqueuedAt: message.enqueuedAt,
+          startedAt: Date.now(),
+        },
+        () => runActor(actor, delivery, args, timeoutMs, controller, deps),
+      )
+    : await runActor(actor, delivery, args, timeoutMs, controller, deps);
   try {
     return afterRun(delivery, actor, attempt, ttl);
   } catch (error) {
@@ -190,10 +208,7 @@ async function runActor(
     if (actor.mode === "async") {
       controller.startTimer(timeoutMs);
       const value = await raceAbort(
-        actor.fn(
-          args,
-          new Context(message.id, message.attempt, message.queue, actor.name, controller),
-        ) as Promise<unknown>,
+        actor.fn(args, new Context(message, actor.name, controller)) as Promise<unknown>,
         controller,
       );
       return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
@@ -209,6 +224,7 @@ async function runActor(
         jobId: message.id,
         attempt: message.attempt,
         queue: message.queue,
+        headers: message.headers ?? NO_HEADERS,
       },
       timeoutMs,
       controller.signal,
@@ -226,13 +242,15 @@ class Context implements ActorContext {
   readonly attempt: number;
   readonly queue: string;
   readonly actor: string;
+  readonly headers: Readonly<Record<string, string>>;
   readonly #cancel: Cancellation;
 
-  constructor(jobId: string, attempt: number, queue: string, actor: string, cancel: Cancellation) {
-    this.jobId = jobId;
-    this.attempt = attempt;
-    this.queue = queue;
+  constructor(message: Message, actor: string, cancel: Cancellation) {
+    this.jobId = message.id;
+    this.attempt = message.attempt;
+    this.queue = message.queue;
     this.actor = actor;
+    this.headers = message.headers ?? NO_HEADERS;
     this.#cancel = cancel;
   }
 

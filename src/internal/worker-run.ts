@@ -25,7 +25,8 @@
  *   change (a slot freed, a settlement done, a state change), so nothing accumulates per job.
  */
 import { randomUUID } from "node:crypto";
-import type { Delivery, KeepAlive, MessageBroker, Settlement } from "../brokers/broker.js";
+import type { Delivery, KeepAlive, Message, MessageBroker, Settlement } from "../brokers/broker.js";
+import type { JobInfo, LifecycleEvent } from "../hooks.js";
 import { ActorAbortedError, toFailureInfo } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Registry } from "../registry.js";
@@ -41,6 +42,8 @@ import {
 } from "./execute.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { startLiveness } from "./liveness.js";
+import { FailureLog } from "./failure-log.js";
+import type { HookSet } from "./hook-set.js";
 import { ExecutorPool, type ExecutorKind } from "./pool/executor-pool.js";
 import { Settler } from "./settler.js";
 import { setLongTimeout, type LongTimer } from "./timers.js";
@@ -59,6 +62,8 @@ export interface RunSettings {
   /** Heartbeat time to live; a crashed worker's leases end this long after its last beat. */
   readonly heartbeatMs: number;
   readonly logger: Logger;
+  /** The connection's hooks followed by the worker's. */
+  readonly hooks: HookSet;
 }
 
 /** After a forced stop, how long pending settlements may still be retried. */
@@ -73,6 +78,8 @@ export class WorkerRun {
   readonly #settler: Settler;
   readonly #leases: LeaseKeeper;
   readonly #deps: ExecuteDeps;
+  readonly #hooks: HookSet;
+  readonly #failures: FailureLog;
   readonly #consumer = randomUUID();
   readonly #pools = new Map<ExecutorKind, ExecutorPool>();
   readonly #counts: Counts = {
@@ -101,10 +108,13 @@ export class WorkerRun {
     this.#leases = new LeaseKeeper(broker, settings.logger, settings.leaseMs, (delivery) =>
       this.#lost(delivery),
     );
+    this.#hooks = settings.hooks;
+    this.#failures = new FailureLog(settings.logger);
     this.#deps = {
       actors: settings.actors,
       registry: settings.registry,
       pools: { thread: () => this.#pool("thread"), process: () => this.#pool("process") },
+      hooks: settings.hooks,
     };
   }
 
@@ -115,6 +125,7 @@ export class WorkerRun {
   /** Stop receiving; running actors get the grace period, counted from now. */
   stop(): void {
     if (this.stopping) return;
+    if (this.#state === "receiving") this.#emit({ type: "worker-stopping", reason: "stop" });
     this.#state = "stopping";
     this.#receiving.abort();
     this.#giveBackUnstarted();
@@ -146,8 +157,12 @@ export class WorkerRun {
       if (queues.length > 0) {
         liveness = await startLiveness(this.#broker, this.#consumer, queues, heartbeatMs, logger);
       }
+      this.#emit({ type: "worker-started", queues, consumer: this.#consumer });
       await this.#receiveLoop();
-      if (this.#state === "receiving") this.#state = "draining";
+      if (this.#state === "receiving") {
+        this.#state = "draining";
+        this.#emit({ type: "worker-stopping", reason: "limit" });
+      }
       // Drained when nothing is held: every delivery ran (or was given back) and is settled.
       await this.#until(() => this.#leases.size === 0 && this.#running.size === 0);
     } finally {
@@ -155,6 +170,7 @@ export class WorkerRun {
       clearInterval(renewals);
       this.#grace?.clear();
       this.#settler.close();
+      this.#failures.flush();
       await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
       await liveness
         ?.stop()
@@ -231,6 +247,8 @@ export class WorkerRun {
   async #handle(delivery: Delivery): Promise<void> {
     const cancel = new Cancellation();
     this.#running.set(delivery, cancel);
+    const startedAt = Date.now();
+    if (this.#hooks.hasEvents) this.#started(delivery.message, startedAt);
     let executed: Executed;
     try {
       executed = await execute(delivery, cancel, this.#deps);
@@ -251,7 +269,7 @@ export class WorkerRun {
     this.#running.delete(delivery);
     this.#pump();
     if (executed.settlement) {
-      this.#settle(delivery, executed.settlement, executed.outcome, executed.failed);
+      this.#settle(delivery, executed.settlement, executed.outcome, executed.failed, startedAt);
     } else {
       this.#leases.release(delivery);
     }
@@ -259,13 +277,20 @@ export class WorkerRun {
   }
 
   /** Sends a settlement; the delivery stays held (renewed) until it is applied or refused. */
-  #settle(delivery: Delivery, settlement: Settlement, outcome: Outcome, failed = false): void {
+  #settle(
+    delivery: Delivery,
+    settlement: Settlement,
+    outcome: Outcome,
+    failed = false,
+    startedAt = 0,
+  ): void {
     void this.#settler.settle(settlement).then((applied) => {
       const warned = this.#leases.warned(delivery);
       this.#leases.release(delivery);
       if (applied) {
         this.#tally(outcome);
         if (failed) this.#counts.failed++;
+        this.#settled(delivery.message, settlement, outcome, startedAt);
       } else if (!warned) {
         this.#s.logger.warn(
           `repid: the settlement of job "${delivery.message.id}" was not applied: its lease was lost (another worker may hold it) or the broker failed (it comes back when its lease expires)`,
@@ -276,8 +301,74 @@ export class WorkerRun {
     });
   }
 
+  /** Tells hooks about a run that starts. */
+  #started(message: Message, now: number): void {
+    const job = jobInfo(message);
+    const due = Math.max(message.enqueuedAt, message.executeAt ?? 0);
+    this.#hooks.emit({ type: "started", job, waitMs: Math.max(0, now - due) });
+    if (message.stalls > 0) this.#hooks.emit({ type: "recovered", job, stalls: message.stalls });
+    if (message.schedule) this.#hooks.emit({ type: "schedule-fired", job });
+  }
+
+  /** Logs failures (always) and tells hooks (when there are any) about an applied settlement. */
+  #settled(message: Message, settlement: Settlement, outcome: Outcome, startedAt: number): void {
+    const durationMs = startedAt ? Date.now() - startedAt : 0;
+    if (settlement.kind === "dead")
+      this.#failures.failed("dead-lettered", jobRef(message), settlement.error);
+    else if (outcome === "retried" && settlement.kind === "requeue" && settlement.lastError) {
+      const at = settlement.executeAt ?? Date.now();
+      this.#failures.failed(
+        "retried",
+        jobRef(message),
+        settlement.lastError,
+        ` (next attempt in ${Math.max(0, at - Date.now())} ms)`,
+      );
+    } else if (outcome === "rescheduled" && settlement.kind === "requeue" && settlement.lastError) {
+      this.#failures.failed(
+        "failed",
+        jobRef(message),
+        settlement.lastError,
+        " (a periodic run; its next run is scheduled)",
+      );
+    }
+    if (!this.#hooks.hasEvents) return;
+    const job = jobInfo(message);
+    switch (settlement.kind) {
+      case "ack":
+        return this.#hooks.emit({ type: "succeeded", job, durationMs });
+      case "dead":
+        return this.#hooks.emit({
+          type: "dead-lettered",
+          job,
+          durationMs,
+          error: settlement.error,
+        });
+      case "requeue":
+        if (outcome === "rejected") return this.#hooks.emit({ type: "rejected", job });
+        if (outcome === "retried")
+          return this.#hooks.emit({
+            type: "retried",
+            job,
+            durationMs,
+            error: settlement.lastError ?? { name: "Error", message: "unknown" },
+            nextAttemptAt: settlement.executeAt ?? Date.now(),
+          });
+        return this.#hooks.emit({
+          type: "rescheduled",
+          job,
+          durationMs,
+          ...(settlement.lastError ? { error: settlement.lastError } : {}),
+        });
+    }
+  }
+
+  #emit(event: LifecycleEvent): void {
+    if (this.#hooks.hasEvents) this.#hooks.emit(event);
+  }
+
   /** The broker refused to renew a lease: abort its attempt, or drop it if it has not started. */
   #lost(delivery: Delivery): void {
+    this.#emit({ type: "lease-lost", job: jobInfo(delivery.message) });
     this.#running.get(delivery)?.abort(new LeaseLostError());
     const waiting = this.#buffer.indexOf(delivery);
     if (waiting >= 0) this.#buffer.splice(waiting, 1);
@@ -328,4 +419,20 @@ export class WorkerRun {
     if (this.#listeners.length === 0) return;
     for (const listener of this.#listeners.splice(0)) listener();
   }
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function jobInfo(message: Message): JobInfo {
+  return {
+    id: message.id,
+    actor: message.topic,
+    queue: message.queue,
+    attempt: message.attempt,
+    headers: message.headers ?? NO_HEADERS,
+  };
+}
+
+function jobRef(message: Message): { id: string; actor: string; queue: string; attempt: number } {
+  return { id: message.id, actor: message.topic, queue: message.queue, attempt: message.attempt };
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { MessageBroker } from "../../src/brokers/broker.js";
 import {
   Connection,
+  EnqueueRefusedError,
   Job,
   JobFailedError,
   Queue,
@@ -15,6 +16,7 @@ import {
   Worker,
   defineRegistry,
   type ActorContext,
+  type Hooks,
 } from "../../src/index.js";
 import { waitFor } from "./contract.js";
 
@@ -252,6 +254,106 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
         expect(await queue.removeSchedule(report.id)).toBe(true);
         expect((await queue.schedules()).map((s) => s.topic)).toEqual(["cleanup"]);
         expect(await queue.removeSchedule(report.id)).toBe(false);
+      });
+    });
+
+    it("runs hooks in order with the right data; headers reach the actor; a throwing hook changes nothing (issue 11)", async () => {
+      // What each hook saw, per job (jobs run concurrently, so only each job's own order is fixed).
+      const seen = new Map<string, string[]>();
+      const log = (key: string, what: string): void => {
+        seen.set(key, [...(seen.get(key) ?? []), what]);
+      };
+      const headersSeen: Record<string, string>[] = [];
+      const hooks: Hooks[] = [
+        {
+          onEnqueue(e) {
+            log(e.id, `enqueue:${e.actor}`);
+            e.headers["trace"] = `t-${e.id}`;
+          },
+          async aroundRun(e, next) {
+            log(e.id, `around:${e.attempt}:${e.headers["trace"] === `t-${e.id}`}`);
+            const outcome = await next();
+            log(e.id, `around-done:${outcome.ok}`);
+            return outcome;
+          },
+          onEvent(e) {
+            if (e.type === "worker-started" || e.type === "worker-stopping") log("worker", e.type);
+            else if (e.type === "retried" || e.type === "dead-lettered")
+              log(e.job.id, `${e.type}:${e.job.attempt}:${e.error.message}`);
+            else if (e.type === "succeeded" || e.type === "started")
+              log(e.job.id, `${e.type}:${e.job.attempt}`);
+          },
+        },
+        {
+          onEnqueue() {
+            throw new Error("broken enqueue hook");
+          },
+          async aroundRun() {
+            throw new Error("broken around hook");
+          },
+          onEvent() {
+            throw new Error("broken event hook");
+          },
+        },
+      ];
+      const made = await factory();
+      cleanups.push(made.cleanup);
+      const hooked = new Repid(new Connection(made.broker, { hooks }));
+      let runs = 0;
+      const worker = new Worker({ messagesLimit: 3, handleSignals: [] });
+      worker.actor(async function hooked_ok(_: unknown, ctx: ActorContext) {
+        runs++;
+        headersSeen.push({ ...ctx.headers });
+      });
+      worker.actor({ retryPolicy: () => 0 }, async function hooked_fails() {
+        runs++;
+        throw new Error("boom");
+      });
+      const runner = await hooked.magic(async () => {
+        await new Queue().declare();
+        const ok = await new Job("hooked_ok", { id: "ok-1" }).enqueue();
+        expect(ok.id).toBe("ok-1");
+        await new Job("hooked_fails", { id: "fails-1", retries: 1 }).enqueue();
+        return worker.run();
+      });
+      expect(runs).toBe(3);
+      expect(runner).toMatchObject({ processed: 3, succeeded: 1, retried: 1, deadLettered: 1 });
+      expect(headersSeen).toEqual([{ trace: "t-ok-1" }]);
+      expect(seen.get("ok-1")).toEqual([
+        "enqueue:hooked_ok",
+        "started:1",
+        "around:1:true",
+        "around-done:true",
+        "succeeded:1",
+      ]);
+      // The retry notification follows the applied settlement, which may race the redelivery.
+      const fails = seen.get("fails-1")!;
+      expect(fails.filter((x) => !x.startsWith("retried"))).toEqual([
+        "enqueue:hooked_fails",
+        "started:1",
+        "around:1:true",
+        "around-done:false",
+        "started:2",
+        "around:2:true",
+        "around-done:false",
+        "dead-lettered:2:boom",
+      ]);
+      expect(fails.filter((x) => x.startsWith("retried"))).toEqual(["retried:1:boom"]);
+      expect(fails.indexOf("retried:1:boom")).toBeGreaterThan(fails.indexOf("around-done:false"));
+      expect(seen.get("worker")).toEqual(["worker-started", "worker-stopping"]);
+    });
+
+    it("an onEnqueue hook can refuse a message: nothing is sent (issue 11)", async () => {
+      const made = await factory();
+      cleanups.push(made.cleanup);
+      const refusing = new Repid(
+        new Connection(made.broker, { hooks: [{ onEnqueue: (e) => e.actor !== "forbidden" }] }),
+      );
+      await refusing.magic(async () => {
+        await new Queue().declare();
+        await expect(new Job("forbidden").enqueue()).rejects.toBeInstanceOf(EnqueueRefusedError);
+        await new Job("allowed").enqueue();
+        expect((await new Queue().counts()).ready).toBe(1);
       });
     });
 

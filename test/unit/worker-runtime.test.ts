@@ -8,14 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Delivery, OutgoingMessage, Settlement } from "../../src/brokers/broker.js";
 import { InMemoryMessageBroker } from "../../src/brokers/in-memory/in-memory-broker.js";
-import {
-  Connection,
-  Job,
-  Queue,
-  Repid,
-  Worker,
-  type ActorContext,
-} from "../../src/index.js";
+import { Connection, Job, Queue, Repid, Worker, type ActorContext } from "../../src/index.js";
 import { syncRouter } from "../fixtures/sync-actors.js";
 import { memoryApp, recordingLogger, waitFor } from "../helpers.js";
 
@@ -85,25 +78,37 @@ describe("worker runtime (issue 9)", () => {
   it("9.4 a thread that died after its actor returned is replaced before the next job, and its error is logged", async () => {
     const logger = recordingLogger();
     const { app } = memoryApp(logger);
-    const worker = new Worker({ routers: [syncRouter], threads: 1, concurrency: 1, messagesLimit: 3 });
+    const worker = new Worker({ routers: [syncRouter], threads: 1, concurrency: 1 });
     const runner = await app.magic(async () => {
       await new Queue().declare();
       await new Job("lateThrow").enqueue();
-      // The late throw fires while this one spins in the same thread; the next job would then
-      // have been sent to a dead thread.
+      // The late throw fires around this one in the same thread; before the fix, the thread
+      // died and the next job was sent to it and hung until its timeout.
       await new Job("spin", { args: { ms: 100 }, timeout: "10s" }).enqueue();
       await new Job("whereAmI", { timeout: "10s" }).enqueue();
-      return worker.run();
+      const running = worker.run();
+      await waitFor(
+        () => logger.lines.some((l) => l.level === "error" && /late throw/.test(l.message)),
+        20_000,
+      );
+      await waitFor(async () => {
+        const counts = await new Queue().counts();
+        return counts.ready + counts.running + counts.delayed === 0;
+      }, 20_000);
+      worker.stop();
+      return running;
     });
     expect(runner).toMatchObject({ processed: 3, succeeded: 3, deadLettered: 0 });
-    expect(logger.lines.some((l) => l.level === "error" && /late throw/.test(l.message))).toBe(
-      true,
-    );
   });
 
   it("9.4 a sync job's timeout counts from its start on a thread, not from its wait for one", async () => {
     const { app } = memoryApp();
-    const worker = new Worker({ routers: [syncRouter], threads: 1, concurrency: 3, messagesLimit: 3 });
+    const worker = new Worker({
+      routers: [syncRouter],
+      threads: 1,
+      concurrency: 3,
+      messagesLimit: 3,
+    });
     const runner = await app.magic(async () => {
       await new Queue().declare();
       for (let i = 0; i < 3; i++)
@@ -290,7 +295,9 @@ describe("worker runtime (issue 9)", () => {
       await new Job("blocksLoop", { id: "blocker" }).enqueue();
       await worker.run();
     });
-    const lost = logger.lines.filter((l) => /lease/i.test(l.message) && /blocksLoop/.test(l.message));
+    const lost = logger.lines.filter(
+      (l) => /lease/i.test(l.message) && /blocksLoop/.test(l.message),
+    );
     expect(lost).toHaveLength(1);
     expect(lost[0]!.level).toBe("warn");
     expect(lost[0]!.message).toMatch(/blocker/);

@@ -433,6 +433,7 @@ function stored(m: OutgoingMessage, now: number): Message {
   if (m.executeAt !== undefined) message.executeAt = m.executeAt;
   if (m.schedule !== undefined) message.schedule = m.schedule;
   if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
+  if (m.headers !== undefined) message.headers = m.headers;
   return message;
 }
 

@@ -18,7 +18,8 @@ import type {
  * already JSON text, follows verbatim after the first newline (JSON.stringify never emits a raw
  * newline), so it is neither escaped nor parsed by the broker.
  *
- * meta: [topic, retries, timeoutMs, enqueuedAt, resultTtlMs | null, schedule | null, hasPayload]
+ * meta: [topic, retries, timeoutMs, enqueuedAt, resultTtlMs | null, schedule | null, hasPayload,
+ *        headers?] (headers only when the message has any)
  */
 
 /** `executeAt` as stored: whole non-negative ms, or '' for none. */
@@ -29,7 +30,7 @@ export function storedTime(at: number | undefined): string {
 
 /** The part of a stored message after `<seq>|`, as enqueue.lua expects it. */
 export function encodeNew(m: OutgoingMessage, enqueuedAt: number): string {
-  const meta = JSON.stringify([
+  const fields: unknown[] = [
     m.topic,
     m.retries,
     m.timeoutMs,
@@ -37,7 +38,9 @@ export function encodeNew(m: OutgoingMessage, enqueuedAt: number): string {
     m.resultTtlMs ?? null,
     m.schedule ?? null,
     m.payload === undefined ? 0 : 1,
-  ]);
+  ];
+  if (m.headers !== undefined) fields.push(m.headers);
+  const meta = JSON.stringify(fields);
   return `${m.priority}|1|0|${storedTime(m.executeAt)}|${meta}\n${m.payload ?? ""}`;
 }
 
@@ -52,6 +55,11 @@ function isSchedule(value: unknown): value is Schedule {
     (s.cron === undefined || typeof s.cron === "string") &&
     (s.everyMs === undefined || isInt(s.everyMs))
   );
+}
+
+function isHeaders(value: unknown): value is Record<string, string> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  return Object.values(value).every((v) => typeof v === "string");
 }
 
 /** Decodes a stored message; `undefined` when it is malformed. */
@@ -74,9 +82,10 @@ export function decodeMessage(queue: string, id: string, stored: string): Messag
   } catch {
     return undefined;
   }
-  if (!Array.isArray(meta) || meta.length !== 7) return undefined;
-  const [topic, retries, timeoutMs, enqueuedAt, resultTtlMs, schedule, hasPayload] =
+  if (!Array.isArray(meta) || (meta.length !== 7 && meta.length !== 8)) return undefined;
+  const [topic, retries, timeoutMs, enqueuedAt, resultTtlMs, schedule, hasPayload, headers] =
     meta as unknown[];
+  if (headers !== undefined && !isHeaders(headers)) return undefined;
   if (
     (priority !== 0 && priority !== 1 && priority !== 2) ||
     !isInt(attempt) ||
@@ -108,6 +117,7 @@ export function decodeMessage(queue: string, id: string, stored: string): Messag
   if (executeAt !== undefined) message.executeAt = executeAt;
   if (schedule !== null) message.schedule = schedule;
   if (resultTtlMs !== null) message.resultTtlMs = resultTtlMs;
+  if (headers !== undefined) message.headers = headers;
   return message;
 }
 

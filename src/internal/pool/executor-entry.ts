@@ -13,7 +13,7 @@ const loaded = new Map<string, Promise<unknown>>();
 /** The call in progress (one at a time per executor), aborted on the parent's request. */
 let current: AbortController | undefined;
 
-async function handle(request: RunRequest): Promise<RunReply> {
+async function handle(request: RunRequest, send: (reply: RunReply) => void): Promise<RunReply> {
   try {
     let loading = loaded.get(request.module);
     if (!loading) loaded.set(request.module, (loading = import(request.module)));
@@ -25,12 +25,14 @@ async function handle(request: RunRequest): Promise<RunReply> {
       );
     }
     const controller = (current = new AbortController());
+    send({ type: "started" });
     const returned: unknown = fn(request.args, {
       jobId: request.jobId,
       attempt: request.attempt,
       queue: request.queue,
       actor: request.actor,
       signal: controller.signal,
+      headers: request.headers,
     });
     const promise = typeof (returned as { then?: unknown } | null)?.then === "function";
     const result = await returned;
@@ -60,7 +62,7 @@ function listen(
 ): void {
   on((message) => {
     if (message.type === "abort") current?.abort(abortError(message.reason));
-    else void handle(message).then(send);
+    else void handle(message, send).then(send);
   });
   // An actor's leftover timer or promise must not kill the executor (and with it the next job):
   // the error goes to the worker's logger instead.

@@ -18,12 +18,15 @@ interface Slot {
   readonly send: (message: ParentMessage) => void;
   readonly kill: () => void;
   onReply: ((reply: RunReply & { type: "done" }) => void) | undefined;
+  onStarted: (() => void) | undefined;
   /** Set by the pool: the thread or process is gone (crashed, exited or killed). */
   onExit: ((reason: string) => void) | undefined;
 }
 
 /** How long an aborted call's thread gets to run its `ctx.signal` listeners before it is killed. */
 const ABORT_GRACE_MS = 200;
+/** Time a fresh thread or process may take to load an actor's module before its call begins. */
+const LOAD_ALLOWANCE_MS = 30_000;
 
 const ENTRY = new URL(
   `./executor-entry${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`,
@@ -67,6 +70,7 @@ export class ExecutorPool {
         timer.clear();
         signal.removeEventListener("abort", onAbort);
         slot.onReply = undefined;
+        slot.onStarted = undefined;
         if (outcome) {
           this.#release(slot);
           resolve(outcome);
@@ -76,10 +80,13 @@ export class ExecutorPool {
         }
       };
       const onAbort = (): void => finish(undefined, abortReason(signal));
-      const timer = setLongTimeout(
-        () => finish(undefined, new JobTimeoutError(timeoutMs)),
-        timeoutMs,
-      );
+      const timedOut = (): void => finish(undefined, new JobTimeoutError(timeoutMs));
+      // Until the slot says the call began, loading the actor's module may take a while too.
+      let timer = setLongTimeout(timedOut, timeoutMs + LOAD_ALLOWANCE_MS);
+      slot.onStarted = () => {
+        timer.clear();
+        timer = setLongTimeout(timedOut, timeoutMs);
+      };
       slot.onReply = (reply) => {
         if (reply.ok && reply.promise) this.#warnPromise(request.actor);
         finish(reply.ok ? { ok: true, value: reply.value } : { ok: false, error: reply.error });
@@ -174,6 +181,7 @@ export class ExecutorPool {
 function onMessage(slot: Slot, logger: Logger, kind: string): (reply: RunReply) => void {
   return (reply) => {
     if (reply.type === "done") slot.onReply?.(reply);
+    else if (reply.type === "started") slot.onStarted?.();
     else
       logger.error(
         `repid: uncaught error in an actor ${kind} (outside any call): ${reply.error.name}: ${reply.error.message}`,
@@ -195,6 +203,7 @@ function threadSlot(tsx: TsxLoader | undefined, logger: Logger): Slot {
     send: (message) => thread.postMessage(message),
     kill: () => void thread.terminate(),
     onReply: undefined,
+    onStarted: undefined,
     onExit: undefined,
   };
   thread.on("message", onMessage(slot, logger, "thread"));
@@ -220,6 +229,7 @@ function processSlot(tsx: TsxLoader | undefined, logger: Logger): Slot {
     },
     kill: () => void child.kill("SIGKILL"),
     onReply: undefined,
+    onStarted: undefined,
     onExit: undefined,
   };
   child.on("message", onMessage(slot, logger, "process"));

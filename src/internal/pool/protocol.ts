@@ -13,6 +13,7 @@ export interface RunRequest {
   readonly jobId: string;
   readonly attempt: number;
   readonly queue: string;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Parent to executor: abort the call in progress (its `ctx.signal` fires with this reason). */
@@ -33,4 +34,6 @@ export type RunReply =
       readonly promise?: true;
     }
   | { readonly type: "done"; readonly ok: false; readonly error: FailureInfo }
-  | { readonly type: "uncaught"; readonly error: FailureInfo };
+  | { readonly type: "uncaught"; readonly error: FailureInfo }
+  /** The actor's module is loaded and the call begins now (its timeout counts from here). */
+  | { readonly type: "started" };
