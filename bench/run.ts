@@ -7,11 +7,15 @@ import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { codegenScenario } from "./codegen.js";
+import { recoveryMs } from "./recovery.js";
 import { percentile, rate, summarize, type Summary } from "./stats.js";
 import { bullmqSystem, repidSystem, type System } from "./systems.js";
 
 const quick = process.argv.includes("--quick");
-/** `--only latency,process` runs just those groups: enqueue, process, latency, in-memory, memory, codegen. */
+/**
+ * `--only latency,process` runs just those groups: enqueue, process, latency, recovery, in-memory,
+ * memory, codegen.
+ */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only");
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const wanted = (group: string): boolean => !only || only.has(group);
@@ -220,6 +224,19 @@ async function main(): Promise<void> {
       unit: "jobs/s",
       repid: summarize(mem),
       higherIsBetter: true,
+    });
+  }
+
+  // One run each: BullMQ's figure alone is 30-60 s (its lock, then its stalled-jobs check).
+  if (wanted("recovery")) {
+    const repid = await recoveryMs("repid", url, `${queueName()}-recovery`);
+    const bullmq = await recoveryMs("bullmq", url, `${queueName()}-recovery`);
+    rows.push({
+      scenario: "SIGKILLed worker: its 10 jobs running again",
+      unit: "ms",
+      repid: summarize([Math.round(repid)]),
+      bullmq: summarize([Math.round(bullmq)]),
+      higherIsBetter: false,
     });
   }
 
