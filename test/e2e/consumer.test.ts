@@ -1,0 +1,243 @@
+/**
+ * The package as its users get it. `npm pack` (which builds through `prepack`), then:
+ *
+ * - a project set up as the README's Install section says (`tsc --init` defaults of TypeScript
+ *   5.9, zod 4, no tsx) installs the tarball; every ```ts snippet of the README is written into
+ *   it (a snippet opening with `// file: <path>` at that path, the others as `src/readme-<n>.ts`),
+ *   repid-gen runs with the README's command, `tsc` compiles everything, and `node` runs each
+ *   snippet, and the two Redis services of the README against each other;
+ * - a production install (`--omit=dev`) of the tarball and zod stays small and carries none of
+ *   the development tools, and repid-gen there says what to install;
+ * - zod 3 in place of zod 4 gets one clear error when repid loads.
+ *
+ * Installs use the versions this repository is tested with, from npm's cache when it has them.
+ */
+import { execFile, spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  adminClient,
+  deletePrefix,
+  describeRedis,
+  REDIS_URL,
+  uniquePrefix,
+} from "../brokers/redis-env.js";
+
+const root = new URL("../..", import.meta.url).pathname;
+const run = promisify(execFile);
+const work = mkdtempSync(join(tmpdir(), "repid-consumer-"));
+const app = join(work, "app");
+const prod = join(work, "prod");
+// No repid-source condition here: the user's node resolves repid as published.
+const env = { ...process.env, NODE_OPTIONS: "", npm_config_update_notifier: "false" };
+const npmFlags = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
+
+const readme = readFileSync(join(root, "README.md"), "utf8");
+const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => {
+  const code = m[1]!;
+  const file = /^\/\/ file: (\S+)\n/.exec(code)?.[1];
+  return { code, file: file ?? `src/readme-${i + 1}.ts`, standalone: file === undefined };
+});
+const generate = /^npx (repid-gen --actors .*)$/m.exec(readme)?.[1];
+
+/** The version of a package this repository is tested with. */
+function tested(name: string): string {
+  return JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+}
+
+async function sh(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await run(command, args, { cwd, env: { ...env, ...extraEnv }, timeout: 120_000 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${e.stdout}\n${e.stderr}`);
+  }
+}
+
+function writePackage(dir: string, pkg: object): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ private: true, type: "module", ...pkg }),
+  );
+}
+
+/** Disk usage of a directory, in KiB. */
+async function kib(path: string): Promise<number> {
+  return Number((await sh("du", ["-sk", path], work)).stdout.split("\t")[0]);
+}
+
+let tarball: string;
+
+beforeAll(async () => {
+  const packed = await sh("npm", ["pack", "--pack-destination", work, "--loglevel=error"], root);
+  tarball = join(work, packed.stdout.trim().split("\n").at(-1)!);
+  writePackage(app, {
+    name: "consumer-app",
+    dependencies: {
+      repid: `file:${tarball}`,
+      zod: tested("zod"),
+      ioredis: tested("ioredis"),
+    },
+    devDependencies: {
+      typescript: tested("typescript"),
+      "@types/node": tested("@types/node"),
+      "ts-morph": tested("ts-morph"),
+      prettier: tested("prettier"),
+    },
+  });
+  writePackage(prod, {
+    name: "consumer-prod",
+    dependencies: { repid: `file:${tarball}`, zod: tested("zod") },
+  });
+  await Promise.all([
+    sh("npm", ["install", ...npmFlags], app),
+    sh("npm", ["install", "--omit=dev", ...npmFlags], prod),
+  ]);
+}, 240_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("a new project that installed the packed tarball", () => {
+  it("has README snippets to run, and the README's repid-gen command", () => {
+    expect(snippets.filter((s) => s.standalone).length).toBeGreaterThanOrEqual(6);
+    expect(snippets.map((s) => s.file)).toEqual(
+      expect.arrayContaining(["src/actors/shop.ts", "src/worker.ts", "src/producer.ts"]),
+    );
+    expect(generate).toBeDefined();
+  });
+
+  it("generates the registry and compiles every snippet with tsc --init's defaults", async () => {
+    await sh(
+      join(app, "node_modules/.bin/tsc"),
+      ["--init", "--types", "node", "--rootDir", "src", "--outDir", "dist"],
+      app,
+    );
+    for (const { file, code } of snippets) {
+      mkdirSync(dirname(join(app, file)), { recursive: true });
+      writeFileSync(join(app, file), code);
+    }
+    // What must not compile, checked against the published types.
+    writeFileSync(
+      join(app, "src/consumer-checks.ts"),
+      [
+        'import { Job } from "repid";',
+        'import type { MessageBroker } from "repid/broker";',
+        'import { jobs } from "./generated/registry.js";',
+        "// @ts-expect-error a duration in words",
+        'new Job("x", { timeout: "5 seconds" });',
+        'new Job("x", { timeout: "1h30m", deferBy: 250 });',
+        "// @ts-expect-error a wrong argument type",
+        'void jobs.sendEmail.enqueue({ to: 1, subject: "", body: "" });',
+        "export type Contract = MessageBroker;",
+        "",
+      ].join("\n"),
+    );
+    const args = generate!
+      .split(" ")
+      .slice(1)
+      .map((a) => a.replace(/^"(.*)"$/, "$1"));
+    await sh(join(app, "node_modules/.bin/repid-gen"), args, app);
+    const compiled = await sh(join(app, "node_modules/.bin/tsc"), ["-p", "."], app);
+    expect(compiled.stdout).toBe("");
+  }, 120_000);
+
+  snippets.forEach(({ file, standalone }) => {
+    if (!standalone) return;
+    it(`runs ${file} with node`, async () => {
+      const js = file.replace(/^src\//, "dist/").replace(/\.ts$/, ".js");
+      const { stdout } = await sh(process.execPath, [js], app);
+      expect(stdout.length).toBeGreaterThan(0);
+    }, 60_000);
+  });
+
+  describeRedis("the README's worker and producer, two processes on Redis", () => {
+    const prefix = uniquePrefix();
+    afterAll(async () => {
+      const client = adminClient();
+      await deletePrefix(client, prefix);
+      client.disconnect();
+    });
+
+    it("the producer gets its result from the worker; SIGTERM then stops the worker", async () => {
+      const extra = { REDIS_URL, REDIS_PREFIX: prefix };
+      const worker = spawn(process.execPath, ["dist/worker.js"], {
+        cwd: app,
+        env: { ...env, ...extra },
+      });
+      let out = "";
+      worker.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      worker.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => worker.on("exit", resolve));
+      const producer = await sh(process.execPath, ["dist/producer.js"], app, extra);
+      expect(producer.stdout).toMatch(/^sent [0-9a-f]+\n$/);
+      worker.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(out).toBe("worker stopped after 1 jobs\n");
+    }, 60_000);
+  });
+});
+
+describe("a production install (--omit=dev)", () => {
+  it("holds repid, its two small dependencies and zod: no codegen tools, no ioredis", async () => {
+    const installed = (await sh("ls", ["node_modules"], prod)).stdout.split("\n").filter(Boolean);
+    expect(installed.sort()).toEqual(["croner", "repid", "uuid", "zod"]);
+    const beside =
+      (await kib(join(prod, "node_modules"))) - (await kib(join(prod, "node_modules/zod")));
+    expect(beside, `${beside} KiB beside zod`).toBeLessThan(5 * 1024);
+  });
+
+  it("runs the runtime; repid/redis and repid-gen name what to install", async () => {
+    const ok = await sh(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const { Job } = await import("repid"); console.log(typeof Job);',
+      ],
+      prod,
+    );
+    expect(ok.stdout).toBe("function\n");
+    const redis = await sh(
+      process.execPath,
+      ["--input-type=module", "-e", 'await import("repid/redis")'],
+      prod,
+    ).then(
+      () => "loaded",
+      (e: Error) => e.message,
+    );
+    expect(redis).toMatch(/Cannot find package 'ioredis'/);
+    const gen = await sh(join(prod, "node_modules/.bin/repid-gen"), ["--out", "x.ts"], prod).then(
+      () => "ran",
+      (e: Error) => e.message,
+    );
+    expect(gen).toMatch(/repid-gen needs ts-morph and prettier/);
+    expect(gen).toMatch(/npm install --save-dev ts-morph@\S+ prettier@\S+/);
+  });
+
+  it("with zod 3 installed, importing repid fails once, saying to install zod 4", async () => {
+    const old = join(work, "zod3");
+    cpSync(join(prod, "node_modules"), join(old, "node_modules"), { recursive: true });
+    const zodPackage = join(old, "node_modules/zod/package.json");
+    const pkg = JSON.parse(readFileSync(zodPackage, "utf8"));
+    writeFileSync(zodPackage, JSON.stringify({ ...pkg, version: "3.25.76" }));
+    const error = await sh(
+      process.execPath,
+      ["--input-type=module", "-e", 'await import("repid")'],
+      old,
+    ).then(
+      () => "loaded",
+      (e: Error) => e.message,
+    );
+    expect(error).toMatch(/PeerDependencyError: repid needs zod 4, but .* is zod 3\.25\.76/);
+    expect(error).toMatch(/npm install zod@\^4/);
+  });
+});
