@@ -2,32 +2,58 @@
  * `repid-gen`: generates the typed registry and producer client from actor files. This file
  * only parses arguments, prints, and calls `generate()`.
  */
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_CONFIG_FILE, parseConfig, readConfigFile, type GenConfig } from "./config.js";
+import {
+  CLI_OPTIONS,
+  DEFAULT_CONFIG_FILE,
+  parseConfig,
+  readConfigFile,
+  type GenConfig,
+} from "./config.js";
 import { Generator, ScanFailure, type GenerateResult } from "./generate.js";
-import { posixRelative } from "./scan/location.js";
-import { watchActorFiles } from "./watch.js";
+import { formatLocation, posixRelative } from "./scan/location.js";
+import { watchFiles } from "./watch.js";
 
 const HELP = `Usage: repid-gen [options]
 
 Generates a typed registry, zod schemas and a producer client from repid actor files.
+Reads ${DEFAULT_CONFIG_FILE} when present; each of its keys is also a flag of the same name,
+which overrides it. Example: repid-gen --actors "src/actors/**/*.ts" --out src/generated/registry.ts
 
 Options:
+  --actors <glob>     actor files (repeatable; a leading ! excludes)         [config: "actors"]
+  --out <file>        the generated module                                   [config: "out"]
+  --tsconfig <file>   tsconfig used for type checking (default: tsconfig.json) [config: "tsconfig"]
+  --allowAny          accept \`any\` in actor signatures as z.any(), with a warning [config: "allowAny"]
   --config <file>     config file (default: ${DEFAULT_CONFIG_FILE} if present)
-  --actors <glob>     actor files (repeatable; overrides the config's "actors")
-  --out <file>        generated module (overrides the config's "output")
-  --tsconfig <file>   tsconfig used for type checking (default: tsconfig.json)
-  --allow-any         accept \`any\` in actor signatures as z.any()
   --check             do not write; exit 1 if the generated file is stale
-  --watch             regenerate when actor files change
+  --watch             regenerate when actor files, or the files they import, change
   --cwd <dir>         resolve paths from this folder (default: the current one)
+  -v, --version       print the version
   -h, --help          show this help
 `;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
+}
+
+/** The version in repid's package.json (from the sources, or from dist/ when built). */
+function version(): string {
+  for (const path of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "repid" && pkg.version) return pkg.version;
+    } catch {
+      // Not there: try the next place.
+    }
+  }
+  return "unknown";
 }
 
 async function loadConfig(
@@ -39,20 +65,27 @@ async function loadConfig(
   const display = posixRelative(cwd, configFile);
   const fromFile = await readConfigFile(configFile, display);
   if (configArg && !fromFile) fail(`${display}:1:1: config file not found`);
+  const allowAny = values["allowAny"] === true || values["allow-any"] === true;
   const flags = {
     ...(values["actors"] ? { actors: values["actors"] } : {}),
-    ...(values["out"] ? { output: values["out"] } : {}),
+    ...(values["out"] ? { out: values["out"] } : {}),
     ...(values["tsconfig"] ? { tsconfig: values["tsconfig"] } : {}),
-    ...(values["allow-any"] ? { allowAny: true } : {}),
+    ...(allowAny ? { allowAny: true } : {}),
   };
+  if (!fromFile && (!flags.actors || !flags.out)) {
+    const missing = [!flags.actors && "--actors", !flags.out && "--out"].filter(Boolean);
+    fail(
+      `repid-gen: no ${DEFAULT_CONFIG_FILE} in ${cwd}, and no ${missing.join(" or ")} given.\n\n${HELP}`,
+    );
+  }
   const config = parseConfig({ ...fromFile, ...flags }, fromFile ? display : "repid-gen flags");
   const parts = ["npx repid-gen"];
   if (configArg) parts.push(`--config ${display}`);
   if (flags.actors)
     for (const glob of config.actors) parts.push(`--actors ${JSON.stringify(glob)}`);
-  if (flags.output) parts.push(`--out ${config.output}`);
+  if (flags.out) parts.push(`--out ${config.output}`);
   if (flags.tsconfig) parts.push(`--tsconfig ${config.tsconfig}`);
-  if (flags.allowAny) parts.push("--allow-any");
+  if (flags.allowAny) parts.push("--allowAny");
   return { config, command: parts.join(" ") };
 }
 
@@ -90,17 +123,7 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: {
-        config: { type: "string" },
-        actors: { type: "string", multiple: true },
-        out: { type: "string" },
-        tsconfig: { type: "string" },
-        "allow-any": { type: "boolean" },
-        check: { type: "boolean" },
-        watch: { type: "boolean" },
-        cwd: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: CLI_OPTIONS,
       strict: true,
       allowPositionals: false,
     });
@@ -110,6 +133,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const { values } = parsed;
   if (values.help) {
     process.stdout.write(HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
     return;
   }
   const cwd = resolve(values.cwd ?? process.cwd());
@@ -126,6 +153,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const runOnce = async (): Promise<boolean> => {
     try {
       const result = await generator.run({ check });
+      for (const w of result.warnings)
+        process.stderr.write(`${formatLocation(w.location)}: warning: ${w.message}\n`);
       report(result, check);
       return result.outcome !== "stale";
     } catch (error) {
@@ -138,17 +167,27 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = ok ? 0 : 1;
     return;
   }
-  process.stderr.write("repid-gen: watching for changes (Ctrl+C to stop)\n");
   let running = Promise.resolve();
-  watchActorFiles(cwd, config.actors, join(cwd, config.output), (paths) => {
-    running = running.then(async () => {
-      process.stderr.write(
-        `repid-gen: changed ${paths.map((p) => posixRelative(cwd, p)).join(", ")}\n`,
-      );
-      await generator.refresh(paths);
-      await runOnce();
-    });
-  });
+  const watching = watchFiles(
+    {
+      root: cwd,
+      globs: config.actors,
+      ignore: join(cwd, config.output),
+      inputs: () => generator.inputs,
+    },
+    (paths) => {
+      running = running.then(async () => {
+        process.stderr.write(
+          `repid-gen: changed ${paths.map((p) => posixRelative(cwd, p)).join(", ")}\n`,
+        );
+        generator.refresh(paths);
+        await runOnce();
+        watching.rewatch();
+      });
+    },
+  );
+  // Only now: a change saved after this line is seen.
+  process.stderr.write("repid-gen: watching for changes (Ctrl+C to stop)\n");
 }
 
 await main(process.argv.slice(2));

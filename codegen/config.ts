@@ -5,25 +5,63 @@ import { CodegenError } from "../src/errors.js";
 /** The file `repid-gen` reads when no `--config` is given. */
 export const DEFAULT_CONFIG_FILE = "repid.config.json";
 
-/** Schema of `repid.config.json`. Paths are relative to the file's folder. */
+/**
+ * Schema of `repid.config.json`. Paths are relative to the file's folder. Each key is also a
+ * flag of the same name (`"out"` and `--out`), which overrides it.
+ */
 export const configSchema = z.strictObject({
   /** Globs of the files that register actors; a leading `!` excludes. */
   actors: z.array(z.string().min(1)).min(1),
   /** The generated module. */
-  output: z.string().min(1).endsWith(".ts"),
+  out: z.string().min(1).endsWith(".ts"),
   /** @defaultValue "tsconfig.json" */
   tsconfig: z.string().min(1).default("tsconfig.json"),
-  /** Accept `any` in actor signatures as `z.any()`. @defaultValue false */
+  /** Accept `any` in actor signatures as `z.any()`, with a warning. @defaultValue false */
   allowAny: z.boolean().default(false),
 });
 
-/** A validated configuration. */
-export type GenConfig = z.output<typeof configSchema>;
+/**
+ * The flags of `repid-gen`: one per configuration key, with the same name, plus the modes.
+ * `--allow-any` is kept as another spelling of `--allowAny`.
+ */
+export const CLI_OPTIONS = {
+  actors: { type: "string", multiple: true },
+  out: { type: "string" },
+  tsconfig: { type: "string" },
+  allowAny: { type: "boolean" },
+  "allow-any": { type: "boolean" },
+  config: { type: "string" },
+  check: { type: "boolean" },
+  watch: { type: "boolean" },
+  cwd: { type: "string" },
+  version: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
-/** Validates raw options (from the config file or the flags); `where` names their origin. */
+/** A validated configuration. */
+export interface GenConfig {
+  readonly actors: readonly string[];
+  /** The generated module (`out` in the file and on the command line). */
+  readonly output: string;
+  readonly tsconfig: string;
+  readonly allowAny: boolean;
+}
+
+/**
+ * Validates raw options (from the config file or the flags); `where` names their origin.
+ * `output`, the key's former name, is still read.
+ */
 export function parseConfig(raw: unknown, where: string): GenConfig {
-  const parsed = configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  let input = raw;
+  if (raw !== null && typeof raw === "object" && "output" in raw) {
+    const { output, ...rest } = raw as Record<string, unknown>;
+    input = "out" in rest ? rest : { ...rest, out: output };
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) {
+    const { out, ...rest } = parsed.data;
+    return { ...rest, output: out };
+  }
   const issues = parsed.error.issues
     .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
     .join("; ");
@@ -34,7 +72,7 @@ export function parseConfig(raw: unknown, where: string): GenConfig {
 export async function readConfigFile(
   path: string,
   displayPath: string,
-): Promise<GenConfig | undefined> {
+): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -48,5 +86,7 @@ export async function readConfigFile(
   } catch (error) {
     throw new CodegenError(displayPath, 1, 1, `not valid JSON: ${(error as Error).message}`);
   }
-  return parseConfig(raw, displayPath);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new CodegenError(displayPath, 1, 1, "invalid repid-gen configuration: not an object");
+  return raw as Record<string, unknown>;
 }

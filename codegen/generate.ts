@@ -2,7 +2,7 @@ import { isAbsolute, join } from "node:path";
 import type { Project } from "ts-morph";
 import type { GenConfig } from "./config.js";
 import { emit, type EmittedFile } from "./emit.js";
-import type { GenModel } from "./model.js";
+import type { CodegenWarning, GenModel } from "./model.js";
 import { posixRelative } from "./scan/location.js";
 import { loadActorFiles, openProject, scan } from "./scan/scan.js";
 import {
@@ -25,6 +25,8 @@ export interface GenerateOptions extends GenConfig {
 
 /** What one run did. */
 export interface GenerateResult {
+  /** Things accepted with a caveat (such as `any` with --allowAny), for the CLI to print. */
+  readonly warnings: readonly CodegenWarning[];
   /** The output path relative to the root. */
   readonly output: string;
   readonly outcome: WriteOutcome;
@@ -62,17 +64,29 @@ export class Generator {
     this.#options = options;
   }
 
-  /** Re-reads a changed or new file before the next run. */
-  async refresh(paths: readonly string[]): Promise<void> {
-    const project = this.#project;
-    if (!project) return;
-    for (const path of paths) {
-      const file = project.getSourceFile(path);
-      if (file) {
-        const outcome = await file.refreshFromFileSystem();
-        if (outcome === 2 /* FileSystemRefreshResult.Deleted */) continue;
-      }
-    }
+  /**
+   * The files the last run read: actor files, the files they import and ambient declarations,
+   * outside node_modules. `--watch` watches them.
+   */
+  get inputs(): string[] {
+    const program = this.#project?.getProgram().compilerObject;
+    if (!program) return [];
+    return program
+      .getSourceFiles()
+      .filter(
+        (f) => !program.isSourceFileDefaultLibrary(f) && !/[\\/]node_modules[\\/]/.test(f.fileName),
+      )
+      .map((f) => f.fileName)
+      .sort();
+  }
+
+  /**
+   * Forgets what changed files held before the next run. The project is opened anew: a file
+   * that actors import is cached by the compiler outside what ts-morph refreshes, and a fresh
+   * project is as fast as a careful refresh for the handful of files a save touches.
+   */
+  refresh(paths: readonly string[]): void {
+    if (paths.length > 0) this.#project = undefined;
   }
 
   /** Scans and emits, formatted, without touching the output. Throws `ScanFailure`. */
@@ -122,6 +136,7 @@ export class Generator {
         : await writeGenerated(file, existing, display);
     }
     return {
+      warnings: rendered.model.warnings ?? [],
       output: display,
       outcome,
       actors: rendered.model.actors.map((a) => a.name),

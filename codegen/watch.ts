@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 
 /** The folder a glob starts from: its path up to the first segment with a wildcard. */
 export function globBase(root: string, glob: string): string {
@@ -15,50 +15,85 @@ export function globBase(root: string, glob: string): string {
   return /\.[cm]?tsx?$/.test(base) ? resolve(base, "..") : base;
 }
 
+/** What to watch. */
+export interface WatchTargets {
+  readonly root: string;
+  /** Actor globs: their folders are watched recursively, for new and changed actor files. */
+  readonly globs: readonly string[];
+  /** The generated module, which never triggers a run. */
+  readonly ignore: string;
+  /** The files the last run read (actor files and everything they import), asked anew on `rewatch`. */
+  readonly inputs: () => readonly string[];
+}
+
+/** A running watch. */
+export interface Watch {
+  /** Watches the current `inputs()`: call after each run, whose imports may have changed. */
+  rewatch(): void;
+  close(): void;
+}
+
 /**
- * Calls `onChange` with the changed `.ts` files under the globs' folders, batched over
- * `debounceMs`, until the returned function is called. `ignore` (the output) never triggers.
+ * Calls `onChange` with the changed `.ts` files, batched over `debounceMs`: new or changed files
+ * under the actor globs' folders, and changes to any file the last run read, wherever it is
+ * (a types file the actors import, a `.d.ts`).
  */
-export function watchActorFiles(
-  root: string,
-  globs: readonly string[],
-  ignore: string,
+export function watchFiles(
+  targets: WatchTargets,
   onChange: (paths: string[]) => void,
   debounceMs = 100,
-): () => void {
-  const folders = [
-    ...new Set(globs.filter((g) => !g.startsWith("!")).map((g) => globBase(root, g))),
+): Watch {
+  const globFolders = [
+    ...new Set(
+      targets.globs.filter((g) => !g.startsWith("!")).map((g) => globBase(targets.root, g)),
+    ),
   ].sort();
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let watchers: FSWatcher[] = [];
-  // Editors save by replacing the file, which can leave a recursive watcher on the old inode:
-  // the watchers are made anew after each batch.
+  let inputs = new Set<string>();
+  const changed = (path: string) => {
+    if (resolve(path) === resolve(targets.ignore)) return;
+    pending.add(path);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const paths = [...pending].sort();
+      pending.clear();
+      // Editors save by replacing the file, which can leave a watcher on the old inode.
+      start();
+      onChange(paths);
+    }, debounceMs);
+  };
   const start = () => {
-    watchers = folders.map((folder) =>
-      watch(folder, { recursive: true }, (_event, name) => {
-        if (!name || !/\.[cm]?tsx?$/.test(name)) return;
-        const path = join(folder, name.toString());
-        if (resolve(path) === resolve(ignore)) return;
-        pending.add(path);
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          const paths = [...pending].sort();
-          pending.clear();
-          stop();
-          start();
-          onChange(paths);
-        }, debounceMs);
-      }),
-    );
+    stop();
+    inputs = new Set(targets.inputs().map((p) => resolve(p)));
+    const inputFolders = [...new Set([...inputs].map((p) => dirname(p)))].sort();
+    for (const folder of globFolders) {
+      watchers.push(
+        watch(folder, { recursive: true }, (_event, name) => {
+          if (name && /\.[cm]?tsx?$/.test(name)) changed(join(folder, name.toString()));
+        }),
+      );
+    }
+    for (const folder of inputFolders) {
+      watchers.push(
+        watch(folder, (_event, name) => {
+          const path = name ? resolve(folder, name.toString()) : undefined;
+          if (path && inputs.has(path)) changed(path);
+        }),
+      );
+    }
   };
   const stop = () => {
     for (const w of watchers) w.close();
     watchers = [];
   };
   start();
-  return () => {
-    clearTimeout(timer);
-    stop();
+  return {
+    rewatch: start,
+    close: () => {
+      clearTimeout(timer);
+      stop();
+    },
   };
 }

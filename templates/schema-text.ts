@@ -165,7 +165,8 @@ function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string
   } else if (rest.every((m) => m.kind === "literal" && typeof m.value === "string")) {
     text = `z.enum([${rest.map((m) => JSON.stringify((m as { value: string }).value)).join(", ")}])`;
   } else {
-    text = objectUnionText(rest, ctx) ?? `z.union([${rest.map((m) => schemaText(m, ctx)).join(", ")}])`;
+    text =
+      objectUnionText(rest, ctx) ?? `z.union([${rest.map((m) => schemaText(m, ctx)).join(", ")}])`;
   }
   if (hasNull) text += ".nullable()";
   if (hasUndefined) text += ".optional()";

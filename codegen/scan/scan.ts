@@ -58,10 +58,14 @@ const AMBIENT = /^\s*(?:export\s+)?declare\s+(?:global\b|module\s+["']|namespace
  * them without an import, so the scanner must too. Other files load only when imported.
  */
 function ambientFiles(tsconfig: string): string[] {
-  const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: () => {},
-  });
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    tsconfig,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: () => {},
+    },
+  );
   if (!parsed) return [];
   return parsed.fileNames.filter((file) => {
     if (/\.d\.[cm]?ts$/.test(file)) return !/[\\/]node_modules[\\/]/.test(file);
@@ -193,7 +197,11 @@ function toActorModel(
     const location = paramDecl ? locate(root, paramDecl) : call.location;
     const type = checker.getTypeOfSymbolAtLocation(param, paramDecl ?? call.fnNode);
     const typeNode = paramDecl && ts.isParameter(paramDecl) ? paramDecl.type : undefined;
-    let node = converter.convert(type, { location, actor: call.name, what: "args", typeNode }, "args");
+    let node = converter.convert(
+      type,
+      { location, actor: call.name, what: "args", typeNode },
+      "args",
+    );
     // A default value (`args = { width: 100 }`) makes the arguments optional for producers;
     // the actor applies its default when it receives none.
     if (

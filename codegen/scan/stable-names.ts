@@ -23,8 +23,8 @@ function pascal(segment: string): string {
 /**
  * Names each type from its own declaration, never from the order the scanner met it: a type
  * keeps its declared name unless another emitted type has the same one; then each of them is
- * prefixed with the fewest trailing parts of its own path (file, then folders, namespaces
- * innermost) that tell them apart. So adding a file with its own `Item` never renames the
+ * prefixed with the part of its own path (namespace, file, folder, innermost first) that tells
+ * them apart. So adding a file with its own `Item` never renames the
  * `ATypesItem` of another file. Final clashes (with the module's own names) get a number, in a
  * fixed order.
  */
@@ -45,12 +45,20 @@ export function stableNames(
       continue;
     }
     const longest = Math.max(...group.map((r) => r.segments.length));
+    // First one part of the path that tells them apart (`a/types.ts` and `b/types.ts` give
+    // `AItem` and `BItem`), then the fewest trailing parts together.
+    const candidates = [
+      (r: NameRequest, k: number) => pascal(r.segments[r.segments.length - k] ?? ""),
+      (r: NameRequest, k: number) => pascal(r.segments.slice(-k).join("-")),
+    ];
     let named = false;
-    for (let k = 1; k <= longest && !named; k++) {
-      const names = group.map((r) => pascal(r.segments.slice(-k).join("-")) + base);
-      if (new Set(names).size === group.length) {
-        group.forEach((r, i) => wanted.set(r.key, names[i]!));
-        named = true;
+    for (const qualify of candidates) {
+      for (let k = 1; k <= longest && !named; k++) {
+        const names = group.map((r) => qualify(r, k) + base);
+        if (new Set(names).size === group.length) {
+          group.forEach((r, i) => wanted.set(r.key, names[i]!));
+          named = true;
+        }
       }
     }
     if (!named) {

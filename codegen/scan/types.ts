@@ -70,7 +70,9 @@ export class TypeConverter {
     const name = (key: string) => names.get(key) ?? key;
     const rename = (type: TypeNode) => renameRefs(type, name);
     const types = this.#declarations.map((t) =>
-      t.kind === "enum" ? { ...t, name: name(t.name) } : { ...t, name: name(t.name), type: rename(t.type) },
+      t.kind === "enum"
+        ? { ...t, name: name(t.name) }
+        : { ...t, name: name(t.name), type: rename(t.type) },
     );
     return { types, rename };
   }
@@ -99,7 +101,8 @@ export class TypeConverter {
     if (f & (F.ESSymbol | F.UniqueESSymbol)) return fail("is a symbol, which is not a JSON value");
     if (f & F.TypeParameter)
       return fail("is a generic type parameter; actors must have concrete types");
-    if (f & F.TemplateLiteral) return this.#template(type as ts.TemplateLiteralType, site, path, fail);
+    if (f & F.TemplateLiteral)
+      return this.#template(type as ts.TemplateLiteralType, site, path, fail);
     if (f & F.StringMapping)
       return fail(
         `is \`${this.#checker.typeToString(type)}\`, a string mapping with no run-time check; use a template literal or \`string\``,
@@ -200,11 +203,12 @@ export class TypeConverter {
     if (checker.isArrayType(type)) {
       const ref = type as ts.TypeReference;
       const [element] = checker.getTypeArguments(ref);
-      const node = this.#element(element!, site, `${path}[]`, fail);
+      const node = this.#element(element!, site, `${path}[]`);
       const readonly = ref.target.symbol?.getName() === "ReadonlyArray";
       return { kind: "array", element: node, ...(readonly ? { readonly } : {}) };
     }
-    if (checker.isTupleType(type)) return this.#tuple(type as ts.TupleTypeReference, site, path, fail);
+    if (checker.isTupleType(type))
+      return this.#tuple(type as ts.TupleTypeReference, site, path, fail);
     if (symbol && this.#fromLib(symbol) && !(symbol.flags & ts.SymbolFlags.TypeLiteral)) {
       if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) {
         return fail(`is a \`${symbol.getName()}\`, which is not a plain JSON value`);
@@ -245,16 +249,20 @@ export class TypeConverter {
   }
 
   /** An array or tuple element: `null` and `undefined` together would read alike after JSON. */
-  #element(type: ts.Type, site: ConvertSite, path: string, fail: (why: string) => TypeNode): TypeNode {
+  #element(type: ts.Type, site: ConvertSite, path: string): TypeNode {
     const node = this.convert(type, site, path);
     if (
       node.kind === "union" &&
       node.members.some((m) => m.kind === "null") &&
       node.members.some((m) => m.kind === "undefined")
     ) {
-      return fail(
-        "may be both `null` and `undefined`: JSON writes `undefined` in an array as `null`, so the actor could not tell them apart; use one of them",
+      this.errors.push(
+        errorAt(
+          site.location,
+          `actor "${site.actor}": ${path} may be both \`null\` and \`undefined\`: JSON writes \`undefined\` in an array as \`null\`, so the actor could not tell them apart; use one of them`,
+        ),
       );
+      return { kind: "unknown" };
     }
     return node;
   }
@@ -272,7 +280,9 @@ export class TypeConverter {
       if (!t) return;
       const node = this.convert(t, site, path);
       const ok = (n: TypeNode): boolean =>
-        ["string", "number", "boolean", "literal", "null", "undefined", "template"].includes(n.kind) ||
+        ["string", "number", "boolean", "literal", "null", "undefined", "template"].includes(
+          n.kind,
+        ) ||
         (n.kind === "union" && n.members.every(ok));
       parts.push(ok(node) ? node : fail("has a template literal part that is not a primitive"));
     });
@@ -293,7 +303,11 @@ export class TypeConverter {
       const declaration = prop.valueDeclaration;
       // Private members (TypeScript's and #private) are not part of what is sent.
       if (name.startsWith("__#") || name.startsWith("#")) continue;
-      if (declaration && ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected))
+      if (
+        declaration &&
+        ts.getCombinedModifierFlags(declaration) &
+          (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)
+      )
         continue;
       const inner = this.#siteOf(declaration, site);
       const where = `${path}.${name}`;
@@ -350,12 +364,12 @@ export class TypeConverter {
     const elements: TupleElement[] = args.map((arg, i) => {
       const flag = flags[i] ?? ts.ElementFlags.Required;
       if (flag & ts.ElementFlags.Variable) {
-        const node = this.#element(arg, site, `${path}[${i}]`, fail);
+        const node = this.#element(arg, site, `${path}[${i}]`);
         // A variadic element of an array type (`...T[]`) comes as the array: keep its element.
         const rest = flag & ts.ElementFlags.Variadic && node.kind === "array" ? node.element : node;
         return { type: rest, kind: "rest" };
       }
-      const node = this.#element(arg, site, `${path}[${i}]`, fail);
+      const node = this.#element(arg, site, `${path}[${i}]`);
       return flag & ts.ElementFlags.Optional
         ? { type: withoutUndefined(node), kind: "optional" }
         : { type: node, kind: "required" };
@@ -394,7 +408,10 @@ export class TypeConverter {
     for (let n = declaration?.parent; n; n = n.parent) {
       if (ts.isModuleDeclaration(n)) namespaces.unshift(n.name.text);
     }
-    const segments = [...source.file.replace(/\.d\.ts$|\.[cm]?tsx?$/, "").split("/"), ...namespaces];
+    const segments = [
+      ...source.file.replace(/\.d\.ts$|\.[cm]?tsx?$/, "").split("/"),
+      ...namespaces,
+    ];
     return { name, doc, source, segments };
   }
 

@@ -1,16 +1,56 @@
-import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CLI_OPTIONS, configSchema } from "../../codegen/config.js";
+import { tempProject } from "../types/temp-project.js";
 import { ROOT } from "./helpers.js";
 
-function cli(args: string[]): { status: number | null; stderr: string } {
+function cli(
+  args: string[],
+  cwd = ROOT,
+): { status: number | null; stderr: string; stdout: string } {
   const run = spawnSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), ...args], {
-    cwd: ROOT,
+    cwd,
     encoding: "utf8",
   });
-  return { status: run.status, stderr: run.stderr };
+  return { status: run.status, stderr: run.stderr, stdout: run.stdout };
+}
+
+const ACTOR = `import { Router } from "repid";
+import type { Item } from "../types/item.js";
+
+new Router().actor(async function keep(args: { item: Item; extra: any }) {
+  return args.item;
+});
+`;
+
+/** A user's project: an actor that imports its type from a folder outside the actor globs. */
+function userProject(config?: object): string {
+  const dir = tempProject({});
+  mkdirSync(join(dir, "actors"));
+  mkdirSync(join(dir, "types"));
+  writeFileSync(join(dir, "actors/keep.ts"), ACTOR);
+  writeFileSync(join(dir, "types/item.ts"), "export interface Item {\n  sku: string;\n}\n");
+  if (config) writeFileSync(join(dir, "repid.config.json"), JSON.stringify(config));
+  return dir;
+}
+
+/** Resolves when `text` has appeared `times` times on the child's stderr. */
+function stderrSeen(child: ReturnType<typeof spawn>, text: string, times: number): Promise<void> {
+  return new Promise((done, failed) => {
+    let seen = "";
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.split(text).length - 1 >= times) {
+        child.stderr!.off("data", onData);
+        done();
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.once("exit", () => failed(new Error(`exited before "${text}" x${times}:\n${seen}`)));
+  });
 }
 
 describe("repid-gen CLI", () => {
@@ -55,7 +95,60 @@ describe("repid-gen CLI", () => {
     const run = cli(["--cwd", dir]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(
-      /^repid\.config\.json:1:1: invalid repid-gen configuration: .*actors.*output.*extra/s,
+      /^repid\.config\.json:1:1: invalid repid-gen configuration: .*actors.*out.*extra/s,
     );
   });
+
+  it("--version prints the package version", () => {
+    const run = cli(["--version"]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(run.stdout).toBe(`${pkg.version}\n`);
+    expect(run.status).toBe(0);
+  });
+
+  it("without arguments or a config file, prints usage naming --actors, --out and repid.config.json", () => {
+    const run = cli([], mkdtempSync(join(tmpdir(), "repid-gen-empty-")));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("no repid.config.json in");
+    for (const word of ["Usage: repid-gen", "--actors <glob>", "--out <file>", "repid.config.json"])
+      expect(run.stderr).toContain(word);
+    expect(run.stderr).not.toContain("invalid repid-gen configuration");
+  });
+
+  it("config keys and flags have the same names, and give the same output", () => {
+    const keys = Object.keys(configSchema.shape);
+    expect(keys).toEqual(["actors", "out", "tsconfig", "allowAny"]);
+    for (const key of keys) expect(Object.keys(CLI_OPTIONS)).toContain(key);
+    const fromFile = userProject({ actors: ["actors/*.ts"], out: "gen.ts", allowAny: true });
+    const fromFlags = userProject();
+    const a = cli(["--cwd", fromFile]);
+    const b = cli(["--cwd", fromFlags, "--actors", "actors/*.ts", "--out", "gen.ts", "--allowAny"]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    for (const run of [a, b])
+      expect(run.stderr).toContain(
+        'actors/keep.ts:4:60: warning: actor "keep": args.extra is `any`: accepted unchecked (z.any()) because of --allow-any',
+      );
+    const body = (dir: string) => readFileSync(join(dir, "gen.ts"), "utf8").split("\n").slice(3);
+    expect(body(fromFlags)).toEqual(body(fromFile));
+  });
+
+  it("--watch regenerates when a file the actors import changes (issue 17, 11)", async () => {
+    const dir = userProject({ actors: ["actors/*.ts"], out: "gen.ts", allowAny: true });
+    const child = spawn(process.execPath, [join(ROOT, "bin/repid-gen.js"), "--watch"], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    try {
+      await stderrSeen(child, "watching for changes", 1);
+      expect(readFileSync(join(dir, "gen.ts"), "utf8")).not.toContain("price");
+      writeFileSync(
+        join(dir, "types/item.ts"),
+        "export interface Item {\n  sku: string;\n  price: number;\n}\n",
+      );
+      await stderrSeen(child, "wrote gen.ts", 1);
+      expect(readFileSync(join(dir, "gen.ts"), "utf8")).toContain("price: z.number()");
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
 });

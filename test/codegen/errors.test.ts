@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ScanFailure } from "../../codegen/generate.js";
+import { Generator, ScanFailure } from "../../codegen/generate.js";
 import { CodegenError } from "../../src/errors.js";
-import { render } from "./helpers.js";
+import { options, render } from "./helpers.js";
 
 const dir = "test/codegen/fixtures/errors";
 
@@ -36,14 +36,48 @@ describe("codegen errors, located at file:line:col", () => {
     ]);
   });
 
-  it("rejects `any` unless allowed, and then emits z.any()", async () => {
+  it("rejects `any` unless allowed, and then emits z.any() with a warning, never silently", async () => {
     expect(await scanErrors("any.err.ts")).toEqual([
       `${dir}/any.err.ts:4:49: actor "loose": args.payload is \`any\`, which cannot be validated; give it a type, or pass --allow-any`,
     ]);
-    const text = await render([`${dir}/any.err.ts`], "test/codegen/expected/none.ts", {
-      allowAny: true,
-    });
-    expect(text).toContain("payload: z.any()");
+    const generator = new Generator(
+      options([`${dir}/any.err.ts`], "test/codegen/expected/none.ts", { allowAny: true }),
+    );
+    const rendered = await generator.render();
+    expect(rendered.files[0]!.content).toContain("payload: z.any()");
+    expect(rendered.model.warnings).toEqual([
+      {
+        location: { file: `${dir}/any.err.ts`, line: 4, column: 49 },
+        message:
+          'actor "loose": args.payload is `any`: accepted unchecked (z.any()) because of --allow-any',
+      },
+    ]);
+  });
+
+  it("reports every unsupported type of every actor in one run, each at its own place (issue 17, 12)", async () => {
+    expect(await scanErrors("many.err.ts")).toEqual([
+      `${dir}/many.err.ts:6:3: actor "first": args.job.id is a bigint, which is not a JSON value`,
+      `${dir}/many.err.ts:7:3: actor "first": args.job.run is a function, which cannot be sent in a message`,
+      `${dir}/many.err.ts:10:29: actor "first": result is a function, which cannot be sent in a message`,
+      `${dir}/many.err.ts:12:3: actor "first": args.tag is a symbol, which is not a JSON value`,
+      `${dir}/many.err.ts:17:29: actor "second": result is a function, which cannot be sent in a message`,
+      `${dir}/many.err.ts:17:44: actor "second": args.when is a \`Map\`, which is not a plain JSON value`,
+    ]);
+  });
+
+  it("names an unresolved type and the import or name that failed, even with --allow-any (issue 17, 9)", async () => {
+    const expected = [
+      `${dir}/unresolved.err.ts:5:3: actor "lost": args.a has type \`Missing\`, which does not resolve: Cannot find module 'no-such-module' or its corresponding type declarations. (${dir}/unresolved.err.ts:2:30)`,
+      `${dir}/unresolved.err.ts:6:3: actor "lost": args.b has type \`Undeclared.Thing\`, which does not resolve: Cannot find namespace 'Undeclared'. (${dir}/unresolved.err.ts:6:6)`,
+    ];
+    expect(await scanErrors("unresolved.err.ts")).toEqual(expected);
+    expect(await scanErrors("unresolved.err.ts", { allowAny: true })).toEqual(expected);
+  });
+
+  it("refuses an array that may hold both null and undefined (they read alike after JSON)", async () => {
+    expect(await scanErrors("null-and-undefined.err.ts")).toEqual([
+      `${dir}/null-and-undefined.err.ts:3:49: actor "slots": args.values[] may be both \`null\` and \`undefined\`: JSON writes \`undefined\` in an array as \`null\`, so the actor could not tell them apart; use one of them`,
+    ]);
   });
 
   it("names both places of a duplicate actor name", async () => {

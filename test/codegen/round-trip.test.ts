@@ -63,9 +63,17 @@ describe("round trip: producer → JSON → worker → actor → result (issue 1
     };
     const { received, decoded } = await roundTrip("saveProfile", args, saveProfile);
     // JSON rule: a key whose value is undefined arrives missing; reading it gives undefined.
-    expect(received).toStrictEqual({ tags: ["a", undefined, "b"], pair: [1, undefined], point: [1, undefined] });
+    expect(received).toStrictEqual({
+      tags: ["a", undefined, "b"],
+      pair: [1, undefined],
+      point: [1, undefined],
+    });
     expect(decoded).toStrictEqual({ echo: received, count: 3 });
-    const short = await roundTrip("saveProfile", { nickname: "n", tags: [], pair: [1, 2], point: [3] }, saveProfile);
+    const short = await roundTrip(
+      "saveProfile",
+      { nickname: "n", tags: [], pair: [1, 2], point: [3] },
+      saveProfile,
+    );
     expect(short.received).toStrictEqual({ nickname: "n", tags: [], pair: [1, 2], point: [3] });
   });
 
@@ -81,10 +89,16 @@ describe("round trip: producer → JSON → worker → actor → result (issue 1
       event: { id: "e1", sighting: { when: new Date("2024-05-01T10:00:00.000Z"), note: "owl" } },
     });
     expect(decoded).toStrictEqual(received);
-    const small = await roundTrip("notify", { ...args, who: { email: "b@c.d" }, event: { id: "e2" } }, notify);
+    const small = await roundTrip(
+      "notify",
+      { ...args, who: { email: "b@c.d" }, event: { id: "e2" } },
+      notify,
+    );
     expect(small.received).toMatchObject({ who: { email: "b@c.d" }, event: { id: "e2" } });
     const bad = registry.notify.args.safeParse({ ...args, shape: { kind: "hexagon", side: 1 } });
-    expect(bad.error?.issues[0]?.message).toBe("Invalid discriminator value. Expected 'circle' | 'square'");
+    expect(bad.error?.issues[0]?.message).toBe(
+      "Invalid discriminator value. Expected 'circle' | 'square'",
+    );
   });
 
   it("4. readonly arrays, tuples and Readonly<T>", async () => {
@@ -134,16 +148,30 @@ describe("round trip: producer → JSON → worker → actor → result (issue 1
     const { received, decoded } = await roundTrip("chargeUser", args, chargeUser);
     expect(received).toStrictEqual(args);
     expect(decoded).toBe("u-1");
-    for (const wrong of [{ user: 1 }, { key: "usr_42" }, { version: "v1" }, { level: "level-mid" }]) {
-      expect(registry.chargeUser.args.safeParse({ ...args, ...wrong }).success, JSON.stringify(wrong)).toBe(false);
+    for (const wrong of [
+      { user: 1 },
+      { key: "usr_42" },
+      { version: "v1" },
+      { level: "level-mid" },
+    ]) {
+      expect(
+        registry.chargeUser.args.safeParse({ ...args, ...wrong }).success,
+        JSON.stringify(wrong),
+      ).toBe(false);
     }
   });
 
   it("9. ambient namespaces and declared modules resolve as the project's tsc resolves them", async () => {
-    const args = { settings: { theme: "dark", fontSize: 12 }, invoice: { total: 3, lines: ["x"] } } as const;
+    const args = {
+      settings: { theme: "dark", fontSize: 12 },
+      invoice: { total: 3, lines: ["x"] },
+    } as const;
     const { received, decoded } = await roundTrip("applySettings", args, applySettings);
     expect(received).toStrictEqual(args);
     expect(decoded).toStrictEqual(args.settings);
-    expect(registry.applySettings.args.safeParse({ ...args, settings: { theme: "blue", fontSize: 1 } }).success).toBe(false);
+    expect(
+      registry.applySettings.args.safeParse({ ...args, settings: { theme: "blue", fontSize: 1 } })
+        .success,
+    ).toBe(false);
   });
 });

@@ -44,10 +44,23 @@ export async function rightCalls(): Promise<void> {
   >();
   // 4. Readonly arrays and `as const` values.
   const tags = ["a", "b"] as const;
-  await jobs.tagAll.enqueue({ tags, scores: [1, 2] as const, origin: { x: 1, y: 2 }, pair: ["p", 1] as const });
-  expectTypeOf<ActorArgs<"tagAll">["origin"]>().toEqualTypeOf<{ readonly x: number; readonly y: number }>();
+  await jobs.tagAll.enqueue({
+    tags,
+    scores: [1, 2] as const,
+    origin: { x: 1, y: 2 },
+    pair: ["p", 1] as const,
+  });
+  expectTypeOf<ActorArgs<"tagAll">["origin"]>().toEqualTypeOf<{
+    readonly x: number;
+    readonly y: number;
+  }>();
   // 5. Rest elements first and in the middle; optional elements.
-  await jobs.plot.enqueue({ last: ["a", 1], middle: ["s", 1, 2, true], tail: ["t"], optional: [1] });
+  await jobs.plot.enqueue({
+    last: ["a", 1],
+    middle: ["s", 1, 2, true],
+    tail: ["t"],
+    optional: [1],
+  });
   expectTypeOf<ActorArgs<"plot">["last"]>().toEqualTypeOf<[...string[], number]>();
   // 6. A default parameter value: the arguments may be left out.
   await jobs.resize.enqueue();

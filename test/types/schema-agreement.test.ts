@@ -36,7 +36,8 @@ function mutate(text: string): string {
 
 describe("schemas agree with the emitted types (compile-time check, run once here)", async () => {
   const files: Record<string, string> = {};
-  for (const [name, globs] of Object.entries(SOURCES)) files[`${name}.ts`] = await verifyText(globs);
+  for (const [name, globs] of Object.entries(SOURCES))
+    files[`${name}.ts`] = await verifyText(globs);
   files["mutated.ts"] = mutate(files["cases.ts"]!);
   const dir = tempProject(files);
   const errors = compile(

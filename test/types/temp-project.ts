@@ -35,7 +35,10 @@ export function tempProject(
     join(dir, "node_modules", "@types", "node"),
     "dir",
   );
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "user-project", type: "module" }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "user-project", type: "module" }),
+  );
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["*.ts"] }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
