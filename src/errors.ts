@@ -19,6 +19,9 @@ export type RepidErrorCode =
   | "RESULT_NOT_STORED"
   | "PEER_DEPENDENCY"
   | "ENQUEUE_REFUSED"
+  | "CANCELLED"
+  | "NOT_SUPPORTED"
+  | "NO_RESULT_STORE"
   | "CODEGEN";
 
 /** Base of every error repid throws; `code` tells them apart without `instanceof`. */
@@ -39,6 +42,16 @@ export class NoConnectionError extends RepidError {
       "NO_CONNECTION",
       "No connection: call this inside `app.magic(async () => ...)` or pass `{ connection }` explicitly.",
     );
+  }
+}
+
+/** An operator cancelled the job while it ran (`Admin.cancel`): it is not retried. */
+export class JobCancelledError extends RepidError {
+  readonly mode: "dead" | "ack";
+
+  constructor(mode: "dead" | "ack" = "dead") {
+    super("CANCELLED", "The job was cancelled by an operator while it ran");
+    this.mode = mode;
   }
 }
 
@@ -167,6 +180,37 @@ export class ActorAbortedError extends RepidError {
 export class BrokerError extends RepidError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("BROKER", message, options);
+  }
+}
+
+/**
+ * The broker cannot do what was asked (see `BrokerCapabilities`), for example periodic messages
+ * or stored results on RabbitMQ. Names the broker and the operation.
+ */
+export class NotSupportedError extends RepidError {
+  readonly broker: string;
+  readonly operation: string;
+
+  constructor(broker: string, operation: string, hint: string) {
+    super("NOT_SUPPORTED", `${broker} does not support ${operation}: ${hint}`);
+    this.broker = broker;
+    this.operation = operation;
+  }
+}
+
+/**
+ * A job asked for its result to be stored, but the connection's broker keeps no results and the
+ * connection was given no result store. Thrown at enqueue, before anything is sent.
+ */
+export class NoResultStoreError extends RepidError {
+  readonly jobId: string;
+
+  constructor(jobId: string, actor: string) {
+    super(
+      "NO_RESULT_STORE",
+      `Job "${jobId}" of actor "${actor}" asks for its result to be stored, but the broker keeps no results: pass a result store, e.g. \`new Connection(broker, { results: new RedisResultStore(url) })\`, or enqueue it without \`storeResult\`.`,
+    );
+    this.jobId = jobId;
   }
 }
 

@@ -5,6 +5,18 @@ export { Connection, type ConnectionOptions } from "./connection.js";
 export { Job, enqueueMany, type JobOptions } from "./job.js";
 export { JobHandle, type ResultDecoder } from "./result.js";
 export { Queue, type QueueOptions } from "./queue.js";
+export { Admin } from "./admin.js";
+export type {
+  BrokerAdmin,
+  CancelMode,
+  CancelOutcome,
+  Cancelled,
+  JobView,
+  MessageState,
+  Page,
+  PageOptions,
+  QueueInfo,
+} from "./brokers/admin.js";
 export { Priority } from "./priority.js";
 export {
   Router,
@@ -70,6 +82,7 @@ export {
   BrokerError,
   CodegenError,
   EnqueueRefusedError,
+  JobCancelledError,
   InvalidDurationError,
   InvalidOptionError,
   InvalidPayloadError,
@@ -77,6 +90,7 @@ export {
   JobTimeoutError,
   NoConnectionError,
   NoRetryError,
+  NotSupportedError,
   QueueNotDeclaredError,
   RepidError,
   ResultNotStoredError,

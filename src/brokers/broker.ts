@@ -17,6 +17,8 @@
  * leaves the broker only when it is acked (or its queue flushed/deleted).
  */
 
+import type { BrokerAdmin, Cancelled } from "./admin.js";
+
 /** Numeric priority on the wire: 0 high, 1 medium, 2 low. */
 export type PriorityLevel = 0 | 1 | 2;
 
@@ -185,10 +187,76 @@ export interface ReceiveOptions {
 }
 
 /**
+ * What a broker can do beyond the core (enqueue, receive under a lease, settle with fencing,
+ * renew, priorities, dead letters, counts). The contract suites run each test on every broker that
+ * claims what the test needs; an operation a broker does not support throws `NotSupportedError`.
+ */
+export interface BrokerCapabilities {
+  /** `executeAt` is honoured (delayed messages, retry backoff, deferred jobs). */
+  readonly delays: boolean;
+  /**
+   * At most one message per id exists in a queue (waiting, delayed or running): enqueueing an
+   * existing id adds nothing (`created: false`). Without it every enqueue adds a message.
+   */
+  readonly uniqueIds: boolean;
+  /** The broker stores results itself (`readResult`, `waitForResult`, settlement results). */
+  readonly results: boolean;
+  /** Periodic messages (`schedule`): replacement on enqueue, `schedules()`, `removeSchedule()`. */
+  readonly schedules: boolean;
+  /**
+   * `counts().running` counts every consumer's leases. Without it, it counts only the leases of
+   * this broker instance (other processes' unsettled deliveries are invisible to it).
+   */
+  readonly globalRunningCount: boolean;
+}
+
+/** The capabilities of a broker that declares none: the whole contract (in-memory, Redis). */
+export const FULL_CAPABILITIES: BrokerCapabilities = Object.freeze({
+  delays: true,
+  uniqueIds: true,
+  results: true,
+  schedules: true,
+  globalRunningCount: true,
+});
+
+/** The capabilities a broker declares, or the whole contract when it declares none. */
+export function capabilitiesOf(broker: MessageBroker): BrokerCapabilities {
+  return broker.capabilities ?? FULL_CAPABILITIES;
+}
+
+/**
+ * Keeps job results apart from the broker (for brokers without `results`, or to keep them
+ * elsewhere): `new Connection(broker, { results })`. A result is stored before its message is
+ * settled, so a crash in between may store it twice but never loses it.
+ */
+export interface ResultStore {
+  /** Opens connections. Idempotent. */
+  connect(): Promise<void>;
+  /** Closes connections; pending waits resolve `undefined`. Idempotent. */
+  disconnect(): Promise<void>;
+  /** Stores (or replaces) the result of job `id` for `ttlMs`, and wakes its waiters. */
+  store(id: string, result: StoredResult, ttlMs: number): Promise<void>;
+  /** The stored result, or `undefined` when none is stored (yet or any more). */
+  read(id: string): Promise<StoredResult | undefined>;
+  /**
+   * Resolves with the result as soon as it is stored (at once when it already is), or
+   * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls.
+   */
+  wait(
+    id: string,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<StoredResult | undefined>;
+}
+
+/**
  * Every broker implements this interface. Methods taking arrays act on a batch in as few round
  * trips as the engine allows; results are in input order.
  */
 export interface MessageBroker {
+  /** What this broker supports beyond the core; absent means everything (`FULL_CAPABILITIES`). */
+  readonly capabilities?: BrokerCapabilities;
+  /** Admin operations (queues, jobs, cancel, replay, pause), when the broker supports them. */
+  readonly admin?: BrokerAdmin;
   /** Opens connections. Idempotent. */
   connect(): Promise<void>;
   /** Closes connections; pending `receive` calls resolve empty. Idempotent. */
@@ -244,10 +312,12 @@ export interface MessageBroker {
   settle(settlements: readonly Settlement[]): Promise<boolean[]>;
 
   /**
-   * Extends leases to now + `leaseMs`; returns, per delivery, whether the lease was still held.
-   * Throws when the broker cannot tell (then nothing may be assumed about any lease).
+   * Extends leases to now + `leaseMs`; returns, per delivery, whether the lease was still held,
+   * or `{ cancelled }` when it is held but an operator cancelled the job (see `BrokerAdmin`): the
+   * holder then aborts the attempt and settles it as asked. Throws when the broker cannot tell
+   * (then nothing may be assumed about any lease).
    */
-  renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]>;
+  renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]>;
 
   /**
    * Records that `consumer` is alive for the next `ttlMs`, for leases it took on `queues` (see

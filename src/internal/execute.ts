@@ -2,6 +2,7 @@ import type { Delivery, FailureInfo, KeptResult, Message, Settlement } from "../
 import {
   ActorAbortedError,
   InvalidPayloadError,
+  JobCancelledError,
   RepidError,
   UnknownActorError,
   ValidationError,
@@ -113,6 +114,17 @@ function afterRun(
 
   if (!attempt.ok && attempt.cause instanceof LeaseLostError) {
     return { settlement: undefined, outcome: "lost", failed: false };
+  }
+  if (!attempt.ok && attempt.cause instanceof JobCancelledError) {
+    // Cancelled by an operator: never retried nor rescheduled.
+    const cancelled = attempt.cause;
+    return cancelled.mode === "ack"
+      ? { settlement: { kind: "ack", delivery }, outcome: "succeeded", failed: false }
+      : {
+          settlement: { kind: "dead", delivery, error: attempt.error },
+          outcome: "deadLettered",
+          failed: false,
+        };
   }
   if (!attempt.ok && attempt.cause instanceof ActorAbortedError) {
     return {

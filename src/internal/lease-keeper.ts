@@ -1,3 +1,4 @@
+import type { CancelMode } from "../brokers/admin.js";
 import type { Delivery, MessageBroker } from "../brokers/broker.js";
 import type { Logger } from "../logger.js";
 
@@ -6,6 +7,8 @@ interface Holding {
   leaseUntil: number;
   /** The loss of this lease was logged already (it is logged once). */
   warned: boolean;
+  /** A cancellation was reported for it already. */
+  cancelled: boolean;
 }
 
 /**
@@ -21,6 +24,7 @@ export class LeaseKeeper {
   readonly #leaseMs: number;
   readonly #intervalMs: number;
   readonly #onLost: (delivery: Delivery) => void;
+  readonly #onCancelled: (delivery: Delivery, mode: CancelMode) => void;
   readonly #held = new Map<Delivery, Holding>();
   #renewing = false;
   #lastTick = Date.now();
@@ -31,12 +35,14 @@ export class LeaseKeeper {
     logger: Logger,
     leaseMs: number,
     onLost: (delivery: Delivery) => void,
+    onCancelled: (delivery: Delivery, mode: CancelMode) => void,
   ) {
     this.#broker = broker;
     this.#logger = logger;
     this.#leaseMs = leaseMs;
     this.#intervalMs = Math.max(50, Math.floor(leaseMs / 3));
     this.#onLost = onLost;
+    this.#onCancelled = onCancelled;
   }
 
   /** How often `tick` should run. */
@@ -51,7 +57,8 @@ export class LeaseKeeper {
   /** Deliveries received by a `receive` call made at `sentAt` (local epoch ms). */
   add(deliveries: readonly Delivery[], sentAt: number): void {
     const leaseUntil = sentAt + this.#leaseMs;
-    for (const delivery of deliveries) this.#held.set(delivery, { leaseUntil, warned: false });
+    for (const delivery of deliveries)
+      this.#held.set(delivery, { leaseUntil, warned: false, cancelled: false });
   }
 
   /** The delivery is settled (or given up): no more renewals. Returns whether it was held. */
@@ -81,7 +88,7 @@ export class LeaseKeeper {
   }
 
   async #renew(deliveries: Delivery[], sentAt: number): Promise<void> {
-    let alive: boolean[];
+    let alive: Awaited<ReturnType<MessageBroker["renew"]>>;
     try {
       alive = await this.#broker.renew(deliveries, this.#leaseMs);
     } catch (error) {
@@ -101,8 +108,13 @@ export class LeaseKeeper {
       const delivery = deliveries[i]!;
       const holding = this.#held.get(delivery);
       if (!holding) return;
-      if (ok) holding.leaseUntil = sentAt + this.#leaseMs;
-      else this.#lose(delivery, holding);
+      if (ok === false) return this.#lose(delivery, holding);
+      holding.leaseUntil = sentAt + this.#leaseMs;
+      // Still held, but an operator cancelled the job: its holder ends it (once).
+      if (ok !== true && !holding.cancelled) {
+        holding.cancelled = true;
+        this.#onCancelled(delivery, ok.cancelled);
+      }
     });
   }
 

@@ -27,7 +27,8 @@
 import { randomUUID } from "node:crypto";
 import type { Delivery, KeepAlive, Message, MessageBroker, Settlement } from "../brokers/broker.js";
 import type { JobInfo, LifecycleEvent } from "../hooks.js";
-import { ActorAbortedError, toFailureInfo } from "../errors.js";
+import type { CancelMode } from "../brokers/admin.js";
+import { ActorAbortedError, JobCancelledError, toFailureInfo } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Registry } from "../registry.js";
 import type { Actor } from "../router.js";
@@ -105,8 +106,12 @@ export class WorkerRun {
     this.#s = settings;
     this.#broker = broker;
     this.#settler = new Settler(broker, settings.logger);
-    this.#leases = new LeaseKeeper(broker, settings.logger, settings.leaseMs, (delivery) =>
-      this.#lost(delivery),
+    this.#leases = new LeaseKeeper(
+      broker,
+      settings.logger,
+      settings.leaseMs,
+      (delivery) => this.#lost(delivery),
+      (delivery, mode) => this.#cancelled(delivery, mode),
     );
     this.#hooks = settings.hooks;
     this.#failures = new FailureLog(settings.logger);
@@ -372,6 +377,25 @@ export class WorkerRun {
     this.#running.get(delivery)?.abort(new LeaseLostError());
     const waiting = this.#buffer.indexOf(delivery);
     if (waiting >= 0) this.#buffer.splice(waiting, 1);
+    this.#notify();
+  }
+
+  /**
+   * An operator cancelled a held job: a running attempt is aborted (and settles as cancelled, see
+   * `execute`); an unstarted one is settled at once.
+   */
+  #cancelled(delivery: Delivery, mode: CancelMode): void {
+    const running = this.#running.get(delivery);
+    if (running) return running.abort(new JobCancelledError(mode));
+    const waiting = this.#buffer.indexOf(delivery);
+    if (waiting < 0) return;
+    this.#buffer.splice(waiting, 1);
+    const error = toFailureInfo(new JobCancelledError(mode));
+    this.#settle(
+      delivery,
+      mode === "ack" ? { kind: "ack", delivery } : { kind: "dead", delivery, error },
+      mode === "ack" ? "succeeded" : "deadLettered",
+    );
     this.#notify();
   }
 

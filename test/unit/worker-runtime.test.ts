@@ -22,7 +22,7 @@ class FaultyBroker extends InMemoryMessageBroker {
   settleDelayMs = 0;
   settleFailures = 0;
 
-  override async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
+  override async renew(deliveries: readonly Delivery[], leaseMs: number) {
     this.renewCalls++;
     this.renewInFlight++;
     this.maxRenewInFlight = Math.max(this.maxRenewInFlight, this.renewInFlight);

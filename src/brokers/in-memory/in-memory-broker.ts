@@ -1,6 +1,14 @@
 import { QueueNotDeclaredError } from "../../errors.js";
 import { Heap } from "../../internal/heap.js";
-import { Level, MemoryDelivery, RunningList, type Rec } from "./records.js";
+import { InMemoryAdmin } from "./admin.js";
+import {
+  Level,
+  MemoryDelivery,
+  RunningList,
+  newRec,
+  type QueueState,
+  type Rec,
+} from "./records.js";
 import type {
   DeadLetter,
   Delivery,
@@ -17,6 +25,7 @@ import type {
   Settlement,
   StoredResult,
 } from "../broker.js";
+import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { ResultStore } from "./result-store.js";
 
 export interface InMemoryBrokerOptions {
@@ -26,15 +35,6 @@ export interface InMemoryBrokerOptions {
   readonly maxDeadLetters?: number;
   /** How often expired leases are looked for, in ms. @defaultValue 1000 */
   readonly leaseCheckIntervalMs?: number;
-}
-
-interface QueueState {
-  readonly records: Map<string, Rec>;
-  /** Records currently leased, for lease recovery without scanning every message. */
-  readonly running: RunningList;
-  readonly ready: readonly [Level, Level, Level];
-  readonly delayed: Heap<{ rec: Rec; at: number }>;
-  readonly dead: DeadLetter[];
 }
 
 interface Waiter {
@@ -62,6 +62,14 @@ export class InMemoryMessageBroker implements MessageBroker {
   #delayTimer: NodeJS.Timeout | undefined;
   #delayTimerAt = Infinity;
   #leaseTimer: NodeJS.Timeout | undefined;
+  /** Admin operations (see `BrokerAdmin`). */
+  readonly admin: BrokerAdmin = new InMemoryAdmin({
+    queues: this.#queues,
+    nextSeq: () => ++this.#seq,
+    place: (q, rec, now) => this.#place(q, rec, undefined, now, false),
+    wake: () => this.#wake(),
+    counts: (queue) => this.counts(queue),
+  });
 
   constructor(options: InMemoryBrokerOptions = {}) {
     this.#maxStalls = options.maxStalls ?? 3;
@@ -93,6 +101,7 @@ export class InMemoryMessageBroker implements MessageBroker {
       ready: [new Level(), new Level(), new Level()],
       delayed: new Heap((a, b) => a.at < b.at),
       dead: [],
+      paused: false,
     });
   }
 
@@ -161,12 +170,13 @@ export class InMemoryMessageBroker implements MessageBroker {
     return applied;
   }
 
-  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
+  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
     const until = Date.now() + leaseMs;
     return deliveries.map((d) => {
       const rec = this.#held(d);
-      if (rec) rec.leaseUntil = until;
-      return rec !== undefined;
+      if (!rec) return false;
+      rec.leaseUntil = until;
+      return rec.cancel ? { cancelled: rec.cancel } : true;
     });
   }
 
@@ -243,7 +253,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     const start = queues.length > 1 ? this.#seq % queues.length : 0;
     for (let k = 0; k < queues.length && out.length < options.max; k++) {
       const q = this.#queues.get(queues[(start + k) % queues.length]!);
-      if (!q) continue;
+      if (!q || q.paused) continue;
       this.#promoteDue(q, now);
       for (let level = 0; level < 3 && out.length < options.max; level++) {
         const rec = q.ready[level]!.pop();
@@ -275,6 +285,7 @@ export class InMemoryMessageBroker implements MessageBroker {
       case "requeue":
         if (s.attempt !== rec.message.attempt || rec.message.stalls !== 0)
           rec.message = { ...rec.message, attempt: s.attempt, stalls: 0 };
+        rec.lastError = s.lastError;
         this.#place(q, rec, s.executeAt, now, false);
         return true;
       case "dead":
@@ -439,19 +450,6 @@ function stored(m: OutgoingMessage, now: number): Message {
 
 function sameSchedule(a: Schedule | undefined, b: Schedule | undefined): boolean {
   return a?.cron === b?.cron && a?.everyMs === b?.everyMs;
-}
-
-function newRec(message: Message, seq: number): Rec {
-  return {
-    message,
-    state: "ready",
-    seq,
-    token: "",
-    leaseUntil: 0,
-    holder: undefined,
-    prev: undefined,
-    next: undefined,
-  };
 }
 
 /** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */

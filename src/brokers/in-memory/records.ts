@@ -1,6 +1,7 @@
 /** The in-memory broker's data structures: records, priority levels, the running list. */
 import { Heap } from "../../internal/heap.js";
-import type { Delivery, Message } from "../broker.js";
+import type { CancelMode } from "../admin.js";
+import type { DeadLetter, Delivery, FailureInfo, Message } from "../broker.js";
 
 export type State = "ready" | "delayed" | "running" | "gone";
 
@@ -12,9 +13,37 @@ export interface Rec {
   leaseUntil: number;
   /** The consumer holding the lease (see `ReceiveOptions.consumer`), if it named itself. */
   holder: string | undefined;
+  /** The error of the last failed attempt, while waiting for a retry. */
+  lastError?: FailureInfo | undefined;
+  /** Running and cancelled by an operator: the holder learns it at its next renewal. */
+  cancel?: CancelMode | undefined;
   /** Links of the queue's running list (leased records), for lease recovery without hashing. */
   prev: Rec | undefined;
   next: Rec | undefined;
+}
+
+export interface QueueState {
+  readonly records: Map<string, Rec>;
+  /** Records currently leased, for lease recovery without scanning every message. */
+  readonly running: RunningList;
+  readonly ready: readonly [Level, Level, Level];
+  readonly delayed: Heap<{ rec: Rec; at: number }>;
+  readonly dead: DeadLetter[];
+  /** Receives skip a paused queue. */
+  paused: boolean;
+}
+
+export function newRec(message: Message, seq: number): Rec {
+  return {
+    message,
+    state: "ready",
+    seq,
+    token: "",
+    leaseUntil: 0,
+    holder: undefined,
+    prev: undefined,
+    next: undefined,
+  };
 }
 
 /** Leased records of one queue: an intrusive doubly linked list (O(1) add and remove). */
