@@ -13,7 +13,15 @@
  * Installs use the versions this repository is tested with, from npm's cache when it has them.
  */
 import { execFile, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -158,6 +166,48 @@ describe("a new project that installed the packed tarball", () => {
       expect(stdout.length).toBeGreaterThan(0);
     }, 60_000);
   });
+
+  it("runs repid/broker's contract suites, as another broker's author would, with vitest", async () => {
+    // The repository's vitest stands in for the author's own (an optional peer of repid).
+    symlinkSync(join(root, "node_modules/vitest"), join(app, "node_modules/vitest"), "dir");
+    writeFileSync(
+      join(app, "my-broker.test.mjs"),
+      [
+        'import { InMemoryMessageBroker } from "repid";',
+        'import { describeBrokerContract, describeRuntimeContract } from "repid/broker";',
+        "",
+        "describeBrokerContract('my broker', async (options) => {",
+        "  const broker = new InMemoryMessageBroker({ ...options, leaseCheckIntervalMs: 50 });",
+        "  return { broker, cleanup: () => broker.disconnect() };",
+        "});",
+        "// The runtime suite opens several connections per test: one broker, as in one process.",
+        "let shared;",
+        "describeRuntimeContract('my broker', async () => {",
+        "  const broker = (shared ??= new InMemoryMessageBroker({ leaseCheckIntervalMs: 50 }));",
+        "  const cleanup = async () => {",
+        "    if (shared === broker) shared = undefined;",
+        "    await broker.disconnect();",
+        "  };",
+        "  return { broker, cleanup };",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    const report = join(work, "vitest-report.json");
+    await sh(
+      process.execPath,
+      [
+        join(app, "node_modules/vitest/vitest.mjs"),
+        "run",
+        "--reporter=json",
+        `--outputFile=${report}`,
+      ],
+      app,
+    );
+    const { numTotalTests, numPassedTests } = JSON.parse(readFileSync(report, "utf8"));
+    expect(numTotalTests).toBeGreaterThan(20);
+    expect(numPassedTests).toBe(numTotalTests);
+  }, 120_000);
 
   describeRedis("the README's worker and producer, two processes on Redis", () => {
     const prefix = uniquePrefix();
