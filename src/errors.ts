@@ -218,8 +218,12 @@ export class NoResultStoreError extends RepidError {
 export class ResultTimeoutError extends RepidError {
   readonly jobId: string;
 
-  constructor(jobId: string, timeoutMs: number) {
-    super("RESULT_TIMEOUT", `No result for job "${jobId}" within ${timeoutMs} ms`);
+  /** @param hint what may explain the wait, appended to the message. */
+  constructor(jobId: string, timeoutMs: number, hint?: string) {
+    super(
+      "RESULT_TIMEOUT",
+      `No result for job "${jobId}" within ${timeoutMs} ms${hint ? ` (${hint})` : ""}`,
+    );
     this.jobId = jobId;
   }
 }

@@ -72,7 +72,14 @@ export class JobHandle<TResult = unknown> {
       timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    if (!stored) throw new ResultTimeoutError(this.id, timeoutMs);
+    if (!stored) {
+      // The producer could not tell whether anything keeps this job's result: say what to check.
+      const hint =
+        this.storesResult === undefined
+          ? "a result is kept only when the job is enqueued with `storeResult` or its actor has the `storeResult` option"
+          : undefined;
+      throw new ResultTimeoutError(this.id, timeoutMs, hint);
+    }
     return unwrapResult<TResult>(this.id, stored, this.#decode);
   }
 }

@@ -12,6 +12,7 @@ import {
   Repid,
   RepidError,
   ResultNotStoredError,
+  ResultTimeoutError,
   Worker,
   createClient,
   defineRegistry,
@@ -87,6 +88,12 @@ describe("result() without a stored result", () => {
       await new Queue().declare();
       const handle = await new Job("notify").enqueue();
       expect(handle.storesResult).toBeUndefined();
+      // Nothing runs it here: the wait ends at its timeout, with what to check.
+      const error = await handle.result({ timeout: "50ms" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResultTimeoutError);
+      expect((error as Error).message).toMatch(
+        /within 50 ms \(a result is kept only .*storeResult/,
+      );
       const stored = await new Job("add", { storeResult: true }).enqueue();
       expect(stored.storesResult).toBe(true);
     });
