@@ -19,7 +19,9 @@ import type {
  * newline), so it is neither escaped nor parsed by the broker.
  *
  * meta: [topic, retries, timeoutMs, enqueuedAt, resultTtlMs | null, schedule | null, hasPayload,
- *        headers?] (headers only when the message has any)
+ *        headers | null, origin]; origin names the enqueue call that stored the message, so
+ *        that the same call sent again after a lost reply knows its own (see enqueue.lua).
+ *        Messages stored by earlier versions end after hasPayload or headers.
  */
 
 /** `executeAt` as stored: whole non-negative ms, or '' for none. */
@@ -29,7 +31,7 @@ export function storedTime(at: number | undefined): string {
 }
 
 /** The part of a stored message after `<seq>|`, as enqueue.lua expects it. */
-export function encodeNew(m: OutgoingMessage, enqueuedAt: number): string {
+export function encodeNew(m: OutgoingMessage, enqueuedAt: number, origin: string): string {
   const fields: unknown[] = [
     m.topic,
     m.retries,
@@ -39,7 +41,7 @@ export function encodeNew(m: OutgoingMessage, enqueuedAt: number): string {
     m.schedule ?? null,
     m.payload === undefined ? 0 : 1,
   ];
-  if (m.headers !== undefined) fields.push(m.headers);
+  fields.push(m.headers ?? null, origin);
   const meta = JSON.stringify(fields);
   return `${m.priority}|1|0|${storedTime(m.executeAt)}|${meta}\n${m.payload ?? ""}`;
 }
@@ -82,10 +84,10 @@ export function decodeMessage(queue: string, id: string, stored: string): Messag
   } catch {
     return undefined;
   }
-  if (!Array.isArray(meta) || (meta.length !== 7 && meta.length !== 8)) return undefined;
+  if (!Array.isArray(meta) || meta.length < 7 || meta.length > 9) return undefined;
   const [topic, retries, timeoutMs, enqueuedAt, resultTtlMs, schedule, hasPayload, headers] =
     meta as unknown[];
-  if (headers !== undefined && !isHeaders(headers)) return undefined;
+  if (headers !== undefined && headers !== null && !isHeaders(headers)) return undefined;
   if (
     (priority !== 0 && priority !== 1 && priority !== 2) ||
     !isInt(attempt) ||
@@ -117,7 +119,7 @@ export function decodeMessage(queue: string, id: string, stored: string): Messag
   if (executeAt !== undefined) message.executeAt = executeAt;
   if (schedule !== null) message.schedule = schedule;
   if (resultTtlMs !== null) message.resultTtlMs = resultTtlMs;
-  if (headers !== undefined) message.headers = headers;
+  if (headers !== undefined && headers !== null) message.headers = headers;
   return message;
 }
 

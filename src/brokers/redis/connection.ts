@@ -54,16 +54,16 @@ export function createClient(
 }
 
 /**
- * Another connection with the main client's settings (blocking reads, subscriptions). It may
- * wait through reconnections, but blocking reads never wait past their own timeout plus grace.
+ * Another connection with the main client's settings (blocking reads, subscriptions, the
+ * keep-alive thread's). Its commands may wait through reconnections: the broker races every wait
+ * on it locally, so none can hold a caller past its own deadline.
  */
-export function duplicateClient(client: Redis, name: string, blockMs: number): Redis {
+export function duplicateClient(client: Redis, name: string, connectTimeoutMs: number): Redis {
   return client.duplicate({
     lazyConnect: true,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
-    blockingTimeout: blockMs,
-    blockingTimeoutGrace: 1000,
+    connectTimeout: connectTimeoutMs,
     connectionName: name,
   });
 }
@@ -89,8 +89,16 @@ export interface QueueKeys {
   readonly running: string;
   readonly dead: string;
   readonly notify: string;
-  /** msg, lease, ready, delayed, running, dead, notify: the KEYS of receive and settle. */
+  /** Periodic ids -> their schedule (JSON): `schedules()` reads no other message. */
+  readonly sched: string;
+  /** Consumer -> heartbeat expiry (queue time, see scripts/common.lua). */
+  readonly consumers: string;
+  /** The queue's clock: last script run and the stall credit. */
+  readonly clock: string;
+  /** The first KEYS of every consumer-side script, in this order (see `state_keys` in Lua). */
   readonly state: readonly string[];
+  /** Key remembering one call's outcome for a while (answers a call ioredis sends again). */
+  memo(call: string): string;
 }
 
 /** Builds and caches the key names of each queue under one prefix. */
@@ -122,6 +130,9 @@ export class KeySpace {
       k("running"),
       k("dead"),
       k("notify"),
+      k("sched"),
+      k("consumers"),
+      k("clock"),
     ];
     keys = {
       declared: k("declared"),
@@ -133,7 +144,11 @@ export class KeySpace {
       running: state[4]!,
       dead: state[5]!,
       notify: state[6]!,
+      sched: state[7]!,
+      consumers: state[8]!,
+      clock: state[9]!,
       state,
+      memo: (call) => k(`memo:${call}`),
     };
     this.#queues.set(name, keys);
     return keys;

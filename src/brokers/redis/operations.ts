@@ -1,4 +1,4 @@
-import type { Delivery, OutgoingMessage, Settlement } from "../broker.js";
+import type { Delivery, OutgoingMessage, Schedule, Settlement } from "../broker.js";
 import {
   decodeMessage,
   encodeFailure,
@@ -42,22 +42,36 @@ function slicesOf<T>(items: readonly T[], queueOf: (item: T) => string, chunk: n
   return slices;
 }
 
+/** A schedule as the enqueue script compares it: same schedule, same text. */
+function scheduleText(schedule: Schedule | undefined): string {
+  if (!schedule) return "";
+  return JSON.stringify([schedule.cron ?? null, schedule.everyMs ?? null]);
+}
+
 export function buildEnqueueCalls(
   keys: KeySpace,
   messages: readonly OutgoingMessage[],
   now: number,
+  callId: () => string,
 ): { calls: ScriptCall[]; slices: Slice[]; queues: string[] } {
   const slices = slicesOf(messages, (m) => m.queue, ENQUEUE_CHUNK);
   const calls = slices.map((slice): ScriptCall => {
     const k = keys.queue(slice.queue);
     const args: (string | number)[] = [slice.indices.length];
+    const origin = callId();
     for (const index of slice.indices) {
       const m = messages[index]!;
-      args.push(m.id, m.priority, storedTime(m.executeAt), encodeNew(m, now));
+      args.push(
+        m.id,
+        m.priority,
+        storedTime(m.executeAt),
+        scheduleText(m.schedule),
+        encodeNew(m, now, origin),
+      );
     }
     return {
       script: "enqueue",
-      keys: [k.declared, k.seq, k.msg, k.ready, k.delayed, k.notify],
+      keys: [k.declared, k.seq, k.msg, k.ready, k.delayed, k.notify, k.lease, k.sched],
       args,
     };
   });
@@ -68,10 +82,12 @@ export function buildSettleCalls(
   keys: KeySpace,
   settlements: readonly Settlement[],
   maxDead: number,
+  callId: () => string,
 ): { calls: ScriptCall[]; slices: Slice[] } {
   const slices = slicesOf(settlements, (s) => s.delivery.message.queue, SETTLE_CHUNK);
   const calls = slices.map((slice): ScriptCall => {
-    const callKeys = [...keys.queue(slice.queue).state];
+    const k = keys.queue(slice.queue);
+    const callKeys = [...k.state, k.memo(callId())];
     const args: (string | number)[] = [maxDead, slice.indices.length];
     for (const index of slice.indices) {
       const s = settlements[index]!;
@@ -135,7 +151,7 @@ export function buildRenewCalls(
       const d = deliveries[index]!;
       args.push(d.message.id, d.token);
     }
-    return { script: "renew", keys: [k.lease, k.running], args };
+    return { script: "renew", keys: k.state, args };
   });
   return { calls, slices };
 }
@@ -151,25 +167,53 @@ export interface Taken {
   nextAt: number;
 }
 
-/** Runs receive.lua on one queue and decodes what it leased. */
-export async function takeFromQueue(
-  run: (call: ScriptCall) => Promise<unknown>,
+/** One receive.lua call on one queue; `tokenPrefix` is unique per call (it is the call's id). */
+export function receiveCall(
   k: QueueKeys,
+  options: {
+    readonly max: number;
+    readonly leaseMs: number;
+    readonly tokenPrefix: string;
+    readonly maxStalls: number;
+    readonly maxDead: number;
+    readonly limit: number;
+    readonly consumer: string;
+  },
+): ScriptCall {
+  return {
+    script: "receive",
+    keys: options.max > 0 ? [...k.state, k.memo(options.tokenPrefix)] : k.state,
+    args: [
+      options.max,
+      Math.max(1, Math.ceil(options.leaseMs)),
+      options.tokenPrefix,
+      options.maxStalls,
+      options.maxDead,
+      options.limit,
+      options.consumer,
+    ],
+  };
+}
+
+/** Decodes a receive.lua reply: what it leased, and the bodies it found missing. */
+export function readTaken(
+  reply: readonly (string | number)[],
   queue: string,
-  args: readonly (string | number)[],
   tokenPrefix: string,
-): Promise<Taken> {
-  const reply = (await run({ script: "receive", keys: k.state, args })) as (string | number)[];
+  consumer: string,
+): Taken & { readonly evicted: number } {
   const leaseUntil = Number(reply[1]);
-  const taken: Taken = {
-    deliveries: [],
-    malformed: [],
+  const suffix = consumer === "" ? "" : `@${consumer}`;
+  const taken = {
+    deliveries: [] as Delivery[],
+    malformed: [] as Settlement[],
     now: Number(reply[0]),
     nextAt: Number(reply[2]),
+    evicted: Number(reply[3]),
   };
-  for (let i = 3, n = 1; i + 1 < reply.length; i += 2, n++) {
+  for (let i = 4, n = 1; i + 1 < reply.length; i += 2, n++) {
     const id = String(reply[i]);
-    const token = tokenPrefix + n;
+    const token = tokenPrefix + n + suffix;
     const message = decodeMessage(queue, id, String(reply[i + 1]));
     if (message) {
       taken.deliveries.push({ message, token, leaseUntil });

@@ -1,21 +1,20 @@
-import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import { BrokerError, QueueNotDeclaredError, RepidError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../logger.js";
 import type {
-  ScheduleInfo,
   DeadLetter,
   Delivery,
   EnqueueOutcome,
+  KeepAlive,
   MessageBroker,
   OutgoingMessage,
   QueueCounts,
   ReceiveOptions,
+  ScheduleInfo,
   Settlement,
   StoredResult,
 } from "../broker.js";
 import { BlockingPool } from "./blocking-pool.js";
-import { decodeDeadLetter, decodeResult } from "./codec.js";
+import { decodeDeadLetter, decodeMessage, decodeResult } from "./codec.js";
 import {
   createClient,
   duplicateClient,
@@ -24,17 +23,17 @@ import {
   type QueueKeys,
   type RedisConnectionInput,
 } from "./connection.js";
-import {
-  buildEnqueueCalls,
-  buildRenewCalls,
-  buildSettleCalls,
-  takeFromQueue,
-  type Taken,
-} from "./operations.js";
+import { Enqueuer } from "./enqueuer.js";
+import { startKeepAlive } from "./keep-alive.js";
+import { buildRenewCalls, buildSettleCalls } from "./operations.js";
+import { checkServer, connectClient } from "./preflight.js";
+import { HOUSEKEEPING_LIMIT, Receiver } from "./receiver.js";
+import { brokerError } from "./redis-errors.js";
 import { ResultWaiters } from "./result-waiters.js";
 import { ScriptRunner, type CallOutcome, type ScriptCall } from "./scripts.js";
 
 export type { RedisConnectionInput } from "./connection.js";
+export { RedisBrokerError } from "./redis-errors.js";
 
 /** Options of {@link RedisMessageBroker}. */
 export interface RedisBrokerOptions {
@@ -44,14 +43,21 @@ export interface RedisBrokerOptions {
   readonly maxStalls?: number;
   /** Dead letters kept per queue; the oldest go first. @defaultValue 10_000 */
   readonly maxDeadLetters?: number;
-  /** Longest single block of an idle `receive` before it looks again, in ms. @defaultValue 5000 */
+  /** Longest single block of an idle `receive` before it looks again, in ms. @defaultValue 1000 */
   readonly maxBlockMs?: number;
+  /**
+   * How long `connect()` and a blocking connection may take to connect, in ms. Past it, `connect()`
+   * fails with Redis's last error, and idle receives poll instead of blocking. @defaultValue 5000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * What to do when Redis's `maxmemory-policy` is not `noeviction` (an evicting Redis loses
+   * jobs): `"warn"` logs an error at connect, `"refuse"` makes `connect()` fail. @defaultValue "warn"
+   */
+  readonly evictionPolicy?: "warn" | "refuse";
   /** @defaultValue a logger that drops everything */
   readonly logger?: Logger;
 }
-
-/** Expired leases and due delayed messages handled per queue per receive round. */
-const HOUSEKEEPING_LIMIT = 1000;
 
 /**
  * The Redis broker: messages survive processes, consumers may run anywhere. Every state change
@@ -59,8 +65,8 @@ const HOUSEKEEPING_LIMIT = 1000;
  * consumers block in Redis instead of polling; batches travel in one round trip.
  *
  * Connections: the client you pass (or one built from the URL or options) runs commands;
- * blocking reads and result subscriptions use duplicates of it. A client you pass stays open on
- * `disconnect()`; the broker closes only connections it opened.
+ * blocking reads, result subscriptions and the keep-alive thread use duplicates of it. A client
+ * you pass stays open on `disconnect()`; the broker closes only connections it opened.
  *
  * @example
  * const broker = new RedisMessageBroker("redis://localhost:6379/0", { prefix: "myapp" });
@@ -73,21 +79,18 @@ export class RedisMessageBroker implements MessageBroker {
   readonly #logger: Logger;
   readonly #maxStalls: number;
   readonly #maxDead: number;
-  readonly #maxBlockMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #refuseEviction: boolean;
   readonly #blocking: BlockingPool;
   readonly #results: ResultWaiters;
+  readonly #receiver: Receiver;
+  readonly #enqueuer: Enqueuer;
   /** Aborts every pending receive on disconnect. */
   #closing = new AbortController();
   #connecting: Promise<void> | undefined;
-  readonly #tokenNonce = randomBytes(6).toString("base64url");
-  #tokenCalls = 0;
-  #rotation = 0;
-  #closedOnce = false;
-  #coalesced: {
-    readonly messages: readonly OutgoingMessage[];
-    readonly resolve: (outcomes: EnqueueOutcome[]) => void;
-    readonly reject: (error: unknown) => void;
-  }[] = [];
+  #settleCalls = 0;
+  readonly #settleNonce = Math.random().toString(36).slice(2, 10);
+  #saidRefused = false;
 
   constructor(
     connection: RedisConnectionInput = "redis://127.0.0.1:6379",
@@ -101,18 +104,33 @@ export class RedisMessageBroker implements MessageBroker {
     this.#logger = options.logger ?? silentLogger;
     this.#maxStalls = options.maxStalls ?? 3;
     this.#maxDead = Math.max(1, options.maxDeadLetters ?? 10_000);
-    this.#maxBlockMs = Math.max(10, options.maxBlockMs ?? 5000);
+    this.#connectTimeoutMs = Math.max(100, options.connectTimeoutMs ?? 5000);
+    this.#refuseEviction = options.evictionPolicy === "refuse";
     if (owned) logErrors(client, this.#logger, "command");
     const open = (role: string): Redis => {
-      const conn = duplicateClient(client, `${this.#keys.prefix}:${role}`, this.#maxBlockMs);
+      const conn = duplicateClient(client, `${this.#keys.prefix}:${role}`, this.#connectTimeoutMs);
       logErrors(conn, this.#logger, role);
       return conn;
     };
     this.#blocking = new BlockingPool(
       () => open("blocking"),
       async (id) => Number(await client.client("UNBLOCK", id)),
+      this.#logger,
+      this.#connectTimeoutMs,
     );
-    this.#results = new ResultWaiters(client, () => open("results"));
+    this.#results = new ResultWaiters(client, () => open("results"), this.#logger);
+    this.#receiver = new Receiver({
+      client,
+      keys: this.#keys,
+      scripts: this.#scripts,
+      logger: this.#logger,
+      maxStalls: this.#maxStalls,
+      maxDead: this.#maxDead,
+      maxBlockMs: Math.max(10, options.maxBlockMs ?? 1000),
+      blocking: this.#blocking,
+      settle: (s) => this.settle(s),
+    });
+    this.#enqueuer = new Enqueuer(client, this.#keys, this.#scripts);
   }
 
   /** The prefix every key of this broker starts with. */
@@ -134,9 +152,18 @@ export class RedisMessageBroker implements MessageBroker {
       this.#blocking.reopen();
     }
     const status = this.#client.status;
-    const closedByUs = this.#closedOnce && this.#owned && status === "reconnecting";
-    if (status === "wait" || status === "end" || status === "close" || closedByUs)
-      await this.#client.connect();
+    if (this.#owned && status !== "ready" && status !== "connect" && status !== "connecting") {
+      if (status === "reconnecting") this.#client.disconnect();
+      await connectClient(this.#client, this.#connectTimeoutMs);
+    }
+    const facts = await checkServer(
+      this.#client,
+      this.#keys.result("repid-publish-probe"),
+      this.#logger,
+      this.#refuseEviction,
+    );
+    this.#scripts.useFlags(facts.scriptFlags);
+    this.#results.pushRefused = !facts.canPublish;
     await this.#scripts.loadAll(this.#client);
   }
 
@@ -146,7 +173,6 @@ export class RedisMessageBroker implements MessageBroker {
     this.#blocking.close();
     await this.#results.close();
     if (!this.#owned) return;
-    this.#closedOnce = true;
     if (this.#client.status === "ready") {
       // Wait for the socket to be gone too, so that a following connect() starts afresh.
       const ended = new Promise((resolve) => this.#client.once("end", resolve));
@@ -157,9 +183,13 @@ export class RedisMessageBroker implements MessageBroker {
     }
   }
 
+  /** Declares the queue; a queue that exists is left untouched (no write: works on a full Redis). */
   async declareQueue(queue: string): Promise<void> {
     const keys = this.#keys.queue(queue);
-    await this.#call("declare queue", () => this.#client.set(keys.declared, "1"));
+    await this.#call("declare queue", async () => {
+      if ((await this.#client.exists(keys.declared)) === 0)
+        await this.#client.set(keys.declared, "1");
+    });
   }
 
   async flushQueue(queue: string): Promise<void> {
@@ -184,181 +214,121 @@ export class RedisMessageBroker implements MessageBroker {
     return (await this.#call("check queue", () => this.#client.exists(keys.declared))) === 1;
   }
 
-  /**
-   * Single-queue calls made in the same event-loop turn travel together as one script call (one
-   * round trip for many concurrent producers); each call still gets exactly its own outcomes.
-   */
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    if (messages.length === 0) return Promise.resolve([]);
-    const queue = messages[0]!.queue;
-    for (const m of messages) if (m.queue !== queue) return this.#enqueueNow(messages);
-    this.#keys.queue(queue); // validates the name now, in the caller's stack
-    return new Promise((resolve, reject) => {
-      this.#coalesced.push({ messages, resolve, reject });
-      if (this.#coalesced.length === 1) queueMicrotask(() => void this.#flushCoalesced());
-    });
+    return this.#enqueuer.enqueue(messages);
   }
 
-  async #flushCoalesced(): Promise<void> {
-    const batch = this.#coalesced;
-    this.#coalesced = [];
-    const all = batch.length === 1 ? batch[0]!.messages : batch.flatMap((c) => c.messages);
-    let outcomes: EnqueueOutcome[];
-    try {
-      outcomes = await this.#enqueueNow(all);
-    } catch (error) {
-      for (const c of batch) c.reject(error);
-      return;
-    }
-    let at = 0;
-    for (const c of batch) {
-      c.resolve(batch.length === 1 ? outcomes : outcomes.slice(at, at + c.messages.length));
-      at += c.messages.length;
-    }
-  }
-
-  async #enqueueNow(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    const { calls, slices, queues } = buildEnqueueCalls(this.#keys, messages, Date.now());
-    if (queues.length > 1) {
-      // Several queues: every one must be declared before any script stores anything.
-      const pipeline = this.#client.pipeline();
-      for (const q of queues) pipeline.exists(this.#keys.queue(q).declared);
-      const replies = await this.#call("enqueue", () => pipeline.exec());
-      queues.forEach((q, i) => {
-        if (replies?.[i]?.[1] !== 1) throw new QueueNotDeclaredError(q);
-      });
-    }
-    const outcomes = await this.#runMany("enqueue", calls);
-    const result = new Array<EnqueueOutcome>(messages.length);
-    outcomes.forEach((outcome, c) => {
-      const slice = slices[c]!;
-      if (!outcome.ok) {
-        if (outcome.error.message.includes("REPID_NOT_DECLARED"))
-          throw new QueueNotDeclaredError(slice.queue);
-        throw brokerError("enqueue", outcome.error);
-      }
-      const flags = outcome.value as number[];
-      slice.indices.forEach((index, k) => {
-        result[index] = { id: messages[index]!.id, created: flags[k] === 1 };
-      });
-    });
-    return result;
-  }
-
-  async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
-    const { signal } = options;
-    const closing = this.#closing.signal;
-    if (signal?.aborted || closing.aborted || queues.length === 0 || options.max <= 0) return [];
-    // Two signals checked side by side: AbortSignal.any per call costs more than the receive.
-    const signals = signal ? [signal, closing] : [closing];
-    const stopped = (): boolean => closing.aborted || signal?.aborted === true;
-    const keys = queues.map((q) => this.#keys.queue(q));
-    for (;;) {
-      let round: Taken;
-      try {
-        round = await this.#take(queues, options);
-      } catch (error) {
-        if (stopped()) return [];
-        throw brokerError("receive", error);
-      }
-      if (round.deliveries.length > 0 || stopped()) return round.deliveries;
-      const wait =
-        round.nextAt < 0 ? this.#maxBlockMs : Math.min(this.#maxBlockMs, round.nextAt - round.now);
-      if (wait > 0)
-        await this.#blocking.wait(
-          keys.map((k) => k.notify),
-          wait,
-          signals,
-        );
-      if (stopped()) return [];
-    }
-  }
-
-  async #take(queues: readonly string[], options: ReceiveOptions): Promise<Taken> {
-    const total: Taken = { deliveries: [], malformed: [], now: 0, nextAt: -1 };
-    const start = queues.length > 1 ? this.#rotation++ % queues.length : 0;
-    for (let i = 0; i < queues.length && total.deliveries.length < options.max; i++) {
-      const queue = queues[(start + i) % queues.length]!;
-      const tokenPrefix = `${this.#tokenNonce}.${(this.#tokenCalls++).toString(36)}.`;
-      const round = await takeFromQueue(
-        (call) => this.#scripts.run(this.#client, call),
-        this.#keys.queue(queue),
-        queue,
-        [
-          options.max - total.deliveries.length,
-          options.leaseMs,
-          tokenPrefix,
-          this.#maxStalls,
-          this.#maxDead,
-          HOUSEKEEPING_LIMIT,
-        ],
-        tokenPrefix,
-      );
-      for (const d of round.deliveries) total.deliveries.push(d);
-      for (const d of round.malformed) total.malformed.push(d);
-      total.now = round.now;
-      if (round.nextAt >= 0 && (total.nextAt < 0 || round.nextAt < total.nextAt))
-        total.nextAt = round.nextAt;
-    }
-    if (total.malformed.length > 0) {
-      this.#logger.warn(
-        `repid redis: dead-lettering ${total.malformed.length} malformed message(s)`,
-      );
-      await this.settle(total.malformed);
-      // Something was taken, so look again at once instead of blocking.
-      if (total.deliveries.length === 0) total.nextAt = total.now;
-    }
-    return total;
+  receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
+    return this.#receiver.receive(queues, options, this.#closing.signal);
   }
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const { calls, slices } = buildSettleCalls(this.#keys, settlements, this.#maxDead);
-    return this.#flags("settle", calls, slices, settlements.length);
+    const { calls, slices } = buildSettleCalls(
+      this.#keys,
+      settlements,
+      this.#maxDead,
+      () => `s.${this.#settleNonce}.${(this.#settleCalls++).toString(36)}`,
+    );
+    const outcomes = await this.#runMany("settle", calls);
+    const flags = new Array<boolean>(settlements.length).fill(false);
+    let refused = 0;
+    outcomes.forEach((outcome, c) => {
+      if (!outcome.ok) throw brokerError("settle", outcome.error);
+      const values = outcome.value as number[];
+      const indices = slices[c]!.indices;
+      indices.forEach((index, k) => (flags[index] = values[k] === 1));
+      refused += values[indices.length] ?? 0;
+    });
+    if (refused > 0 && !this.#saidRefused) {
+      this.#saidRefused = true;
+      this.#logger.warn(
+        "repid redis: Redis refused to PUBLISH a job's result (ACL channel permissions): results are stored and settlements applied; waiters read the result keys instead",
+      );
+    }
+    return flags;
   }
-
-  // TODO(issue 9, Redis helper): schedules, removeSchedule and heartbeat per the contract.
-  async schedules(_queue: string): Promise<ScheduleInfo[]> {
-    throw new BrokerError("schedules() is not implemented on Redis yet");
-  }
-
-  async removeSchedule(_queue: string, _id: string): Promise<boolean> {
-    throw new BrokerError("removeSchedule() is not implemented on Redis yet");
-  }
-
-  async heartbeat(_consumer: string, _queues: readonly string[], _ttlMs: number): Promise<void> {}
 
   async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
     if (deliveries.length === 0) return [];
     const { calls, slices } = buildRenewCalls(this.#keys, deliveries, leaseMs);
-    return this.#flags("renew", calls, slices, deliveries.length);
-  }
-
-  async #flags(
-    what: string,
-    calls: readonly ScriptCall[],
-    slices: readonly { readonly indices: readonly number[] }[],
-    length: number,
-  ): Promise<boolean[]> {
-    const outcomes = await this.#runMany(what, calls);
-    const flags = new Array<boolean>(length).fill(false);
+    const outcomes = await this.#runMany("renew", calls);
+    const flags = new Array<boolean>(deliveries.length).fill(false);
     outcomes.forEach((outcome, c) => {
-      if (!outcome.ok) throw brokerError(what, outcome.error);
+      if (!outcome.ok) throw brokerError("renew", outcome.error);
       const values = outcome.value as number[];
       slices[c]!.indices.forEach((index, k) => (flags[index] = values[k] === 1));
     });
     return flags;
   }
 
-  /** Counts as of now: due delayed messages count as ready, expired leases are recovered first. */
-  async counts(queue: string): Promise<QueueCounts> {
+  async heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void> {
+    const keys = this.#heartbeatKeys(queues);
+    const calls: ScriptCall[] = [];
+    for (let i = 0; i < keys.length; i += 400) {
+      calls.push({
+        script: "heartbeat",
+        keys: keys.slice(i, i + 400),
+        args: [consumer, Math.max(0, Math.ceil(ttlMs))],
+      });
+    }
+    for (const outcome of await this.#runMany("write heartbeat", calls))
+      if (!outcome.ok) throw brokerError("write heartbeat", outcome.error);
+  }
+
+  /** Keeps the heartbeat alive from a worker thread with its own connection (see keep-alive.ts). */
+  keepAlive(consumer: string, queues: readonly string[], ttlMs: number): KeepAlive {
+    return startKeepAlive({
+      client: this.#client,
+      name: `${this.#keys.prefix}:keepalive`,
+      script: this.#scripts.source("heartbeat"),
+      logger: this.#logger,
+      keys: this.#heartbeatKeys(queues),
+      consumer,
+      ttlMs,
+      beat: (ttl) => this.heartbeat(consumer, queues, ttl),
+    });
+  }
+
+  #heartbeatKeys(queues: readonly string[]): string[] {
+    return queues.flatMap((q) => {
+      const k = this.#keys.queue(q);
+      return [k.consumers, k.clock];
+    });
+  }
+
+  async schedules(queue: string): Promise<ScheduleInfo[]> {
     const k = this.#keys.queue(queue);
-    const [, counted] = await this.#runMany("count messages", [
-      this.#housekeeping(k),
-      { script: "counts", keys: [k.ready, k.delayed, k.running, k.dead], args: [] },
-    ]);
-    if (!counted?.ok) throw brokerError("count messages", counted?.error);
-    const reply = counted.value as number[];
+    const reply = (await this.#run("list schedules", {
+      script: "schedules",
+      keys: [k.msg, k.lease, k.delayed, k.sched],
+      args: [],
+    })) as string[];
+    const out: ScheduleInfo[] = [];
+    for (let i = 0; i + 3 < reply.length; i += 4) {
+      const m = decodeMessage(queue, reply[i]!, reply[i + 1]!);
+      if (!m?.schedule) continue;
+      const state = reply[i + 2] as ScheduleInfo["state"];
+      const due = reply[i + 3] === "" ? undefined : Number(reply[i + 3]);
+      const nextRunAt = due ?? m.executeAt ?? m.enqueuedAt;
+      out.push({ id: m.id, queue, topic: m.topic, schedule: m.schedule, nextRunAt, state });
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async removeSchedule(queue: string, id: string): Promise<boolean> {
+    const k = this.#keys.queue(queue);
+    const removed = await this.#run("remove schedule", {
+      script: "remove-schedule",
+      keys: k.state,
+      args: [id],
+    });
+    return removed === 1;
+  }
+
+  /** Counts as of now: due delayed messages count as ready, ended leases are recovered first. */
+  async counts(queue: string): Promise<QueueCounts> {
+    const reply = (await this.#run("count messages", this.#housekeeping(queue))) as number[];
     return {
       ready: reply[0] ?? 0,
       delayed: reply[1] ?? 0,
@@ -367,7 +337,7 @@ export class RedisMessageBroker implements MessageBroker {
     };
   }
 
-  /** Dead letters as of now: expired leases past `maxStalls` are dead-lettered first. */
+  /** Dead letters as of now: ended leases past `maxStalls` are dead-lettered first. */
   async deadLetters(
     queue: string,
     options: { readonly limit?: number } = {},
@@ -375,18 +345,19 @@ export class RedisMessageBroker implements MessageBroker {
     const k = this.#keys.queue(queue);
     const limit = options.limit ?? Infinity;
     if (limit <= 0) return [];
-    await this.#run("read dead letters", this.#housekeeping(k));
+    await this.#run("read dead letters", this.#housekeeping(queue));
     const stop = Number.isFinite(limit) ? Math.floor(limit) - 1 : -1;
     const raw = await this.#call("read dead letters", () => this.#client.lrange(k.dead, 0, stop));
     return raw.map((entry) => decodeDeadLetter(queue, entry));
   }
 
-  /** A receive round that leases nothing: promotes due messages and recovers expired leases. */
-  #housekeeping(k: QueueKeys): ScriptCall {
+  /** Promotes due messages, recovers ended leases, then counts (see counts.lua). */
+  #housekeeping(queue: string): ScriptCall {
+    const k: QueueKeys = this.#keys.queue(queue);
     return {
-      script: "receive",
+      script: "counts",
       keys: k.state,
-      args: [0, 0, "", this.#maxStalls, this.#maxDead, HOUSEKEEPING_LIMIT],
+      args: [this.#maxStalls, this.#maxDead, HOUSEKEEPING_LIMIT],
     };
   }
 
@@ -418,10 +389,4 @@ export class RedisMessageBroker implements MessageBroker {
       throw brokerError(what, error);
     }
   }
-}
-
-function brokerError(what: string, error: unknown): RepidError {
-  if (error instanceof RepidError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new BrokerError(`Redis broker could not ${what}: ${message}`, { cause: error });
 }

@@ -1,25 +1,44 @@
 import type { Redis } from "ioredis";
+import type { Logger } from "../../logger.js";
 import type { StoredResult } from "../broker.js";
 import { decodeResult } from "./codec.js";
 
 type Listener = (result: StoredResult | undefined) => void;
 
+interface Pending {
+  readonly listeners: Set<Listener>;
+  /** Resolves once the subscription is confirmed (or failed: then the waiters read instead). */
+  readonly subscribed: Promise<boolean>;
+}
+
+/** Reads of a result key without publication: every 50 ms at first, then slower, up to 1 s. */
+const READ_FIRST_MS = 50;
+const READ_MAX_MS = 1000;
+
 /**
  * Waiters for job results over one subscriber connection. The settle script SETs a result and
- * PUBLISHes it on a channel named like its key; a waiter SUBSCRIBEs first and reads the key only
- * once the subscription is confirmed, so a result stored before or during the wait is never
- * missed. After a reconnection (when a publish may have been lost) every pending key is read
- * again. No polling anywhere.
+ * PUBLISHes it on a channel named like its key; every waiter of a key waits for that key's
+ * subscription to be confirmed and then reads the key, so a result stored before or during the
+ * wait is never missed, and whatever one waiter finds is handed to all waiters of the key. After
+ * a reconnection (when a publish may have been lost) every pending key is read again.
+ *
+ * Without publication (an ACL user without channel permissions: SUBSCRIBE refused, or PUBLISH
+ * known refused at connect), waiters read the key at intervals instead (50 ms growing to 1 s).
  */
 export class ResultWaiters {
   readonly #main: Redis;
   readonly #openSubscriber: () => Redis;
-  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #logger: Logger;
+  readonly #pending = new Map<string, Pending>();
   #subscriber: Redis | undefined;
+  #saidSubscribeRefused = false;
+  /** Set at connect when this user may not PUBLISH: results are then never pushed. */
+  pushRefused = false;
 
-  constructor(main: Redis, openSubscriber: () => Redis) {
+  constructor(main: Redis, openSubscriber: () => Redis, logger: Logger) {
     this.#main = main;
     this.#openSubscriber = openSubscriber;
+    this.#logger = logger;
   }
 
   wait(
@@ -28,23 +47,27 @@ export class ResultWaiters {
   ): Promise<StoredResult | undefined> {
     const { signal } = options;
     return new Promise((resolve) => {
-      let listeners = this.#listeners.get(key);
-      const first = !listeners;
-      if (!listeners) this.#listeners.set(key, (listeners = new Set()));
-      const set = listeners;
+      let pending = this.#pending.get(key);
+      if (!pending) {
+        pending = { listeners: new Set(), subscribed: this.#subscribe(key) };
+        this.#pending.set(key, pending);
+      }
+      const entry = pending;
       let timer: NodeJS.Timeout | undefined;
+      let poll: NodeJS.Timeout | undefined;
       const done: Listener = (result) => {
-        if (!set.delete(done)) return;
+        if (!entry.listeners.delete(done)) return;
         clearTimeout(timer);
+        clearTimeout(poll);
         signal?.removeEventListener("abort", onAbort);
-        if (set.size === 0 && this.#listeners.get(key) === set) {
-          this.#listeners.delete(key);
+        if (entry.listeners.size === 0 && this.#pending.get(key) === entry) {
+          this.#pending.delete(key);
           this.#subscriber?.unsubscribe(key).catch(() => {});
         }
         resolve(result);
       };
       const onAbort = (): void => done(undefined);
-      set.add(done);
+      entry.listeners.add(done);
       timer = setTimeout(() => done(undefined), Math.max(0, options.timeoutMs));
       signal?.addEventListener("abort", onAbort, { once: true });
       if (signal?.aborted) {
@@ -55,26 +78,55 @@ export class ResultWaiters {
         );
         return;
       }
-      const subscribed = first ? this.#sub().subscribe(key) : Promise.resolve();
-      subscribed
-        .then(() => this.#read(key))
-        .then(
+      const readNow = (): Promise<boolean> =>
+        this.#read(key).then(
           (r) => {
-            if (r) done(r);
+            if (r) this.#deliver(key, r);
+            return r !== undefined;
           },
-          // A failing subscription or read leaves the waiter to its timeout; a reconnection re-reads.
-          () => {},
+          () => false,
         );
+      void entry.subscribed.then(async (pushed) => {
+        const found = await readNow();
+        if (found || (pushed && !this.pushRefused)) return;
+        // No publication to wait for: read at intervals until found, timed out or aborted.
+        let every = READ_FIRST_MS;
+        const again = (): void => {
+          poll = setTimeout(() => {
+            void readNow().then((hit) => {
+              if (!hit && entry.listeners.has(done)) again();
+            });
+          }, every);
+          every = Math.min(READ_MAX_MS, every * 2);
+        };
+        if (entry.listeners.has(done)) again();
+      });
     });
   }
 
   /** Resolves every pending waiter with `undefined` and closes the subscriber. */
   async close(): Promise<void> {
-    for (const set of [...this.#listeners.values()]) for (const l of [...set]) l(undefined);
-    this.#listeners.clear();
+    for (const p of [...this.#pending.values()]) for (const l of [...p.listeners]) l(undefined);
+    this.#pending.clear();
     const sub = this.#subscriber;
     this.#subscriber = undefined;
     if (sub) await sub.quit().catch(() => sub.disconnect());
+  }
+
+  async #subscribe(key: string): Promise<boolean> {
+    if (this.pushRefused) return false;
+    try {
+      await this.#sub().subscribe(key);
+      return true;
+    } catch (error) {
+      if (!this.#saidSubscribeRefused) {
+        this.#saidSubscribeRefused = true;
+        this.#logger.warn(
+          `repid redis: could not SUBSCRIBE to result channels (${error instanceof Error ? error.message : String(error)}): result waiters read the result keys at intervals instead`,
+        );
+      }
+      return false;
+    }
   }
 
   async #read(key: string): Promise<StoredResult | undefined> {
@@ -83,8 +135,8 @@ export class ResultWaiters {
 
   #deliver(key: string, result: StoredResult | undefined): void {
     if (!result) return;
-    const set = this.#listeners.get(key);
-    if (set) for (const l of [...set]) l(result);
+    const pending = this.#pending.get(key);
+    if (pending) for (const l of [...pending.listeners]) l(result);
   }
 
   #sub(): Redis {
@@ -104,7 +156,7 @@ export class ResultWaiters {
       sub
         .ping()
         .then(() => {
-          for (const key of this.#listeners.keys())
+          for (const key of this.#pending.keys())
             this.#read(key).then(
               (r) => this.#deliver(key, r),
               () => {},

@@ -3,11 +3,36 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 /** The broker's Lua scripts, one `.lua` file each under `./scripts/`. */
-export type ScriptName = "enqueue" | "receive" | "settle" | "renew" | "counts" | "flush";
+export type ScriptName =
+  | "enqueue"
+  | "receive"
+  | "settle"
+  | "renew"
+  | "counts"
+  | "flush"
+  | "heartbeat"
+  | "schedules"
+  | "remove-schedule";
 
-const NAMES: readonly ScriptName[] = ["enqueue", "receive", "settle", "renew", "counts", "flush"];
+const NAMES: readonly ScriptName[] = [
+  "enqueue",
+  "receive",
+  "settle",
+  "renew",
+  "counts",
+  "flush",
+  "heartbeat",
+  "schedules",
+  "remove-schedule",
+];
 
-interface Script {
+/**
+ * Scripts that must run when Redis is out of memory (Redis 7 script flags): everything that
+ * drains or inspects a queue. Only enqueue is refused under OOM, with Redis's own OOM error.
+ */
+const ALLOW_OOM: ReadonlySet<ScriptName> = new Set(NAMES.filter((n) => n !== "enqueue"));
+
+export interface Script {
   readonly lua: string;
   readonly sha: string;
 }
@@ -23,7 +48,7 @@ export interface ScriptCall {
 export type CallOutcome =
   { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
 
-let sources: ReadonlyMap<ScriptName, Script> | undefined;
+const sources = new Map<boolean, ReadonlyMap<ScriptName, Script>>();
 
 // From `src/` the scripts sit next to this module; from the built `dist/src/...` the package
 // ships them at `src/brokers/redis/scripts` (see `files` in package.json).
@@ -33,17 +58,25 @@ function scriptsDir(): URL {
   return new URL("../../../../src/brokers/redis/scripts/", import.meta.url);
 }
 
-function load(): ReadonlyMap<ScriptName, Script> {
-  if (sources) return sources;
+/** The scripts' sources, with Redis 7 flags (`#!lua flags=allow-oom`) or without (Redis 6). */
+export function loadScripts(withFlags: boolean): ReadonlyMap<ScriptName, Script> {
+  const known = sources.get(withFlags);
+  if (known) return known;
   const dir = scriptsDir();
   const common = readFileSync(new URL("common.lua", dir), "utf8");
   const map = new Map<ScriptName, Script>();
   for (const name of NAMES) {
-    const lua = `${common}\n${readFileSync(new URL(`${name}.lua`, dir), "utf8")}`;
+    const body = `${common}\n${readFileSync(new URL(`${name}.lua`, dir), "utf8")}`;
+    const lua = withFlags && ALLOW_OOM.has(name) ? `#!lua flags=allow-oom\n${body}` : body;
     map.set(name, { lua, sha: createHash("sha1").update(lua).digest("hex") });
   }
-  sources = map;
+  sources.set(withFlags, map);
   return map;
+}
+
+/** Where the keep-alive thread's source lives (plain JS, shipped beside the scripts). */
+export function keepAliveThreadUrl(): URL {
+  return new URL("keep-alive-thread.js", scriptsDir());
 }
 
 function isNoScript(error: unknown): boolean {
@@ -56,7 +89,17 @@ function isNoScript(error: unknown): boolean {
  * with NOSCRIPT never ran, so the retry cannot apply anything twice.
  */
 export class ScriptRunner {
-  readonly #scripts = load();
+  #scripts = loadScripts(true);
+
+  /** Redis before 7 knows no script flags: the scripts are then sent without them. */
+  useFlags(supported: boolean): void {
+    this.#scripts = loadScripts(supported);
+  }
+
+  /** Source and SHA of one script (the keep-alive thread runs `heartbeat` on its own). */
+  source(name: ScriptName): Script {
+    return this.#get(name);
+  }
 
   /** Loads every script into the server's cache (one round trip). */
   async loadAll(client: Redis): Promise<void> {

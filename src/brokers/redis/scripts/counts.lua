@@ -1,10 +1,17 @@
--- counts.lua: sizes of one queue's structures, read in one atomic step.
--- KEYS[1] ready zset   KEYS[2] delayed zset   KEYS[3] running zset   KEYS[4] dead list
--- ARGV: none
--- Returns { ready, delayed, running, dead }.
+-- counts.lua: housekeeping of one queue (as a receive round that leases nothing), then the sizes
+-- of its structures, in one atomic step.
+-- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
+-- ARGV[1] maxStalls   ARGV[2] maxDeadLetters   ARGV[3] housekeeping limit
+-- Returns { ready, delayed, running, dead, evicted }.
+local k = state_keys(1)
+local now = now_ms()
+local qnow = queue_clock(k.clock, now)
+local evicted = housekeep(k, now, qnow, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+if redis.call('ZCARD', k.ready) > 0 then wake(k.notify) end
 return {
-  redis.call('ZCARD', KEYS[1]),
-  redis.call('ZCARD', KEYS[2]),
-  redis.call('ZCARD', KEYS[3]),
-  redis.call('LLEN', KEYS[4]),
+  redis.call('ZCARD', k.ready),
+  redis.call('ZCARD', k.delayed),
+  redis.call('ZCARD', k.running),
+  redis.call('LLEN', k.dead),
+  evicted,
 }

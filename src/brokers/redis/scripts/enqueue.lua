@@ -1,35 +1,79 @@
--- enqueue.lua: stores a batch of new messages in one queue, skipping ids that already exist.
+-- enqueue.lua: stores a batch of new messages in one queue, skipping ids that already exist,
+-- except periodic ones, whose stored definition is replaced (see the broker contract).
 -- KEYS[1] declared marker   KEYS[2] seq counter   KEYS[3] msg hash
 -- KEYS[4] ready zset        KEYS[5] delayed zset  KEYS[6] notify list
--- ARGV[1] count n, then n groups of 4:
---   id, priority (0-2), executeAt epoch ms or '' (none), rest (`<prio>|1|0|<executeAt>|<body>`)
+-- KEYS[7] lease hash        KEYS[8] sched hash (periodic id -> schedule JSON)
+-- ARGV[1] count n, then n groups of 5:
+--   id, priority (0-2), executeAt epoch ms or '' (none), schedule JSON or '' (not periodic),
+--   rest (`<prio>|1|0|<executeAt>|<body>`)
 -- Returns an error reply REPID_NOT_DECLARED when the queue is not declared (nothing stored),
--- else one integer per message: 1 created, 0 the id already existed (ready, delayed or running).
+-- else one integer per message: 1 created, 0 the id already existed (ready, delayed or
+-- running). A call sent again after a lost reply finds its own messages stored byte for byte
+-- (the body holds the id of the call that stored it) and answers 1 again.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('REPID_NOT_DECLARED')
 end
-local msg, ready, delayed = KEYS[3], KEYS[4], KEYS[5]
+local msg, ready, delayed, lease, sched = KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
+local REST = '^([012])|%d+|%d+|(%d*)|()'
 local n = tonumber(ARGV[1])
 local base = redis.call('INCRBY', KEYS[2], n) - n
 local now = now_ms()
 local out = {}
-local created = false
-for i = 1, n do
-  local j = 2 + (i - 1) * 4
-  local id = ARGV[j]
-  local seq = base + i
-  if redis.call('HSETNX', msg, id, string.format('%d|', seq) .. ARGV[j + 3]) == 1 then
-    local at = tonumber(ARGV[j + 2])
-    if at and at > now then
-      redis.call('ZADD', delayed, at, id)
-    else
-      redis.call('ZADD', ready, tonumber(ARGV[j + 1]) * PRIO_UNIT + seq, id)
-    end
-    out[i] = 1
-    created = true
+local woken = false
+local this_call = {}
+
+local function place(id, seq, prio, at)
+  if at and at > now then
+    redis.call('ZADD', delayed, at, id)
   else
-    out[i] = 0
+    redis.call('ZADD', ready, tonumber(prio) * PRIO_UNIT + seq, id)
+  end
+  -- A blocked consumer also wakes for a delayed message: it then blocks until that one is due.
+  woken = true
+end
+
+for i = 1, n do
+  local j = 2 + (i - 1) * 5
+  local id, schedule, rest = ARGV[j], ARGV[j + 3], ARGV[j + 4]
+  local seq = base + i
+  if redis.call('HSETNX', msg, id, string.format('%d|', seq) .. rest) == 1 then
+    this_call[id] = true
+    place(id, seq, ARGV[j + 1], tonumber(ARGV[j + 2]))
+    if schedule ~= '' then redis.call('HSET', sched, id, schedule) end
+    out[i] = 1
+  else
+    local stored = redis.call('HGET', msg, id)
+    local s_seq, s_prio, s_attempt, s_stalls, s_at, s_pos = string.match(stored, HEADER)
+    local prio, new_at, r_pos = string.match(rest, REST)
+    local body = string.sub(rest, r_pos)
+    if s_seq and not this_call[id] and string.sub(stored, s_pos) == body then
+      out[i] = 1
+    else
+      out[i] = 0
+      if schedule ~= '' then
+        if s_seq and redis.call('HEXISTS', lease, id) == 1 then
+          -- Running: the run in progress keeps its lease; its requeue keeps this definition.
+          redis.call('HSET', msg, id, s_seq .. '|' .. prio .. '|' .. s_attempt .. '|' .. s_stalls
+            .. '|' .. s_at .. '|' .. body)
+        else
+          local keep = s_seq ~= nil and redis.call('HGET', sched, id) == schedule
+          local due = redis.call('ZSCORE', delayed, id)
+          redis.call('ZREM', ready, id)
+          redis.call('ZREM', delayed, id)
+          local at = tonumber(new_at)
+          local at_text = new_at
+          if keep then
+            at = tonumber(due)
+            if due then at_text = due else at_text = s_at end
+          end
+          local keep_seq = tonumber(s_seq) or seq
+          redis.call('HSET', msg, id, keep_seq .. '|' .. prio .. '|1|0|' .. at_text .. '|' .. body)
+          place(id, keep_seq, prio, at)
+        end
+        redis.call('HSET', sched, id, schedule)
+      end
+    end
   end
 end
-if created then wake(KEYS[6]) end
+if woken then wake(KEYS[6]) end
 return out

@@ -1,94 +1,88 @@
 -- receive.lua: one consumer round on one queue. Promotes due delayed messages, recovers expired
--- leases (stalls + 1, or dead-lettered STALLED past maxStalls), then leases up to `max` ready
--- messages by priority and seq. Unreadable stored messages are dead-lettered MALFORMED.
--- KEYS[1] msg hash     KEYS[2] lease hash (id -> token)  KEYS[3] ready zset   KEYS[4] delayed zset
--- KEYS[5] running zset (score: lease deadline)           KEYS[6] dead list    KEYS[7] notify list
+-- leases and those of consumers whose heartbeat expired (stalls + 1, or dead-lettered STALLED
+-- past maxStalls), then leases up to `max` ready messages by priority and seq. Unreadable stored
+-- messages are dead-lettered MALFORMED, missing ones EVICTED.
+-- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
+-- KEYS[11] (optional) memo of this call: a call sent again answers with the same leases
 -- ARGV[1] max   ARGV[2] leaseMs   ARGV[3] token prefix (token = prefix .. 1-based index)
 -- ARGV[4] maxStalls   ARGV[5] maxDeadLetters   ARGV[6] housekeeping limit per step
--- Returns { now, leaseUntil, nextAt, id1, stored1, id2, stored2, ... } where nextAt (a string,
--- or -1) is the earliest delayed due time or lease deadline, given only when nothing was leased.
-local msg, lease, ready, delayed, running, dead, notify =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+-- ARGV[7] consumer taking the leases, or ''
+-- Returns { now, leaseUntil, nextAt, evicted, id1, stored1, id2, stored2, ... } where nextAt (or
+-- -1) is the earliest delayed due time, lease deadline or holder's heartbeat expiry, given only
+-- when nothing was leased, and evicted counts message bodies found missing.
+local k = state_keys(1)
+local memo = KEYS[11]
 local max = tonumber(ARGV[1])
 local prefix = ARGV[3]
 local max_stalls = tonumber(ARGV[4])
 local max_dead = tonumber(ARGV[5])
 local limit = tonumber(ARGV[6])
+local consumer = ARGV[7]
+local suffix = ''
+if consumer ~= '' then suffix = '@' .. consumer end
 local now = now_ms()
-local lease_until = now + tonumber(ARGV[2])
+local lease_ms = tonumber(ARGV[2])
 
-local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, limit)
-for _, id in ipairs(due) do
-  redis.call('ZREM', delayed, id)
-  local stored = redis.call('HGET', msg, id)
-  local seq, prio
-  if stored then seq, prio = string.match(stored, '^(%d+)|([012])|') end
-  if seq then
-    redis.call('ZADD', ready, tonumber(prio) * PRIO_UNIT + tonumber(seq), id)
-  else
-    malformed(msg, lease, dead, max_dead, id, stored, now)
-  end
-end
-
-local expired = redis.call('ZRANGEBYSCORE', running, '-inf', now, 'LIMIT', 0, limit)
-for _, id in ipairs(expired) do
-  redis.call('ZREM', running, id)
-  redis.call('HDEL', lease, id)
-  local stored = redis.call('HGET', msg, id)
-  local seq, prio, attempt, stalls, at, pos
-  if stored then seq, prio, attempt, stalls, at, pos = string.match(stored, HEADER) end
-  if seq then
-    local n = tonumber(stalls) + 1
-    local renewed = seq .. '|' .. prio .. '|' .. attempt .. '|' .. n .. '|' .. at .. '|' .. string.sub(stored, pos)
-    if n > max_stalls then
-      redis.call('HDEL', msg, id)
-      bury(dead, max_dead, id, renewed, cjson.encode({
-        name = 'StalledError',
-        code = 'STALLED',
-        message = 'Lease expired ' .. n .. ' times without the message being settled (worker crashed or hung)',
-      }), now)
-    else
-      redis.call('HSET', msg, id, renewed)
-      redis.call('ZADD', ready, tonumber(prio) * PRIO_UNIT + tonumber(seq), id)
+if memo and max > 0 then
+  local seen = redis.call('GET', memo)
+  if seen then
+    local ids = cjson.decode(seen)
+    local out = { now, ids[1], -1, 0 }
+    for n = 2, #ids do
+      local id = ids[n]
+      if redis.call('HGET', k.lease, id) == prefix .. (n - 1) .. suffix then
+        out[#out + 1] = id
+        out[#out + 1] = redis.call('HGET', k.msg, id)
+      end
     end
-  else
-    malformed(msg, lease, dead, max_dead, id, stored, now)
+    return out
   end
 end
 
-local out = { now, lease_until, -1 }
+local qnow, credit = queue_clock(k.clock, now)
+local evicted = housekeep(k, now, qnow, max_stalls, max_dead, limit)
+
+if consumer ~= '' and max > 0 and not redis.call('ZSCORE', k.consumers, consumer) then
+  -- A consumer without a live record (it never sent a heartbeat, or it expired): its leases end
+  -- with the next round, as the contract says of a missing heartbeat.
+  redis.call('ZADD', k.consumers, qnow, consumer)
+end
+
+local lease_until = now + lease_ms
+local out = { now, lease_until, -1, 0 }
 local taken = 0
+local ids = { lease_until }
 if max > 0 then
-  local popped = redis.call('ZPOPMIN', ready, max)
+  local popped = redis.call('ZPOPMIN', k.ready, max)
   for i = 1, #popped, 2 do
     local id = popped[i]
-    local stored = redis.call('HGET', msg, id)
+    local stored = redis.call('HGET', k.msg, id)
     if stored and string.find(stored, HEADER) then
       taken = taken + 1
-      redis.call('HSET', lease, id, prefix .. taken)
-      redis.call('ZADD', running, lease_until, id)
+      redis.call('HSET', k.lease, id, prefix .. taken .. suffix)
+      redis.call('ZADD', k.running, qnow + lease_ms, id)
       out[#out + 1] = id
       out[#out + 1] = stored
+      ids[#ids + 1] = id
     else
-      malformed(msg, lease, dead, max_dead, id, stored, now)
+      redis.call('HDEL', k.sched, id)
+      evicted = evicted + malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
     end
   end
 end
+out[4] = evicted
+if memo and taken > 0 then redis.call('SET', memo, cjson.encode(ids), 'PX', MEMO_MS) end
 
 -- Chain the wake-up: while messages remain ready, leave a token for the next blocked consumer;
 -- when none remain, clear stale tokens (every later enqueue or requeue pushes a fresh one).
-if redis.call('ZCARD', ready) > 0 then
-  wake(notify)
+if redis.call('ZCARD', k.ready) > 0 then
+  wake(k.notify)
 else
-  redis.call('DEL', notify)
+  redis.call('DEL', k.notify)
 end
 
 if taken == 0 then
-  local next_at = nil
-  local d = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
-  if d[2] then next_at = tonumber(d[2]) end
-  local r = redis.call('ZRANGE', running, 0, 0, 'WITHSCORES')
-  if r[2] and (next_at == nil or tonumber(r[2]) < next_at) then next_at = tonumber(r[2]) end
+  local next_at = next_change(k, credit)
   if next_at then out[3] = next_at end
 end
 return out

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import { QueueNotDeclaredError } from "../../errors.js";
+import type { EnqueueOutcome, OutgoingMessage } from "../broker.js";
+import type { KeySpace } from "./connection.js";
+import { buildEnqueueCalls } from "./operations.js";
+import { brokerError } from "./redis-errors.js";
+import type { ScriptRunner } from "./scripts.js";
+
+interface Waiting {
+  readonly messages: readonly OutgoingMessage[];
+  readonly resolve: (outcomes: EnqueueOutcome[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The enqueue side of the Redis broker. Single-queue calls made in the same event-loop turn to
+ * the same queue travel together as one script call (one round trip for many concurrent
+ * producers); calls to different queues never share a batch, so an undeclared queue fails only
+ * its own callers. Each call gets exactly its own outcomes.
+ */
+export class Enqueuer {
+  readonly #client: Redis;
+  readonly #keys: KeySpace;
+  readonly #scripts: ScriptRunner;
+  readonly #coalesced = new Map<string, Waiting[]>();
+  readonly #nonce = randomBytes(6).toString("base64url");
+  #calls = 0;
+
+  constructor(client: Redis, keys: KeySpace, scripts: ScriptRunner) {
+    this.#client = client;
+    this.#keys = keys;
+    this.#scripts = scripts;
+  }
+
+  enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    const queue = messages[0]!.queue;
+    for (const m of messages) if (m.queue !== queue) return this.#enqueueNow(messages);
+    this.#keys.queue(queue); // validates the name now, in the caller's stack
+    return new Promise((resolve, reject) => {
+      const batch = this.#coalesced.get(queue);
+      if (batch) {
+        batch.push({ messages, resolve, reject });
+        return;
+      }
+      this.#coalesced.set(queue, [{ messages, resolve, reject }]);
+      queueMicrotask(() => void this.#flush(queue));
+    });
+  }
+
+  async #flush(queue: string): Promise<void> {
+    const batch = this.#coalesced.get(queue)!;
+    this.#coalesced.delete(queue);
+    const all = batch.length === 1 ? batch[0]!.messages : batch.flatMap((c) => c.messages);
+    let outcomes: EnqueueOutcome[];
+    try {
+      outcomes = await this.#enqueueNow(all);
+    } catch (error) {
+      for (const c of batch) c.reject(error);
+      return;
+    }
+    let at = 0;
+    for (const c of batch) {
+      c.resolve(batch.length === 1 ? outcomes : outcomes.slice(at, at + c.messages.length));
+      at += c.messages.length;
+    }
+  }
+
+  async #enqueueNow(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    const { calls, slices, queues } = buildEnqueueCalls(
+      this.#keys,
+      messages,
+      Date.now(),
+      () => `${this.#nonce}.${(this.#calls++).toString(36)}`,
+    );
+    try {
+      if (queues.length > 1) {
+        // Several queues: every one must be declared before any script stores anything.
+        const pipeline = this.#client.pipeline();
+        for (const q of queues) pipeline.exists(this.#keys.queue(q).declared);
+        const replies = await pipeline.exec();
+        queues.forEach((q, i) => {
+          if (replies?.[i]?.[1] !== 1) throw new QueueNotDeclaredError(q);
+        });
+      }
+      const outcomes = await this.#scripts.runMany(this.#client, calls);
+      const result = new Array<EnqueueOutcome>(messages.length);
+      outcomes.forEach((outcome, c) => {
+        const slice = slices[c]!;
+        if (!outcome.ok) {
+          if (outcome.error.message.includes("REPID_NOT_DECLARED"))
+            throw new QueueNotDeclaredError(slice.queue);
+          throw outcome.error;
+        }
+        const flags = outcome.value as number[];
+        slice.indices.forEach((index, k) => {
+          result[index] = { id: messages[index]!.id, created: flags[k] === 1 };
+        });
+      });
+      return result;
+    } catch (error) {
+      throw brokerError("enqueue", error);
+    }
+  }
+}

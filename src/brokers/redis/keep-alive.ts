@@ -1,0 +1,99 @@
+import { Worker } from "node:worker_threads";
+import type { Redis, RedisOptions } from "ioredis";
+import type { Logger } from "../../logger.js";
+import type { KeepAlive } from "../broker.js";
+import { keepAliveThreadUrl, type Script } from "./scripts.js";
+
+/** Connection settings a thread can receive (functions such as retryStrategy cannot cross). */
+const PORTABLE: readonly (keyof RedisOptions)[] = [
+  "host",
+  "port",
+  "path",
+  "username",
+  "password",
+  "db",
+  "family",
+  "tls",
+  "connectTimeout",
+];
+
+function portableOptions(client: Redis, name: string): RedisOptions {
+  const out: Record<string, unknown> = { connectionName: name };
+  const options = client.options as Record<string, unknown>;
+  for (const key of PORTABLE) {
+    const value = options[key];
+    if (value === undefined) continue;
+    try {
+      out[key] = structuredClone(value);
+    } catch {
+      // not transferable (a TLS option holding a function): the thread connects without it
+    }
+  }
+  return out as RedisOptions;
+}
+
+export interface KeepAliveSettings {
+  readonly client: Redis;
+  readonly name: string;
+  readonly script: Script;
+  readonly logger: Logger;
+  /** The (consumers, clock) key pairs of the queues. */
+  readonly keys: readonly string[];
+  readonly consumer: string;
+  readonly ttlMs: number;
+  /** Writes a heartbeat on the main connection (first beat, fallback timer, removal). */
+  readonly beat: (ttlMs: number) => Promise<void>;
+}
+
+/**
+ * Starts a worker thread that refreshes the heartbeat every `ttlMs / 4` over its own connection.
+ * The first heartbeat goes out at once on the main connection, so it reaches Redis ahead of any
+ * receive issued after this call. Should the thread die, a timer on the main thread takes over.
+ */
+export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
+  const intervalMs = Math.max(50, Math.floor(s.ttlMs / 4));
+  const report = (error: unknown): void =>
+    s.logger.error(`repid redis: refreshing the heartbeat of consumer "${s.consumer}" failed`, {
+      consumer: s.consumer,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  s.beat(s.ttlMs).catch(report);
+  let fallback: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const thread = new Worker(keepAliveThreadUrl(), {
+    workerData: {
+      options: portableOptions(s.client, s.name),
+      keys: s.keys,
+      consumer: s.consumer,
+      ttlMs: s.ttlMs,
+      intervalMs,
+      lua: s.script.lua,
+      sha: s.script.sha,
+    },
+  });
+  thread.unref();
+  const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+  thread.on("message", (m: { type: string; message?: string }) => {
+    if (m.type === "error") report(new Error(m.message));
+    else if (m.type === "recovered")
+      s.logger.info(`repid redis: heartbeat of consumer "${s.consumer}" written again`);
+  });
+  thread.on("error", (error) => {
+    report(error);
+    if (stopping || fallback) return;
+    fallback = setInterval(() => void s.beat(s.ttlMs).catch(report), intervalMs);
+    fallback.unref();
+  });
+  return {
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(fallback);
+      thread.postMessage("stop");
+      const timer = setTimeout(() => void thread.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
+      await s.beat(0);
+    },
+  };
+}

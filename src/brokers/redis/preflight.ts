@@ -1,0 +1,100 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "../../logger.js";
+import { failureCode, RedisBrokerError } from "./redis-errors.js";
+
+/** What the broker learned about the server at connect. */
+export interface ServerFacts {
+  /** Redis 7 or later: scripts may carry flags (allow-oom). */
+  readonly scriptFlags: boolean;
+  /** This user may PUBLISH on the result channels (ACL channel permissions). */
+  readonly canPublish: boolean;
+}
+
+/**
+ * Connects an owned client and fails fast with Redis's own error: a wrong password reads
+ * `WRONGPASS`, a missing one `NOAUTH`, a closed port `ECONNREFUSED`, not "Connection is closed.".
+ * On failure the client is disconnected, so nothing keeps reconnecting behind the caller's back.
+ */
+export async function connectClient(client: Redis, timeoutMs: number): Promise<void> {
+  let last: Error | undefined;
+  const onError = (error: Error): void => {
+    last = error;
+  };
+  client.on("error", onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            last ?? new RedisBrokerError("CONNECT_TIMEOUT", `no answer within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
+      const fatal = (error: Error): void => {
+        const code = failureCode(error);
+        // Retrying cannot fix these: say so now instead of after every retry.
+        if (["WRONGPASS", "NOAUTH", "NOPERM", "ECONNREFUSED", "ENOTFOUND"].includes(code))
+          reject(error);
+      };
+      client.on("error", fatal);
+      client.connect().then(resolve, (error: unknown) => reject(last ?? error));
+      timer.unref?.();
+      // `fatal` stays attached only while connecting.
+      const detach = (): void => void client.off("error", fatal);
+      client.once("ready", detach);
+      client.once("end", detach);
+    });
+  } catch (error) {
+    client.disconnect();
+    const cause = error instanceof Error ? error : new Error(String(error));
+    throw new RedisBrokerError(
+      failureCode(cause),
+      `Redis broker could not connect: ${cause.message}`,
+      { cause },
+    );
+  } finally {
+    clearTimeout(timer);
+    client.off("error", onError);
+  }
+}
+
+/**
+ * Reads what the broker needs to know about the server, and says loudly what will go wrong:
+ * an eviction policy other than `noeviction` (Redis may then drop queues and messages; refused
+ * instead when `refuseEviction`), and a user that may not PUBLISH (result waiters then read).
+ */
+export async function checkServer(
+  client: Redis,
+  probeChannel: string,
+  logger: Logger,
+  refuseEviction: boolean,
+): Promise<ServerFacts> {
+  const pipeline = client.pipeline();
+  pipeline.info("server");
+  pipeline.info("memory");
+  pipeline.publish(probeChannel, "");
+  const [server, memory, publish] = (await pipeline.exec()) ?? [];
+  const version = /redis_version:(\d+)/.exec(String(server?.[1] ?? ""))?.[1];
+  const scriptFlags = version === undefined || Number(version) >= 7;
+  if (memory?.[0]) {
+    logger.warn(
+      `repid redis: could not read maxmemory-policy (${memory[0].message}); make sure it is noeviction`,
+    );
+  } else {
+    const policy = /maxmemory_policy:(\S+)/.exec(String(memory?.[1] ?? ""))?.[1];
+    if (policy !== undefined && policy !== "noeviction") {
+      const text = `Redis maxmemory-policy is "${policy}": when memory runs out Redis will evict queue keys and message bodies, losing jobs (they are dead-lettered with code EVICTED where noticed). Set maxmemory-policy noeviction for the broker's Redis.`;
+      if (refuseEviction) throw new RedisBrokerError("EVICTION_POLICY", text);
+      logger.error(`repid redis: WARNING ${text}`, { policy });
+    }
+  }
+  const canPublish = !publish?.[0];
+  if (!canPublish) {
+    logger.warn(
+      `repid redis: this Redis user may not PUBLISH on "${probeChannel}" (${publish![0]!.message}): results are still stored, but waiters learn of them by reading the result keys at intervals. Grant the user &<prefix>:result:* channels to have them pushed.`,
+      { error: publish![0]!.message },
+    );
+  }
+  return { scriptFlags, canPublish };
+}

@@ -1,0 +1,301 @@
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "../../logger.js";
+import type { Delivery, ReceiveOptions, Settlement } from "../broker.js";
+import { sleep, type BlockingPool } from "./blocking-pool.js";
+import type { KeySpace } from "./connection.js";
+import { readTaken, receiveCall } from "./operations.js";
+import { brokerError } from "./redis-errors.js";
+import type { ScriptCall, ScriptRunner } from "./scripts.js";
+
+/** Expired leases and due delayed messages handled per queue per receive round. */
+export const HOUSEKEEPING_LIMIT = 1000;
+/** A failing queue is skipped for 1 s, 2 s, 4 s... up to this long. */
+const MAX_BACKOFF_MS = 30_000;
+
+export interface ReceiverSettings {
+  readonly client: Redis;
+  readonly keys: KeySpace;
+  readonly scripts: ScriptRunner;
+  readonly logger: Logger;
+  readonly maxStalls: number;
+  readonly maxDead: number;
+  readonly maxBlockMs: number;
+  readonly blocking: BlockingPool;
+  /** Dead-letters what the client could not decode. */
+  readonly settle: (settlements: readonly Settlement[]) => Promise<boolean[]>;
+}
+
+interface Round {
+  readonly deliveries: Delivery[];
+  /** Redis time of the round, epoch ms. */
+  now: number;
+  /** Earliest time (Redis time) something changes by itself, or -1 (see receive.lua). */
+  nextAt: number;
+}
+
+interface Failing {
+  until: number;
+  failures: number;
+}
+
+/**
+ * The receive side of the Redis broker.
+ *
+ * One round looks at every queue in one round trip: on one queue, its receive script; on many,
+ * a pipelined probe (a few reads per queue) picks the queues with something to do, and one
+ * pipeline of receive scripts serves them, `max` shared out in rotation so that no queue starves
+ * the others. A wake-up from a queue's notify list goes to that queue first.
+ *
+ * A queue whose script fails (a key of the wrong type, say) is isolated: the other queues'
+ * deliveries of the round are returned as usual, the error is logged with the queue's name, and
+ * the queue is skipped for a while (1 s, doubling up to 30 s) before it is tried again.
+ */
+export class Receiver {
+  readonly #s: ReceiverSettings;
+  readonly #nonce = randomBytes(6).toString("base64url");
+  #calls = 0;
+  #rotation = 0;
+  readonly #failing = new Map<string, Failing>();
+  #hint: string | undefined;
+  #saidBlpopRefused = false;
+
+  constructor(settings: ReceiverSettings) {
+    this.#s = settings;
+  }
+
+  async receive(
+    queues: readonly string[],
+    options: ReceiveOptions,
+    closing: AbortSignal,
+  ): Promise<Delivery[]> {
+    const { signal } = options;
+    if (signal?.aborted || closing.aborted || queues.length === 0 || options.max <= 0) return [];
+    // Two signals checked side by side: AbortSignal.any per call costs more than the receive.
+    const signals = signal ? [signal, closing] : [closing];
+    const stopped = (): boolean => closing.aborted || signal?.aborted === true;
+    for (const q of queues) this.#s.keys.queue(q); // validates the names in the caller's stack
+    for (;;) {
+      let round: Round;
+      try {
+        round = await this.#round(queues, options);
+      } catch (error) {
+        if (stopped()) return [];
+        throw brokerError("receive", error);
+      }
+      if (round.deliveries.length > 0 || stopped()) return round.deliveries;
+      const wait =
+        round.nextAt < 0
+          ? this.#s.maxBlockMs
+          : Math.min(this.#s.maxBlockMs, round.nextAt - round.now);
+      if (wait > 0) {
+        const active = this.#active(queues, Date.now());
+        if (active.length === 0) {
+          await sleep(wait, signals);
+          continue;
+        }
+        const outcome = await this.#s.blocking.wait(
+          active.map((q) => this.#s.keys.queue(q).notify),
+          wait,
+          signals,
+        );
+        if (outcome.woke !== undefined) this.#hint = this.#queueOf(outcome.woke, active);
+        if (outcome.failed) await this.#blpopRefused(active, outcome.failed);
+      }
+      if (stopped()) return [];
+    }
+  }
+
+  async #round(queues: readonly string[], options: ReceiveOptions): Promise<Round> {
+    const now = Date.now();
+    const active = this.#active(queues, now);
+    if (active.length === 0) {
+      let until = Infinity;
+      for (const f of this.#failing.values()) until = Math.min(until, f.until);
+      return { deliveries: [], now, nextAt: until };
+    }
+    const hint = this.#hint;
+    this.#hint = undefined;
+    if (active.length === 1) return this.#take([[active[0]!, options.max]], options);
+    if (hint !== undefined && active.includes(hint)) {
+      const first = await this.#take([[hint, options.max]], options);
+      if (first.deliveries.length > 0) return first;
+    }
+    const plan = await this.#probe(active, options.max);
+    if (plan.calls.length === 0) return { deliveries: [], now: plan.now, nextAt: plan.nextAt };
+    const round = await this.#take(plan.calls, options);
+    // Housekeeping may have made messages ready: look again at once rather than block.
+    if (round.deliveries.length === 0 && plan.calls.some(([, max]) => max === 0))
+      round.nextAt = round.now;
+    else if (plan.nextAt >= 0 && (round.nextAt < 0 || plan.nextAt < round.nextAt))
+      round.nextAt = plan.nextAt;
+    return round;
+  }
+
+  /** Reads a few sizes and times of every queue (one pipeline) and plans the receive calls. */
+  async #probe(
+    queues: readonly string[],
+    max: number,
+  ): Promise<{ calls: [string, number][]; now: number; nextAt: number }> {
+    const pipeline = this.#s.client.pipeline();
+    pipeline.time();
+    const start = this.#rotation++ % queues.length;
+    const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
+    for (const q of order) {
+      const k = this.#s.keys.queue(q);
+      pipeline.zcard(k.ready);
+      pipeline.zrange(k.delayed, "0", "0", "WITHSCORES");
+      pipeline.zrange(k.running, "0", "0", "WITHSCORES");
+      pipeline.zrange(k.consumers, "0", "0", "WITHSCORES");
+      pipeline.hget(k.clock, "credit");
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const time = replies[0]?.[1] as [string, string] | undefined;
+    const now = time ? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) : Date.now();
+    const calls: [string, number][] = [];
+    let remaining = max;
+    let nextAt = -1;
+    const later = (at: number): void => {
+      if (at > now && (nextAt < 0 || at < nextAt)) nextAt = at;
+    };
+    order.forEach((q, i) => {
+      const r = replies.slice(1 + i * 5, 6 + i * 5);
+      const failed = r.find((x) => x?.[0]);
+      if (failed || r.length < 5) {
+        this.#fail(q, failed?.[0] ?? new Error("no reply"));
+        return;
+      }
+      const ready = Number(r[0]![1]);
+      const credit = Number(r[4]![1] ?? 0);
+      const first = (x: unknown): number | undefined => {
+        const pair = x as string[];
+        return pair.length >= 2 ? Number(pair[1]) : undefined;
+      };
+      const delayed = first(r[1]![1]);
+      const running = first(r[2]![1]);
+      const consumer = running === undefined ? undefined : first(r[3]![1]);
+      const times = [delayed, running === undefined ? undefined : running + credit];
+      if (consumer !== undefined) times.push(consumer + credit);
+      const due = times.some((t) => t !== undefined && t <= now);
+      for (const t of times) if (t !== undefined) later(t);
+      if (ready > 0 && remaining > 0) {
+        const share = Math.min(remaining, ready);
+        remaining -= share;
+        calls.push([q, share]);
+      } else if (due) {
+        calls.push([q, 0]);
+      }
+    });
+    return { calls, now, nextAt };
+  }
+
+  /** Runs the receive scripts of the planned queues in one pipeline. */
+  async #take(plan: readonly [string, number][], options: ReceiveOptions): Promise<Round> {
+    const consumer = options.consumer ?? "";
+    const prefixes: string[] = [];
+    const calls: ScriptCall[] = plan.map(([queue, max]) => {
+      const tokenPrefix = `${this.#nonce}.${(this.#calls++).toString(36)}.`;
+      prefixes.push(tokenPrefix);
+      return receiveCall(this.#s.keys.queue(queue), {
+        max,
+        leaseMs: options.leaseMs,
+        tokenPrefix,
+        maxStalls: this.#s.maxStalls,
+        maxDead: this.#s.maxDead,
+        limit: HOUSEKEEPING_LIMIT,
+        consumer,
+      });
+    });
+    const outcomes = await this.#s.scripts.runMany(this.#s.client, calls);
+    const round: Round = { deliveries: [], now: Date.now(), nextAt: -1 };
+    const malformed: Settlement[] = [];
+    let failures = 0;
+    outcomes.forEach((outcome, i) => {
+      const queue = plan[i]![0];
+      if (!outcome.ok) {
+        failures++;
+        this.#fail(queue, outcome.error);
+        return;
+      }
+      this.#recovered(queue);
+      const taken = readTaken(outcome.value as (string | number)[], queue, prefixes[i]!, consumer);
+      round.deliveries.push(...taken.deliveries);
+      malformed.push(...taken.malformed);
+      round.now = taken.now;
+      if (taken.nextAt >= 0 && (round.nextAt < 0 || taken.nextAt < round.nextAt))
+        round.nextAt = taken.nextAt;
+      if (taken.evicted > 0) {
+        this.#s.logger.error(
+          `repid redis: ${taken.evicted} message(s) of queue "${queue}" had no stored body (evicted? use maxmemory-policy noeviction): dead-lettered with code EVICTED`,
+          { queue, count: taken.evicted },
+        );
+      }
+    });
+    if (
+      failures === outcomes.length &&
+      failures > 0 &&
+      plan.length === 1 &&
+      !this.#isQueueError(outcomes[0])
+    )
+      throw (outcomes[0] as { error: Error }).error;
+    if (malformed.length > 0) {
+      this.#s.logger.warn(`repid redis: dead-lettering ${malformed.length} malformed message(s)`, {
+        count: malformed.length,
+      });
+      await this.#s.settle(malformed);
+      if (round.deliveries.length === 0) round.nextAt = round.now;
+    }
+    return round;
+  }
+
+  #isQueueError(outcome: unknown): boolean {
+    const error = (outcome as { error?: Error }).error;
+    return error?.name === "ReplyError";
+  }
+
+  #active(queues: readonly string[], now: number): string[] {
+    if (this.#failing.size === 0) return queues as string[];
+    return queues.filter((q) => (this.#failing.get(q)?.until ?? 0) <= now);
+  }
+
+  #fail(queue: string, error: Error): void {
+    const f = this.#failing.get(queue) ?? { until: 0, failures: 0 };
+    f.failures++;
+    const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (f.failures - 1));
+    f.until = Date.now() + backoff;
+    this.#failing.set(queue, f);
+    this.#s.logger.error(
+      `repid redis: receiving from queue "${queue}" failed (${error.message}); the other queues go on, this one is tried again in ${backoff} ms`,
+      { queue, error: error.message, failures: f.failures },
+    );
+  }
+
+  #recovered(queue: string): void {
+    if (this.#failing.delete(queue))
+      this.#s.logger.info(`repid redis: queue "${queue}" answers again`, { queue });
+  }
+
+  #queueOf(notifyKey: string, queues: readonly string[]): string | undefined {
+    return queues.find((q) => this.#s.keys.queue(q).notify === notifyKey);
+  }
+
+  /** BLPOP refused (a notify list of the wrong type): find the queue(s) and isolate them. */
+  async #blpopRefused(queues: readonly string[], error: Error): Promise<void> {
+    const pipeline = this.#s.client.pipeline();
+    for (const q of queues) pipeline.type(this.#s.keys.queue(q).notify);
+    const types = (await pipeline.exec().catch(() => null)) ?? [];
+    let found = false;
+    types.forEach(([, type], i) => {
+      if (type !== "none" && type !== "list") {
+        found = true;
+        this.#fail(queues[i]!, error);
+      }
+    });
+    if (!found && !this.#saidBlpopRefused) {
+      this.#saidBlpopRefused = true;
+      this.#s.logger.error(`repid redis: blocking wait refused (${error.message})`, {
+        error: error.message,
+      });
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// keep-alive-thread.js: a worker thread that keeps one consumer's heartbeat alive over its own
+// Redis connection, so that a main event loop blocked by a user's code does not let it expire.
+// Plain JavaScript on purpose: threads do not inherit a TypeScript loader (tsx) from the main
+// thread. It runs heartbeat.lua (source and SHA passed in) every `intervalMs`, one call in flight
+// at a time; it reports errors and recoveries to the main thread, which logs them, and stops on
+// a "stop" message after its last call has answered.
+import { parentPort, workerData } from "node:worker_threads";
+import { Redis } from "ioredis";
+
+const { options, keys, consumer, ttlMs, intervalMs, lua, sha } = workerData;
+const CHUNK = 400; // keys per call: 200 queues
+
+const client = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
+client.on("error", () => {}); // reported through the failing calls below
+let inFlight;
+let failing = false;
+
+async function beat() {
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const part = keys.slice(i, i + CHUNK);
+    try {
+      await client.evalsha(sha, part.length, ...part, consumer, ttlMs);
+    } catch (error) {
+      if (!String(error && error.message).startsWith("NOSCRIPT")) throw error;
+      await client.eval(lua, part.length, ...part, consumer, ttlMs);
+    }
+  }
+}
+
+function tick() {
+  if (inFlight) return;
+  inFlight = beat()
+    .then(
+      () => {
+        if (failing) parentPort.postMessage({ type: "recovered" });
+        failing = false;
+      },
+      (error) => {
+        failing = true;
+        parentPort.postMessage({ type: "error", message: String(error && error.message) });
+      },
+    )
+    .finally(() => (inFlight = undefined));
+}
+
+const timer = setInterval(tick, intervalMs);
+tick();
+
+parentPort.on("message", async (message) => {
+  if (message !== "stop") return;
+  clearInterval(timer);
+  await inFlight;
+  await client.quit().catch(() => client.disconnect());
+  parentPort.postMessage({ type: "stopped" });
+  parentPort.close();
+});

@@ -1,0 +1,14 @@
+-- remove-schedule.lua: removes one periodic message in whatever state it is; a running one's
+-- lease goes with it, so its settlement is refused and it is not rescheduled.
+-- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
+-- ARGV[1] id
+-- Returns 1 when a periodic message was removed, else 0.
+local k = state_keys(1)
+local id = ARGV[1]
+if redis.call('HDEL', k.sched, id) == 0 then return 0 end
+redis.call('HDEL', k.msg, id)
+redis.call('HDEL', k.lease, id)
+redis.call('ZREM', k.ready, id)
+redis.call('ZREM', k.delayed, id)
+redis.call('ZREM', k.running, id)
+return 1
