@@ -88,7 +88,10 @@ export class TestApp<R extends Registry = Registry> {
   readonly #mocks = new Map<string, ActorMock<R, keyof R>>();
   #running: Promise<WorkerRunner> | undefined;
 
-  /** Use `createTestApp`, which also starts the worker. */
+  /**
+   * Use `createTestApp`, which also starts the worker: until `start()`, jobs are only recorded
+   * and queued, and no enqueue waits for them.
+   */
   constructor(options: TestAppOptions<R> = {}) {
     this.#registry = options.registry;
     const actors = new Map<string, { queue: string; run: ActorMockOrFn; options: object }>();
@@ -115,8 +118,7 @@ export class TestApp<R extends Registry = Registry> {
       });
     }
     const inner = new InMemoryMessageBroker();
-    const served = new Set([...actors.values()].map((a) => a.queue));
-    this.#broker = new TestBroker(inner, served, options.inline ?? true, Date.now());
+    this.#broker = new TestBroker(inner, options.inline ?? true, Date.now());
     const logger = options.logger ?? silentLogger;
     this.connection = new Connection(this.#broker.broker, { logger });
     this.app = new Repid(this.connection);
@@ -153,6 +155,7 @@ export class TestApp<R extends Registry = Registry> {
     const queues = new Set([...this.#worker.actors.values()].map((a) => a.queue));
     for (const queue of queues) await this.connection.broker.declareQueue(queue);
     this.#running = this.#worker.run();
+    this.#broker.serve(queues);
   }
 
   /** Runs `fn` with the test connection as the ambient one (for `jobs`, `Job`, `Queue`). */
@@ -230,6 +233,7 @@ export class TestApp<R extends Registry = Registry> {
     this.#mocks.clear();
     const running = this.#running;
     this.#running = undefined;
+    this.#broker.serve(new Set());
     this.#worker.stop();
     const runner = await running;
     await this.connection.disconnect();

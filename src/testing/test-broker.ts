@@ -49,7 +49,7 @@ export class TestBroker {
   readonly broker: MessageBroker;
   readonly enqueued: EnqueuedMessage[] = [];
   readonly #inner: MessageBroker;
-  readonly #served: ReadonlySet<string>;
+  #served: ReadonlySet<string> = new Set();
   readonly #outstanding = new Set<string>();
   readonly #onChange = new Set<() => void>();
   #held: Held[] = [];
@@ -61,12 +61,10 @@ export class TestBroker {
   #gate = new AbortController();
 
   /**
-   * @param served the queues the test worker receives from (only their messages are awaited).
    * @param inline whether jobs run as they are enqueued (else only during `idle()`).
    */
-  constructor(inner: MessageBroker, served: ReadonlySet<string>, inline: boolean, now: number) {
+  constructor(inner: MessageBroker, inline: boolean, now: number) {
     this.#inner = inner;
-    this.#served = served;
     this.#inline = inline;
     this.#gateOpen = inline;
     this.#now = now;
@@ -84,6 +82,16 @@ export class TestBroker {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
+  }
+
+  /**
+   * The queues a running worker receives from: only their messages are waited for. Nothing is
+   * served before the worker starts or after it stops, so that no wait outlives it.
+   */
+  serve(queues: ReadonlySet<string>): void {
+    this.#served = queues;
+    if (queues.size === 0) this.#outstanding.clear();
+    this.#changed();
   }
 
   /** The test clock, in epoch milliseconds. */
