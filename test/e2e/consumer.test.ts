@@ -50,6 +50,10 @@ const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => {
   return { code, file: file ?? `src/readme-${i + 1}.ts`, standalone: file === undefined };
 });
 const generate = /^npx (repid-gen --actors .*)$/m.exec(readme)?.[1];
+// The README's Install section, as the project is set up.
+const installs = /^npm install (?!--)(.+)$/m.exec(readme)?.[1]?.split(" ") ?? [];
+const devInstalls = /^npm install --save-dev (.+)$/m.exec(readme)?.[1]?.split(" ") ?? [];
+const tscInit = /^npx tsc (--init .+)$/m.exec(readme)?.[1]?.split(" ") ?? [];
 
 /** The version of a package this repository is tested with. */
 function tested(name: string): string {
@@ -88,19 +92,14 @@ let tarball: string;
 beforeAll(async () => {
   const packed = await sh("npm", ["pack", "--pack-destination", work, "--loglevel=error"], root);
   tarball = join(work, packed.stdout.trim().split("\n").at(-1)!);
+  const version = (name: string): string => (name === "repid" ? `file:${tarball}` : tested(name));
+  const pinned = (names: readonly string[]) =>
+    Object.fromEntries(names.map((name) => [name, version(name)]));
   writePackage(app, {
     name: "consumer-app",
-    dependencies: {
-      repid: `file:${tarball}`,
-      zod: tested("zod"),
-      ioredis: tested("ioredis"),
-    },
-    devDependencies: {
-      typescript: tested("typescript"),
-      "@types/node": tested("@types/node"),
-      "ts-morph": tested("ts-morph"),
-      prettier: tested("prettier"),
-    },
+    // ioredis as the README's Redis section says (`npm install ioredis`).
+    dependencies: pinned([...installs, "ioredis"]),
+    devDependencies: pinned(devInstalls),
   });
   writePackage(prod, {
     name: "consumer-prod",
@@ -115,7 +114,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("a new project that installed the packed tarball", () => {
-  it("has README snippets to run, and the README's repid-gen command", () => {
+  it("has README snippets to run, and the README's install and repid-gen commands", () => {
+    expect(installs).toEqual(["repid", "zod"]);
+    expect(devInstalls).toEqual(expect.arrayContaining(["typescript", "ts-morph", "prettier"]));
+    expect(tscInit[0]).toBe("--init");
+    expect(readme).toContain("`npm install ioredis`");
     expect(snippets.filter((s) => s.standalone).length).toBeGreaterThanOrEqual(6);
     expect(snippets.map((s) => s.file)).toEqual(
       expect.arrayContaining(["src/actors/shop.ts", "src/worker.ts", "src/producer.ts"]),
@@ -124,11 +127,7 @@ describe("a new project that installed the packed tarball", () => {
   });
 
   it("generates the registry and compiles every snippet with tsc --init's defaults", async () => {
-    await sh(
-      join(app, "node_modules/.bin/tsc"),
-      ["--init", "--types", "node", "--rootDir", "src", "--outDir", "dist"],
-      app,
-    );
+    await sh(join(app, "node_modules/.bin/tsc"), tscInit, app);
     for (const { file, code } of snippets) {
       mkdirSync(dirname(join(app, file)), { recursive: true });
       writeFileSync(join(app, file), code);
@@ -233,6 +232,37 @@ describe("a new project that installed the packed tarball", () => {
       expect(await exited).toBe(0);
       expect(out).toBe("worker stopped after 1 jobs\n");
     }, 60_000);
+  });
+});
+
+describe("the tarball", () => {
+  it("holds what the exports map and the bin name, built, without sources or source maps", async () => {
+    const installed = join(app, "node_modules/repid");
+    const files = (await sh("find", [".", "-type", "f"], installed)).stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((f) => f.slice(2))
+      .sort();
+    const allowed =
+      /^(package\.json|README\.md|LICENSE|bin\/repid-gen\.js|dist\/(src|codegen|templates)\/.+\.(js|d\.ts)|dist\/test\/brokers\/(contract|runtime-contract)\.(js|d\.ts)|src\/brokers\/redis\/scripts\/[\w-]+\.(lua|js))$/;
+    expect(files.filter((f) => !allowed.test(f))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+    for (const [entry, target] of Object.entries(pkg.exports)) {
+      const conditions = typeof target === "string" ? { default: target } : target;
+      const keys = Object.keys(conditions as object);
+      if (typeof target !== "string") expect(keys[0], entry).toBe("types");
+      for (const [condition, path] of Object.entries(conditions as Record<string, string>)) {
+        if (condition === "repid-source") continue;
+        expect(files, `${entry} ${condition}`).toContain(path.slice(2));
+      }
+    }
+    expect(Object.keys(pkg.exports)).toEqual([
+      ".",
+      "./redis",
+      "./testing",
+      "./broker",
+      "./package.json",
+    ]);
   });
 });
 
