@@ -164,6 +164,8 @@ export class RedisMessageBroker implements MessageBroker {
     );
     this.#scripts.useFlags(facts.scriptFlags);
     this.#results.pushRefused = !facts.canPublish;
+    // Said at connect already; settlements need not say it again.
+    if (!facts.canPublish) this.#saidRefused = true;
     await this.#scripts.loadAll(this.#client);
   }
 
