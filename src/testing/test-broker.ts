@@ -318,8 +318,18 @@ export class TestBroker {
         continue;
       }
       const gate = this.#gate.signal;
-      const signal = options.signal ? AbortSignal.any([options.signal, gate]) : gate;
-      const deliveries = await this.#inner.receive(queues, { ...options, signal });
+      // Ends when the worker stops receiving or the gate closes (AbortSignal.any needs Node 20.3).
+      const either = new AbortController();
+      const end = (): void => either.abort();
+      options.signal?.addEventListener("abort", end, { once: true });
+      gate.addEventListener("abort", end, { once: true });
+      let deliveries: Delivery[];
+      try {
+        deliveries = await this.#inner.receive(queues, { ...options, signal: either.signal });
+      } finally {
+        options.signal?.removeEventListener("abort", end);
+        gate.removeEventListener("abort", end);
+      }
       if (deliveries.length > 0 || !gate.aborted) return deliveries;
     }
   }
