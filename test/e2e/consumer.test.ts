@@ -246,6 +246,8 @@ describe("the tarball", () => {
     const allowed =
       /^(package\.json|README\.md|LICENSE|bin\/repid-gen\.js|dist\/(src|codegen|templates)\/.+\.(js|d\.ts)|dist\/test\/brokers\/(contract|runtime-contract)\.(js|d\.ts)|src\/brokers\/redis\/scripts\/[\w-]+\.(lua|js))$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(["LICENSE", "README.md", "bin/repid-gen.js"]));
+    expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License/);
     const pkg = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
     for (const [entry, target] of Object.entries(pkg.exports)) {
       const conditions = typeof target === "string" ? { default: target } : target;
