@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CodegenError } from "../src/errors.js";
+import { formatGenerated } from "../templates/format.js";
 import { GENERATED_MARKER } from "../templates/registry-module.js";
 import type { EmittedFile } from "./emit.js";
 
@@ -9,6 +10,8 @@ import type { EmittedFile } from "./emit.js";
 export type WriteOutcome = "written" | "unchanged" | "stale" | "fresh";
 
 const DIGEST_PREFIX = "// repid-gen digest: ";
+/** Part of the digest: a change of layout rules lays out every file anew. */
+const LAYOUT_VERSION = 2;
 
 function sha(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
@@ -40,31 +43,22 @@ export async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /**
- * The final text of a generated file: formatted with prettier (using the project's prettier
- * config for that path) and stamped with a digest line after the banner. When `current` already
- * is that text for the same unformatted input and was not edited since, it is returned as is,
- * without running prettier: a run with nothing to do stays fast.
+ * The final text of a generated file: laid out by `formatGenerated` and stamped with a digest
+ * line after the banner (of the unformatted text, and of the file itself). When `current` is
+ * already that text for the same input and was not edited since, it is returned as is.
  */
 export async function finalizeGenerated(
   file: EmittedFile,
   current: string | undefined,
 ): Promise<EmittedFile> {
-  const source = sha(file.content);
+  const source = sha(`${LAYOUT_VERSION}\n${file.content}`);
   if (current !== undefined) {
     const digest = readDigest(current);
     if (digest && digest.source === source && digest.output === sha(withoutDigest(current))) {
       return { path: file.path, content: current };
     }
   }
-  // Loaded only when something changed: a run with nothing to do skips prettier's start-up.
-  const prettier = await import("prettier");
-  const config = (await prettier.resolveConfig(file.path)) ?? {};
-  // babel-ts formats TypeScript like the default parser, in about half the time on large files.
-  const formatted = await prettier.format(file.content, {
-    ...config,
-    filepath: file.path,
-    parser: "babel-ts",
-  });
+  const formatted = formatGenerated(file.content);
   const [banner, ...rest] = formatted.split("\n");
   const digestLine = `${DIGEST_PREFIX}${source}.${sha(formatted)}`;
   return { path: file.path, content: [banner, digestLine, ...rest].join("\n") };

@@ -97,11 +97,11 @@ function helpers(schemas: string): string[] {
   const out: string[] = [];
   if (uses(HELPERS.date))
     out.push(
-      `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.")}const ${HELPERS.date}: z.ZodType<Date, Date | string> = z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;`,
+      `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.\nA function, not a const: the compiler checks a call without walking back over the module.")}function ${HELPERS.date}(): z.ZodType<Date, Date | string> {\nreturn z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;\n}`,
     );
   if (uses(HELPERS.json))
     out.push(
-      `${docComment("`unknown`: any JSON value.")}const ${HELPERS.json}: z.ZodType<unknown, unknown> = z.json() as never;`,
+      `${docComment("`unknown`: any JSON value.")}function ${HELPERS.json}(): z.ZodType<unknown, unknown> {\nreturn z.json() as never;\n}`,
     );
   if (uses(HELPERS.restTuple))
     out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(head: readonly z.ZodType[], rest: z.ZodType, tail: readonly z.ZodType[]): z.ZodType<TOut, TIn> {
@@ -131,8 +131,10 @@ class SchemaWriter {
   ) {}
 
   write(doc: string, name: string, output: string, input: string, schema: string): string {
+    // Built in a function declaration: the compiler checks each `z.` reference in it without
+    // walking back over every declaration above (which grows with the square of the actors).
     if (!this.verify)
-      return `${doc}export const ${name}: z.ZodType<${output}, ${input}> = ${schema} as never;`;
+      return `${doc}export const ${name}: z.ZodType<${output}, ${input}> = ${name}$();\nfunction ${name}$() {\nreturn ${schema} as never;\n}`;
     const raw = `${name}$inferred`;
     this.checks.push(
       `type Check${name} = [Expect<Same<z.output<typeof ${raw}>, ${output}>>, Expect<Accepts<z.input<typeof ${raw}>, ${input}>>];`,
@@ -226,7 +228,10 @@ function registryText(actors: readonly ActorModel[]): string {
     ].filter(Boolean);
     return `${docComment(notes.join("\n\n"))}${propertyKey(a.name)}: {\n${fields.join("\n")}\n},`;
   });
-  return `${docComment("Every actor, keyed by name: give it to `new Worker({ registry })` to validate payloads.")}export const registry = repid.defineRegistry({\n${entries.join("\n")}\n});`;
+  // Inside a function declaration, each reference to a schema is checked without the compiler
+  // walking back over every declaration of the module (quadratic in the number of actors).
+  const define = `function defineActors() {\nreturn repid.defineRegistry({\n${entries.join("\n")}\n});\n}`;
+  return `${define}\n\n${docComment("Every actor, keyed by name: give it to `new Worker({ registry })` to validate payloads.")}export const registry = defineActors();`;
 }
 
 function clientText(): string {

@@ -38,13 +38,13 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
     case "void":
       return "z.void()";
     case "unknown":
-      return HELPERS.json;
+      return `${HELPERS.json}()`;
     case "any":
       return "z.any()";
     case "never":
       return "z.never()";
     case "date":
-      return HELPERS.date;
+      return `${HELPERS.date}()`;
     case "literal":
       return `z.literal(${JSON.stringify(type.value)})`;
     case "enum-member":

@@ -41,6 +41,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "repid",
   "z",
   "registry",
+  "defineActors",
   "jobs",
   "createJobs",
   "Jobs",

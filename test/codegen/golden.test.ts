@@ -36,7 +36,7 @@ describe("golden fixtures", () => {
     }
   });
 
-  it("gives the same bytes from scratch (no existing file, so prettier runs) and on a second run", async () => {
+  it("gives the same bytes from scratch (no existing file, so it is laid out anew) and on a second run", async () => {
     // The output path is not in the text, so a path with no file forces a full format.
     const glob = ["test/codegen/fixtures/basic/types.ts", "test/codegen/fixtures/basic/*.ts"];
     const first = await render(glob, "test/codegen/expected/does-not-exist.ts");

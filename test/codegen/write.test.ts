@@ -12,15 +12,17 @@ import { CodegenError } from "../../src/errors.js";
 import { bannerText } from "../../templates/registry-module.js";
 
 const dir = mkdtempSync(join(tmpdir(), "repid-gen-write-"));
-const source = `${bannerText("npx repid-gen")}\nexport const   answer =   42\n`;
+const source = `${bannerText("npx repid-gen")}\n\n\n   export const answer = {\nvalue: \`\${"}"}\`,\nlist: [\n1,\n],\n};\n`;
 
 describe("write", () => {
-  it("formats with prettier and stamps a digest line under the banner", async () => {
+  it("indents by bracket depth, keeps one blank line, and stamps a digest line under the banner", async () => {
     const file = await finalizeGenerated({ path: join(dir, "a.ts"), content: source }, undefined);
     const lines = file.content.split("\n");
     expect(isGenerated(file.content)).toBe(true);
     expect(lines[1]).toMatch(/^\/\/ repid-gen digest: [0-9a-f]{16}\.[0-9a-f]{16}$/);
-    expect(file.content).toContain("export const answer = 42;\n");
+    expect(file.content).toContain(
+      '\n\nexport const answer = {\n  value: `${"}"}`,\n  list: [\n    1,\n  ],\n};\n',
+    );
   });
 
   it("writes only when the text changed", async () => {
@@ -38,7 +40,7 @@ describe("write", () => {
   it("re-formats a generated file that was edited by hand, and --check calls it stale", async () => {
     const path = join(dir, "c.ts");
     const fresh = await finalizeGenerated({ path, content: source }, undefined);
-    const edited = fresh.content.replace("42", "43");
+    const edited = fresh.content.replace("    1,", "    2,");
     const regenerated = await finalizeGenerated({ path, content: source }, edited);
     expect(regenerated.content).toBe(fresh.content);
     expect(checkGenerated(regenerated, edited)).toBe("stale");
