@@ -117,7 +117,7 @@ export class HookSet {
     // The first failure of each kind in full, then every 100th as a count.
     if (seen === 1 || seen % 100 === 0) {
       this.#logger.error(
-        `repid: a ${kind} hook threw (${seen} time${seen === 1 ? "" : "s"} so far); it was skipped and the message is unaffected`,
+        `repid: an ${kind} hook threw (${seen} time${seen === 1 ? "" : "s"} so far); it was skipped and the message is unaffected`,
         { error },
       );
     }
