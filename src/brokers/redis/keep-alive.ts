@@ -48,7 +48,8 @@ export interface KeepAliveSettings {
 /**
  * Starts a worker thread that refreshes the heartbeat every `ttlMs / 4` over its own connection.
  * The first heartbeat goes out at once on the main connection, so it reaches Redis ahead of any
- * receive issued after this call. Should the thread die, a timer on the main thread takes over.
+ * receive issued after this call. While the thread cannot write, each of its failed refreshes is
+ * made up by one from the main connection; should the thread die, a timer here takes over.
  */
 export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   const intervalMs = Math.max(50, Math.floor(s.ttlMs / 4));
@@ -74,8 +75,11 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   thread.unref();
   const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
   thread.on("message", (m: { type: string; message?: string }) => {
-    if (m.type === "error") report(new Error(m.message));
-    else if (m.type === "recovered")
+    if (m.type === "error") {
+      // The thread could not write (its connection refused, say): write from here meanwhile.
+      if (!stopping) s.beat(s.ttlMs).catch(() => {});
+      report(new Error(m.message));
+    } else if (m.type === "recovered")
       s.logger.info(`repid redis: heartbeat of consumer "${s.consumer}" written again`);
   });
   thread.on("error", (error) => {
