@@ -4,6 +4,12 @@ import type { Hooks } from "./hooks.js";
 import { toMs, type Duration } from "./duration.js";
 import { InvalidOptionError } from "./errors.js";
 import { refuseInExecutor } from "./internal/actor-table.js";
+import {
+  healthSettings,
+  startHealth,
+  type HealthOptions,
+  type HealthSettings,
+} from "./ops/health-options.js";
 import { WorkerRun } from "./internal/worker-run.js";
 import {
   checkKnownKeys,
@@ -53,6 +59,12 @@ export interface WorkerOptions {
   readonly logger?: Logger;
   /** Lifecycle hooks for this worker only, after the connection's. @defaultValue [] */
   readonly hooks?: readonly Hooks[];
+  /**
+   * An HTTP server for probes and scrapes, up while `run()` runs: `/healthz` (the event loop
+   * keeps up), `/readyz` (the broker answers; not once stopping), `/metrics` (Prometheus text of
+   * `repid/metrics`, when its hooks are registered). @defaultValue none
+   */
+  readonly health?: HealthOptions;
 }
 
 /** What `run()` returns: counts of what this worker did. */
@@ -90,6 +102,7 @@ const KNOWN = [
   "connection",
   "logger",
   "hooks",
+  "health",
 ] as const;
 
 /**
@@ -104,6 +117,8 @@ export class Worker extends Router {
   readonly #concurrency: number;
   readonly #prefetch: number;
   readonly #leaseMs: number;
+  readonly #health: HealthSettings | undefined;
+  #healthAddress: { readonly host: string; readonly port: number } | undefined;
   #logger: Logger;
   #current: WorkerRun | undefined;
   #starting = false;
@@ -121,6 +136,7 @@ export class Worker extends Router {
     this.#leaseMs = toMs(options.leaseTime ?? 30_000, "leaseTime");
     if (this.#leaseMs < 100) throw new InvalidOptionError("leaseTime", "must be at least 100 ms");
     if (options.threads !== undefined) checkPositiveInteger("threads", options.threads);
+    this.#health = options.health === undefined ? undefined : healthSettings(options.health);
     if (options.handleSignals !== undefined && !Array.isArray(options.handleSignals)) {
       throw new InvalidOptionError("handleSignals", "expected an array of signal names");
     }
@@ -146,6 +162,11 @@ export class Worker extends Router {
       );
     }
     return previous;
+  }
+
+  /** Where the `health` server listens while `run()` runs (its real port when given `0`). */
+  get healthAddress(): { readonly host: string; readonly port: number } | undefined {
+    return this.#healthAddress;
   }
 
   /** Asks a running (or starting) worker to stop gracefully, as a handled signal does. */
@@ -188,6 +209,16 @@ export class Worker extends Router {
         },
         broker,
       );
+      const health =
+        this.#health &&
+        (await startHealth(this.#health, {
+          broker,
+          queues,
+          run,
+          hooks: [...connection.hookSet.all, ...(this.#options.hooks ?? [])],
+          logger,
+        }));
+      this.#healthAddress = health?.address;
       // Ctrl-C reaches the terminal's whole process group, and a wrapper in it (tsx, npm, a
       // shell script) may relay it once more: copies arriving within ECHO_MS of the first handled
       // signal are that same request. A person pressing Ctrl-C again takes longer than that.
@@ -217,6 +248,8 @@ export class Worker extends Router {
       } finally {
         this.#current = undefined;
         for (const signal of signals) process.off(signal, onSignal);
+        this.#healthAddress = undefined;
+        await health?.close();
       }
     } finally {
       this.#starting = false;

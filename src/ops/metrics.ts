@@ -158,26 +158,39 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
         runDuration: runDuration.labels(queue, actor),
         queueWait: queueWait.labels(queue, actor),
       };
+      // Every series starts at zero, so that its first increase shows in `rate()` / `increase()`.
+      for (const metric of [enqueued, started, succeeded, failed, retried, deadLettered]) {
+        metric.inc({ queue, actor }, 0);
+      }
+      rescheduled.inc({ queue, actor }, 0);
+      recovered.inc({ queue, actor }, 0);
+      inFlight.set({ queue, actor }, 0);
+      runDuration.zero({ queue, actor });
+      queueWait.zero({ queue, actor });
       byActor.set(actor, found);
     }
     return found;
   };
 
-  const sampler = options.broker
-    ? new QueueSampler(
-        options.broker,
-        toMs(options.countsMaxAge ?? 5_000, "countsMaxAge"),
-        toMs(options.countsTimeout ?? 2_000, "countsTimeout"),
-        options.queues ?? [],
-      )
-    : undefined;
-  if (sampler) {
+  let sampler: QueueSampler | undefined;
+  if (options.broker) {
     const sampleErrors = new Counter({
       name: `${prefix}queue_sample_errors_total`,
-      help: "Queue counts the broker failed to give (or gave too late) for a scrape.",
+      help: "Samples of a queue's counts the broker failed to give (or gave too late).",
       labelNames: ["queue"],
       registers,
+      async collect() {
+        await sampler!.sample();
+      },
     });
+    sampler = new QueueSampler(
+      options.broker,
+      toMs(options.countsMaxAge ?? 5_000, "countsMaxAge"),
+      toMs(options.countsTimeout ?? 2_000, "countsTimeout"),
+      options.queues ?? [],
+      (queue) => sampleErrors.inc({ queue }),
+    );
+    const queues = sampler;
     new Gauge({
       name: `${prefix}queue_messages`,
       help: "Messages per queue and state, sampled from the broker at scrape time.",
@@ -185,12 +198,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
       registers,
       async collect() {
         this.reset();
-        for (const [queue, counts] of await sampler.sample()) {
-          if (counts === undefined) {
-            sampleErrors.inc({ queue });
-            continue;
-          }
-          for (const state of STATES) this.set({ queue, state }, counts[state]);
+        for (const [queue, counts] of await queues.sample()) {
+          if (counts) for (const state of STATES) this.set({ queue, state }, counts[state]);
         }
       },
     });
@@ -269,6 +278,7 @@ class QueueSampler {
   readonly #maxAgeMs: number;
   readonly #timeoutMs: number;
   readonly #queues: Set<string>;
+  readonly #failed: (queue: string) => void;
   #last: { at: number; counts: Map<string, QueueCounts | undefined> } | undefined;
   #pending: Promise<Map<string, QueueCounts | undefined>> | undefined;
 
@@ -277,7 +287,9 @@ class QueueSampler {
     maxAgeMs: number,
     timeoutMs: number,
     queues: readonly string[],
+    failed: (queue: string) => void,
   ) {
+    this.#failed = failed;
     this.#broker = broker;
     this.#maxAgeMs = maxAgeMs;
     this.#timeoutMs = timeoutMs;
@@ -311,7 +323,9 @@ class QueueSampler {
       timer = setTimeout(resolve, this.#timeoutMs, undefined);
     });
     try {
-      return await Promise.race([this.#broker.counts(queue).catch(() => undefined), late]);
+      const counts = await Promise.race([this.#broker.counts(queue).catch(() => undefined), late]);
+      if (!counts) this.#failed(queue);
+      return counts;
     } finally {
       clearTimeout(timer);
     }

@@ -1,0 +1,174 @@
+/**
+ * Prometheus metrics after a known mix of jobs, scraped over HTTP from a running worker's
+ * `/metrics`: exact counts per queue and actor, histograms' counts, in-flight back to zero and
+ * the per-queue gauges sampled from the broker (and cached between scrapes).
+ */
+import { describe, expect, it } from "vitest";
+import {
+  Connection,
+  InMemoryMessageBroker,
+  Job,
+  Queue,
+  Repid,
+  Worker,
+  enqueueMany,
+  silentLogger,
+  type Hooks,
+} from "../../src/index.js";
+import { prometheusMetrics } from "../../src/metrics.js";
+import { waitFor } from "../helpers.js";
+import { get, samples, series } from "./http.js";
+
+describe("Prometheus metrics (issue 11)", () => {
+  it("counts a known mix of jobs exactly, served at a running worker's /metrics", async () => {
+    const broker = new InMemoryMessageBroker();
+    let counted = 0;
+    const metrics = prometheusMetrics({ broker });
+    const app = new Repid(new Connection(broker, { logger: silentLogger, hooks: [metrics.hooks] }));
+    // Registered after the metrics' hooks: once it has seen every outcome, so have they.
+    const done: Hooks = {
+      onEvent(e) {
+        if (e.type === "succeeded" || e.type === "retried" || e.type === "dead-lettered") counted++;
+      },
+    };
+    const worker = new Worker({ health: { port: 0 }, hooks: [done], handleSignals: [] });
+    const flakyRuns = new Map<string, number>();
+    worker.actor(async function ok() {});
+    worker.actor({ retryPolicy: () => 0 }, async function flaky(key: string) {
+      const runs = (flakyRuns.get(key) ?? 0) + 1;
+      flakyRuns.set(key, runs);
+      if (runs === 1) throw new Error("first try fails");
+    });
+    worker.actor({ retryPolicy: () => 0 }, async function doomed() {
+      throw new Error("always fails");
+    });
+    worker.actor(async function later() {});
+
+    await app.magic(async () => {
+      await new Queue().declare();
+      await enqueueMany([
+        new Job("ok"),
+        new Job("ok"),
+        new Job("ok"),
+        new Job("flaky", { args: "a", retries: 3 }),
+        new Job("flaky", { args: "b", retries: 3 }),
+        new Job("doomed", { retries: 1 }),
+        new Job("later", { deferBy: "1h" }),
+      ]);
+      const running = worker.run();
+      try {
+        // 3 ok + 2 flaky succeed, 2 flaky + 1 doomed retried, 1 doomed dead-lettered.
+        await waitFor(() => counted === 9);
+        const scraped = await get(worker.healthAddress, "/metrics");
+        expect(scraped.status).toBe(200);
+        expect(scraped.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+        const all = samples(scraped.text);
+        const per = (name: string): Record<string, number> => series(all, `repid_${name}`);
+        const jobs = (counts: Record<string, number>, name: string): Record<string, number> =>
+          Object.fromEntries(
+            Object.entries(counts).map(([actor, n]) => [
+              `repid_${name}{queue="default",actor="${actor}"}`,
+              n,
+            ]),
+          );
+        expect(per("jobs_enqueued_total")).toEqual(
+          jobs({ ok: 3, flaky: 2, doomed: 1, later: 1 }, "jobs_enqueued_total"),
+        );
+        // Series start at zero once a queue and actor are seen (here all at enqueue).
+        expect(per("jobs_started_total")).toEqual(
+          jobs({ ok: 3, flaky: 4, doomed: 2, later: 0 }, "jobs_started_total"),
+        );
+        expect(per("jobs_succeeded_total")).toEqual(
+          jobs({ ok: 3, flaky: 2, doomed: 0, later: 0 }, "jobs_succeeded_total"),
+        );
+        expect(per("jobs_failed_total")).toEqual(
+          jobs({ ok: 0, flaky: 2, doomed: 2, later: 0 }, "jobs_failed_total"),
+        );
+        expect(per("jobs_retried_total")).toEqual(
+          jobs({ ok: 0, flaky: 2, doomed: 1, later: 0 }, "jobs_retried_total"),
+        );
+        expect(per("jobs_dead_lettered_total")).toEqual(
+          jobs({ ok: 0, flaky: 0, doomed: 1, later: 0 }, "jobs_dead_lettered_total"),
+        );
+        expect(per("jobs_recovered_total")).toEqual(
+          jobs({ ok: 0, flaky: 0, doomed: 0, later: 0 }, "jobs_recovered_total"),
+        );
+        expect(per("jobs_in_flight")).toEqual(
+          jobs({ ok: 0, flaky: 0, doomed: 0, later: 0 }, "jobs_in_flight"),
+        );
+        // Histograms: one observation per attempt (run time) and per start (queue wait).
+        expect(per("job_run_duration_seconds_count")).toEqual(
+          jobs({ ok: 3, flaky: 4, doomed: 2, later: 0 }, "job_run_duration_seconds_count"),
+        );
+        expect(per("job_queue_wait_seconds_count")).toEqual(
+          jobs({ ok: 3, flaky: 4, doomed: 2, later: 0 }, "job_queue_wait_seconds_count"),
+        );
+        expect(per("queue_messages")).toEqual({
+          'repid_queue_messages{queue="default",state="ready"}': 0,
+          'repid_queue_messages{queue="default",state="delayed"}': 1,
+          'repid_queue_messages{queue="default",state="running"}': 0,
+          'repid_queue_messages{queue="default",state="dead"}': 1,
+        });
+      } finally {
+        worker.stop();
+        await running;
+      }
+    });
+  });
+
+  it("samples queue counts at most once per countsMaxAge, and a new queue at once", async () => {
+    const broker = new InMemoryMessageBroker();
+    let asked = 0;
+    const counts = broker.counts.bind(broker);
+    const metrics = prometheusMetrics({
+      broker: {
+        counts: (queue) => {
+          asked++;
+          return counts(queue);
+        },
+      },
+      queues: ["default"],
+      countsMaxAge: "1h",
+    });
+    const connection = new Connection(broker, { logger: silentLogger, hooks: [metrics.hooks] });
+    await new Queue("default", { connection }).declare();
+    await new Queue("other", { connection }).declare();
+    const gauge = (text: string, queue: string): number | undefined =>
+      samples(text).get(`repid_queue_messages{queue="${queue}",state="ready"}`);
+
+    expect(gauge(await metrics.scrape(), "default")).toBe(0);
+    await new Job("x", { connection }).enqueue();
+    // Cached: the new message is not seen, and the broker is not asked again.
+    expect(gauge(await metrics.scrape(), "default")).toBe(0);
+    expect(asked).toBe(1);
+    // A queue seen for the first time (here by an enqueue) makes the next scrape sample again.
+    await new Job("y", { connection, queue: "other" }).enqueue();
+    const text = await metrics.scrape();
+    expect([gauge(text, "default"), gauge(text, "other")]).toEqual([1, 1]);
+    expect(asked).toBe(3);
+  });
+
+  it("leaves out a queue whose counts fail, and counts the failure", async () => {
+    const metrics = prometheusMetrics({
+      prefix: "app_",
+      broker: { counts: () => Promise.reject(new Error("down")) },
+      queues: ["q"],
+    });
+    const all = samples(await metrics.scrape());
+    expect(series(all, "app_queue_messages")).toEqual({});
+    expect(all.get('app_queue_sample_errors_total{queue="q"}')).toBe(1);
+  });
+
+  it("a worker without metrics answers 404 at /metrics", async () => {
+    const app = new Repid(new Connection(new InMemoryMessageBroker(), { logger: silentLogger }));
+    const worker = new Worker({ health: { port: 0 }, handleSignals: [] });
+    const running = app.magic(() => worker.run());
+    try {
+      await waitFor(() => worker.healthAddress !== undefined);
+      expect((await get(worker.healthAddress, "/metrics")).status).toBe(404);
+    } finally {
+      worker.stop();
+      await running;
+    }
+  });
+});
