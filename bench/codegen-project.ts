@@ -1,13 +1,15 @@
 /**
- * Times repid-gen over N generated actor files (default 200):
+ * Times repid-gen over N generated actor files (default 200), and what the registry costs the
+ * compiler:
  *   npm run bench:gen            (or: tsx bench/codegen-project.ts --run 200)
- * `npm run bench` uses `makeProject` too, for its repid-gen scenario.
+ * `npm run bench` uses `makeProject` and `typeCheckFigures` too, in its codegen group.
  * Writes the files into a fresh temp project whose node_modules links to this repository (as
  * `repid`) and its zod, then runs the real CLI twice: a first run that writes the module, and a
- * second with nothing to do. Prints the wall-clock times. Not a test: tests never assert speed.
+ * second with nothing to do. Then compiles the generated module with a consumer, as a producer
+ * service would, with `tsc --extendedDiagnostics`. Not a test: tests never assert speed.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,6 +90,65 @@ export function timeRun(dir: string): number {
   return performance.now() - started;
 }
 
+/** What `tsc --extendedDiagnostics` reports for the generated module plus a consumer. */
+export interface TypeCheckFigures {
+  readonly instantiations: number;
+  readonly types: number;
+  /** "Memory used", in MiB. */
+  readonly memoryMiB: number;
+  /** "Check time" and "Total time", in seconds. */
+  readonly checkSeconds: number;
+  readonly totalSeconds: number;
+  /** Compiler errors (there should be none). */
+  readonly errors: number;
+}
+
+/**
+ * Compiles `generated/registry.ts` (written by `timeRun`) and a consumer that enqueues to a few
+ * actors and reads a result, with TypeScript from this checkout. The actor files are left out:
+ * this is what a producer service pays for the registry.
+ */
+export function typeCheckFigures(dir: string): TypeCheckFigures {
+  writeFileSync(
+    join(dir, "consumer.ts"),
+    `import { createJobs } from "./generated/registry.js";
+
+const jobs = createJobs();
+await jobs.processOrder0.enqueue({ id: "o", status: "new", items: [{ sku: "s", quantity: 1 }], placedAt: new Date() });
+await jobs.processOrder1.enqueue({ id: "o", status: "paid", items: [], placedAt: "2024-01-01T00:00:00Z", note: null });
+const result: { total: number; ok: boolean } = await jobs.processOrder2.result("id");
+void result;
+`,
+  );
+  const config = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as object;
+  writeFileSync(
+    join(dir, "tsconfig.consumer.json"),
+    JSON.stringify({ ...config, files: ["generated/registry.ts", "consumer.ts"] }),
+  );
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, "node_modules/typescript/bin/tsc"),
+      "-p",
+      join(dir, "tsconfig.consumer.json"),
+      "--extendedDiagnostics",
+    ],
+    { encoding: "utf8" },
+  );
+  const figure = (name: string): number => {
+    const match = new RegExp(`^${name}:\\s+([\\d.]+)`, "m").exec(run.stdout);
+    return match ? Number(match[1]) : Number.NaN;
+  };
+  return {
+    instantiations: figure("Instantiations"),
+    types: figure("Types"),
+    memoryMiB: Math.round(figure("Memory used") / 1024),
+    checkSeconds: figure("Check time"),
+    totalSeconds: figure("Total time"),
+    errors: (run.stdout.match(/error TS\d+/g) ?? []).length,
+  };
+}
+
 if (process.argv.includes("--run")) {
   const count = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 200);
   const dir = makeProject(count);
@@ -96,6 +157,10 @@ if (process.argv.includes("--run")) {
     const second = timeRun(dir);
     process.stdout.write(
       `repid-gen over ${count} actor files: ${Math.round(first)} ms (writing), ${Math.round(second)} ms (up to date), wall clock including node + tsx start\n`,
+    );
+    const tc = typeCheckFigures(dir);
+    process.stdout.write(
+      `tsc of the registry + a consumer: ${tc.instantiations} instantiations (${Math.round(tc.instantiations / count)} per actor), ${tc.types} types, ${tc.memoryMiB} MiB, check ${tc.checkSeconds} s, total ${tc.totalSeconds} s, ${tc.errors} error(s)\n`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

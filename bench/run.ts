@@ -4,9 +4,10 @@
  * writes every raw figure to bench/results/<timestamp>.json. `--quick` runs a small smoke set.
  */
 import { fork } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { codegenScenario } from "./codegen.js";
+import { makeProject, timeRun, typeCheckFigures } from "./codegen-project.js";
 import { recoveryMs } from "./recovery.js";
 import { percentile, rate, summarize, type Summary } from "./stats.js";
 import { bullmqSystem, repidSystem, type System } from "./systems.js";
@@ -257,13 +258,36 @@ async function main(): Promise<void> {
   }
 
   if (wanted("codegen")) {
-    const gen = await codegenScenario(quick ? 50 : 200, repeats);
-    rows.push({
-      scenario: `repid-gen over ${gen.files} actor files`,
-      unit: "ms",
-      repid: summarize(gen.ms),
-      higherIsBetter: false,
-    });
+    // Generation time, then what the generated registry costs the compiler with a consumer.
+    for (const files of quick ? [50] : [100, 500]) {
+      const gen = await codegenScenario(files, repeats);
+      rows.push({
+        scenario: `repid-gen over ${gen.files} actor files`,
+        unit: "ms",
+        repid: summarize(gen.ms),
+        higherIsBetter: false,
+      });
+      const dir = makeProject(files);
+      try {
+        timeRun(dir);
+        const tc = typeCheckFigures(dir);
+        const figures: [string, string, number][] = [
+          ["instantiations", "count", tc.instantiations],
+          ["instantiations per actor", "count", Math.round(tc.instantiations / files)],
+          ["memory", "MiB", tc.memoryMiB],
+          ["check time", "s", tc.checkSeconds],
+        ];
+        for (const [what, unit, value] of figures)
+          rows.push({
+            scenario: `tsc of a ${files}-actor registry + consumer: ${what}`,
+            unit,
+            repid: summarize([value]),
+            higherIsBetter: false,
+          });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   }
 
   printTable();
