@@ -1,0 +1,59 @@
+import { Connection } from "../connection.js";
+import { InvalidOptionError, PeerDependencyError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Writable } from "./output.js";
+
+/** Where the CLI finds its broker. */
+export interface BrokerChoice {
+  /** `--redis`; falls back to `REDIS_URL`. */
+  readonly redis?: string | undefined;
+  /** `--prefix` of the Redis keys. @defaultValue "repid" */
+  readonly prefix?: string | undefined;
+}
+
+/** A connection the CLI opened (and closes), or one it was given (and leaves open). */
+export interface OpenedConnection {
+  readonly connection: Connection;
+  close(): Promise<void>;
+}
+
+/** Warnings and errors of the broker to the CLI's stderr; the rest dropped. */
+export function stderrLogger(stderr: Writable): Logger {
+  const line = (level: string) => (message: string, meta?: Record<string, unknown>) =>
+    void stderr.write(`repid: ${level}: ${message}${meta ? ` ${JSON.stringify(meta)}` : ""}\n`);
+  return { debug: () => {}, info: () => {}, warn: line("warning"), error: line("error") };
+}
+
+/**
+ * Opens a Redis connection from `--redis` or `REDIS_URL` (ioredis loads only here), connected.
+ * Throws `InvalidOptionError` when neither names one.
+ */
+export async function openRedis(
+  choice: BrokerChoice,
+  env: Readonly<Record<string, string | undefined>>,
+  stderr: Writable,
+): Promise<OpenedConnection> {
+  const url = choice.redis ?? env.REDIS_URL;
+  if (!url) {
+    throw new InvalidOptionError("redis", "no broker: pass --redis <url> or set REDIS_URL");
+  }
+  const { RedisMessageBroker } = await import("../redis.js").catch((error: unknown) => {
+    throw new PeerDependencyError(
+      "ioredis",
+      `the Redis broker needs ioredis: npm install ioredis (${(error as Error).message})`,
+    );
+  });
+  const logger = stderrLogger(stderr);
+  const broker = new RedisMessageBroker(url, {
+    logger,
+    ...(choice.prefix !== undefined ? { prefix: choice.prefix } : {}),
+  });
+  const connection = new Connection(broker, { logger });
+  try {
+    await connection.connect();
+  } catch (error) {
+    await connection.disconnect().catch(() => {});
+    throw error;
+  }
+  return { connection, close: () => connection.disconnect() };
+}

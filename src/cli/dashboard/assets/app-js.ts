@@ -1,0 +1,246 @@
+/**
+ * The dashboard's script, an ES module the browser loads as it is. It builds the DOM with
+ * `textContent` only (job data never becomes markup) and polls the JSON API every two seconds.
+ * Kept free of backticks and `${` so that it can live in this template literal.
+ */
+export const APP_JS = String.raw`const STATES = ["ready", "delayed", "running", "dead"];
+const view = { queue: undefined, state: "ready", extraPages: false, next: undefined };
+const $ = (id) => document.getElementById(id);
+
+async function api(path, body) {
+  const init = body === undefined ? undefined : {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  };
+  const res = await fetch("api/" + path, init);
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const error = new Error(data.error || res.statusText);
+    error.data = data;
+    throw error;
+  }
+  return data;
+}
+
+function h(tag, attrs, ...children) {
+  const svg = tag === "svg" || tag === "polyline";
+  const el = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(typeof child === "object" ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const q = (s) => encodeURIComponent(s);
+const when = (ms) => (ms ? new Date(ms).toISOString().replace("T", " ").slice(0, 19) : "");
+const say = (text, error) => { $("status").textContent = text; $("status").className = error ? "error" : ""; };
+
+async function act(label, fn) {
+  try {
+    await fn();
+    say(label);
+  } catch (error) {
+    say(label + " failed: " + error.message, true);
+  }
+  await refresh();
+}
+
+function backlog(counts) { return counts.ready + counts.delayed + counts.running; }
+
+function sparkline(history) {
+  const values = history.map((s) => backlog(s.counts));
+  const max = Math.max(1, ...values);
+  const step = values.length > 1 ? 160 / (values.length - 1) : 0;
+  const points = values.map((v, i) => (i * step).toFixed(1) + "," + (27 - (v / max) * 25).toFixed(1)).join(" ");
+  return h("svg", { class: "spark", viewBox: "0 0 160 28", role: "img", "aria-label": "backlog over time" },
+    h("polyline", { points }));
+}
+
+function rate(history) {
+  const last = history[history.length - 1];
+  if (!last) return "";
+  const first = history.find((s) => s.at >= last.at - 60000) || last;
+  if (first === last) return "";
+  const perMin = ((backlog(last.counts) - backlog(first.counts)) * 60000) / (last.at - first.at);
+  return (perMin >= 0 ? "+" : "") + perMin.toFixed(1) + "/min";
+}
+
+async function refreshQueues() {
+  const { queues } = await api("queues");
+  if (!view.queue && queues.length) view.queue = queues[0].name;
+  $("queue-rows").replaceChildren(...queues.map((queue) => h("tr", { "data-queue": queue.name },
+    h("td", {}, h("a", { href: "#", class: "queue-link", onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
+      queue.paused ? h("span", { class: "paused" }, "paused") : null),
+    STATES.map((state) => h("td", { class: "n", "data-count": state },
+      h("a", { href: "#", onclick: (e) => { e.preventDefault(); select(queue.name, state); } }, queue.counts[state]))),
+    h("td", {}, sparkline(queue.history), h("span", { class: "rate" }, rate(queue.history))),
+    h("td", {}, queue.paused
+      ? h("button", { onclick: () => act("resumed " + queue.name, () => api("queues/" + q(queue.name) + "/resume", {})) }, "Resume")
+      : h("button", { onclick: () => act("paused " + queue.name, () => api("queues/" + q(queue.name) + "/pause", {})) }, "Pause")))));
+}
+
+function select(queue, state) {
+  view.queue = queue;
+  view.state = state;
+  view.extraPages = false;
+  refreshJobs();
+}
+
+function jobRow(job) {
+  const m = job.message;
+  const base = "queues/" + q(m.queue) + "/";
+  const buttons = [];
+  if (job.state === "dead") {
+    buttons.push(h("button", { onclick: () => act("replayed " + m.id, () => api(base + "replay", { ids: [m.id] })) }, "Replay"));
+    buttons.push(h("button", { class: "danger", onclick: () => act("deleted " + m.id, () => api(base + "delete-dead", { ids: [m.id] })) }, "Delete"));
+  } else if (job.cancelling) {
+    buttons.push(h("span", {}, "cancelling…"));
+  } else {
+    buttons.push(h("button", { class: "danger", onclick: () => act("cancel " + m.id, () => api(base + "jobs/" + q(m.id) + "/cancel", { mode: "dead" })) }, "Cancel"));
+  }
+  const error = job.error ? h("div", { class: "err" },
+    (job.error.code ? "[" + job.error.code + "] " : "") + job.error.name + ": " + job.error.message,
+    job.error.stack ? h("details", {}, h("summary", {}, "stack"), h("pre", {}, job.error.stack)) : null) : "";
+  const at = job.state === "delayed" ? m.executeAt : job.state === "running" ? job.leaseUntil : job.state === "dead" ? job.failedAt : m.enqueuedAt;
+  return h("tr", { "data-job": m.id, "data-state": job.state },
+    h("td", {}, m.id), h("td", {}, m.topic), h("td", { class: "n" }, m.attempt), h("td", {}, when(at)),
+    h("td", {}, error), h("td", {}, buttons));
+}
+
+async function refreshJobs(more) {
+  if (!view.queue) return;
+  $("jobs-queue").textContent = view.queue;
+  $("state-tabs").replaceChildren(...STATES.map((state) =>
+    h("button", { "aria-pressed": String(state === view.state), onclick: () => select(view.queue, state) }, state)));
+  const base = "queues/" + q(view.queue) + "/";
+  $("jobs-actions").replaceChildren(...(view.state === "dead" ? [
+    h("button", { onclick: () => act("replayed all of " + view.queue, () => api(base + "replay", {})) }, "Replay all"),
+    h("button", { class: "danger", onclick: () => act("deleted the dead letters of " + view.queue, () => api(base + "delete-dead", {})) }, "Delete all"),
+  ] : []));
+  if (view.extraPages && !more) return;
+  const cursor = more && view.next ? "&cursor=" + q(view.next) : "";
+  const page = await api(base + "jobs?state=" + view.state + "&limit=50" + cursor);
+  const rows = page.items.map(jobRow);
+  if (more) $("job-rows").append(...rows);
+  else $("job-rows").replaceChildren(...rows);
+  view.next = page.next;
+  $("more").hidden = !page.next;
+}
+
+async function refreshSchedules() {
+  const schedules = await api("schedules");
+  $("schedule-rows").replaceChildren(...schedules.map((s) => h("tr", { "data-schedule": s.id },
+    h("td", {}, s.id), h("td", {}, s.queue), h("td", {}, s.topic),
+    h("td", {}, s.schedule.cron ? "cron " + s.schedule.cron : "every " + s.schedule.everyMs + " ms"),
+    h("td", {}, when(s.nextRunAt)),
+    h("td", {}, h("button", { class: "danger", onclick: () => act("removed schedule " + s.id, () => api("queues/" + q(s.queue) + "/schedules/" + q(s.id) + "/remove", {})) }, "Remove")))));
+}
+
+async function lookup(event) {
+  event.preventDefault();
+  const id = $("lookup-id").value.trim();
+  const queue = $("lookup-queue").value.trim();
+  const out = $("lookup-result");
+  try {
+    const job = await api("jobs/" + q(id) + (queue ? "?queue=" + q(queue) : ""));
+    const m = job.message;
+    out.replaceChildren(h("dl", { "data-found": m.id },
+      [["state", job.cancelling ? "running (cancelling)" : job.state], ["queue", m.queue], ["actor", m.topic],
+       ["attempt", m.attempt + " of " + (m.retries + 1)], ["enqueued", when(m.enqueuedAt)], ["args", m.payload || "(none)"],
+       ["error", job.error ? job.error.name + ": " + job.error.message : ""],
+       ["result", job.result ? JSON.stringify(job.result) : ""]]
+        .filter(([, v]) => v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+      job.error && job.error.stack ? h("pre", {}, job.error.stack) : null);
+  } catch (error) {
+    out.replaceChildren(h("p", { class: "err" }, error.message));
+  }
+}
+
+// A small check of the JSON Schema (types, required, enums) before sending; the server's zod
+// schema decides.
+function check(schema, value, path, problems) {
+  if (!schema || typeof schema !== "object") return problems;
+  const at = path || "(root)";
+  if (schema.anyOf) {
+    if (!schema.anyOf.some((s) => check(s, value, path, []).length === 0)) problems.push(at + ": matches none of its alternatives");
+    return problems;
+  }
+  if (schema.enum && !schema.enum.includes(value)) problems.push(at + ": one of " + schema.enum.join(", "));
+  const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+  const types = [].concat(schema.type || []);
+  const ok = types.length === 0 || types.includes(type) || (type === "number" && types.includes("integer") && Number.isInteger(value));
+  if (!ok) { problems.push(at + ": expected " + types.join(" or ")); return problems; }
+  if (type === "object") {
+    for (const key of schema.required || []) if (!(key in value)) problems.push((path ? path + "." : "") + key + ": required");
+    for (const [key, sub] of Object.entries(schema.properties || {})) if (key in value) check(sub, value[key], (path ? path + "." : "") + key, problems);
+  }
+  if (type === "array" && schema.items) value.forEach((v, i) => check(schema.items, v, at + "." + i, problems));
+  return problems;
+}
+
+function skeleton(schema) {
+  if (!schema || typeof schema !== "object") return null;
+  if (schema.enum) return schema.enum[0];
+  if (schema.anyOf) return skeleton(schema.anyOf[0]);
+  const type = [].concat(schema.type || [])[0];
+  if (type === "object") {
+    const out = {};
+    for (const [key, sub] of Object.entries(schema.properties || {})) out[key] = skeleton(sub);
+    return out;
+  }
+  return { array: [], string: "", number: 0, integer: 0, boolean: false }[type] ?? null;
+}
+
+async function refreshActors() {
+  const actors = await api("actors");
+  $("actor-list").replaceChildren(...(actors.length ? actors.map((actor) => {
+    const args = h("textarea", { name: "args", "aria-label": "arguments of " + actor.name });
+    args.value = JSON.stringify(skeleton(actor.args), null, 2);
+    const queue = h("input", { name: "queue", placeholder: actor.queue });
+    const out = h("div", { class: "outcome" });
+    const send = async (event) => {
+      event.preventDefault();
+      let value;
+      try { value = args.value.trim() === "" ? undefined : JSON.parse(args.value); }
+      catch (error) { out.replaceChildren(h("p", { class: "err" }, "not JSON: " + error.message)); return; }
+      const problems = value === undefined ? [] : check(actor.args, value, "", []);
+      if (problems.length) { out.replaceChildren(h("ul", { class: "err" }, problems.map((p) => h("li", {}, p)))); return; }
+      try {
+        const done = await api("actors/" + q(actor.name) + "/enqueue", { args: value, queue: queue.value.trim() || undefined });
+        out.replaceChildren(h("p", { "data-enqueued": done.id }, "enqueued " + done.id + " on " + done.queue));
+        await refresh();
+      } catch (error) {
+        const issues = (error.data && error.data.issues) || [];
+        out.replaceChildren(h("p", { class: "err" }, error.message.split("\n")[0]),
+          h("ul", { class: "err" }, issues.map((i) => h("li", {}, (i.path.join(".") || "(root)") + ": " + i.message))));
+      }
+    };
+    return h("div", { class: "actor", "data-actor": actor.name },
+      h("h3", {}, actor.name + " → " + actor.queue),
+      h("details", {}, h("summary", {}, "argument schema"), h("pre", {}, JSON.stringify(actor.args, null, 2))),
+      h("form", { onsubmit: send }, args, queue, h("button", {}, "Enqueue")), out);
+  }) : [h("p", {}, "Start the dashboard with --registry to see actors and enqueue jobs.")]));
+}
+
+async function refresh() {
+  try {
+    await refreshQueues();
+    await refreshJobs();
+    await refreshSchedules();
+    if ($("status").className !== "error") say("updated " + new Date().toLocaleTimeString());
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+$("lookup-form").addEventListener("submit", lookup);
+$("more").addEventListener("click", () => { view.extraPages = true; refreshJobs(true); });
+refreshActors().catch((error) => say(error.message, true));
+refresh();
+setInterval(refresh, 2000);
+`;

@@ -1,0 +1,99 @@
+/** The human renderings of admin results: table rows and job details. */
+import type { JobView, QueueInfo } from "../brokers/admin.js";
+import type { ScheduleInfo } from "../brokers/broker.js";
+import type { JobDetails } from "./operations.js";
+import { fields, time } from "./output.js";
+
+type Rows = [header: string[], rows: string[][]];
+
+export function queueRows(queues: readonly QueueInfo[]): Rows {
+  return [
+    ["QUEUE", "PAUSED", "READY", "DELAYED", "RUNNING", "DEAD"],
+    queues.map((q) => [
+      q.name,
+      q.paused ? "yes" : "no",
+      String(q.counts.ready),
+      String(q.counts.delayed),
+      String(q.counts.running),
+      String(q.counts.dead),
+    ]),
+  ];
+}
+
+export function jobRows(jobs: readonly JobView[]): Rows {
+  return [
+    ["ID", "ACTOR", "STATE", "ATTEMPT", "ENQUEUED", "AT", "ERROR"],
+    jobs.map((j) => [
+      j.message.id,
+      j.message.topic,
+      j.cancelling ? "running (cancelling)" : j.state,
+      String(j.message.attempt),
+      time(j.message.enqueuedAt) ?? "",
+      time(stateTime(j)) ?? "",
+      j.error
+        ? `${j.error.code ? `${j.error.code} ` : ""}${j.error.name}: ${firstLine(j.error.message)}`
+        : "",
+    ]),
+  ];
+}
+
+export function scheduleRows(schedules: readonly ScheduleInfo[]): Rows {
+  return [
+    ["ID", "QUEUE", "ACTOR", "SCHEDULE", "NEXT RUN", "STATE"],
+    schedules.map((s) => [
+      s.id,
+      s.queue,
+      s.topic,
+      s.schedule.cron !== undefined
+        ? `cron ${s.schedule.cron}`
+        : `every ${s.schedule.everyMs ?? "?"} ms`,
+      time(s.nextRunAt) ?? "",
+      s.state,
+    ]),
+  ];
+}
+
+/** A job in full: the `repid job` output. */
+export function describeJob(job: JobDetails): string {
+  const m = job.message;
+  const text = fields([
+    ["id", m.id],
+    ["queue", m.queue],
+    ["actor", m.topic],
+    ["state", job.cancelling ? "running (cancelling)" : job.state],
+    ["attempt", `${m.attempt} of ${m.retries + 1}`],
+    ["priority", String(m.priority)],
+    ["enqueued", time(m.enqueuedAt)],
+    ["runs at", job.state === "delayed" ? time(m.executeAt) : undefined],
+    ["lease until", time(job.leaseUntil)],
+    ["failed at", time(job.failedAt)],
+    ["schedule", m.schedule ? JSON.stringify(m.schedule) : undefined],
+    ["args", m.payload ?? "(none)"],
+    [
+      "error",
+      job.error
+        ? `${job.error.code ? `[${job.error.code}] ` : ""}${job.error.name}: ${job.error.message}`
+        : undefined,
+    ],
+    ["result", job.result ? resultText(job.result) : undefined],
+  ]);
+  const stack = job.error?.stack ? `\n${job.error.stack}\n` : "";
+  return text + stack;
+}
+
+function resultText(result: NonNullable<JobDetails["result"]>): string {
+  return result.ok
+    ? `ok ${result.value ?? "(no value)"}`
+    : `failed after ${result.attempts} attempt(s): ${result.error.message}`;
+}
+
+function stateTime(job: JobView): number | undefined {
+  if (job.state === "delayed") return job.message.executeAt;
+  if (job.state === "running") return job.leaseUntil;
+  if (job.state === "dead") return job.failedAt;
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0]!;
+}
