@@ -71,38 +71,23 @@ describe("Prometheus metrics (issue 11)", () => {
               n,
             ]),
           );
-        expect(per("jobs_enqueued_total")).toEqual(
-          jobs({ ok: 3, flaky: 2, doomed: 1, later: 1 }, "jobs_enqueued_total"),
-        );
-        // Series start at zero once a queue and actor are seen (here all at enqueue).
-        expect(per("jobs_started_total")).toEqual(
-          jobs({ ok: 3, flaky: 4, doomed: 2, later: 0 }, "jobs_started_total"),
-        );
-        expect(per("jobs_succeeded_total")).toEqual(
-          jobs({ ok: 3, flaky: 2, doomed: 0, later: 0 }, "jobs_succeeded_total"),
-        );
-        expect(per("jobs_failed_total")).toEqual(
-          jobs({ ok: 0, flaky: 2, doomed: 2, later: 0 }, "jobs_failed_total"),
-        );
-        expect(per("jobs_retried_total")).toEqual(
-          jobs({ ok: 0, flaky: 2, doomed: 1, later: 0 }, "jobs_retried_total"),
-        );
-        expect(per("jobs_dead_lettered_total")).toEqual(
-          jobs({ ok: 0, flaky: 0, doomed: 1, later: 0 }, "jobs_dead_lettered_total"),
-        );
-        expect(per("jobs_recovered_total")).toEqual(
-          jobs({ ok: 0, flaky: 0, doomed: 0, later: 0 }, "jobs_recovered_total"),
-        );
-        expect(per("jobs_in_flight")).toEqual(
-          jobs({ ok: 0, flaky: 0, doomed: 0, later: 0 }, "jobs_in_flight"),
-        );
-        // Histograms: one observation per attempt (run time) and per start (queue wait).
-        expect(per("job_run_duration_seconds_count")).toEqual(
-          jobs({ ok: 3, flaky: 4, doomed: 2, later: 0 }, "job_run_duration_seconds_count"),
-        );
-        expect(per("job_queue_wait_seconds_count")).toEqual(
-          jobs({ ok: 3, flaky: 4, doomed: 2, later: 0 }, "job_queue_wait_seconds_count"),
-        );
+        // Series start at zero once a queue and actor are seen (here all at enqueue). The
+        // histograms have one observation per attempt (run time) and per start (queue wait).
+        const expected: Record<string, Record<string, number>> = {
+          jobs_enqueued_total: { ok: 3, flaky: 2, doomed: 1, later: 1 },
+          jobs_started_total: { ok: 3, flaky: 4, doomed: 2, later: 0 },
+          jobs_succeeded_total: { ok: 3, flaky: 2, doomed: 0, later: 0 },
+          jobs_failed_total: { ok: 0, flaky: 2, doomed: 2, later: 0 },
+          jobs_retried_total: { ok: 0, flaky: 2, doomed: 1, later: 0 },
+          jobs_dead_lettered_total: { ok: 0, flaky: 0, doomed: 1, later: 0 },
+          jobs_recovered_total: { ok: 0, flaky: 0, doomed: 0, later: 0 },
+          jobs_in_flight: { ok: 0, flaky: 0, doomed: 0, later: 0 },
+          job_run_duration_seconds_count: { ok: 3, flaky: 4, doomed: 2, later: 0 },
+          job_queue_wait_seconds_count: { ok: 3, flaky: 4, doomed: 2, later: 0 },
+        };
+        for (const [name, counts] of Object.entries(expected)) {
+          expect(per(name), name).toEqual(jobs(counts, name));
+        }
         expect(per("queue_messages")).toEqual({
           'repid_queue_messages{queue="default",state="ready"}': 0,
           'repid_queue_messages{queue="default",state="delayed"}': 1,
