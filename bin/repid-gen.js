@@ -36,20 +36,24 @@ function checkPeers() {
       problems.push({ name, range, found: version });
   }
   if (problems.length === 0) return;
-  const found = problems.filter((p) => p.found).map((p) => `${p.name} ${p.found}`);
-  const install = (names, flag) => {
-    const wanted = problems.filter((p) => names.includes(p.name));
-    return wanted.length
-      ? `  npm install ${flag}${wanted.map((p) => `${p.name}@${p.range}`).join(" ")}\n`
-      : "";
-  };
+  const describe = (p) => (p.found ? `${p.name} ${p.range} (found ${p.found})` : p.name);
+  const command = (list, flag) =>
+    `  npm install ${flag}${list.map((p) => `${p.name}@${p.range}`).join(" ")}\n`;
+  const tools = problems.filter((p) => p.name !== "zod");
+  const zod = problems.filter((p) => p.name === "zod");
   process.stderr.write(
-    `repid-gen needs ${problems.map((p) => p.name).join(" and ")}` +
-      `${found.length ? ` (found ${found.join(", ")})` : ""}. ts-morph and prettier are optional ` +
-      "peer dependencies of repid, so that a producer or worker installed for production does not " +
-      "carry them; install them as development dependencies:\n\n" +
-      install(["ts-morph", "prettier"], "--save-dev ") +
-      install(["zod"], ""),
+    `repid-gen needs ${problems
+      .map(describe)
+      .join(", ")
+      .replace(/, ([^,]*)$/, " and $1")}.\n` +
+      (tools.length
+        ? "ts-morph and prettier are optional peer dependencies of repid (a producer or a worker " +
+          "does not need them); install them as development dependencies:\n\n" +
+          command(tools, "--save-dev ")
+        : "") +
+      (zod.length
+        ? `${tools.length ? "\n" : ""}zod is repid's peer dependency:\n\n${command(zod, "")}`
+        : ""),
   );
   process.exit(1);
 }
