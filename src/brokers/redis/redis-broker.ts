@@ -13,6 +13,8 @@ import type {
   Settlement,
   StoredResult,
 } from "../broker.js";
+import type { BrokerAdmin, Cancelled } from "../admin.js";
+import { RedisAdmin } from "./admin.js";
 import { BlockingPool } from "./blocking-pool.js";
 import { decodeDeadLetter, decodeMessage, decodeResult } from "./codec.js";
 import {
@@ -131,7 +133,17 @@ export class RedisMessageBroker implements MessageBroker {
       settle: (s) => this.settle(s),
     });
     this.#enqueuer = new Enqueuer(client, this.#keys, this.#scripts);
+    this.admin = new RedisAdmin({
+      client,
+      keys: this.#keys,
+      run: (what, call) => this.#run(what, call),
+      call: (what, fn) => this.#call(what, fn),
+      counts: (queue) => this.counts(queue),
+    });
   }
+
+  /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */
+  readonly admin: BrokerAdmin;
 
   /** The prefix every key of this broker starts with. */
   get prefix(): string {
@@ -251,15 +263,15 @@ export class RedisMessageBroker implements MessageBroker {
     return flags;
   }
 
-  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
+  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
     if (deliveries.length === 0) return [];
     const { calls, slices } = buildRenewCalls(this.#keys, deliveries, leaseMs);
     const outcomes = await this.#runMany("renew", calls);
-    const flags = new Array<boolean>(deliveries.length).fill(false);
+    const flags = new Array<boolean | Cancelled>(deliveries.length).fill(false);
     outcomes.forEach((outcome, c) => {
       if (!outcome.ok) throw brokerError("renew", outcome.error);
       const values = outcome.value as number[];
-      slices[c]!.indices.forEach((index, k) => (flags[index] = values[k] === 1));
+      slices[c]!.indices.forEach((index, k) => (flags[index] = renewed(values[k])));
     });
     return flags;
   }
@@ -391,4 +403,11 @@ export class RedisMessageBroker implements MessageBroker {
       throw brokerError(what, error);
     }
   }
+}
+
+/** renew.lua's answer for one lease (see the script). */
+function renewed(value: number | undefined): boolean | Cancelled {
+  if (value === 2) return { cancelled: "dead" };
+  if (value === 3) return { cancelled: "ack" };
+  return value === 1;
 }

@@ -12,7 +12,10 @@ export type ScriptName =
   | "flush"
   | "heartbeat"
   | "schedules"
-  | "remove-schedule";
+  | "remove-schedule"
+  | "admin-job"
+  | "admin-cancel"
+  | "admin-dead";
 
 const NAMES: readonly ScriptName[] = [
   "enqueue",
@@ -24,6 +27,9 @@ const NAMES: readonly ScriptName[] = [
   "heartbeat",
   "schedules",
   "remove-schedule",
+  "admin-job",
+  "admin-cancel",
+  "admin-dead",
 ];
 
 /**

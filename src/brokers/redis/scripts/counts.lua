@@ -7,7 +7,9 @@ local k = state_keys(1)
 local now = now_ms()
 local qnow = queue_clock(k.clock, now)
 local evicted = housekeep(k, now, qnow, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
-if redis.call('ZCARD', k.ready) > 0 then wake(k.notify) end
+if redis.call('ZCARD', k.ready) > 0 and redis.call('HGET', k.clock, 'paused') ~= '1' then
+  wake(k.notify)
+end
 return {
   redis.call('ZCARD', k.ready),
   redis.call('ZCARD', k.delayed),

@@ -48,6 +48,10 @@ if consumer ~= '' and max > 0 and not redis.call('ZSCORE', k.consumers, consumer
   redis.call('ZADD', k.consumers, qnow, consumer)
 end
 
+-- A paused queue (admin pause) leases nothing and leaves no wake-up token.
+local paused = redis.call('HGET', k.clock, 'paused') == '1'
+if paused then max = 0 end
+
 local lease_until = now + lease_ms
 local out = { now, lease_until, -1, 0 }
 local taken = 0
@@ -75,7 +79,7 @@ if memo and taken > 0 then redis.call('SET', memo, cjson.encode(ids), 'PX', MEMO
 
 -- Chain the wake-up: while messages remain ready, leave a token for the next blocked consumer;
 -- when none remain, clear stale tokens (every later enqueue or requeue pushes a fresh one).
-if redis.call('ZCARD', k.ready) > 0 then
+if not paused and redis.call('ZCARD', k.ready) > 0 then
   wake(k.notify)
 else
   redis.call('DEL', k.notify)

@@ -1,7 +1,8 @@
 -- renew.lua: extends the leases still held (token matches) to now + leaseMs (in queue time).
 -- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
 -- ARGV[1] leaseMs   ARGV[2] count n, then n pairs: id, token
--- Returns one integer per lease: 1 renewed, 0 no longer held.
+-- Returns one integer per lease: 1 renewed, 0 no longer held, 2 renewed but cancelled by an
+-- operator (to be dead-lettered), 3 renewed but cancelled (to be acked); see admin-cancel.lua.
 local k = state_keys(1)
 local qnow = queue_clock(k.clock, now_ms())
 local lease_until = qnow + tonumber(ARGV[1])
@@ -12,7 +13,8 @@ for i = 1, n do
   local id = ARGV[j]
   if redis.call('HGET', k.lease, id) == ARGV[j + 1] then
     redis.call('ZADD', k.running, 'XX', lease_until, id)
-    out[i] = 1
+    local cancel = redis.call('HGET', k.clock, 'cancel:' .. id)
+    if cancel == 'dead' then out[i] = 2 elseif cancel == 'ack' then out[i] = 3 else out[i] = 1 end
   else
     out[i] = 0
   end

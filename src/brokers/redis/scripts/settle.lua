@@ -36,6 +36,7 @@ for i = 1, n do
     end
     redis.call('HDEL', k.lease, id)
     redis.call('ZREM', k.running, id)
+    redis.call('HDEL', k.clock, 'cancel:' .. id)
     if kind == 'a' then
       redis.call('HDEL', k.msg, id)
       redis.call('HDEL', k.sched, id)

@@ -1,0 +1,182 @@
+import type { Redis } from "ioredis";
+import { QueueNotDeclaredError } from "../../errors.js";
+import type {
+  BrokerAdmin,
+  CancelMode,
+  CancelOutcome,
+  JobView,
+  MessageState,
+  Page,
+  PageOptions,
+  QueueInfo,
+} from "../admin.js";
+import type { QueueCounts } from "../broker.js";
+import { decodeDeadLetter, decodeMessage } from "./codec.js";
+import type { KeySpace } from "./connection.js";
+import type { ScriptCall } from "./scripts.js";
+
+/** What the admin needs from the Redis broker. */
+export interface RedisAdminDeps {
+  readonly client: Redis;
+  readonly keys: KeySpace;
+  run(what: string, call: ScriptCall): Promise<unknown>;
+  call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  counts(queue: string): Promise<QueueCounts>;
+}
+
+const DEFAULT_LIMIT = 50;
+
+/**
+ * `BrokerAdmin` on Redis. Listings page with ZRANGE/LRANGE offsets (no whole-queue loads);
+ * lookups, cancellation and dead-letter moves are one script each, atomic per queue. The pause
+ * flag and cancel marks live in the queue's clock hash, which every consumer-side script already
+ * receives, so they cost the hot path nothing new.
+ */
+export class RedisAdmin implements BrokerAdmin {
+  readonly #d: RedisAdminDeps;
+
+  constructor(deps: RedisAdminDeps) {
+    this.#d = deps;
+  }
+
+  async queues(): Promise<QueueInfo[]> {
+    const { client, keys } = this.#d;
+    const pattern = `${keys.prefix}:{*}:declared`;
+    const names = new Set<string>();
+    let cursor = "0";
+    do {
+      const [next, found] = await this.#d.call("list queues", () =>
+        client.scan(cursor, "MATCH", pattern, "COUNT", 1000),
+      );
+      cursor = next;
+      for (const key of found) {
+        const name = key.slice(keys.prefix.length + 2, key.length - "}:declared".length);
+        names.add(name);
+      }
+    } while (cursor !== "0");
+    const sorted = [...names].sort();
+    return Promise.all(
+      sorted.map(async (name) => ({
+        name,
+        paused: await this.#paused(name),
+        counts: await this.#d.counts(name),
+      })),
+    );
+  }
+
+  async jobs(
+    queue: string,
+    state: MessageState,
+    options: PageOptions = {},
+  ): Promise<Page<JobView>> {
+    await this.#declared(queue);
+    const k = this.#d.keys.queue(queue);
+    const start = options.cursor ? Math.max(0, Number(options.cursor) || 0) : 0;
+    const limit = Math.max(1, options.limit ?? DEFAULT_LIMIT);
+    const { client } = this.#d;
+    // One item more than asked tells whether another page follows.
+    const stop = start + limit;
+    let items: JobView[];
+    if (state === "dead") {
+      await this.#d.counts(queue); // housekeeping first: ended leases past maxStalls are dead
+      const raw = await this.#d.call("list dead letters", () => client.lrange(k.dead, start, stop));
+      items = raw.map((entry) => {
+        const d = decodeDeadLetter(queue, entry);
+        return { message: d.message, state: "dead", error: d.error, failedAt: d.failedAt };
+      });
+    } else {
+      const zset = state === "ready" ? k.ready : state === "delayed" ? k.delayed : k.running;
+      const ids = await this.#d.call("list jobs", () =>
+        client.zrange(zset, String(start), String(stop)),
+      );
+      items = [];
+      for (const id of ids) {
+        const view = await this.job(queue, id);
+        if (view && view.state === state) items.push(view);
+      }
+    }
+    const more = items.length > limit;
+    const page = more ? items.slice(0, limit) : items;
+    return more ? { items: page, next: String(start + limit) } : { items: page };
+  }
+
+  async job(queue: string, id: string): Promise<JobView | undefined> {
+    const k = this.#d.keys.queue(queue);
+    const reply = (await this.#d.run("look up job", {
+      script: "admin-job",
+      keys: k.state,
+      args: [id],
+    })) as string[];
+    if (reply.length === 0) return undefined;
+    if (reply[0] === "dead") {
+      const d = decodeDeadLetter(queue, reply[1]!);
+      return { message: d.message, state: "dead", error: d.error, failedAt: d.failedAt };
+    }
+    const [state, stored, leaseUntil, cancel] = reply as [MessageState, string, string, string];
+    const message = decodeMessage(queue, id, stored);
+    if (!message) return undefined;
+    return {
+      message,
+      state,
+      ...(state === "running" && leaseUntil !== "" ? { leaseUntil: Number(leaseUntil) } : {}),
+      ...(state === "running" && cancel !== "" ? { cancelling: true } : {}),
+    };
+  }
+
+  async cancel(queue: string, id: string, mode: CancelMode = "dead"): Promise<CancelOutcome> {
+    const k = this.#d.keys.queue(queue);
+    return (await this.#d.run("cancel job", {
+      script: "admin-cancel",
+      keys: k.state,
+      args: [id, mode],
+    })) as CancelOutcome;
+  }
+
+  replay(queue: string, ids?: readonly string[]): Promise<number> {
+    return this.#dead("replay", queue, ids);
+  }
+
+  deleteDead(queue: string, ids?: readonly string[]): Promise<number> {
+    return this.#dead("delete", queue, ids);
+  }
+
+  async pause(queue: string): Promise<void> {
+    await this.#declared(queue);
+    const k = this.#d.keys.queue(queue);
+    await this.#d.call("pause queue", () => this.#d.client.hset(k.clock, "paused", "1"));
+  }
+
+  async resume(queue: string): Promise<void> {
+    await this.#declared(queue);
+    const k = this.#d.keys.queue(queue);
+    await this.#d.call("resume queue", async () => {
+      await this.#d.client.hdel(k.clock, "paused");
+      // Wake blocked consumers: the queue may hold ready messages nobody was told about.
+      await this.#d.client.rpush(k.notify, "1");
+    });
+  }
+
+  async #dead(op: "replay" | "delete", queue: string, ids?: readonly string[]): Promise<number> {
+    await this.#declared(queue);
+    if (ids && ids.length === 0) return 0;
+    const k = this.#d.keys.queue(queue);
+    return (await this.#d.run(`${op} dead letters`, {
+      script: "admin-dead",
+      keys: [...k.state, k.seq],
+      args: [op, ...(ids ? ["", ...ids] : ["*"])],
+    })) as number;
+  }
+
+  async #paused(queue: string): Promise<boolean> {
+    const k = this.#d.keys.queue(queue);
+    return (
+      (await this.#d.call("read pause flag", () => this.#d.client.hget(k.clock, "paused"))) === "1"
+    );
+  }
+
+  async #declared(queue: string): Promise<void> {
+    const k = this.#d.keys.queue(queue);
+    const exists = await this.#d.call("check queue", () => this.#d.client.exists(k.declared));
+    if (exists !== 1) throw new QueueNotDeclaredError(queue);
+  }
+}
