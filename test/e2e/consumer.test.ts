@@ -224,14 +224,15 @@ describe("a new project that installed the packed tarball", () => {
         env: { ...env, ...extra },
       });
       let out = "";
+      let log = "";
       worker.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      worker.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      worker.stderr.on("data", (d: Buffer) => (log += d.toString()));
       const exited = new Promise<number | null>((resolve) => worker.on("exit", resolve));
       const producer = await sh(process.execPath, ["dist/producer.js"], app, extra);
       expect(producer.stdout).toMatch(/^sent [0-9a-f]+\n$/);
       worker.kill("SIGTERM");
       expect(await exited).toBe(0);
-      expect(out).toBe("worker stopped after 1 jobs\n");
+      expect(out, log).toBe("worker stopped after 1 jobs\n");
     }, 60_000);
   });
 });
