@@ -10,6 +10,8 @@ import type { ScriptCall, ScriptRunner } from "./scripts.js";
 
 /** Expired leases and due delayed messages handled per queue per receive round. */
 export const HOUSEKEEPING_LIMIT = 1000;
+/** Queues looked at by one peek.lua call. */
+const PEEK_CHUNK = 1000;
 /** A failing queue is skipped for 1 s, 2 s, 4 s... up to this long. */
 const MAX_BACKOFF_MS = 30_000;
 
@@ -84,10 +86,10 @@ export class Receiver {
         throw brokerError("receive", error);
       }
       if (round.deliveries.length > 0 || stopped()) return round.deliveries;
-      const wait =
-        round.nextAt < 0
-          ? this.#s.maxBlockMs
-          : Math.min(this.#s.maxBlockMs, round.nextAt - round.now);
+      // A full round over thousands of queues costs Redis real work: idle rounds over many
+      // queues come less often (the notify lists still wake the wait at once).
+      const cap = this.#s.maxBlockMs * Math.min(10, Math.ceil(queues.length / 1000));
+      const wait = round.nextAt < 0 ? cap : Math.min(cap, round.nextAt - round.now);
       if (wait > 0) {
         const active = this.#active(queues, Date.now());
         if (active.length === 0) {
@@ -132,61 +134,62 @@ export class Receiver {
     return round;
   }
 
-  /** Reads a few sizes and times of every queue (one pipeline) and plans the receive calls. */
+  /**
+   * Looks at every queue (peek.lua over chunks of PEEK_CHUNK queues, one pipeline) and plans the
+   * receive calls: queues with ready messages share `max` in rotation order, queues with only
+   * housekeeping due get a call that leases nothing. A chunk that fails (a key of the wrong type)
+   * is looked at again queue by queue, to isolate the culprit.
+   */
   async #probe(
     queues: readonly string[],
     max: number,
   ): Promise<{ calls: [string, number][]; now: number; nextAt: number }> {
-    const pipeline = this.#s.client.pipeline();
-    pipeline.time();
     const start = this.#rotation++ % queues.length;
     const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
-    for (const q of order) {
-      const k = this.#s.keys.queue(q);
-      pipeline.zcard(k.ready);
-      pipeline.zrange(k.delayed, "0", "0", "WITHSCORES");
-      pipeline.zrange(k.running, "0", "0", "WITHSCORES");
-      pipeline.zrange(k.consumers, "0", "0", "WITHSCORES");
-      pipeline.hget(k.clock, "credit");
+    const chunks: string[][] = [];
+    for (let i = 0; i < order.length; i += PEEK_CHUNK) chunks.push(order.slice(i, i + PEEK_CHUNK));
+    const peeked: Peeked = { found: [], now: Date.now(), nextAt: -1 };
+    const outcomes = await this.#s.scripts.runMany(
+      this.#s.client,
+      chunks.map((c) => this.#peekCall(c)),
+    );
+    for (const [c, outcome] of outcomes.entries()) {
+      if (outcome.ok) {
+        readPeek(outcome.value as number[], chunks[c]!, peeked);
+      } else if (outcome.error.name !== "ReplyError") {
+        throw outcome.error;
+      } else {
+        const one = await this.#s.scripts.runMany(
+          this.#s.client,
+          chunks[c]!.map((q) => this.#peekCall([q])),
+        );
+        one.forEach((o, i) => {
+          if (o.ok) readPeek(o.value as number[], [chunks[c]![i]!], peeked);
+          else this.#fail(chunks[c]![i]!, o.error);
+        });
+      }
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const time = replies[0]?.[1] as [string, string] | undefined;
-    const now = time ? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) : Date.now();
     const calls: [string, number][] = [];
     let remaining = max;
-    let nextAt = -1;
-    const later = (at: number): void => {
-      if (at > now && (nextAt < 0 || at < nextAt)) nextAt = at;
-    };
-    order.forEach((q, i) => {
-      const r = replies.slice(1 + i * 5, 6 + i * 5);
-      const failed = r.find((x) => x?.[0]);
-      if (failed || r.length < 5) {
-        this.#fail(q, failed?.[0] ?? new Error("no reply"));
-        return;
-      }
-      const ready = Number(r[0]![1]);
-      const credit = Number(r[4]![1] ?? 0);
-      const first = (x: unknown): number | undefined => {
-        const pair = x as string[];
-        return pair.length >= 2 ? Number(pair[1]) : undefined;
-      };
-      const delayed = first(r[1]![1]);
-      const running = first(r[2]![1]);
-      const consumer = running === undefined ? undefined : first(r[3]![1]);
-      const times = [delayed, running === undefined ? undefined : running + credit];
-      if (consumer !== undefined) times.push(consumer + credit);
-      const due = times.some((t) => t !== undefined && t <= now);
-      for (const t of times) if (t !== undefined) later(t);
+    for (const { queue, ready, due } of peeked.found) {
       if (ready > 0 && remaining > 0) {
         const share = Math.min(remaining, ready);
         remaining -= share;
-        calls.push([q, share]);
+        calls.push([queue, share]);
       } else if (due) {
-        calls.push([q, 0]);
+        calls.push([queue, 0]);
       }
-    });
-    return { calls, now, nextAt };
+    }
+    return { calls, now: peeked.now, nextAt: peeked.nextAt };
+  }
+
+  #peekCall(queues: readonly string[]): ScriptCall {
+    const keys: string[] = [];
+    for (const q of queues) {
+      const k = this.#s.keys.queue(q);
+      keys.push(k.ready, k.delayed, k.running, k.consumers, k.clock);
+    }
+    return { script: "peek", keys, args: [] };
   }
 
   /** Runs the receive scripts of the planned queues in one pipeline. */
@@ -297,5 +300,23 @@ export class Receiver {
         error: error.message,
       });
     }
+  }
+}
+
+interface Peeked {
+  readonly found: { queue: string; ready: number; due: boolean }[];
+  now: number;
+  nextAt: number;
+}
+
+/** Adds one peek.lua reply (see the script) over `queues` to `into`. */
+function readPeek(reply: readonly number[], queues: readonly string[], into: Peeked): void {
+  into.now = Number(reply[0]);
+  const nextAt = Number(reply[1]);
+  if (nextAt >= 0 && (into.nextAt < 0 || nextAt < into.nextAt)) into.nextAt = nextAt;
+  for (let i = 2; i + 2 < reply.length; i += 3) {
+    const queue = queues[Number(reply[i]) - 1];
+    if (queue !== undefined)
+      into.found.push({ queue, ready: Number(reply[i + 1]), due: Number(reply[i + 2]) === 1 });
   }
 }

@@ -13,9 +13,7 @@ export type ScriptName =
   | "heartbeat"
   | "schedules"
   | "remove-schedule"
-  | "admin-job"
-  | "admin-cancel"
-  | "admin-dead";
+  | "peek";
 
 const NAMES: readonly ScriptName[] = [
   "enqueue",
@@ -27,9 +25,7 @@ const NAMES: readonly ScriptName[] = [
   "heartbeat",
   "schedules",
   "remove-schedule",
-  "admin-job",
-  "admin-cancel",
-  "admin-dead",
+  "peek",
 ];
 
 /**
