@@ -13,7 +13,10 @@ export type ScriptName =
   | "heartbeat"
   | "schedules"
   | "remove-schedule"
-  | "peek";
+  | "peek"
+  | "admin-job"
+  | "admin-cancel"
+  | "admin-dead";
 
 const NAMES: readonly ScriptName[] = [
   "enqueue",
@@ -26,6 +29,9 @@ const NAMES: readonly ScriptName[] = [
   "schedules",
   "remove-schedule",
   "peek",
+  "admin-job",
+  "admin-cancel",
+  "admin-dead",
 ];
 
 /**
