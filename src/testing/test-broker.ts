@@ -76,9 +76,10 @@ export class TestBroker {
     };
     // Every other method, including those the contract gains later, goes to the broker itself.
     this.broker = new Proxy(inner, {
-      get(target, property, receiver) {
+      get(target, property) {
         if (Object.hasOwn(overrides, property)) return overrides[property as keyof MessageBroker];
-        const value: unknown = Reflect.get(target, property, receiver);
+        // The broker itself as `this`, for getters and methods that read its private fields.
+        const value: unknown = Reflect.get(target, property, target);
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
