@@ -72,7 +72,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
   const schemas = body.join("\n\n");
   const sections: string[] = [
     bannerText(model.command),
-    'import * as repid from "repid";\nimport { z } from "zod";',
+    'import * as repid from "repid";\nimport { z as zod } from "zod";',
     ZOD_VERSION_CHECK,
     ...helpers(schemas),
     ...(options.verify ? [VERIFY_HELPERS] : []),
@@ -84,8 +84,19 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
   return `${sections.filter((s) => s !== "").join("\n\n")}\n`;
 }
 
-/** One readable error, here, for a project that resolves zod 3 instead of the zod 4 this file needs. */
-const ZOD_VERSION_CHECK = `${docComment("This file holds zod 4 schemas: with zod 3 installed, the compiler reports the line below.")}const zodVersion: typeof z extends { templateLiteral: unknown } ? 4 : "repid-gen output needs zod ^4: npm install zod@^4" = 4;\nvoid zodVersion;`;
+/**
+ * zod 4, seen through two names: `z` for values and `Zod4Schema` for the schemas' types. With
+ * zod 3 installed both read as `any`, so that the version check is the one error to read
+ * instead of one per schema.
+ */
+const ZOD_VERSION_CHECK = `type IsZod4 = typeof zod extends { templateLiteral: unknown } ? true : false;
+
+${docComment("A zod 4 schema whose parse returns `TOut` and which accepts `TIn`.")}type Zod4Schema<TOut, TIn> = IsZod4 extends true ? zod.ZodType<TOut, IsZod4 extends true ? TIn : never> : any;
+
+const z: IsZod4 extends true ? typeof zod : any = zod;
+
+${docComment("This file holds zod 4 schemas: with zod 3 installed, the compiler reports the line below.")}const zodVersion: IsZod4 extends true ? 4 : "repid-gen output needs zod ^4: npm install zod@^4" = 4;
+void zodVersion;`;
 
 const VERIFY_HELPERS = `type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
 type Accepts<TSchemaInput, TInput> = [TInput] extends [TSchemaInput] ? true : false;
@@ -97,14 +108,14 @@ function helpers(schemas: string): string[] {
   const out: string[] = [];
   if (uses(HELPERS.date))
     out.push(
-      `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.\nA function, not a const: the compiler checks a call without walking back over the module.")}function ${HELPERS.date}(): z.ZodType<Date, Date | string> {\nreturn z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;\n}`,
+      `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.\nA function, not a const: the compiler checks a call without walking back over the module.")}function ${HELPERS.date}(): Zod4Schema<Date, Date | string> {\nreturn z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;\n}`,
     );
   if (uses(HELPERS.json))
     out.push(
-      `${docComment("`unknown`: any JSON value.")}function ${HELPERS.json}(): z.ZodType<unknown, unknown> {\nreturn z.json() as never;\n}`,
+      `${docComment("`unknown`: any JSON value.")}function ${HELPERS.json}(): Zod4Schema<unknown, unknown> {\nreturn z.json() as never;\n}`,
     );
   if (uses(HELPERS.restTuple))
-    out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(head: readonly z.ZodType[], rest: z.ZodType, tail: readonly z.ZodType[]): z.ZodType<TOut, TIn> {
+    out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(head: readonly Zod4Schema<unknown, unknown>[], rest: Zod4Schema<unknown, unknown>, tail: readonly Zod4Schema<unknown, unknown>[]): Zod4Schema<TOut, TIn> {
 return z.array(z.unknown()).transform((items, ctx) => {
 if (items.length < head.length + tail.length) {
 ctx.addIssue({ code: "custom", message: \`Expected at least \${head.length + tail.length} items\`, input: items });
@@ -123,7 +134,7 @@ return out;
   return out;
 }
 
-/** Writes `export const X: z.ZodType<O, I> = ...`, and in verify mode the check of its inferred type. */
+/** Writes `export const X: Zod4Schema<O, I> = ...`, and in verify mode the check of its inferred type. */
 class SchemaWriter {
   constructor(
     readonly verify: boolean,
@@ -134,12 +145,12 @@ class SchemaWriter {
     // Built in a function declaration: the compiler checks each `z.` reference in it without
     // walking back over every declaration above (which grows with the square of the actors).
     if (!this.verify)
-      return `${doc}export const ${name}: z.ZodType<${output}, ${input}> = ${name}$();\nfunction ${name}$() {\nreturn ${schema} as never;\n}`;
+      return `${doc}export const ${name}: Zod4Schema<${output}, ${input}> = ${name}$();\nfunction ${name}$() {\nreturn ${schema} as never;\n}`;
     const raw = `${name}$inferred`;
     this.checks.push(
-      `type Check${name} = [Expect<Same<z.output<typeof ${raw}>, ${output}>>, Expect<Accepts<z.input<typeof ${raw}>, ${input}>>];`,
+      `type Check${name} = [Expect<Same<zod.output<typeof ${raw}>, ${output}>>, Expect<Accepts<zod.input<typeof ${raw}>, ${input}>>];`,
     );
-    return `const ${raw} = ${schema};\n${doc}export const ${name}: z.ZodType<${output}, ${input}> = ${raw} as never;`;
+    return `const ${raw} = ${schema};\n${doc}export const ${name}: Zod4Schema<${output}, ${input}> = ${raw} as never;`;
   }
 }
 
@@ -240,8 +251,8 @@ function clientText(): string {
     `${docComment("Builds the client. Without a connection, each call uses the ambient `magic()` connection.")}export function createJobs(connection?: repid.Connection): Jobs {\nreturn repid.createClient(registry, connection);\n}`,
     `${docComment('The client on the ambient `magic()` connection.\n@example await jobs.sendEmail.enqueue({ to: "a@b.c" }, { retries: 3 });')}export const jobs: Jobs = createJobs();`,
     `${docComment("The name of an actor.")}export type ActorName = keyof typeof registry;`,
-    `${docComment("What producers send to actor `K`.")}export type ActorArgs<K extends ActorName> = z.input<(typeof registry)[K]["args"]>;`,
-    `${docComment("What actor `K` receives.")}export type ActorParsedArgs<K extends ActorName> = z.output<(typeof registry)[K]["args"]>;`,
-    `${docComment("What actor `K` returns.")}export type ActorResult<K extends ActorName> = z.output<(typeof registry)[K]["result"]>;`,
+    `${docComment("What producers send to actor `K`.")}export type ActorArgs<K extends ActorName> = zod.input<(typeof registry)[K]["args"]>;`,
+    `${docComment("What actor `K` receives.")}export type ActorParsedArgs<K extends ActorName> = zod.output<(typeof registry)[K]["args"]>;`,
+    `${docComment("What actor `K` returns.")}export type ActorResult<K extends ActorName> = zod.output<(typeof registry)[K]["result"]>;`,
   ].join("\n\n");
 }

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compile } from "../types/compile.js";
+import { tempProject } from "../types/temp-project.js";
 import { ROOT } from "./helpers.js";
 
 /**
@@ -13,35 +13,9 @@ import { ROOT } from "./helpers.js";
  * run: a valid call enqueues, an invalid one throws ValidationError and enqueues nothing.
  */
 function producerProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), "repid-producer-"));
-  mkdirSync(join(dir, "node_modules", "@types"), { recursive: true });
-  symlinkSync(ROOT, join(dir, "node_modules", "repid"), "dir");
-  symlinkSync(join(ROOT, "node_modules", "zod"), join(dir, "node_modules", "zod"), "dir");
-  symlinkSync(
-    join(ROOT, "node_modules", "@types", "node"),
-    join(dir, "node_modules", "@types", "node"),
-    "dir",
-  );
-  copyFileSync(join(ROOT, "example-app/generated/registry.ts"), join(dir, "registry.ts"));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "producer", type: "module" }));
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2023"],
-        module: "NodeNext",
-        moduleResolution: "NodeNext",
-        customConditions: ["repid-source"],
-        strict: true,
-        verbatimModuleSyntax: true,
-        skipLibCheck: true,
-        types: ["node"],
-        noEmit: true,
-      },
-      include: ["*.ts"],
-    }),
-  );
+  const dir = tempProject({
+    "registry.ts": readFileSync(join(ROOT, "example-app/generated/registry.ts"), "utf8"),
+  });
   writeFileSync(
     join(dir, "producer.ts"),
     `import { Connection, InMemoryMessageBroker, Queue, ValidationError } from "repid";
