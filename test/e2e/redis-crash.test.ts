@@ -1,7 +1,8 @@
 /**
  * Worker processes on one Redis queue: SIGKILL one mid-run (every job still completes, only
  * the killed worker's in-flight jobs run twice), several at once without crashes (each job runs
- * exactly once), and connections killed with CLIENT KILL mid-run (no job is lost).
+ * exactly once), connections killed with CLIENT KILL mid-run (no job is lost), and a SIGKILLed
+ * worker's long jobs running again elsewhere once its heartbeat expires, before its leases do.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Redis } from "ioredis";
@@ -26,18 +27,14 @@ interface Child {
 }
 
 async function startWorker(prefix: string, concurrency: number, jobMs: number): Promise<Child> {
+  return startFixture("redis-crash-worker.ts", [prefix, String(concurrency), String(jobMs)]);
+}
+
+async function startFixture(fixture: string, args: readonly string[]): Promise<Child> {
   // node itself (with tsx's loader), not the tsx wrapper: SIGKILL must hit the worker process.
   const child = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      `${root}test/e2e/fixtures/redis-crash-worker.ts`,
-      REDIS_URL,
-      prefix,
-      String(concurrency),
-      String(jobMs),
-    ],
+    ["--import", "tsx", `${root}test/e2e/fixtures/${fixture}`, REDIS_URL, ...args],
     {
       cwd: root,
       env: { ...process.env, NODE_OPTIONS: "--conditions=repid-source" },
@@ -185,5 +182,59 @@ describeRedis("redis worker processes", () => {
     for (let i = 0; i < n; i++) expect(ended.has(i), `job ${i} finished`).toBe(true);
     for (const w of workers) w.child.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.exited));
+  });
+
+  it("runs a SIGKILLed worker's jobs again on another worker before their 30 s leases expire", async () => {
+    const n = 5;
+    const { broker, prefix, cleanup } = testBroker();
+    const admin = adminClient();
+    cleanups.push(async () => {
+      await cleanup();
+      admin.disconnect();
+    });
+    await broker.connect();
+    await broker.declareQueue("default");
+    const starts = async (): Promise<{ pid: number; n: number; at: number }[]> =>
+      (await admin.lrange(`${prefix}:runs`, 0, -1)).map((entry) => {
+        const [pid, , job, at] = entry.split(":");
+        return { pid: Number(pid), n: Number(job), at: Number(at) };
+      });
+    const victim = await startFixture("redis-recovery-worker.ts", [prefix, "600000"]);
+    await broker.enqueue(
+      Array.from({ length: n }, (_, i) => ({
+        id: `long-${i}`,
+        queue: "default",
+        topic: "hold",
+        payload: String(i),
+        priority: 1 as const,
+        retries: 0,
+        timeoutMs: 3_600_000,
+      })),
+    );
+    await waitFor(async () => (await starts()).length === n, 20_000);
+    const survivor = await startFixture("redis-recovery-worker.ts", [prefix, "10"]);
+    // The victim's lease deadlines, in Redis time (scores are in queue time: plus the credit).
+    const credit = Number((await admin.hget(`${prefix}:{default}:clock`, "credit")) ?? 0);
+    const deadlines = (await admin.zrange(`${prefix}:{default}:running`, 0, -1, "WITHSCORES"))
+      .filter((_, i) => i % 2 === 1)
+      .map((score) => Number(score) + credit);
+    expect(deadlines).toHaveLength(n);
+    const [s, us] = await admin.time();
+    const killedAt = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    victim.child.kill("SIGKILL");
+    await victim.exited;
+    await waitFor(
+      async () => (await starts()).filter((r) => r.pid === survivor.pid).length === n,
+      40_000,
+    );
+    const again = (await starts()).filter((r) => r.pid === survivor.pid);
+    const recoveryMs = Math.max(...again.map((r) => r.at)) - killedAt;
+    const leaseLeftMs = Math.min(...deadlines) - killedAt;
+    console.log("crash recovery:", { jobs: n, recoveryMs, leaseLeftAtKillMs: leaseLeftMs });
+    expect(new Set(again.map((r) => r.n)).size).toBe(n);
+    // Every job ran again while the killed worker's leases still had time left.
+    for (const r of again) expect(r.at).toBeLessThan(Math.min(...deadlines));
+    survivor.child.kill("SIGTERM");
+    await survivor.exited;
   });
 });
