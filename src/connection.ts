@@ -1,13 +1,27 @@
-import type { EnqueueOutcome, MessageBroker, OutgoingMessage } from "./brokers/broker.js";
+import {
+  capabilitiesOf,
+  type EnqueueOutcome,
+  type MessageBroker,
+  type OutgoingMessage,
+  type ResultStore,
+} from "./brokers/broker.js";
+import { NoResultStoreError } from "./errors.js";
 import type { Hooks } from "./hooks.js";
 import { HookSet } from "./internal/hook-set.js";
 import { defaultLogger, type Logger } from "./logger.js";
+import { ResultStoreBroker } from "./results/with-result-store.js";
 
 export interface ConnectionOptions {
   /** @defaultValue `defaultLogger`: warnings and errors to the console, the rest dropped */
   readonly logger?: Logger;
   /** Lifecycle hooks for every producer and worker using this connection. @defaultValue [] */
   readonly hooks?: readonly Hooks[];
+  /**
+   * Where job results are kept, apart from the broker (needed for `storeResult` on a broker
+   * without results, such as RabbitMQ). Results are then read and stored only there.
+   * @defaultValue the broker's own results (in-memory, Redis); none for RabbitMQ
+   */
+  readonly results?: ResultStore;
 }
 
 /**
@@ -21,9 +35,11 @@ export class Connection {
   readonly hookSet: HookSet;
   #connected = false;
   #connecting: Promise<void> | undefined;
+  readonly #keepsResults: boolean;
 
   constructor(broker: MessageBroker, options: ConnectionOptions = {}) {
-    this.broker = broker;
+    this.broker = options.results ? new ResultStoreBroker(broker, options.results) : broker;
+    this.#keepsResults = capabilitiesOf(this.broker).results;
     this.logger = options.logger ?? defaultLogger;
     this.hookSet = new HookSet(options.hooks ?? [], this.logger);
   }
@@ -32,7 +48,12 @@ export class Connection {
   async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     if (!this.#connected) await this.connect();
     const hooks = this.hookSet;
-    return this.broker.enqueue(hooks.hasEnqueue ? await hooks.enqueue(messages) : messages);
+    const sent = hooks.hasEnqueue ? await hooks.enqueue(messages) : messages;
+    if (!this.#keepsResults) {
+      const wants = sent.find((m) => m.resultTtlMs !== undefined);
+      if (wants) throw new NoResultStoreError(wants.id, wants.topic);
+    }
+    return this.broker.enqueue(sent);
   }
 
   get isConnected(): boolean {

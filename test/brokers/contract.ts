@@ -4,8 +4,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Delivery, MessageBroker, OutgoingMessage } from "../../src/brokers/broker.js";
-import { QueueNotDeclaredError } from "../../src/errors.js";
+import {
+  capabilitiesOf,
+  type BrokerCapabilities,
+  type Delivery,
+  type MessageBroker,
+  type OutgoingMessage,
+} from "../../src/brokers/broker.js";
+import { NotSupportedError, QueueNotDeclaredError } from "../../src/errors.js";
 
 export interface ContractBrokerOptions {
   /** Lease expiries tolerated before a message is dead-lettered as STALLED. */
@@ -65,6 +71,13 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       for (const c of extra.splice(0)) await c();
       await cleanup();
     });
+
+    /** True (and the test reported skipped) when the broker lacks what the test needs. */
+    function lacks(ctx: { skip: () => void }, capability: keyof BrokerCapabilities): boolean {
+      if (capabilitiesOf(broker)[capability]) return false;
+      ctx.skip();
+      return true;
+    }
 
     async function take(max = 100, queues = ["default"], leaseMs = LEASE): Promise<Delivery[]> {
       const ac = new AbortController();
@@ -146,7 +159,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect([...a, ...b, ...c].map((d) => d.message.topic)).toEqual(msgs.map((m) => m.topic));
     });
 
-    it("adds no second message for an id that is waiting, delayed or running", async () => {
+    it("adds no second message for an id that is waiting, delayed or running", async (ctx) => {
+      if (lacks(ctx, "uniqueIds")) return;
       const m = message({ id: "unique-1" });
       expect(await broker.enqueue([m])).toEqual([{ id: "unique-1", created: true }]);
       expect(await broker.enqueue([{ ...m, payload: '"other"' }])).toEqual([
@@ -185,7 +199,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(await pending).toEqual([]);
     });
 
-    it("holds a delayed message until it is due, then delivers it to a waiting receiver", async () => {
+    it("holds a delayed message until it is due, then delivers it to a waiting receiver", async (ctx) => {
+      if (lacks(ctx, "delays")) return;
       const due = Date.now() + 400;
       const m = message({ executeAt: due });
       await broker.enqueue([m]);
@@ -213,7 +228,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     });
 
-    it("requeues for a retry: delayed, then delivered with the new attempt", async () => {
+    it("requeues for a retry: delayed, then delivered with the new attempt", async (ctx) => {
+      if (lacks(ctx, "delays")) return;
       await broker.enqueue([message()]);
       const [d] = await take();
       const at = Date.now() + 300;
@@ -315,7 +331,29 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(dead!.error.code).toBe("STALLED");
     });
 
-    it("resets stalls on every applied settlement: a retried or rescheduled run starts clean (issue 9.3)", async () => {
+    it("resets stalls when a settlement is applied: a retried message starts clean", async () => {
+      const b = await open({ maxStalls: 1 });
+      await b.declareQueue("default");
+      await b.enqueue([message({ id: "r", retries: 5 })]);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await b.receive(["default"], { max: 1, leaseMs: 150 });
+        const [again] = await b.receive(["default"], { max: 1, leaseMs: LEASE });
+        expect([again!.message.id, again!.message.attempt, again!.message.stalls]).toEqual([
+          "r",
+          attempt,
+          1,
+        ]);
+        expect(
+          await b.settle([{ kind: "requeue", delivery: again!, attempt: attempt + 1 }]),
+        ).toEqual([true]);
+      }
+      const [clean] = await b.receive(["default"], { max: 1, leaseMs: LEASE });
+      expect([clean!.message.attempt, clean!.message.stalls]).toEqual([4, 0]);
+      expect((await b.counts("default")).dead).toBe(0);
+    });
+
+    it("resets stalls on every applied settlement: a retried or rescheduled run starts clean (issue 9.3)", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       const b = await open({ maxStalls: 1 });
       await b.declareQueue("default");
       const everyMs = 3_600_000;
@@ -336,7 +374,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect((await b.counts("default")).dead).toBe(0);
     });
 
-    it("replaces a periodic message's definition when it is enqueued again (issue 9.6)", async () => {
+    it("replaces a periodic message's definition when it is enqueued again (issue 9.6)", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       const later = Date.now() + 3_600_000;
       const first = message({
         id: "periodic",
@@ -377,7 +416,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(await broker.schedules("default")).toHaveLength(1);
     });
 
-    it("a periodic message replaced while running keeps the new definition after its settlement", async () => {
+    it("a periodic message replaced while running keeps the new definition after its settlement", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       await broker.enqueue([message({ id: "p", schedule: { everyMs: 1000 } })]);
       const [d] = await take(1);
       await broker.enqueue([message({ id: "p", schedule: { everyMs: 5000 }, payload: "7" })]);
@@ -390,7 +430,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(next!.message.payload).toBe("7");
     });
 
-    it("removes a schedule in any state; a running one is then not settled", async () => {
+    it("removes a schedule in any state; a running one is then not settled", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       const future = Date.now() + 3_600_000;
       await broker.enqueue([
         message({ id: "a", schedule: { everyMs: 1000 } }),
@@ -493,7 +534,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect((await broker.counts("default")).ready).toBe(0);
     });
 
-    it("stores a result with the ack and wakes a waiter without polling", async () => {
+    it("stores a result with the ack and wakes a waiter without polling", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       const m = message({ resultTtlMs: 60_000 });
       await broker.enqueue([m]);
       const waiting = broker.waitForResult(m.id, { timeoutMs: 10_000 });
@@ -504,7 +546,8 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(await broker.readResult(m.id)).toEqual(stored);
     });
 
-    it("reads a result stored before anyone waited, and a failure result with the dead letter", async () => {
+    it("reads a result stored before anyone waited, and a failure result with the dead letter", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       const m = message();
       await broker.enqueue([m]);
       const [d] = await take(1);
@@ -520,12 +563,14 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(await broker.waitForResult(m.id, { timeoutMs: 1000 })).toEqual(stored);
     });
 
-    it("gives up waiting for a result after the timeout", async () => {
+    it("gives up waiting for a result after the timeout", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       expect(await broker.waitForResult("never", { timeoutMs: 100 })).toBeUndefined();
       expect(await broker.readResult("never")).toBeUndefined();
     });
 
-    it("expires a result after its time to live", async () => {
+    it("expires a result after its time to live", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       await broker.enqueue([message({ id: "ttl" })]);
       const [d] = await take(1);
       await broker.settle([
@@ -537,6 +582,36 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       ]);
       await waitFor(async () => (await broker.readResult("ttl")) === undefined);
       expect(await broker.readResult("ttl")).toBeUndefined();
+    });
+
+    it("refuses what it declares it lacks, with NotSupportedError", async (ctx) => {
+      const caps = capabilitiesOf(broker);
+      if (caps.uniqueIds && caps.schedules && caps.results) return ctx.skip();
+      const refused = async (p: Promise<unknown>): Promise<void> => {
+        const error = await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(NotSupportedError);
+        expect((error as NotSupportedError).code).toBe("NOT_SUPPORTED");
+      };
+      if (!caps.uniqueIds) {
+        const m = message({ id: "twice" });
+        expect(await broker.enqueue([m, m])).toEqual([
+          { id: "twice", created: true },
+          { id: "twice", created: true },
+        ]);
+        expect((await broker.counts("default")).ready).toBe(2);
+      }
+      if (!caps.schedules) {
+        await refused(broker.enqueue([message({ schedule: { everyMs: 1000 } })]));
+        await refused(broker.schedules("default"));
+        await refused(broker.removeSchedule("default", "x"));
+      }
+      if (!caps.results) {
+        await refused(broker.readResult("x"));
+        await refused(broker.waitForResult("x", { timeoutMs: 10 }));
+      }
     });
   });
 }

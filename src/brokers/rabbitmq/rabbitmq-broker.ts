@@ -1,0 +1,447 @@
+import type { ConsumeMessage, Options } from "amqplib";
+import { NotSupportedError, QueueNotDeclaredError } from "../../errors.js";
+import { silentLogger, type Logger } from "../../logger.js";
+import type {
+  BrokerCapabilities,
+  DeadLetter,
+  Delivery,
+  EnqueueOutcome,
+  FailureInfo,
+  KeepAlive,
+  Message,
+  MessageBroker,
+  OutgoingMessage,
+  QueueCounts,
+  ReceiveOptions,
+  ScheduleInfo,
+  Settlement,
+  StoredResult,
+} from "../broker.js";
+import { decodeMessage, MALFORMED, stalledError } from "./codec.js";
+import { consumeBurst, type Source } from "./consume.js";
+import { Leases, type Held, type RabbitDelivery } from "./leases.js";
+import { publication, deadPublication } from "./publications.js";
+import { readCounts, readDeadLetters } from "./reads.js";
+import { Session, type AmqpSource, type Live, type Publication } from "./session.js";
+import {
+  declareTopology,
+  deleteTopology,
+  purgeTopology,
+  queueNames,
+  type QueueNames,
+} from "./topology.js";
+
+/** Options of `RabbitMessageBroker`. */
+export interface RabbitBrokerOptions {
+  /** Prefix of every queue and exchange name. @defaultValue "repid" */
+  readonly prefix?: string;
+  /** Lease ends allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
+  readonly maxStalls?: number;
+  /** AMQP heartbeat: RabbitMQ drops a silent connection after about twice this. @defaultValue 15 */
+  readonly heartbeatSeconds?: number;
+  /**
+   * How long an enqueue (or a declaration) waits for a lost connection to come back before it
+   * fails. @defaultValue 30_000
+   */
+  readonly operationTimeoutMs?: number;
+  /** How often ended leases are looked for, in ms. @defaultValue 250 */
+  readonly leaseCheckIntervalMs?: number;
+  /** @defaultValue a logger that drops everything */
+  readonly logger?: Logger;
+}
+
+const NAME = "RabbitMessageBroker";
+
+/**
+ * A broker on RabbitMQ (AMQP 0-9-1, through amqplib), without plugins.
+ *
+ * - Priorities: strict among ready messages (`x-max-priority`); FIFO within a level for messages
+ *   that reached the queue in that order, with messages coming back (requeued, retried, due after
+ *   a delay, recovered) ahead of fresh ones of their level and FIFO among themselves.
+ * - Delays: a ladder of TTL queues and dead-letter exchanges (see `topology.ts`): a message is
+ *   ready at most a few tens of ms after it is due, for any delay, with no plugin and no process
+ *   moving messages.
+ * - At least once: a message is acked only after its settlement (and the messages that replace it,
+ *   for a retry or a dead letter, are confirmed by RabbitMQ first). Deliveries live on a channel;
+ *   when the connection drops (or a worker process dies) RabbitMQ requeues them, and they come
+ *   back with `stalls` + 1. Tokens name the connection and delivery tag, so a settlement from a
+ *   closed connection never applies to a redelivered copy.
+ * - Leases: RabbitMQ holds an unacked delivery while its channel lives (mind RabbitMQ's
+ *   `consumer_timeout`, 30 min by default: a job running longer closes the channel and comes back;
+ *   raise it above your longest job). On top, this instance ends leases that are not renewed or
+ *   whose consumer's heartbeat ended, as the contract says.
+ * - No uniqueness by id (every enqueue adds a message, `created` is always true), no periodic
+ *   messages, no stored results (use `new Connection(broker, { results })`): these throw
+ *   `NotSupportedError`. `counts().running` counts this instance's leases only.
+ * - Reconnects on its own; enqueues wait for RabbitMQ's publisher confirm and are republished on
+ *   the next connection if unconfirmed (so a producer may, rarely, send a message twice; it never
+ *   reports success for an unconfirmed one).
+ * @example new RabbitMessageBroker("amqp://guest:guest@127.0.0.1:5672")
+ */
+export class RabbitMessageBroker implements MessageBroker {
+  readonly capabilities: BrokerCapabilities = Object.freeze({
+    delays: true,
+    uniqueIds: false,
+    results: false,
+    schedules: false,
+    globalRunningCount: false,
+  });
+  readonly #session: Session;
+  readonly #leases = new Leases();
+  readonly #prefix: string;
+  readonly #maxStalls: number;
+  readonly #opTimeoutMs: number;
+  readonly #leaseCheckMs: number;
+  readonly #logger: Logger;
+  /** Queues known to exist (declared or seen by this instance). */
+  readonly #known = new Set<string>();
+  readonly #names = new Map<string, QueueNames>();
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #connected = false;
+  #warnedResults = false;
+
+  /**
+   * @param source an AMQP URL, amqplib connect options, or an open amqplib connection (which the
+   * broker then neither closes nor can reopen).
+   */
+  constructor(source: AmqpSource, options: RabbitBrokerOptions = {}) {
+    this.#prefix = options.prefix ?? "repid";
+    this.#maxStalls = options.maxStalls ?? 3;
+    this.#opTimeoutMs = options.operationTimeoutMs ?? 30_000;
+    this.#leaseCheckMs = options.leaseCheckIntervalMs ?? 250;
+    this.#logger = options.logger ?? silentLogger;
+    this.#session = new Session(source, {
+      heartbeatSeconds: options.heartbeatSeconds ?? 15,
+      logger: this.#logger,
+      onLost: (gen) => this.#leases.dropGeneration(gen),
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.#connected) return;
+    await this.#session.open();
+    this.#connected = true;
+    this.#leaseTimer = setInterval(() => void this.#endLeases(), this.#leaseCheckMs);
+    this.#leaseTimer.unref();
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.#connected) return;
+    this.#connected = false;
+    clearInterval(this.#leaseTimer);
+    // Taken but never handed out: back to the queue as they were (no stall counted).
+    const stashed = this.#leases.drainStash();
+    const live = this.#session.current;
+    if (live && stashed.length > 0) {
+      await this.#replace(live, stashed, (h) => [this.#back(h.message)]).catch(() => undefined);
+    }
+    await this.#session.close();
+  }
+
+  async declareQueue(queue: string): Promise<void> {
+    await declareTopology((tasks) => this.#session.run(tasks), this.#queueNames(queue));
+    this.#known.add(queue);
+  }
+
+  async flushQueue(queue: string): Promise<void> {
+    const live = await this.#live();
+    this.#ackAll(this.#leases.dropQueue(queue));
+    if (!(await this.queueExists(queue))) return;
+    await purgeTopology(live.pub, this.#queueNames(queue));
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.#live();
+    this.#ackAll(this.#leases.dropQueue(queue));
+    this.#known.delete(queue);
+    await deleteTopology((tasks) => this.#session.run(tasks), this.#queueNames(queue));
+  }
+
+  async queueExists(queue: string): Promise<boolean> {
+    const found = await this.#session.probe((ch) => ch.checkQueue(this.#queueNames(queue).main));
+    if (found) this.#known.add(queue);
+    else this.#known.delete(queue);
+    return found !== undefined;
+  }
+
+  async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    for (const m of messages) {
+      if (m.schedule) {
+        throw new NotSupportedError(
+          NAME,
+          "periodic messages",
+          "RabbitMQ cannot find a stored message by id to replace or list it; run periodic jobs on the Redis or in-memory broker, or enqueue each run from a scheduler",
+        );
+      }
+    }
+    for (const queue of new Set(messages.map((m) => m.queue))) {
+      if (!this.#known.has(queue) && !(await this.queueExists(queue))) {
+        throw new QueueNotDeclaredError(queue);
+      }
+    }
+    const now = Date.now();
+    const pubs = messages.map((m) =>
+      publication(this.#queueNames(m.queue), stored(m, now), false, now),
+    );
+    const returned = await this.#session.publish(pubs, now + this.#opTimeoutMs);
+    for (const i of returned) {
+      // Deleted by someone else since this instance last saw it.
+      const queue = messages[i]!.queue;
+      this.#known.delete(queue);
+      throw new QueueNotDeclaredError(queue);
+    }
+    return messages.map((m) => ({ id: m.id, created: true }));
+  }
+
+  async schedules(_queue: string): Promise<ScheduleInfo[]> {
+    throw new NotSupportedError(NAME, "schedules()", "it stores no periodic messages");
+  }
+
+  async removeSchedule(_queue: string, _id: string): Promise<boolean> {
+    throw new NotSupportedError(NAME, "removeSchedule()", "it stores no periodic messages");
+  }
+
+  async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
+    const { max, signal } = options;
+    for (const queue of queues) {
+      if (!this.#known.has(queue) && !(await this.queueExists(queue))) {
+        throw new QueueNotDeclaredError(queue);
+      }
+    }
+    const sources: Source[] = queues.map((q) => ({ queue: q, main: this.#queueNames(q).main }));
+    await this.#endLeases();
+    for (;;) {
+      if (signal?.aborted || !this.#connected) return [];
+      const stashed = this.#leases.unstash(queues, max, this.#session.current?.gen);
+      if (stashed.length > 0) return this.#handOut(stashed, [], options);
+      let live: Live;
+      try {
+        live = await this.#session.live(Infinity, signal);
+      } catch (error) {
+        if (signal?.aborted || !this.#connected) return [];
+        throw error;
+      }
+      const held = await consumeBurst(live.cons, sources, max, signal, (raw, source) =>
+        this.#accept(live, raw, source),
+      );
+      // Taken on a connection that is gone: RabbitMQ has requeued them already.
+      if (this.#session.current !== live) continue;
+      if (held.length > 0) return this.#handOut(held.slice(0, max), held.slice(max), options);
+    }
+  }
+
+  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    const now = Date.now();
+    const live = this.#session.current;
+    const taken = settlements.map((s) => {
+      const held = this.#leases.take(s.delivery.token);
+      return held && live && held.gen === live.gen ? held : undefined;
+    });
+    if (!live) return settlements.map(() => false);
+    if (!this.#warnedResults && settlements.some((s) => s.result)) {
+      this.#warnedResults = true;
+      this.#logger.warn(
+        "repid: RabbitMQ keeps no results; a job's result was dropped (pass `results` to the Connection)",
+      );
+    }
+    const pubs: Publication[] = [];
+    const owner: number[] = [];
+    settlements.forEach((s, i) => {
+      const held = taken[i];
+      if (!held || s.kind === "ack") return;
+      pubs.push(this.#settlementPublication(s, held.message, now));
+      owner.push(i);
+    });
+    const applied = taken.map((h) => h !== undefined);
+    if (pubs.length > 0) {
+      try {
+        // One connection only: a settlement never outlives the channel its delivery is on.
+        await this.#session.publish(pubs, 0);
+      } catch (error) {
+        this.#logger.warn("repid: RabbitMQ did not confirm a settlement; it was not applied", {
+          error,
+        });
+        for (const i of owner) applied[i] = false;
+      }
+    }
+    if (this.#session.current !== live) return settlements.map(() => false);
+    taken.forEach((held, i) => {
+      if (held && applied[i]) live.cons.ack(held.raw);
+      // Not confirmed: back to the queue (counted as a stall, as a lost lease would be).
+      else if (held) live.cons.nack(held.raw, false, true);
+    });
+    return applied;
+  }
+
+  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
+    const until = Date.now() + leaseMs;
+    const gen = this.#session.current?.gen;
+    return deliveries.map((d) => {
+      const held = this.#leases.get(d.token);
+      if (!held || held.gen !== gen) return false;
+      held.leaseUntil = until;
+      return true;
+    });
+  }
+
+  async heartbeat(consumer: string, _queues: readonly string[], ttlMs: number): Promise<void> {
+    this.#leases.beat(consumer, ttlMs, Date.now());
+    if (ttlMs <= 0) await this.#endLeases();
+  }
+
+  /**
+   * In one process the consumer lives as long as this instance: its record never expires. A
+   * crashed process's deliveries come back when RabbitMQ sees its connection close.
+   */
+  keepAlive(consumer: string): KeepAlive {
+    this.#leases.beat(consumer, Infinity, Date.now());
+    return { stop: () => this.heartbeat(consumer, [], 0) };
+  }
+
+  async counts(queue: string): Promise<QueueCounts> {
+    await this.#endLeases();
+    const counts = await readCounts(this.#session, this.#queueNames(queue));
+    return { ...counts, running: this.#leases.running(queue) };
+  }
+
+  async deadLetters(
+    queue: string,
+    options: { readonly limit?: number } = {},
+  ): Promise<DeadLetter[]> {
+    const live = await this.#live();
+    return readDeadLetters(live.model, this.#queueNames(queue), options.limit);
+  }
+
+  async readResult(_id: string): Promise<StoredResult | undefined> {
+    throw this.#noResults();
+  }
+
+  async waitForResult(_id: string): Promise<StoredResult | undefined> {
+    throw this.#noResults();
+  }
+
+  #noResults(): NotSupportedError {
+    return new NotSupportedError(
+      NAME,
+      "results",
+      "RabbitMQ has no key-value store; pass a result store: new Connection(broker, { results: new RedisResultStore(url) })",
+    );
+  }
+
+  /** Sorts one arriving delivery: usable (held), or handled here (`undefined`). */
+  #accept(live: Live, raw: ConsumeMessage, source: Source): Held | undefined {
+    const message = decodeMessage(source.queue, raw.content);
+    const names = this.#queueNames(source.queue);
+    if (!message) {
+      void this.#replaceRaw(live, raw, [deadPublication(names, undefined, raw, MALFORMED)]);
+      return undefined;
+    }
+    // Redelivered: its connection closed before it was settled (a crashed or cut-off worker).
+    const stalls = message.stalls + (raw.fields.redelivered ? 1 : 0);
+    const now = Date.now();
+    if (stalls > this.#maxStalls) {
+      const dead = { ...message, stalls };
+      void this.#replaceRaw(live, raw, [
+        deadPublication(names, dead, undefined, stalledError(stalls)),
+      ]);
+      return undefined;
+    }
+    if (raw.fields.redelivered || (message.executeAt !== undefined && message.executeAt > now)) {
+      void this.#replaceRaw(live, raw, [publication(names, { ...message, stalls }, true, now)]);
+      return undefined;
+    }
+    return {
+      message,
+      raw,
+      channel: live.cons,
+      gen: live.gen,
+      token: `${live.gen}.${raw.fields.deliveryTag}`,
+      leaseUntil: 0,
+      holder: undefined,
+    };
+  }
+
+  #handOut(now: Held[], later: Held[], options: ReceiveOptions): RabbitDelivery[] {
+    for (const held of later) this.#leases.stash(held);
+    const at = Date.now();
+    return now.map((h) => this.#leases.lease(h, options.leaseMs, options.consumer, at));
+  }
+
+  /** Ends leases that expired (or whose consumer did): back with `stalls` + 1, or dead. */
+  async #endLeases(): Promise<void> {
+    if (this.#leases.size === 0) return;
+    const ended = this.#leases.ended(Date.now());
+    const live = this.#session.current;
+    if (ended.length === 0 || !live) return;
+    await this.#replace(live, ended, (h) => {
+      const stalls = h.message.stalls + 1;
+      const names = this.#queueNames(h.message.queue);
+      return stalls > this.#maxStalls
+        ? deadPublication(names, { ...h.message, stalls }, undefined, stalledError(stalls))
+        : publication(names, { ...h.message, stalls }, true, Date.now());
+    }).catch((error: unknown) =>
+      this.#logger.warn("repid: putting back expired RabbitMQ deliveries failed", { error }),
+    );
+  }
+
+  /** Publishes what replaces each delivery (confirmed), then acks the deliveries. */
+  async #replace(
+    live: Live,
+    held: readonly Held[],
+    make: (h: Held) => Publication | Publication[],
+  ): Promise<void> {
+    const current = held.filter((h) => h.gen === live.gen);
+    await this.#session.publish(current.flatMap(make), 0);
+    if (this.#session.current === live) for (const h of current) live.cons.ack(h.raw);
+  }
+
+  async #replaceRaw(live: Live, raw: ConsumeMessage, pubs: Publication[]): Promise<void> {
+    try {
+      await this.#session.publish(pubs, 0);
+      if (this.#session.current === live) live.cons.ack(raw);
+    } catch (error) {
+      this.#logger.warn(
+        "repid: re-routing a RabbitMQ delivery failed; RabbitMQ will redeliver it",
+        {
+          error,
+        },
+      );
+    }
+  }
+
+  #settlementPublication(s: Settlement, message: Message, now: number): Publication {
+    const names = this.#queueNames(message.queue);
+    if (s.kind === "dead") return deadPublication(names, message, undefined, s.error);
+    if (s.kind === "ack") throw new Error("unreachable: an ack publishes nothing");
+    const next: Message = { ...message, attempt: s.attempt, stalls: 0 };
+    if (s.executeAt !== undefined) (next as { executeAt?: number }).executeAt = s.executeAt;
+    return publication(names, next, true, now);
+  }
+
+  #back(message: Message): Publication {
+    return publication(this.#queueNames(message.queue), message, true, Date.now());
+  }
+
+  #ackAll(held: readonly Held[]): void {
+    const live = this.#session.current;
+    if (!live) return;
+    for (const h of held) if (h.gen === live.gen) live.cons.ack(h.raw);
+  }
+
+  #live(): Promise<Live> {
+    return this.#session.live(Date.now() + this.#opTimeoutMs);
+  }
+
+  #queueNames(queue: string): QueueNames {
+    let names = this.#names.get(queue);
+    if (!names) this.#names.set(queue, (names = queueNames(this.#prefix, queue)));
+    return names;
+  }
+}
+
+/** A new message as stored: attempt 1, no stalls. */
+function stored(m: OutgoingMessage, now: number): Message {
+  return { ...m, attempt: 1, enqueuedAt: now, stalls: 0 };
+}
+
+export type { AmqpSource, FailureInfo, Options };
