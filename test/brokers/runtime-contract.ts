@@ -4,7 +4,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { MessageBroker } from "../../src/brokers/broker.js";
+import {
+  capabilitiesOf,
+  type BrokerCapabilities,
+  type MessageBroker,
+  type ResultStore,
+} from "../../src/brokers/broker.js";
 import {
   Connection,
   EnqueueRefusedError,
@@ -18,11 +23,14 @@ import {
   type ActorContext,
   type Hooks,
 } from "../../src/index.js";
+import { NoResultStoreError } from "../../src/errors.js";
 import { waitFor } from "./contract.js";
 
 export type RuntimeBrokerFactory = () => Promise<{
   broker: MessageBroker;
   cleanup: () => Promise<void>;
+  /** A result store for the connection, for a broker that keeps no results itself. */
+  results?: ResultStore;
 }>;
 
 export function describeRuntimeContract(name: string, factory: RuntimeBrokerFactory): void {
@@ -33,7 +41,14 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
     async function connection(): Promise<Connection> {
       const made = await factory();
       cleanups.push(made.cleanup);
-      return new Connection(made.broker);
+      return new Connection(made.broker, made.results ? { results: made.results } : {});
+    }
+
+    /** True (and the test reported skipped) when the connection lacks what the test needs. */
+    function lacks(ctx: { skip: () => void }, capability: keyof BrokerCapabilities): boolean {
+      if (capabilitiesOf(app.connection.broker)[capability]) return false;
+      ctx.skip();
+      return true;
     }
 
     beforeEach(async () => {
@@ -104,7 +119,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       }
     });
 
-    it("does not start a deferred job before its time, and starts it soon after", async () => {
+    it("does not start a deferred job before its time, and starts it soon after", async (ctx) => {
+      if (lacks(ctx, "delays")) return;
       const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
       const started: Record<string, number> = {};
       worker.actor(async function deferred(args: string) {
@@ -122,7 +138,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("awaits a typed result without polling, and reads it again by id from elsewhere", async () => {
+    it("awaits a typed result without polling, and reads it again by id from elsewhere", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       const worker = new Worker({ messagesLimit: 1, handleSignals: [] });
       worker.actor(async function sum(args: { a: number; b: number }) {
         return { total: args.a + args.b };
@@ -151,7 +168,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("rejects the result of a failed job with the remote error", async () => {
+    it("rejects the result of a failed job with the remote error", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
       worker.actor({ retryPolicy: () => 0 }, async function explode(_: unknown, ctx: ActorContext) {
         throw new RangeError(`boom on attempt ${ctx.attempt}`);
@@ -168,7 +186,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("rejects a result wait that times out with ResultTimeoutError", async () => {
+    it("rejects a result wait that times out with ResultTimeoutError", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       await app.magic(async () => {
         const handle = await new Job("nobody", { storeResult: true }).enqueue();
         const error = await handle.result({ timeout: "200ms" }).catch((e: unknown) => e);
@@ -177,7 +196,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("stores results for an actor that opts in, and none for others", async () => {
+    it("stores results for an actor that opts in, and none for others", async (ctx) => {
+      if (lacks(ctx, "results")) return;
       const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
       worker.actor({ storeResult: "1m" }, async function kept() {
         return "kept";
@@ -194,7 +214,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("reschedules a recurring job after every run, success or failure, without multiplying it", async () => {
+    it("reschedules a recurring job after every run, success or failure, without multiplying it", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       const runs: number[] = [];
       const worker = new Worker({ messagesLimit: 3, handleSignals: [] });
       worker.actor(async function heartbeat() {
@@ -217,7 +238,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("keeps a cron job on schedule across a worker restart", async () => {
+    it("keeps a cron job on schedule across a worker restart", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       const seconds: number[] = [];
       const make = (): Worker => {
         const w = new Worker({ messagesLimit: 1, handleSignals: [] });
@@ -237,7 +259,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       expect(seconds[1]).toBeGreaterThan(seconds[0]!);
     });
 
-    it("a changed schedule replaces the old one; schedules can be listed and removed (issue 9.6)", async () => {
+    it("a changed schedule replaces the old one; schedules can be listed and removed (issue 9.6)", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       await app.magic(async () => {
         const queue = new Queue();
         await new Job("report", { cron: "*/2 * * * * *" }).enqueue();
@@ -343,6 +366,23 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       expect(seen.get("worker")).toEqual(["worker-started", "worker-stopping"]);
     });
 
+    it("without results on its broker and no result store, storeResult fails at enqueue and sends nothing", async (ctx) => {
+      const made = await factory();
+      cleanups.push(made.cleanup);
+      if (capabilitiesOf(made.broker).results) return ctx.skip();
+      const bare = new Repid(new Connection(made.broker));
+      await bare.magic(async () => {
+        await new Queue().declare();
+        const error = await new Job("kept", { storeResult: true })
+          .enqueue()
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(NoResultStoreError);
+        expect((error as NoResultStoreError).code).toBe("NO_RESULT_STORE");
+        await new Job("plain").enqueue();
+        expect((await new Queue().counts()).ready).toBe(1);
+      });
+    });
+
     it("an onEnqueue hook can refuse a message: nothing is sent (issue 11)", async () => {
       const made = await factory();
       cleanups.push(made.cleanup);
@@ -357,7 +397,8 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
-    it("runs a cron job once per tick with two workers running", async () => {
+    it("runs a cron job once per tick with two workers running", async (ctx) => {
+      if (lacks(ctx, "schedules")) return;
       const ticks = new Map<number, number>();
       const make = (): Worker => {
         const w = new Worker({ handleSignals: [] });
