@@ -93,10 +93,11 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
       if (stopping) return;
       stopping = true;
       clearInterval(fallback);
-      thread.postMessage("stop");
-      const timer = setTimeout(() => void thread.terminate(), 2000);
+      // Terminated at once (a worker's stop waits for this). A refresh the thread had already
+      // sent may land after the removal below: the record then lives at most ttlMs more, which
+      // only delays the recovery of leases this consumer gave up, never takes a live one.
+      await thread.terminate();
       await exited;
-      clearTimeout(timer);
       await s.beat(0);
     },
   };

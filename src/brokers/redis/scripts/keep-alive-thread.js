@@ -43,14 +43,5 @@ function tick() {
     .finally(() => (inFlight = undefined));
 }
 
-const timer = setInterval(tick, intervalMs);
+setInterval(tick, intervalMs);
 tick();
-
-parentPort.on("message", async (message) => {
-  if (message !== "stop") return;
-  clearInterval(timer);
-  await inFlight;
-  await client.quit().catch(() => client.disconnect());
-  parentPort.postMessage({ type: "stopped" });
-  parentPort.close();
-});
