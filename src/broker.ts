@@ -1,6 +1,7 @@
 /**
- * For authors of other brokers: the broker contract (the `MessageBroker` interface and the
- * records it passes) and the two test suites every broker of repid runs, unchanged.
+ * For authors of other brokers: the broker contract (the `MessageBroker` interface, the records it
+ * passes, the capabilities a broker may declare, the optional admin operations) and the test
+ * suites every broker of repid runs, unchanged (`describeAdminContract` for brokers with `admin`).
  *
  * The suites are written for vitest (an optional peer dependency of repid): call them at the top
  * level of a test file with a factory that makes a fresh broker.
@@ -19,6 +20,7 @@
  * });
  */
 export type {
+  BrokerCapabilities,
   DeadLetter,
   Delivery,
   EnqueueOutcome,
@@ -31,11 +33,24 @@ export type {
   PriorityLevel,
   QueueCounts,
   ReceiveOptions,
+  ResultStore,
   Schedule,
   ScheduleInfo,
   Settlement,
   StoredResult,
 } from "./brokers/broker.js";
+export { FULL_CAPABILITIES, capabilitiesOf } from "./brokers/broker.js";
+export type {
+  BrokerAdmin,
+  CancelMode,
+  CancelOutcome,
+  Cancelled,
+  JobView,
+  MessageState,
+  Page,
+  PageOptions,
+  QueueInfo,
+} from "./brokers/admin.js";
 // The suites live with repid's own tests, which run them on every broker of this repository;
 // this entry point only publishes them.
 export {
@@ -47,3 +62,4 @@ export {
   describeRuntimeContract,
   type RuntimeBrokerFactory,
 } from "../test/brokers/runtime-contract.js";
+export { describeAdminContract } from "../test/brokers/admin-contract.js";

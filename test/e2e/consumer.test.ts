@@ -174,12 +174,18 @@ describe("a new project that installed the packed tarball", () => {
       join(app, "my-broker.test.mjs"),
       [
         'import { InMemoryMessageBroker } from "repid";',
-        'import { describeBrokerContract, describeRuntimeContract } from "repid/broker";',
+        "import {",
+        "  describeAdminContract,",
+        "  describeBrokerContract,",
+        "  describeRuntimeContract,",
+        '} from "repid/broker";',
         "",
-        "describeBrokerContract('my broker', async (options) => {",
+        "const factory = async (options) => {",
         "  const broker = new InMemoryMessageBroker({ ...options, leaseCheckIntervalMs: 50 });",
         "  return { broker, cleanup: () => broker.disconnect() };",
-        "});",
+        "};",
+        "describeBrokerContract('my broker', factory);",
+        "describeAdminContract('my broker', factory);",
         "// The runtime suite opens several connections per test: one broker, as in one process.",
         "let shared;",
         "describeRuntimeContract('my broker', async () => {",
@@ -246,11 +252,19 @@ describe("the tarball", () => {
       .map((f) => f.slice(2))
       .sort();
     const allowed =
-      /^(package\.json|README\.md|LICENSE|bin\/repid-gen\.js|dist\/(src|codegen|templates)\/.+\.(js|d\.ts)|dist\/test\/brokers\/(contract|runtime-contract)\.(js|d\.ts)|src\/brokers\/redis\/scripts\/[\w-]+\.(lua|js))$/;
+      /^(package\.json|README\.md|LICENSE|bin\/[\w-]+\.js|dist\/(src|codegen|templates)\/.+\.(js|d\.ts)|dist\/test\/brokers\/(admin-contract|contract|runtime-contract)\.(js|d\.ts)|src\/brokers\/redis\/scripts\/[\w-]+\.(lua|js))$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(["LICENSE", "README.md", "bin/repid-gen.js"]));
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License/);
     const pkg = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+    for (const bin of Object.values(pkg.bin as Record<string, string>)) {
+      expect(files).toContain(bin.replace(/^\.\//, ""));
+    }
+    expect(files.filter((f) => f.startsWith("bin/")).sort()).toEqual(
+      Object.values(pkg.bin as Record<string, string>)
+        .map((b) => b.replace(/^\.\//, ""))
+        .sort(),
+    );
     for (const [entry, target] of Object.entries(pkg.exports)) {
       const conditions = typeof target === "string" ? { default: target } : target;
       const keys = Object.keys(conditions as object);
