@@ -29,7 +29,7 @@ function h(tag, attrs, ...children) {
     if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(typeof child === "object" ? child : document.createTextNode(String(child)));
   }
@@ -104,7 +104,7 @@ function jobRow(job) {
     buttons.push(h("button", { class: "danger", onclick: () => act("cancel " + m.id, () => api(base + "jobs/" + q(m.id) + "/cancel", { mode: "dead" })) }, "Cancel"));
   }
   const error = job.error ? h("div", { class: "err" },
-    (job.error.code ? "[" + job.error.code + "] " : "") + job.error.name + ": " + job.error.message,
+    h("span", { class: "err-text" }, (job.error.code ? "[" + job.error.code + "] " : "") + job.error.name + ": " + job.error.message),
     job.error.stack ? h("details", {}, h("summary", {}, "stack"), h("pre", {}, job.error.stack)) : null) : "";
   const at = job.state === "delayed" ? m.executeAt : job.state === "running" ? job.leaseUntil : job.state === "dead" ? job.failedAt : m.enqueuedAt;
   return h("tr", { "data-job": m.id, "data-state": job.state },

@@ -1,0 +1,279 @@
+/**
+ * The dashboard end to end in headless Chromium (Debian's, driven by playwright-core), served
+ * in-process on the in-memory broker with a real Worker on the same connection.
+ */
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveDashboard, type RunningDashboard } from "../../src/cli/dashboard/serve.js";
+import { mountDashboard } from "../../src/cli/dashboard/handler.js";
+import {
+  Admin,
+  Connection,
+  InMemoryMessageBroker,
+  Job,
+  Repid,
+  Worker,
+  silentLogger,
+  type ActorContext,
+} from "../../src/index.js";
+import { registry } from "./fixtures/registry.js";
+import { bury, outgoing } from "./helpers.js";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+];
+
+let broker: InMemoryMessageBroker;
+let connection: Connection;
+let admin: Admin;
+let dashboard: RunningDashboard;
+let browser: Browser;
+let page: Page;
+let worker: Worker;
+let workerDone: Promise<unknown>;
+let started!: () => void;
+const running = new Promise<void>((resolve) => (started = resolve));
+let aborted!: (reason: unknown) => void;
+const abortReason = new Promise<unknown>((resolve) => (aborted = resolve));
+
+beforeAll(async () => {
+  broker = new InMemoryMessageBroker();
+  connection = new Connection(broker, { logger: silentLogger });
+  admin = new Admin(connection);
+  await connection.connect();
+  for (const queue of ["emails", "reports", "default"]) await broker.declareQueue(queue);
+  await bury(broker, "emails", ["d1", "d2"]);
+  await broker.enqueue([
+    outgoing("emails", "r1"),
+    outgoing("emails", "later", { executeAt: Date.now() + 3_600_000 }),
+  ]);
+
+  worker = new Worker({ leaseTime: "300ms", handleSignals: [] });
+  worker.actor(async function long_task(_args: unknown, ctx: ActorContext) {
+    started();
+    const reason = await new Promise((resolve) =>
+      ctx.signal.addEventListener("abort", () => resolve(ctx.signal.reason)),
+    );
+    aborted(reason);
+    throw reason;
+  });
+  const app = new Repid(connection);
+  workerDone = app.magic(async () => {
+    await new Job("long_task", { id: "long-1", retries: 3 }).enqueue();
+    return worker.run();
+  });
+  await running;
+
+  dashboard = await serveDashboard({ connection, registry, port: 0, sampleEveryMs: 100 });
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  worker?.stop();
+  await workerDone;
+  await connection.disconnect();
+});
+
+/** Waits until the element at `selector` has exactly `text`. */
+async function shows(selector: string, text: string, on: Page = page): Promise<void> {
+  // Runs in the page, where `document` exists (this file compiles without the DOM types).
+  type InPage = { document: { querySelector(s: string): { textContent: string | null } | null } };
+  await on.waitForFunction(
+    ([s, t]) => (globalThis as unknown as InPage).document.querySelector(s!)?.textContent === t,
+    [selector, text] as const,
+  );
+}
+
+const count = (queue: string, state: string) =>
+  `tr[data-queue="${queue}"] td[data-count="${state}"]`;
+
+describe("the dashboard in a browser", () => {
+  it("shows each queue's counts and its backlog chart", async () => {
+    await page.goto(dashboard.url);
+    await shows(count("emails", "ready"), "1");
+    await shows(count("emails", "delayed"), "1");
+    await shows(count("emails", "dead"), "2");
+    await shows(count("default", "running"), "1");
+    await page.waitForSelector('tr[data-queue="emails"] svg.spark polyline', { state: "attached" });
+  });
+
+  it("lists dead letters with their error and stack; Replay moves one to ready", async () => {
+    await page.click(`${count("emails", "dead")} a`);
+    const row = 'tr[data-job="d1"][data-state="dead"]';
+    await page.waitForSelector(row);
+    expect(await page.textContent(`${row} .err`)).toContain(
+      "[SMTP_550] SmtpError: mailbox d1 unavailable",
+    );
+    await page.click(`${row} summary`);
+    expect(await page.textContent(`${row} pre`)).toContain("at send (mailer.ts:12:7)");
+    await page.click(`${row} button:text("Replay")`);
+    await shows(count("emails", "dead"), "1");
+    await shows(count("emails", "ready"), "2");
+    expect(await admin.job("d1", "emails")).toMatchObject({
+      state: "ready",
+      message: { attempt: 1 },
+    });
+    await page.waitForSelector(row, { state: "detached" });
+  });
+
+  it("finds a job by id", async () => {
+    await page.fill("#lookup-id", "d2");
+    await page.click("#lookup-form button");
+    await page.waitForSelector('[data-found="d2"]');
+    const found = await page.textContent("#lookup-result");
+    expect(found).toContain("statedead");
+    expect(found).toContain("SmtpError: mailbox d2 unavailable");
+    await page.fill("#lookup-id", "nobody");
+    await page.click("#lookup-form button");
+    await shows("#lookup-result .err", 'job "nobody" not found');
+  });
+
+  it("Cancel on a running job aborts ctx.signal on its worker; it ends dead-lettered CANCELLED", async () => {
+    await page.click(`${count("default", "running")} a`);
+    await page.click('tr[data-job="long-1"][data-state="running"] button:text("Cancel")');
+    const reason = await abortReason;
+    expect(reason).toMatchObject({ name: "JobCancelledError", code: "CANCELLED" });
+    await shows(count("default", "running"), "0");
+    await shows(count("default", "dead"), "1");
+    await page.click(`${count("default", "dead")} a`);
+    await shows(
+      'tr[data-job="long-1"] .err-text',
+      "[CANCELLED] JobCancelledError: The job was cancelled by an operator while it ran",
+    );
+    expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 1 });
+  });
+
+  it("shows the registry's actors with their schema and enqueues what the schema accepts", async () => {
+    const form = '[data-actor="send_email"]';
+    expect(await page.textContent(`${form} pre`)).toContain('"format": "email"');
+    await page.fill(`${form} textarea`, '{"to": "ada@example.com"}');
+    await page.click(`${form} button`);
+    await shows(`${form} .outcome li`, "subject: required");
+    // The browser's check knows no formats: the server's zod schema rejects this one.
+    await page.fill(`${form} textarea`, '{"to": "ada", "subject": "hi"}');
+    await page.click(`${form} button`);
+    await shows(`${form} .outcome li`, "to: Invalid email address");
+    expect((await broker.counts("emails")).ready).toBe(2);
+    await page.fill(`${form} textarea`, '{"to": "ada@example.com", "subject": "hi"}');
+    await page.click(`${form} button`);
+    const id = await (
+      await page.waitForSelector(`${form} [data-enqueued]`)
+    ).getAttribute("data-enqueued");
+    expect(await admin.job(id!, "emails")).toMatchObject({
+      state: "ready",
+      message: { topic: "send_email" },
+    });
+    await shows(count("emails", "ready"), "3");
+  });
+
+  it("lists schedules and removes one", async () => {
+    await new Job("nightly_report", { id: "nightly", queue: "reports", cron: "0 3 * * *" }).enqueue(
+      {
+        connection,
+      },
+    );
+    await page.click('tr[data-schedule="nightly"] button:text("Remove")');
+    await page.waitForSelector('tr[data-schedule="nightly"]', { state: "detached" });
+    expect(await admin.schedules()).toEqual([]);
+  });
+
+  it("pauses and resumes a queue", async () => {
+    await page.click('tr[data-queue="reports"] button:text("Pause")');
+    await shows('tr[data-queue="reports"] .paused', "paused");
+    expect((await admin.queues()).find((q) => q.name === "reports")?.paused).toBe(true);
+    await page.click('tr[data-queue="reports"] button:text("Resume")');
+    await page.waitForSelector('tr[data-queue="reports"] .paused', { state: "detached" });
+    expect((await admin.queues()).find((q) => q.name === "reports")?.paused).toBe(false);
+  });
+
+  it("saves a screenshot", async () => {
+    await page.click(`${count("emails", "dead")} a`);
+    await page.waitForSelector('tr[data-job="d2"][data-state="dead"]');
+    mkdirSync("test-output", { recursive: true });
+    await page.screenshot({ path: "test-output/dashboard.png", fullPage: true });
+  });
+});
+
+describe("the dashboard beyond loopback", () => {
+  it("refuses to listen beyond loopback without a token", async () => {
+    await expect(serveDashboard({ connection, host: "127.0.0.2", port: 0 })).rejects.toMatchObject({
+      code: "INVALID_OPTION",
+      message: expect.stringContaining(
+        "binding 127.0.0.2 makes the dashboard reachable beyond loopback",
+      ),
+    });
+  });
+
+  it("with a token, refuses every request without it; ?token= sets a cookie the page then uses", async () => {
+    const guarded = await serveDashboard({
+      connection,
+      host: "127.0.0.2",
+      port: 0,
+      token: "s3cret",
+    });
+    try {
+      const api = `${guarded.url}api/queues`;
+      expect((await fetch(api)).status).toBe(401);
+      expect((await fetch(guarded.url)).status).toBe(401);
+      expect((await fetch(api, { headers: { Authorization: "Bearer wrong" } })).status).toBe(401);
+      const ok = await fetch(api, { headers: { Authorization: "Bearer s3cret" } });
+      expect(ok.status).toBe(200);
+      expect(
+        ((await ok.json()) as { queues: { name: string }[] }).queues.map(
+          (q: { name: string }) => q.name,
+        ),
+      ).toEqual(["default", "emails", "reports"]);
+      const post = (headers: Record<string, string>) =>
+        fetch(`${guarded.url}api/queues/reports/pause`, { method: "POST", headers, body: "{}" });
+      expect(
+        (await post({ Authorization: "Bearer s3cret", "Content-Type": "text/plain" })).status,
+      ).toBe(403);
+      const foreign = {
+        Authorization: "Bearer s3cret",
+        "Content-Type": "application/json",
+        Origin: "http://evil.example",
+      };
+      expect((await post(foreign)).status).toBe(403);
+      expect((await admin.queues()).find((q) => q.name === "reports")?.paused).toBe(false);
+
+      const other = await browser.newPage();
+      const refused = await other.goto(guarded.url);
+      expect(refused?.status()).toBe(401);
+      expect(await other.textContent("body")).toContain("token required");
+      await other.goto(`${guarded.url}?token=s3cret`);
+      expect(other.url()).toBe(guarded.url);
+      await shows(count("emails", "dead"), "1", other);
+      await other.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it("mounted on an app's server reachable beyond loopback without a token, refuses its requests and leaves the app's alone", async () => {
+    const server: Server = createServer((_req, res) => res.end("the app\n"));
+    const mounted = mountDashboard(server, { connection, basePath: "/repid" });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.2", resolve));
+    const base = `http://127.0.0.2:${(server.address() as AddressInfo).port}`;
+    try {
+      const refused = await fetch(`${base}/repid/api/queues`);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toContain(
+        "reachable beyond loopback: it needs a token",
+      );
+      expect(await (await fetch(`${base}/elsewhere`)).text()).toBe("the app\n");
+    } finally {
+      mounted.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
