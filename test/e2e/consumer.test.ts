@@ -308,6 +308,8 @@ describe("a production install (--omit=dev)", () => {
       prod,
     );
     expect(ok.stdout).toBe("function\n");
+    const cli = await sh(join(prod, "node_modules/.bin/repid"), ["--help"], prod);
+    expect(cli.stdout).toMatch(/^Usage: repid /);
     const redis = await sh(
       process.execPath,
       ["--input-type=module", "-e", 'await import("repid/redis")'],
