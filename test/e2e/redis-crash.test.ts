@@ -215,7 +215,7 @@ describeRedis("redis worker processes", () => {
     const survivor = await startFixture("redis-recovery-worker.ts", [prefix, "10"]);
     // The victim's lease deadlines, in Redis time (scores are in queue time: plus the credit).
     const credit = Number((await admin.hget(`${prefix}:{default}:clock`, "credit")) ?? 0);
-    const deadlines = (await admin.zrange(`${prefix}:{default}:running`, 0, -1, "WITHSCORES"))
+    const deadlines = (await admin.zrange(`${prefix}:{default}:running`, "0", "-1", "WITHSCORES"))
       .filter((_, i) => i % 2 === 1)
       .map((score) => Number(score) + credit);
     expect(deadlines).toHaveLength(n);

@@ -343,6 +343,12 @@ export class RedisMessageBroker implements MessageBroker {
   /** Counts as of now: due delayed messages count as ready, ended leases are recovered first. */
   async counts(queue: string): Promise<QueueCounts> {
     const reply = (await this.#run("count messages", this.#housekeeping(queue))) as number[];
+    if ((reply[4] ?? 0) > 0) {
+      this.#logger.error(
+        `repid redis: ${reply[4]} message(s) of queue "${queue}" had no stored body (evicted? use maxmemory-policy noeviction): dead-lettered with code EVICTED`,
+        { queue, count: reply[4] },
+      );
+    }
     return {
       ready: reply[0] ?? 0,
       delayed: reply[1] ?? 0,
