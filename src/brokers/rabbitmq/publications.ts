@@ -1,7 +1,7 @@
 /** The AMQP messages the RabbitMQ broker publishes: a message to its queue (or the delay ladder), a dead letter. */
 import type { ConsumeMessage } from "amqplib";
-import type { FailureInfo, Message } from "../broker.js";
-import { encodeDeadLetter, encodeMessage } from "./codec.js";
+import type { FailureInfo, Message, Settlement } from "../broker.js";
+import { encodeDeadLetter, encodeMessage, MALFORMED, stalledError } from "./codec.js";
 import type { Publication } from "./session.js";
 import { amqpPriority, delayUnits, ladderKey, LEVELS, type QueueNames } from "./topology.js";
 
@@ -51,4 +51,58 @@ export function deadPublication(
       ...(typeof id === "string" ? { messageId: id } : {}),
     },
   };
+}
+
+/**
+ * What replaces a delivery as it arrives, or `undefined` when it can be handed out as it is: a
+ * body that is no message is dead-lettered (`MALFORMED`); a redelivered one (its connection
+ * closed before it was settled) is put back with `stalls` + 1, or dead-lettered (`STALLED`) past
+ * `maxStalls`; one that arrives before it is due (a delay longer than the ladder, or clocks
+ * apart) goes through the ladder again.
+ */
+export function arrivalReplacement(
+  names: QueueNames,
+  message: Message | undefined,
+  raw: ConsumeMessage,
+  maxStalls: number,
+  now: number,
+): Publication | undefined {
+  if (!message) return deadPublication(names, undefined, raw, MALFORMED);
+  const redelivered = raw.fields.redelivered;
+  const early = message.executeAt !== undefined && message.executeAt > now;
+  if (!redelivered && !early) return undefined;
+  const stalls = message.stalls + (redelivered ? 1 : 0);
+  return stalls > maxStalls
+    ? deadPublication(names, { ...message, stalls }, undefined, stalledError(stalls))
+    : publication(names, { ...message, stalls }, true, now);
+}
+
+/** What replaces a delivery whose lease ended unsettled: back with `stalls` + 1, or dead. */
+export function endedReplacement(
+  names: QueueNames,
+  message: Message,
+  maxStalls: number,
+  now: number,
+): Publication {
+  const stalls = message.stalls + 1;
+  return stalls > maxStalls
+    ? deadPublication(names, { ...message, stalls }, undefined, stalledError(stalls))
+    : publication(names, { ...message, stalls }, true, now);
+}
+
+/** What a requeue or dead settlement publishes (an ack publishes nothing). */
+export function settlementPublication(
+  names: QueueNames,
+  s: Exclude<Settlement, { kind: "ack" }>,
+  message: Message,
+  now: number,
+): Publication {
+  if (s.kind === "dead") return deadPublication(names, message, undefined, s.error);
+  const next: Message = {
+    ...message,
+    attempt: s.attempt,
+    stalls: 0,
+    ...(s.executeAt !== undefined ? { executeAt: s.executeAt } : {}),
+  };
+  return publication(names, next, true, now);
 }

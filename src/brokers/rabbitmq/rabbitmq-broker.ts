@@ -1,12 +1,11 @@
-import type { ConsumeMessage, Options } from "amqplib";
-import { NotSupportedError, QueueNotDeclaredError } from "../../errors.js";
+import type { ConsumeMessage } from "amqplib";
+import { QueueNotDeclaredError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../logger.js";
 import type {
   BrokerCapabilities,
   DeadLetter,
   Delivery,
   EnqueueOutcome,
-  FailureInfo,
   KeepAlive,
   Message,
   MessageBroker,
@@ -17,10 +16,16 @@ import type {
   Settlement,
   StoredResult,
 } from "../broker.js";
-import { decodeMessage, MALFORMED, stalledError } from "./codec.js";
+import { decodeMessage } from "./codec.js";
 import { consumeBurst, type Source } from "./consume.js";
 import { Leases, type Held, type RabbitDelivery } from "./leases.js";
-import { publication, deadPublication } from "./publications.js";
+import {
+  arrivalReplacement,
+  endedReplacement,
+  publication,
+  settlementPublication,
+} from "./publications.js";
+import { unsupported, type RabbitBrokerOptions } from "./options.js";
 import { readCounts, readDeadLetters } from "./reads.js";
 import { Session, type AmqpSource, type Live, type Publication } from "./session.js";
 import {
@@ -30,27 +35,6 @@ import {
   queueNames,
   type QueueNames,
 } from "./topology.js";
-
-/** Options of `RabbitMessageBroker`. */
-export interface RabbitBrokerOptions {
-  /** Prefix of every queue and exchange name. @defaultValue "repid" */
-  readonly prefix?: string;
-  /** Lease ends allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
-  readonly maxStalls?: number;
-  /** AMQP heartbeat: RabbitMQ drops a silent connection after about twice this. @defaultValue 15 */
-  readonly heartbeatSeconds?: number;
-  /**
-   * How long an enqueue (or a declaration) waits for a lost connection to come back before it
-   * fails. @defaultValue 30_000
-   */
-  readonly operationTimeoutMs?: number;
-  /** How often ended leases are looked for, in ms. @defaultValue 250 */
-  readonly leaseCheckIntervalMs?: number;
-  /** @defaultValue a logger that drops everything */
-  readonly logger?: Logger;
-}
-
-const NAME = "RabbitMessageBroker";
 
 /**
  * A broker on RabbitMQ (AMQP 0-9-1, through amqplib), without plugins.
@@ -167,11 +151,7 @@ export class RabbitMessageBroker implements MessageBroker {
   async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     for (const m of messages) {
       if (m.schedule) {
-        throw new NotSupportedError(
-          NAME,
-          "periodic messages",
-          "RabbitMQ cannot find a stored message by id to replace or list it; run periodic jobs on the Redis or in-memory broker, or enqueue each run from a scheduler",
-        );
+        throw unsupported("periodic messages");
       }
     }
     for (const queue of new Set(messages.map((m) => m.queue))) {
@@ -194,11 +174,11 @@ export class RabbitMessageBroker implements MessageBroker {
   }
 
   async schedules(_queue: string): Promise<ScheduleInfo[]> {
-    throw new NotSupportedError(NAME, "schedules()", "it stores no periodic messages");
+    throw unsupported("schedules()");
   }
 
   async removeSchedule(_queue: string, _id: string): Promise<boolean> {
-    throw new NotSupportedError(NAME, "removeSchedule()", "it stores no periodic messages");
+    throw unsupported("removeSchedule()");
   }
 
   async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
@@ -244,26 +224,24 @@ export class RabbitMessageBroker implements MessageBroker {
         "repid: RabbitMQ keeps no results; a job's result was dropped (pass `results` to the Connection)",
       );
     }
-    const pubs: Publication[] = [];
-    const owner: number[] = [];
-    settlements.forEach((s, i) => {
-      const held = taken[i];
-      if (!held || s.kind === "ack") return;
-      pubs.push(this.#settlementPublication(s, held.message, now));
-      owner.push(i);
-    });
-    const applied = taken.map((h) => h !== undefined);
-    if (pubs.length > 0) {
-      try {
-        // One connection only: a settlement never outlives the channel its delivery is on.
-        await this.#session.publish(pubs, 0);
-      } catch (error) {
-        this.#logger.warn("repid: RabbitMQ did not confirm a settlement; it was not applied", {
-          error,
-        });
-        for (const i of owner) applied[i] = false;
-      }
-    }
+    // Each replacement confirmed before its delivery is acked, on this connection only: a
+    // settlement never outlives the channel its delivery is on.
+    const applied = await Promise.all(
+      settlements.map(async (s, i) => {
+        const held = taken[i];
+        if (!held || s.kind === "ack") return held !== undefined;
+        const names = this.#queueNames(held.message.queue);
+        try {
+          await this.#session.publish([settlementPublication(names, s, held.message, now)], 0);
+          return true;
+        } catch (error) {
+          this.#logger.warn("repid: RabbitMQ did not confirm a settlement; it was not applied", {
+            error,
+          });
+          return false;
+        }
+      }),
+    );
     if (this.#session.current !== live) return settlements.map(() => false);
     taken.forEach((held, i) => {
       if (held && applied[i]) live.cons.ack(held.raw);
@@ -313,41 +291,20 @@ export class RabbitMessageBroker implements MessageBroker {
   }
 
   async readResult(_id: string): Promise<StoredResult | undefined> {
-    throw this.#noResults();
+    throw unsupported("results");
   }
 
   async waitForResult(_id: string): Promise<StoredResult | undefined> {
-    throw this.#noResults();
-  }
-
-  #noResults(): NotSupportedError {
-    return new NotSupportedError(
-      NAME,
-      "results",
-      "RabbitMQ has no key-value store; pass a result store: new Connection(broker, { results: new RedisResultStore(url) })",
-    );
+    throw unsupported("results");
   }
 
   /** Sorts one arriving delivery: usable (held), or handled here (`undefined`). */
   #accept(live: Live, raw: ConsumeMessage, source: Source): Held | undefined {
     const message = decodeMessage(source.queue, raw.content);
     const names = this.#queueNames(source.queue);
-    if (!message) {
-      void this.#replaceRaw(live, raw, [deadPublication(names, undefined, raw, MALFORMED)]);
-      return undefined;
-    }
-    // Redelivered: its connection closed before it was settled (a crashed or cut-off worker).
-    const stalls = message.stalls + (raw.fields.redelivered ? 1 : 0);
-    const now = Date.now();
-    if (stalls > this.#maxStalls) {
-      const dead = { ...message, stalls };
-      void this.#replaceRaw(live, raw, [
-        deadPublication(names, dead, undefined, stalledError(stalls)),
-      ]);
-      return undefined;
-    }
-    if (raw.fields.redelivered || (message.executeAt !== undefined && message.executeAt > now)) {
-      void this.#replaceRaw(live, raw, [publication(names, { ...message, stalls }, true, now)]);
+    const replacement = arrivalReplacement(names, message, raw, this.#maxStalls, Date.now());
+    if (replacement || !message) {
+      if (replacement) void this.#replaceRaw(live, raw, [replacement]);
       return undefined;
     }
     return {
@@ -373,13 +330,10 @@ export class RabbitMessageBroker implements MessageBroker {
     const ended = this.#leases.ended(Date.now());
     const live = this.#session.current;
     if (ended.length === 0 || !live) return;
-    await this.#replace(live, ended, (h) => {
-      const stalls = h.message.stalls + 1;
-      const names = this.#queueNames(h.message.queue);
-      return stalls > this.#maxStalls
-        ? deadPublication(names, { ...h.message, stalls }, undefined, stalledError(stalls))
-        : publication(names, { ...h.message, stalls }, true, Date.now());
-    }).catch((error: unknown) =>
+    const now = Date.now();
+    await this.#replace(live, ended, (h) =>
+      endedReplacement(this.#queueNames(h.message.queue), h.message, this.#maxStalls, now),
+    ).catch((error: unknown) =>
       this.#logger.warn("repid: putting back expired RabbitMQ deliveries failed", { error }),
     );
   }
@@ -409,15 +363,6 @@ export class RabbitMessageBroker implements MessageBroker {
     }
   }
 
-  #settlementPublication(s: Settlement, message: Message, now: number): Publication {
-    const names = this.#queueNames(message.queue);
-    if (s.kind === "dead") return deadPublication(names, message, undefined, s.error);
-    if (s.kind === "ack") throw new Error("unreachable: an ack publishes nothing");
-    const next: Message = { ...message, attempt: s.attempt, stalls: 0 };
-    if (s.executeAt !== undefined) (next as { executeAt?: number }).executeAt = s.executeAt;
-    return publication(names, next, true, now);
-  }
-
   #back(message: Message): Publication {
     return publication(this.#queueNames(message.queue), message, true, Date.now());
   }
@@ -444,4 +389,4 @@ function stored(m: OutgoingMessage, now: number): Message {
   return { ...m, attempt: 1, enqueuedAt: now, stalls: 0 };
 }
 
-export type { AmqpSource, FailureInfo, Options };
+export type { AmqpSource, RabbitBrokerOptions };
