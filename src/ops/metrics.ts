@@ -4,13 +4,19 @@
  * broker's `counts()` when a scrape asks for them, and reused for a moment so that frequent
  * scrapes (or several scrapers) do not hammer the broker.
  *
- * The hot path allocates nothing per job: each (queue, actor) pair gets its label-bound children
- * once, looked up in a two-level map by the strings the job already carries.
+ * The hot path is a few number bumps per job: each (queue, actor) pair gets its series once
+ * (`metric-families.ts`), found again through a two-level map by the strings the job carries.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { MessageBroker, QueueCounts } from "../brokers/broker.js";
 import { toMs, type Duration } from "../duration.js";
 import type { EnqueueEvent, Hooks, LifecycleEvent, RunEvent, RunOutcome } from "../hooks.js";
+import {
+  HistogramFamily,
+  ValueFamily,
+  type HistogramSeries,
+  type ValueSeries,
+} from "./metric-families.js";
 import { METRICS_ENDPOINT, type HooksWithMetrics, type MetricsEndpoint } from "./health-options.js";
 
 export interface PrometheusMetricsOptions {
@@ -33,9 +39,9 @@ export interface PrometheusMetricsOptions {
   readonly countsMaxAge?: Duration;
   /** A queue whose counts take longer than this is left out of that scrape. @defaultValue "2s" */
   readonly countsTimeout?: Duration;
-  /** Buckets of the run-duration histogram, in seconds. @defaultValue prom-client's defaults */
+  /** Buckets of the run-duration histogram, in seconds. @defaultValue `DEFAULT_BUCKETS` */
   readonly runDurationBuckets?: readonly number[];
-  /** Buckets of the queue-wait histogram, in seconds. @defaultValue prom-client's defaults */
+  /** Buckets of the queue-wait histogram, in seconds. @defaultValue `DEFAULT_BUCKETS` */
   readonly queueWaitBuckets?: readonly number[];
 }
 
@@ -47,23 +53,25 @@ export interface PrometheusMetrics extends MetricsEndpoint {
   readonly registry: Registry;
 }
 
-type Inc = { inc(value?: number): void };
-type Observe = { observe(value: number): void };
-
-/** The label-bound children of one (queue, actor) pair. */
+/** The series of one (queue, actor) pair, made once and bumped directly by the hooks. */
 interface Children {
-  readonly enqueued: Inc;
-  readonly started: Inc;
-  readonly succeeded: Inc;
-  readonly failed: Inc;
-  readonly retried: Inc;
-  readonly deadLettered: Inc;
-  readonly rescheduled: Inc;
-  readonly recovered: Inc;
-  readonly inFlight: Inc & { dec(value?: number): void };
-  readonly runDuration: Observe;
-  readonly queueWait: Observe;
+  readonly enqueued: ValueSeries;
+  readonly started: ValueSeries;
+  readonly succeeded: ValueSeries;
+  readonly failed: ValueSeries;
+  readonly retried: ValueSeries;
+  readonly deadLettered: ValueSeries;
+  readonly rescheduled: ValueSeries;
+  readonly recovered: ValueSeries;
+  readonly inFlight: ValueSeries;
+  readonly runDuration: HistogramSeries;
+  readonly queueWait: HistogramSeries;
 }
+
+/** Seconds; past prom-client's defaults (10 s) up to 5 minutes, for long jobs and long waits. */
+export const DEFAULT_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+];
 
 const STATES = [
   "ready",
@@ -95,21 +103,10 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? "repid_";
   const registers = [registry];
-  const labelNames = ["queue", "actor"] as const;
-  const counter = (name: string, help: string): Counter<"queue" | "actor"> =>
-    new Counter({ name: prefix + name, help, labelNames, registers });
-  const histogram = (
-    name: string,
-    help: string,
-    buckets: readonly number[] | undefined,
-  ): Histogram<"queue" | "actor"> =>
-    new Histogram({
-      name: prefix + name,
-      help,
-      labelNames,
-      registers,
-      ...(buckets ? { buckets: [...buckets] } : {}),
-    });
+  const counter = (name: string, help: string): ValueFamily =>
+    new ValueFamily(registry, "counter", prefix + name, help);
+  const histogram = (name: string, help: string, buckets: readonly number[] | undefined) =>
+    new HistogramFamily(registry, prefix + name, help, buckets ?? DEFAULT_BUCKETS);
 
   const enqueued = counter("jobs_enqueued_total", "Messages handed to the broker by producers.");
   const started = counter("jobs_started_total", "Runs started (every attempt).");
@@ -122,12 +119,12 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     "jobs_recovered_total",
     "Runs of messages whose previous lease ended unsettled (a crashed or hung worker).",
   );
-  const inFlight = new Gauge({
-    name: `${prefix}jobs_in_flight`,
-    help: "Actors running now.",
-    labelNames,
-    registers,
-  });
+  const inFlight = new ValueFamily(
+    registry,
+    "gauge",
+    `${prefix}jobs_in_flight`,
+    "Actors running now.",
+  );
   const runDuration = histogram(
     "job_run_duration_seconds",
     "Time an actor ran, per attempt.",
@@ -139,34 +136,28 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     options.queueWaitBuckets,
   );
 
+  // Every series starts at zero as soon as its queue and actor are seen, so that its first
+  // increase shows in `rate()` and `increase()`.
   const byQueue = new Map<string, Map<string, Children>>();
   const children = (queue: string, actor: string): Children => {
     let byActor = byQueue.get(queue);
     if (!byActor) byQueue.set(queue, (byActor = new Map()));
     let found = byActor.get(actor);
     if (!found) {
+      const labels = { queue, actor };
       found = {
-        enqueued: enqueued.labels(queue, actor),
-        started: started.labels(queue, actor),
-        succeeded: succeeded.labels(queue, actor),
-        failed: failed.labels(queue, actor),
-        retried: retried.labels(queue, actor),
-        deadLettered: deadLettered.labels(queue, actor),
-        rescheduled: rescheduled.labels(queue, actor),
-        recovered: recovered.labels(queue, actor),
-        inFlight: inFlight.labels(queue, actor),
-        runDuration: runDuration.labels(queue, actor),
-        queueWait: queueWait.labels(queue, actor),
+        enqueued: enqueued.child(labels),
+        started: started.child(labels),
+        succeeded: succeeded.child(labels),
+        failed: failed.child(labels),
+        retried: retried.child(labels),
+        deadLettered: deadLettered.child(labels),
+        rescheduled: rescheduled.child(labels),
+        recovered: recovered.child(labels),
+        inFlight: inFlight.child(labels),
+        runDuration: runDuration.child(labels),
+        queueWait: queueWait.child(labels),
       };
-      // Every series starts at zero, so that its first increase shows in `rate()` / `increase()`.
-      for (const metric of [enqueued, started, succeeded, failed, retried, deadLettered]) {
-        metric.inc({ queue, actor }, 0);
-      }
-      rescheduled.inc({ queue, actor }, 0);
-      recovered.inc({ queue, actor }, 0);
-      inFlight.set({ queue, actor }, 0);
-      runDuration.zero({ queue, actor });
-      queueWait.zero({ queue, actor });
       byActor.set(actor, found);
     }
     return found;
@@ -214,40 +205,52 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const hooks: HooksWithMetrics = {
     [METRICS_ENDPOINT]: endpoint,
     onEnqueue(event: EnqueueEvent): void {
-      children(event.queue, event.actor).enqueued.inc();
+      children(event.queue, event.actor).enqueued.value++;
       sampler?.learn(event.queue);
     },
-    async aroundRun(event: RunEvent, next: () => Promise<RunOutcome>): Promise<RunOutcome> {
+    aroundRun(event: RunEvent, next: () => Promise<RunOutcome>): Promise<RunOutcome> {
       const c = children(event.queue, event.actor);
-      c.inFlight.inc();
+      c.inFlight.value++;
       const t0 = performance.now();
-      try {
-        const outcome = await next();
-        if (!outcome.ok && countsAsFailure(outcome.error.code)) c.failed.inc();
-        return outcome;
-      } finally {
-        c.runDuration.observe((performance.now() - t0) / 1000);
-        c.inFlight.dec();
-      }
+      // Anonymous callbacks, no named closure: dev-time transpilers (tsx) wrap each named one in
+      // a `__name` call per job.
+      return next().then(
+        (outcome) => {
+          c.runDuration.observe((performance.now() - t0) / 1000);
+          c.inFlight.value--;
+          if (!outcome.ok && countsAsFailure(outcome.error.code)) c.failed.value++;
+          return outcome;
+        },
+        (error: unknown) => {
+          c.runDuration.observe((performance.now() - t0) / 1000);
+          c.inFlight.value--;
+          throw error;
+        },
+      );
     },
     onEvent(event: LifecycleEvent): void {
       switch (event.type) {
         case "started": {
           const c = children(event.job.queue, event.job.actor);
-          c.started.inc();
+          c.started.value++;
           c.queueWait.observe(event.waitMs / 1000);
           return;
         }
         case "succeeded":
-          return children(event.job.queue, event.job.actor).succeeded.inc();
+          children(event.job.queue, event.job.actor).succeeded.value++;
+          return;
         case "retried":
-          return children(event.job.queue, event.job.actor).retried.inc();
+          children(event.job.queue, event.job.actor).retried.value++;
+          return;
         case "dead-lettered":
-          return children(event.job.queue, event.job.actor).deadLettered.inc();
+          children(event.job.queue, event.job.actor).deadLettered.value++;
+          return;
         case "rescheduled":
-          return children(event.job.queue, event.job.actor).rescheduled.inc();
+          children(event.job.queue, event.job.actor).rescheduled.value++;
+          return;
         case "recovered":
-          return children(event.job.queue, event.job.actor).recovered.inc();
+          children(event.job.queue, event.job.actor).recovered.value++;
+          return;
         case "worker-started":
           for (const queue of event.queues) sampler?.learn(queue);
           return;

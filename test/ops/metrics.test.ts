@@ -15,7 +15,9 @@ import {
   silentLogger,
   type Hooks,
 } from "../../src/index.js";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { prometheusMetrics } from "../../src/metrics.js";
+import { HistogramFamily, ValueFamily } from "../../src/ops/metric-families.js";
 import { waitFor } from "../helpers.js";
 import { get, samples, series } from "./http.js";
 
@@ -142,6 +144,46 @@ describe("Prometheus metrics (issue 11)", () => {
     const all = samples(await metrics.scrape());
     expect(series(all, "app_queue_messages")).toEqual({});
     expect(all.get('app_queue_sample_errors_total{queue="q"}')).toBe(1);
+  });
+
+  it("prints its hot-path families exactly as prom-client's own metrics, and resets them", async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const labels = { queue: "q", actor: "a" };
+    const bounds = [0.01, 0.1, 1];
+    const observed = [0.003, 0.01, 0.02, 0.02, 0.5, 400];
+
+    const histogram = new HistogramFamily(ours, "h_seconds", "help h", bounds).child(labels);
+    const counter = new ValueFamily(ours, "counter", "c_total", "help c").child(labels);
+    const gauge = new ValueFamily(ours, "gauge", "g", "help g").child(labels);
+    for (const value of observed) histogram.observe(value);
+    counter.value += 3;
+    gauge.value = 2;
+
+    const labelNames = ["queue", "actor"];
+    const promHistogram = new Histogram({
+      name: "h_seconds",
+      help: "help h",
+      labelNames,
+      buckets: bounds,
+      registers: [theirs],
+    });
+    for (const value of observed) promHistogram.observe(labels, value);
+    new Counter({ name: "c_total", help: "help c", labelNames, registers: [theirs] }).inc(
+      labels,
+      3,
+    );
+    new Gauge({ name: "g", help: "help g", labelNames, registers: [theirs] }).set(labels, 2);
+
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(
+      samples(await ours.metrics()).get('h_seconds_bucket{le="0.01",queue="q",actor="a"}'),
+    ).toBe(2);
+
+    ours.resetMetrics();
+    const reset = samples(await ours.metrics());
+    expect([...reset.values()].every((v) => v === 0)).toBe(true);
+    expect(reset.size).toBe(samples(await theirs.metrics()).size);
   });
 
   it("a worker without metrics answers 404 at /metrics", async () => {
