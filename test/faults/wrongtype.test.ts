@@ -24,7 +24,11 @@ it(
     const p = await producer(redis.url, prefix);
     await p.declareQueue("bad");
     await p.declareQueue("good");
+    await p.declareQueue("badlease");
     await p.enqueue(jobs("bad", "record_bad", 5));
+    await p.enqueue(jobs("badlease", "record_badlease", 5));
+    // "badlease" fails only once a message is popped for leasing: what was popped must go back.
+    await admin.set(`${prefix}:{badlease}:lease`, "not a hash");
     // Both the ready set and the notify list of "bad" become strings: every script and every
     // blocking wait touching them fails with WRONGTYPE.
     await admin.set(`${prefix}:{bad}:ready`, "not a sorted set");
@@ -34,7 +38,7 @@ it(
     const logger = recordingLogger();
     // "bad" first in the worker's list: a round that fails there must not lose "good"'s leases.
     const w = startWorker(redis.url, prefix, runs, {
-      queues: ["bad", "good"],
+      queues: ["bad", "badlease", "good"],
       concurrency: 20,
       logger,
     });
@@ -44,11 +48,22 @@ it(
     const resumeMs = Date.now() - started;
     await until(async () => (await p.counts("good")).running === 0, 30_000, "settled");
     const figures = runs.figures(n);
+    const stranded = {
+      ready: await admin.zcard(`${prefix}:{badlease}:ready`),
+      running: await admin.zcard(`${prefix}:{badlease}:running`),
+    };
     const counts = await p.counts("good");
     await w.stop();
     await p.disconnect();
-    console.log("fault wrongtype:", { ...figures, dead: counts.dead, timeToDrainMs: resumeMs });
+    console.log("fault wrongtype:", {
+      ...figures,
+      badleaseStillReady: stranded.ready,
+      dead: counts.dead,
+      timeToDrainMs: resumeMs,
+    });
     expect(figures).toEqual({ jobs: n, runs: n, lost: 0, duplicates: 0 });
+    expect(stranded).toEqual({ ready: 5, running: 0 });
+    expect(logger.lines.some((l) => l.startsWith("error:") && l.includes('"badlease"'))).toBe(true);
     expect(counts).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     const named = logger.lines.filter((l) => l.startsWith("error:") && l.includes('"bad"'));
     expect(named.length).toBeGreaterThan(0);

@@ -176,4 +176,4 @@ end
 
 -- Settle/receive memo keys keep the outcome of one call for a while, so that a call ioredis
 -- sends again after a reconnection (its first reply lost) answers as the first one did.
-local MEMO_MS = 120000
+local MEMO_MS = 60000

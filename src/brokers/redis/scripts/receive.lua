@@ -58,20 +58,34 @@ local taken = 0
 local ids = { lease_until }
 if max > 0 then
   local popped = redis.call('ZPOPMIN', k.ready, max)
-  for i = 1, #popped, 2 do
-    local id = popped[i]
-    local stored = redis.call('HGET', k.msg, id)
-    if stored and string.find(stored, HEADER) then
-      taken = taken + 1
-      redis.call('HSET', k.lease, id, prefix .. taken .. suffix)
-      redis.call('ZADD', k.running, qnow + lease_ms, id)
-      out[#out + 1] = id
-      out[#out + 1] = stored
-      ids[#ids + 1] = id
-    else
-      redis.call('HDEL', k.sched, id)
-      evicted = evicted + malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
+  -- Leasing must not half-fail (a lease or running key of the wrong type): on an error, every
+  -- popped message goes back to its place, no stall counted, and the error is raised.
+  local ok, err = pcall(function()
+    for i = 1, #popped, 2 do
+      local id = popped[i]
+      local stored = redis.call('HGET', k.msg, id)
+      if stored and string.find(stored, HEADER) then
+        taken = taken + 1
+        redis.call('HSET', k.lease, id, prefix .. taken .. suffix)
+        redis.call('ZADD', k.running, qnow + lease_ms, id)
+        out[#out + 1] = id
+        out[#out + 1] = stored
+        ids[#ids + 1] = id
+      else
+        redis.call('HDEL', k.sched, id)
+        evicted = evicted + malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
+      end
     end
+  end)
+  if not ok then
+    for i = 1, #popped, 2 do
+      pcall(redis.call, 'HDEL', k.lease, popped[i])
+      pcall(redis.call, 'ZREM', k.running, popped[i])
+      if redis.call('HEXISTS', k.msg, popped[i]) == 1 then
+        redis.call('ZADD', k.ready, popped[i + 1], popped[i])
+      end
+    end
+    return redis.error_reply(type(err) == 'table' and err.err or tostring(err))
   end
 end
 out[4] = evicted
