@@ -61,8 +61,8 @@ export interface WorkerOptions {
   readonly hooks?: readonly Hooks[];
   /**
    * An HTTP server for probes and scrapes, up while `run()` runs: `/healthz` (the event loop
-   * keeps up), `/readyz` (the broker answers; not once stopping), `/metrics` (Prometheus text of
-   * `repid/metrics`, when its hooks are registered). @defaultValue none
+   * keeps up), `/readyz` (the broker answers and receiving works; not once stopping), `/metrics`
+   * (Prometheus text of `repid/metrics`, when its hooks are registered). @defaultValue none
    */
   readonly health?: HealthOptions;
 }

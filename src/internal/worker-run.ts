@@ -101,6 +101,7 @@ export class WorkerRun {
   readonly #receiving = new AbortController();
   #state: State = "receiving";
   #grace: LongTimer | undefined;
+  #receiveError: unknown;
 
   constructor(settings: RunSettings, broker: MessageBroker) {
     this.#s = settings;
@@ -125,6 +126,14 @@ export class WorkerRun {
 
   get stopping(): boolean {
     return this.#state === "stopping" || this.#state === "forced";
+  }
+
+  /**
+   * Why the last receive failed, until the next one starts (for readiness probes; a receive that
+   * waits for messages is not a failure, and the broker's own reachability is probed apart).
+   */
+  get receiveError(): unknown {
+    return this.#receiveError;
   }
 
   /** Stop receiving; running actors get the grace period, counted from now. */
@@ -209,9 +218,11 @@ export class WorkerRun {
       this.#settler.flush();
       const sentAt = Date.now();
       let deliveries: Delivery[];
+      this.#receiveError = undefined;
       try {
         deliveries = await this.#broker.receive(queues, { max, leaseMs, signal, consumer });
       } catch (error) {
+        this.#receiveError = error;
         logger.error("repid: receiving messages failed; retrying in 1 s", { error });
         await this.#sleep(1000);
         continue;

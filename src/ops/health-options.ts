@@ -109,7 +109,7 @@ export async function startHealth(
   deps: {
     readonly broker: Pick<MessageBroker, "queueExists">;
     readonly queues: readonly string[];
-    readonly run: { readonly stopping: boolean };
+    readonly run: { readonly stopping: boolean; readonly receiveError: unknown };
     readonly hooks: readonly Hooks[];
     readonly logger: Logger;
   },

@@ -4,8 +4,9 @@
  * - `GET /healthz`, liveness: 200 while the event loop keeps up; 503 when it lagged more than
  *   `maxEventLoopLag` over the last second (or is lagging now: a request answered late by a
  *   blocked loop reports the block). Restarting a process stuck this way is the cure.
- * - `GET /readyz`, readiness: 200 while the run receives and the broker answers a light request
- *   within `brokerTimeout`; 503 while the broker is unreachable, or once the worker stops.
+ * - `GET /readyz`, readiness: 200 while the broker answers a light request within
+ *   `brokerTimeout` and the run's last receive succeeded; 503 while the broker is unreachable or
+ *   receiving fails, and once the worker stops.
  * - `GET /metrics`: the Prometheus text of the metrics endpoint (404 when there is none).
  *
  * Answers are small JSON documents saying why. Probes are cheap: one timer measures the loop,
@@ -30,8 +31,8 @@ export interface HealthDeps {
   readonly broker: Pick<MessageBroker, "queueExists">;
   /** A queue name to ask about. */
   readonly queue: string;
-  /** The run: not ready once it is stopping. */
-  readonly run: { readonly stopping: boolean };
+  /** The run: not ready once it is stopping, nor while its receives fail. */
+  readonly run: { readonly stopping: boolean; readonly receiveError: unknown };
   readonly metrics: MetricsEndpoint | undefined;
   readonly logger: Logger;
 }
@@ -165,7 +166,14 @@ export class HealthServer {
   }
 
   #readiness(): Promise<Readiness> {
-    if (this.#deps.run.stopping) return Promise.resolve({ ready: false, reason: "stopping" });
+    const run = this.#deps.run;
+    if (run.stopping) return Promise.resolve({ ready: false, reason: "stopping" });
+    if (run.receiveError !== undefined) {
+      return Promise.resolve({
+        ready: false,
+        reason: `receiving messages failed: ${describe(run.receiveError)}`,
+      });
+    }
     const now = performance.now();
     if (!this.#ready || now - this.#ready.at >= READY_CACHE_MS) {
       this.#ready = { at: now, answer: this.#ping() };
@@ -186,7 +194,7 @@ export class HealthServer {
       (): Readiness => ({ ready: true }),
       (error: unknown): Readiness => ({
         ready: false,
-        reason: `the broker failed: ${error instanceof Error ? error.message : String(error)}`,
+        reason: `the broker failed: ${describe(error)}`,
       }),
     );
     try {
@@ -207,6 +215,10 @@ export class HealthServer {
     response.writeHead(200, { "content-type": metrics.contentType });
     response.end(text);
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function send(response: ServerResponse, status: number, body: Record<string, unknown>): void {

@@ -11,6 +11,7 @@ import {
   Connection,
   InMemoryMessageBroker,
   InvalidOptionError,
+  Job,
   Repid,
   Worker,
   silentLogger,
@@ -137,6 +138,40 @@ describe("worker health server (issue 11)", () => {
       await running.catch(() => {});
       await connection.disconnect().catch(() => {});
       await kill(redis);
+    }
+  });
+
+  it("fails /readyz while receiving fails, and is ready again once a receive goes out fine", async () => {
+    const broker = new InMemoryMessageBroker();
+    const app = new Repid(new Connection(broker, { logger: silentLogger }));
+    let failing = false;
+    const receive = broker.receive.bind(broker);
+    broker.receive = (queues, options) =>
+      failing ? Promise.reject(new Error("injected receive failure")) : receive(queues, options);
+    const worker = new Worker({ health: { port: 0 }, handleSignals: [] });
+    worker.actor(async function tick() {});
+    const running = app.magic(() => worker.run());
+    try {
+      await waitFor(() => worker.healthAddress !== undefined);
+      const address = worker.healthAddress;
+      await waitFor(async () => (await get(address, "/readyz")).status === 200);
+
+      failing = true;
+      // The receive under way (waiting for messages) returns this job; the next one fails.
+      await app.magic(() => new Job("tick").enqueue());
+      let failed = await get(address, "/readyz");
+      await waitFor(async () => (failed = await get(address, "/readyz")).status === 503);
+      expect(JSON.parse(failed.text)).toEqual({
+        status: "not ready",
+        reason: "receiving messages failed: injected receive failure",
+      });
+
+      failing = false;
+      // The retry (a second later) waits for messages: ready, with no message needed.
+      await waitFor(async () => (await get(address, "/readyz")).status === 200);
+    } finally {
+      worker.stop();
+      await running;
     }
   });
 
