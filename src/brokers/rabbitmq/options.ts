@@ -10,6 +10,11 @@ export interface RabbitBrokerOptions {
   /** AMQP heartbeat: RabbitMQ drops a silent connection after about twice this. @defaultValue 15 */
   readonly heartbeatSeconds?: number;
   /**
+   * The connection's name as RabbitMQ shows it (`connection_name` client property), to find it in
+   * `rabbitmqctl list_connections` or the management UI. @defaultValue "repid"
+   */
+  readonly connectionName?: string;
+  /**
    * How long an enqueue (or a declaration) waits for a lost connection to come back before it
    * fails. @defaultValue 30_000
    */

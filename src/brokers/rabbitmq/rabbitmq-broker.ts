@@ -96,6 +96,7 @@ export class RabbitMessageBroker implements MessageBroker {
     this.#logger = options.logger ?? silentLogger;
     this.#session = new Session(source, {
       heartbeatSeconds: options.heartbeatSeconds ?? 15,
+      connectionName: options.connectionName ?? "repid",
       logger: this.#logger,
       onLost: (gen) => this.#leases.dropGeneration(gen),
     });

@@ -40,6 +40,7 @@ export interface Publication {
 
 export interface SessionOptions {
   readonly heartbeatSeconds: number;
+  readonly connectionName: string;
   readonly logger: Logger;
   /** Called once per generation that ends (its deliveries are gone). */
   readonly onLost: (gen: number) => void;
@@ -217,7 +218,9 @@ export class Session {
     const given = typeof source === "object" && "createChannel" in source;
     const model = given
       ? source
-      : await connect(withHeartbeat(source, this.#options.heartbeatSeconds));
+      : await connect(withHeartbeat(source, this.#options.heartbeatSeconds), {
+          clientProperties: { connection_name: this.#options.connectionName },
+        });
     let pub: ConfirmChannel;
     let cons: Channel;
     try {
