@@ -14,7 +14,8 @@ import { findActorCalls, type ActorCall } from "./actor-calls.js";
 import { errorAt, formatLocation, locate, posixRelative } from "./location.js";
 import { NameAllocator, camelCase, pascalCase } from "./names.js";
 import { RepidClassDetector } from "./receiver.js";
-import { TypeConverter, withoutUndefined } from "./types.js";
+import { withoutUndefined } from "./type-order.js";
+import { TypeConverter } from "./types.js";
 
 /** What the scanner needs to know. Paths are absolute or relative to `root`. */
 export interface ScanOptions {

@@ -9,9 +9,11 @@ import {
   type TupleElement,
   type TypeNode,
 } from "../model.js";
-import { errorAt, locate, objectFlags, posixRelative } from "./location.js";
+import { errorAt, locate, posixRelative } from "./location.js";
 import type { NameAllocator } from "./names.js";
+import { declarationInfo, namedInfo, type NamedInfo } from "./named-info.js";
 import { stableNames, type NameRequest } from "./stable-names.js";
+import { compareTypeNodes, withoutUndefined } from "./type-order.js";
 import { unresolvedReason } from "./unresolved.js";
 
 /** Where a conversion is, for messages: the nearest declaration in the user's source. */
@@ -136,7 +138,7 @@ export class TypeConverter {
     if (f & F.BooleanLiteral)
       return { kind: "literal", value: this.#checker.typeToString(type) === "true" };
 
-    const named = this.#namedInfo(type);
+    const named = namedInfo(type, this.#checker, this.#options.root, (x) => this.#fromLib(x));
     if (named) {
       const existing = this.#namedByType.get(type);
       if (existing !== undefined) return { kind: "ref", name: existing };
@@ -378,69 +380,10 @@ export class TypeConverter {
     return { kind: "tuple", elements, ...(readonly ? { readonly } : {}) };
   }
 
-  /** A name, doc and source for a type that gets its own declaration, or `undefined`. */
-  #namedInfo(type: ts.Type): NamedInfo | undefined {
-    const alias = type.aliasSymbol;
-    if (alias && !this.#fromLib(alias)) {
-      return this.#info(alias, alias.getName(), type.aliasTypeArguments ?? []);
-    }
-    const symbol = type.getSymbol();
-    if (!symbol || this.#fromLib(symbol)) return undefined;
-    if (!(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class))) return undefined;
-    if (this.#checker.isArrayType(type) || this.#checker.isTupleType(type)) return undefined;
-    let args: readonly ts.Type[] = [];
-    if (objectFlags(type) & ts.ObjectFlags.Reference) {
-      const ref = type as ts.TypeReference;
-      const declared = (ref.target as ts.InterfaceType).typeParameters?.length ?? 0;
-      args = this.#checker.getTypeArguments(ref).slice(0, declared);
-    }
-    return this.#info(symbol, symbol.getName(), args);
-  }
-
-  #info(symbol: ts.Symbol, base: string, args: readonly ts.Type[]): NamedInfo {
-    const declaration = symbol.declarations?.[0];
-    const doc = ts.displayPartsToString(symbol.getDocumentationComment(this.#checker)).trim();
-    const name = base + args.map((a) => this.#fragment(a)).join("");
-    const source = declaration
-      ? locate(this.#options.root, declaration)
-      : { file: "", line: 0, column: 0 };
-    const namespaces: string[] = [];
-    for (let n = declaration?.parent; n; n = n.parent) {
-      if (ts.isModuleDeclaration(n)) namespaces.unshift(n.name.text);
-    }
-    const segments = [
-      ...source.file.replace(/\.d\.ts$|\.[cm]?tsx?$/, "").split("/"),
-      ...namespaces,
-    ];
-    return { name, doc, source, segments };
-  }
-
-  /** A readable name part for a generic argument: `Page<User>` becomes `PageUser`. */
-  #fragment(type: ts.Type): string {
-    const f = type.flags;
-    if (f & F.String) return "String";
-    if (f & F.Number) return "Number";
-    if (f & F.Boolean) return "Boolean";
-    if (f & F.StringLiteral) {
-      const text = (type as ts.StringLiteralType).value.replace(/[^A-Za-z0-9]/g, "");
-      return text.charAt(0).toUpperCase() + text.slice(1);
-    }
-    if (this.#checker.isArrayType(type)) {
-      const [element] = this.#checker.getTypeArguments(type as ts.TypeReference);
-      return `${element ? this.#fragment(element) : ""}List`;
-    }
-    const symbol = type.aliasSymbol ?? type.getSymbol();
-    if (symbol && /^[A-Za-z_$][\w$]*$/.test(symbol.getName())) {
-      const n = symbol.getName();
-      return n.charAt(0).toUpperCase() + n.slice(1);
-    }
-    return "T";
-  }
-
   #enum(symbol: ts.Symbol, fail: (why: string) => TypeNode): string {
     const existing = this.#enumsBySymbol.get(symbol);
     if (existing !== undefined) return existing;
-    const info = this.#info(symbol, symbol.getName(), []);
+    const info = declarationInfo(symbol, symbol.getName(), [], this.#checker, this.#options.root);
     const name = this.#request(info, undefined);
     this.#enumsBySymbol.set(symbol, name);
     const members: { name: string; value: string | number }[] = [];
@@ -491,52 +434,4 @@ export class TypeConverter {
       /[\\/]node_modules[\\/]/.test(posixRelative(this.#options.root, file.fileName))
     );
   }
-}
-
-interface NamedInfo {
-  readonly name: string;
-  readonly doc: string;
-  readonly source: SourceLocation;
-  readonly segments: readonly string[];
-}
-
-/** Drops `undefined` from a union: an optional property already says it may be absent. */
-export function withoutUndefined(node: TypeNode): TypeNode {
-  if (node.kind !== "union") return node;
-  const members = node.members.filter((m) => m.kind !== "undefined");
-  if (members.length === node.members.length) return node;
-  return members.length === 1 ? members[0]! : { kind: "union", members };
-}
-
-const RANK: Record<TypeNode["kind"], number> = {
-  string: 0,
-  template: 0,
-  branded: 0,
-  number: 1,
-  boolean: 2,
-  literal: 3,
-  "enum-member": 4,
-  date: 5,
-  ref: 6,
-  array: 7,
-  tuple: 8,
-  object: 9,
-  record: 10,
-  intersection: 11,
-  union: 12,
-  unknown: 13,
-  any: 14,
-  never: 15,
-  null: 16,
-  undefined: 17,
-  void: 18,
-};
-
-/** A total order on type nodes, so unions print the same whatever the checker met first. */
-export function compareTypeNodes(a: TypeNode, b: TypeNode): number {
-  const byKind = RANK[a.kind] - RANK[b.kind];
-  if (byKind !== 0) return byKind;
-  const ka = JSON.stringify(a);
-  const kb = JSON.stringify(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
