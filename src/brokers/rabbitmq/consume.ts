@@ -1,5 +1,8 @@
 import type { Channel, ConsumeMessage } from "amqplib";
 
+/** The prefetch last set on each channel. */
+const prefetches = new WeakMap<Channel, number>();
+
 /** A queue to consume: its repid name and its AMQP main queue. */
 export interface Source {
   readonly queue: string;
@@ -52,7 +55,12 @@ export function consumeBurst<T>(
     if (signal?.aborted) return finish();
 
     setup = (async () => {
-      await ch.prefetch(Math.max(1, max));
+      const prefetch = Math.max(1, max);
+      // basic.qos applies to consumers started after it, so one per distinct value is enough.
+      if (prefetches.get(ch) !== prefetch) {
+        prefetches.set(ch, prefetch);
+        await ch.prefetch(prefetch);
+      }
       // Every queue gets its consumer even once a first message came (it is cancelled at once):
       // a receive from several queues takes from each what RabbitMQ has ready.
       for (const source of sources) {

@@ -220,6 +220,8 @@ export class Session {
       ? source
       : await connect(withHeartbeat(source, this.#options.heartbeatSeconds), {
           clientProperties: { connection_name: this.#options.connectionName },
+          // Without it, Nagle's algorithm holds small frames (acks, then an RPC) ~40 ms.
+          noDelay: true,
         });
     let pub: ConfirmChannel;
     let cons: Channel;
