@@ -48,8 +48,9 @@ export interface KeepAliveSettings {
 /**
  * Starts a worker thread that refreshes the heartbeat every `ttlMs / 4` over its own connection.
  * The first heartbeat goes out at once on the main connection, so it reaches Redis ahead of any
- * receive issued after this call. While the thread cannot write, each of its failed refreshes is
- * made up by one from the main connection; should the thread die, a timer here takes over.
+ * receive issued after this call, and a timer here refreshes it until the thread has written its
+ * own. While the thread cannot write, each of its failed refreshes is made up by one from the
+ * main connection; should the thread die, the timer here takes over again.
  */
 export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   const intervalMs = Math.max(50, Math.floor(s.ttlMs / 4));
@@ -74,8 +75,15 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   });
   thread.unref();
   const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+  // Until the thread has written its first heartbeat (starting a thread and loading ioredis in
+  // it takes a while on a busy machine), a timer here keeps the record alive.
+  fallback = setInterval(() => void s.beat(s.ttlMs).catch(report), intervalMs);
+  fallback.unref();
   thread.on("message", (m: { type: string; message?: string }) => {
-    if (m.type === "error") {
+    if (m.type === "started") {
+      clearInterval(fallback);
+      fallback = undefined;
+    } else if (m.type === "error") {
       // The thread could not write (its connection refused, say): write from here meanwhile.
       if (!stopping) s.beat(s.ttlMs).catch(() => {});
       report(new Error(m.message));

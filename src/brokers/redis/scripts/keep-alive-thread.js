@@ -14,6 +14,7 @@ const client = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 
 client.on("error", () => {}); // reported through the failing calls below
 let inFlight;
 let failing = false;
+let started = false;
 
 async function beat() {
   for (let i = 0; i < keys.length; i += CHUNK) {
@@ -32,7 +33,9 @@ function tick() {
   inFlight = beat()
     .then(
       () => {
-        if (failing) parentPort.postMessage({ type: "recovered" });
+        if (!started) parentPort.postMessage({ type: "started" });
+        else if (failing) parentPort.postMessage({ type: "recovered" });
+        started = true;
         failing = false;
       },
       (error) => {
