@@ -108,7 +108,10 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const histogram = (name: string, help: string, buckets: readonly number[] | undefined) =>
     new HistogramFamily(registry, prefix + name, help, buckets ?? DEFAULT_BUCKETS);
 
-  const enqueued = counter("jobs_enqueued_total", "Messages handed to the broker by producers.");
+  const enqueued = counter(
+    "jobs_enqueued_total",
+    "Messages producers sent (counted as they go to the broker, before it answers).",
+  );
   const started = counter("jobs_started_total", "Runs started (every attempt).");
   const succeeded = counter("jobs_succeeded_total", "Jobs that ran to success.");
   const failed = counter("jobs_failed_total", "Attempts that threw or timed out.");
