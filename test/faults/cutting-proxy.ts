@@ -7,6 +7,13 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 
 export interface CuttingProxy {
   readonly port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /**
+   * From now on, what a newly accepted connection sends is held this long before it reaches
+   * Redis (a slow new connection, such as a subscriber's, beside a fast established one).
+   */
+  holdNewConnections(ms: number): void;
   /** The next command containing `marker` is applied but its reply is lost. */
   arm(marker: string): void;
   /** How many replies were cut so far. */
@@ -17,18 +24,24 @@ export interface CuttingProxy {
 export async function cuttingProxy(targetPort: number): Promise<CuttingProxy> {
   let marker: string | undefined;
   let cuts = 0;
+  let connections = 0;
+  let holdMs = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, "127.0.0.1");
     sockets.add(client);
     sockets.add(upstream);
     let cutting = false;
+    connections++;
+    const holdUntil = holdMs > 0 ? Date.now() + holdMs : 0;
     client.on("data", (chunk: Buffer) => {
       if (marker !== undefined && chunk.includes(marker)) {
         marker = undefined;
         cutting = true;
       }
-      upstream.write(chunk);
+      const wait = holdUntil - Date.now();
+      if (wait > 0) setTimeout(() => upstream.write(chunk), wait);
+      else upstream.write(chunk);
     });
     upstream.on("data", (chunk: Buffer) => {
       if (cutting) {
@@ -60,6 +73,12 @@ export async function cuttingProxy(targetPort: number): Promise<CuttingProxy> {
     },
     get cuts() {
       return cuts;
+    },
+    get connections() {
+      return connections;
+    },
+    holdNewConnections(ms) {
+      holdMs = ms;
     },
     async close() {
       for (const s of sockets) s.destroy();
