@@ -186,16 +186,24 @@ describe("Prometheus metrics (issue 11)", () => {
     expect(reset.size).toBe(samples(await theirs.metrics()).size);
   });
 
-  it("a worker without metrics answers 404 at /metrics", async () => {
+  it("a worker serves the metrics given in its health option, and answers 404 without any", async () => {
     const app = new Repid(new Connection(new InMemoryMessageBroker(), { logger: silentLogger }));
-    const worker = new Worker({ health: { port: 0 }, handleSignals: [] });
-    const running = app.magic(() => worker.run());
-    try {
-      await waitFor(() => worker.healthAddress !== undefined);
-      expect((await get(worker.healthAddress, "/metrics")).status).toBe(404);
-    } finally {
-      worker.stop();
-      await running;
+    const given = { contentType: "text/plain", scrape: () => Promise.resolve("given_total 7\n") };
+    for (const [health, status, text] of [
+      [{ port: 0 }, 404, undefined],
+      [{ port: 0, metrics: given }, 200, "given_total 7\n"],
+    ] as const) {
+      const worker = new Worker({ health, handleSignals: [] });
+      const running = app.magic(() => worker.run());
+      try {
+        await waitFor(() => worker.healthAddress !== undefined);
+        const answer = await get(worker.healthAddress, "/metrics");
+        expect(answer.status).toBe(status);
+        if (text !== undefined) expect(answer.text).toBe(text);
+      } finally {
+        worker.stop();
+        await running;
+      }
     }
   });
 });
