@@ -115,20 +115,27 @@ function helpers(schemas: string): string[] {
       `${docComment("`unknown`: any JSON value.")}function ${HELPERS.json}(): Zod4Schema<unknown, unknown> {\nreturn z.json() as never;\n}`,
     );
   if (uses(HELPERS.restTuple))
-    out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(head: readonly Zod4Schema<unknown, unknown>[], rest: Zod4Schema<unknown, unknown>, tail: readonly Zod4Schema<unknown, unknown>[]): Zod4Schema<TOut, TIn> {
+    out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(
+head: readonly Zod4Schema<unknown, unknown>[],
+rest: Zod4Schema<unknown, unknown>,
+tail: readonly Zod4Schema<unknown, unknown>[],
+): Zod4Schema<TOut, TIn> {
 return z.array(z.unknown()).transform((items, ctx) => {
-if (items.length < head.length + tail.length) {
-ctx.addIssue({ code: "custom", message: \`Expected at least \${head.length + tail.length} items\`, input: items });
+const fixed = head.length + tail.length;
+if (items.length < fixed) {
+ctx.addIssue({ code: "custom", message: \`Expected at least \${fixed} items\`, input: items });
 return z.NEVER;
 }
-const out: unknown[] = [];
-items.forEach((item, i) => {
-const schema = i < head.length ? head[i]! : i >= items.length - tail.length ? tail[i - (items.length - tail.length)]! : rest;
+const tailStart = items.length - tail.length;
+return items.map((item, i) => {
+const schema = i < head.length ? head[i]! : i >= tailStart ? tail[i - tailStart]! : rest;
 const parsed = schema.safeParse(item);
-if (parsed.success) out.push(parsed.data);
-else for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: [i, ...issue.path], input: item });
+if (parsed.success) return parsed.data;
+for (const issue of parsed.error.issues) {
+ctx.addIssue({ code: "custom", message: issue.message, path: [i, ...issue.path], input: item });
+}
+return undefined;
 });
-return out;
 }) as never;
 }`);
   return out;
