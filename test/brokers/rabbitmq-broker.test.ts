@@ -7,6 +7,7 @@
 import { connect } from "amqplib";
 import { expect, it } from "vitest";
 import { queueNames } from "../../src/brokers/rabbitmq/topology.js";
+import { QueueNotDeclaredError } from "../../src/errors.js";
 import { RabbitMessageBroker } from "../../src/rabbitmq.js";
 import { message, waitFor } from "./contract.js";
 import { describeRabbit, RABBITMQ_URL, testBroker } from "./rabbitmq-env.js";
@@ -94,6 +95,25 @@ describeRabbit("rabbitmq broker", () => {
     }
   });
 
+  it("a waiting receive fails with QueueNotDeclaredError when another process deletes its queue", async () => {
+    const { broker, prefix, cleanup } = testBroker();
+    const other = testBroker({ prefix });
+    try {
+      await broker.connect();
+      await other.broker.connect();
+      await broker.declareQueue("default");
+      const waiting = broker
+        .receive(["default"], { max: 1, leaseMs: 60_000 })
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 100));
+      await other.broker.deleteQueue("default");
+      expect(await waiting).toBeInstanceOf(QueueNotDeclaredError);
+    } finally {
+      await other.broker.disconnect();
+      await cleanup();
+    }
+  });
+
   it("works on an amqplib connection handed in, and leaves it open", async () => {
     const model = await connect(RABBITMQ_URL);
     const { prefix, cleanup } = testBroker();
@@ -105,6 +125,7 @@ describeRabbit("rabbitmq broker", () => {
       const [d] = await broker.receive(["default"], { max: 1, leaseMs: 60_000 });
       expect(d!.message.id).toBe("via-given");
       expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([true]);
+      await broker.deleteQueue("default");
       await broker.disconnect();
       // Still usable by its owner.
       const ch = await model.createChannel();

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { connect } from "amqplib";
-import { describe, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import {
   RabbitMessageBroker,
   type RabbitBrokerOptions,
@@ -33,7 +33,11 @@ export const rabbitAvailable = problem === undefined;
 /** `describe` for suites that need RabbitMQ: skipped loudly without one, failing under CI. */
 export function describeRabbit(name: string, body: () => void): void {
   if (rabbitAvailable) {
-    describe(name, body);
+    describe(name, () => {
+      body();
+      // Queues of finished tests are deleted while the next tests run; all are gone by the end.
+      afterAll(() => Promise.all(deleting.splice(0)));
+    });
     return;
   }
   if (CI) {
@@ -57,6 +61,9 @@ export function describeRabbit(name: string, body: () => void): void {
 export function uniquePrefix(): string {
   return `repid-test-${randomUUID().slice(0, 8)}`;
 }
+
+/** Deletions started by cleanups, awaited at the end of the suite. */
+const deleting: Promise<void>[] = [];
 
 /** Queues declared under each prefix by the tests, to delete afterwards. */
 const declared = new Map<string, Set<string>>();
@@ -113,7 +120,9 @@ export function testBroker(options: RabbitBrokerOptions = {}): {
     prefix,
     cleanup: async () => {
       await broker.disconnect();
-      await deletePrefix(prefix);
+      const deleted = deletePrefix(prefix);
+      deleted.catch(() => undefined); // reported by the suite's afterAll
+      deleting.push(deleted);
     },
   };
 }

@@ -3,6 +3,13 @@ import type { Channel, ConsumeMessage } from "amqplib";
 /** The prefetch last set on each channel. */
 const prefetches = new WeakMap<Channel, number>();
 
+/** What a burst of consuming took, and whether a queue turned out to be gone. */
+export interface Burst<T> {
+  readonly taken: T[];
+  /** A queue was deleted (RabbitMQ cancelled its consumer, or refused it with 404). */
+  readonly missing: boolean;
+}
+
 /** A queue to consume: its repid name and its AMQP main queue. */
 export interface Source {
   readonly queue: string;
@@ -27,9 +34,10 @@ export function consumeBurst<T>(
   max: number,
   signal: AbortSignal | undefined,
   accept: (raw: ConsumeMessage, source: Source) => T | undefined,
-): Promise<T[]> {
+): Promise<Burst<T>> {
   return new Promise((resolve) => {
     const got: T[] = [];
+    let missing = false;
     const tags: string[] = [];
     let finishing = false;
     let closed = false;
@@ -43,7 +51,7 @@ export function consumeBurst<T>(
         .then(() => (closed ? undefined : Promise.allSettled(tags.map((t) => ch.cancel(t)))))
         .finally(() => {
           ch.off("close", onClose);
-          resolve(got);
+          resolve({ taken: got, missing });
         });
     };
     const onClose = (): void => {
@@ -69,7 +77,10 @@ export function consumeBurst<T>(
           source.main,
           (raw) => {
             // null: RabbitMQ cancelled the consumer (the queue was deleted).
-            if (raw === null) return finish();
+            if (raw === null) {
+              missing = true;
+              return finish();
+            }
             const taken = accept(raw, source);
             if (taken === undefined) return;
             got.push(taken);
@@ -79,8 +90,9 @@ export function consumeBurst<T>(
         );
         tags.push(consumerTag);
       }
-    })().catch(() => {
+    })().catch((error: unknown) => {
       // The channel failed (it closes, and the session reconnects): resolve with nothing new.
+      if ((error as { code?: unknown }).code === 404) missing = true;
       closed = true;
       finish();
     });

@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from "amqplib";
-import { QueueNotDeclaredError } from "../../errors.js";
+import { BrokerError, QueueNotDeclaredError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../logger.js";
 import type {
   BrokerCapabilities,
@@ -124,7 +124,14 @@ export class RabbitMessageBroker implements MessageBroker {
   }
 
   async declareQueue(queue: string): Promise<void> {
-    await declareTopology((tasks) => this.#session.run(tasks), this.#queueNames(queue));
+    try {
+      await declareTopology((tasks) => this.#session.run(tasks), this.#queueNames(queue));
+    } catch (error) {
+      throw new BrokerError(
+        `RabbitMQ refused to declare queue "${queue}" (${error instanceof Error ? error.message : String(error)}); a queue or exchange of that name with other arguments may exist`,
+        { cause: error },
+      );
+    }
     this.#known.add(queue);
   }
 
@@ -155,11 +162,7 @@ export class RabbitMessageBroker implements MessageBroker {
         throw unsupported("periodic messages");
       }
     }
-    for (const queue of new Set(messages.map((m) => m.queue))) {
-      if (!this.#known.has(queue) && !(await this.queueExists(queue))) {
-        throw new QueueNotDeclaredError(queue);
-      }
-    }
+    await this.#checkDeclared(new Set(messages.map((m) => m.queue)), true);
     const now = Date.now();
     const pubs = messages.map((m) =>
       publication(this.#queueNames(m.queue), stored(m, now), false, now),
@@ -184,11 +187,7 @@ export class RabbitMessageBroker implements MessageBroker {
 
   async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
     const { max, signal } = options;
-    for (const queue of queues) {
-      if (!this.#known.has(queue) && !(await this.queueExists(queue))) {
-        throw new QueueNotDeclaredError(queue);
-      }
-    }
+    await this.#checkDeclared(queues, true);
     const sources: Source[] = queues.map((q) => ({ queue: q, main: this.#queueNames(q).main }));
     await this.#endLeases();
     for (;;) {
@@ -202,9 +201,15 @@ export class RabbitMessageBroker implements MessageBroker {
         if (signal?.aborted || !this.#connected) return [];
         throw error;
       }
-      const held = await consumeBurst(live.cons, sources, max, signal, (raw, source) =>
-        this.#accept(live, raw, source),
+      const { taken: held, missing } = await consumeBurst(
+        live.cons,
+        sources,
+        max,
+        signal,
+        (raw, source) => this.#accept(live, raw, source),
       );
+      // Deleted elsewhere: say so instead of consuming it again and again.
+      if (missing) await this.#checkDeclared(queues);
       // Taken on a connection that is gone: RabbitMQ has requeued them already.
       if (this.#session.current !== live) continue;
       if (held.length > 0) return this.#handOut(held.slice(0, max), held.slice(max), options);
@@ -366,6 +371,14 @@ export class RabbitMessageBroker implements MessageBroker {
 
   #back(message: Message): Publication {
     return publication(this.#queueNames(message.queue), message, true, Date.now());
+  }
+
+  /** Throws `QueueNotDeclaredError` for the first queue that does not exist. */
+  async #checkDeclared(queues: Iterable<string>, trustKnown = false): Promise<void> {
+    for (const queue of queues) {
+      if (trustKnown && this.#known.has(queue)) continue;
+      if (!(await this.queueExists(queue))) throw new QueueNotDeclaredError(queue);
+    }
   }
 
   #ackAll(held: readonly Held[]): void {
