@@ -270,7 +270,7 @@ async function main(): Promise<void> {
       const dir = makeProject(files);
       try {
         timeRun(dir);
-        const tc = typeCheckFigures(dir);
+        const tc = typeCheckFigures(dir, files);
         const figures: [string, string, number][] = [
           ["instantiations", "count", tc.instantiations],
           ["instantiations per actor", "count", Math.round(tc.instantiations / files)],

@@ -63,6 +63,14 @@ export class InMemoryMessageBroker implements MessageBroker {
   #delayTimerAt = Infinity;
   #leaseTimer: NodeJS.Timeout | undefined;
   /** Admin operations (see `BrokerAdmin`). */
+  /** The whole contract (see `BrokerCapabilities`). */
+  readonly capabilities = {
+    delays: true,
+    uniqueIds: true,
+    results: true,
+    schedules: true,
+    globalRunningCount: true,
+  } as const;
   readonly admin: BrokerAdmin = new InMemoryAdmin({
     queues: this.#queues,
     nextSeq: () => ++this.#seq,

@@ -142,6 +142,15 @@ export class RedisMessageBroker implements MessageBroker {
     });
   }
 
+  /** The whole contract (see `BrokerCapabilities`). */
+  readonly capabilities = {
+    delays: true,
+    uniqueIds: true,
+    results: true,
+    schedules: true,
+    globalRunningCount: true,
+  } as const;
+
   /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */
   readonly admin: BrokerAdmin;
 
