@@ -27,8 +27,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function open(): Promise<RedisMessageBroker> {
-  broker = new RedisMessageBroker(`redis://127.0.0.1:${proxy.port}`, { prefix: newPrefix() });
+/** `ioredisGivesUp`: ioredis fails commands in flight at once when the connection drops. */
+async function open(ioredisGivesUp = false): Promise<RedisMessageBroker> {
+  broker = new RedisMessageBroker(
+    { host: "127.0.0.1", port: proxy.port, ...(ioredisGivesUp ? { maxRetriesPerRequest: 0 } : {}) },
+    { prefix: newPrefix() },
+  );
   await broker.connect();
   await broker.declareQueue("default");
   return broker;
@@ -76,5 +80,27 @@ it(
     const counts = await b.counts("default");
     figures.receive = { delivered: got.map((d) => d.message.id), countsAfterAck: counts };
     expect(counts).toEqual({ ready: 1, delayed: 0, running: 0, dead: 0 });
+  },
+);
+
+it(
+  "when ioredis gives up on a command in flight, the broker sends it again itself, with the same answers",
+  { timeout: 60_000 },
+  async () => {
+    const b = await open(true);
+    await b.enqueue(jobs("default", "record", 2));
+    await b.heartbeat("own-resend", ["default"], 60_000);
+    let before = proxy.cuts;
+    proxy.arm("}:ready");
+    const got = await b.receive(["default"], { ...lease, consumer: "own-resend" });
+    expect(proxy.cuts).toBe(before + 1);
+    expect(got.map((d) => d.message.id)).toEqual(["default-0"]);
+    before = proxy.cuts;
+    proxy.arm("default-0");
+    const applied = await b.settle([{ kind: "ack", delivery: got[0]! }]);
+    expect(proxy.cuts).toBe(before + 1);
+    figures.ownResend = { delivered: got.map((d) => d.message.id), settle: applied };
+    expect(applied).toEqual([true]);
+    expect(await b.counts("default")).toEqual({ ready: 1, delayed: 0, running: 0, dead: 0 });
   },
 );

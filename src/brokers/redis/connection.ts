@@ -48,7 +48,14 @@ export function createClient(
     );
   }
   return {
-    client: new Redis({ ...DEFAULT_CLIENT_OPTIONS, connectionName: name, ...input }),
+    // Re-sending unanswered commands stays on: with it off, ioredis 6 never settles the
+    // commands in flight when a connection drops (their callers would wait for ever).
+    client: new Redis({
+      ...DEFAULT_CLIENT_OPTIONS,
+      connectionName: name,
+      ...input,
+      autoResendUnfulfilledCommands: true,
+    }),
     owned: true,
   };
 }

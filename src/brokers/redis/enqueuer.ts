@@ -5,6 +5,7 @@ import type { EnqueueOutcome, OutgoingMessage } from "../broker.js";
 import type { KeySpace } from "./connection.js";
 import { buildEnqueueCalls } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
+import { runResending } from "./resend.js";
 import type { ScriptRunner } from "./scripts.js";
 
 interface Waiting {
@@ -84,7 +85,7 @@ export class Enqueuer {
           if (replies?.[i]?.[1] !== 1) throw new QueueNotDeclaredError(q);
         });
       }
-      const outcomes = await this.#scripts.runMany(this.#client, calls);
+      const outcomes = await runResending(this.#scripts, this.#client, calls);
       const result = new Array<EnqueueOutcome>(messages.length);
       outcomes.forEach((outcome, c) => {
         const slice = slices[c]!;

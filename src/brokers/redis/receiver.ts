@@ -6,6 +6,7 @@ import { sleep, type BlockingPool } from "./blocking-pool.js";
 import type { KeySpace } from "./connection.js";
 import { readTaken, receiveCall } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
+import { runResending } from "./resend.js";
 import type { ScriptCall, ScriptRunner } from "./scripts.js";
 
 /** Expired leases and due delayed messages handled per queue per receive round. */
@@ -209,7 +210,7 @@ export class Receiver {
         consumer,
       });
     });
-    const outcomes = await this.#s.scripts.runMany(this.#s.client, calls);
+    const outcomes = await runResending(this.#s.scripts, this.#s.client, calls);
     const round: Round = { deliveries: [], now: Date.now(), nextAt: -1 };
     const malformed: Settlement[] = [];
     let failures = 0;

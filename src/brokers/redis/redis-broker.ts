@@ -31,6 +31,7 @@ import { buildRenewCalls, buildSettleCalls } from "./operations.js";
 import { checkServer, connectClient } from "./preflight.js";
 import { HOUSEKEEPING_LIMIT, Receiver } from "./receiver.js";
 import { brokerError } from "./redis-errors.js";
+import { runResending } from "./resend.js";
 import { ResultWaiters } from "./result-waiters.js";
 import { ScriptRunner, type CallOutcome, type ScriptCall } from "./scripts.js";
 
@@ -253,7 +254,9 @@ export class RedisMessageBroker implements MessageBroker {
       this.#maxDead,
       () => `s.${this.#settleNonce}.${(this.#settleCalls++).toString(36)}`,
     );
-    const outcomes = await this.#runMany("settle", calls);
+    const outcomes = await this.#call("settle", () =>
+      runResending(this.#scripts, this.#client, calls, () => this.#closing.signal.aborted),
+    );
     const flags = new Array<boolean>(settlements.length).fill(false);
     let refused = 0;
     outcomes.forEach((outcome, c) => {
