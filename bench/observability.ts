@@ -39,7 +39,7 @@ interface Rates {
  * Registers an SDK tracer provider, context manager and propagator, as an application would, and
  * uses the context manager once (its cost starts at its first use, whoever uses it).
  */
-async function installOtel(): Promise<void> {
+async function installOtel() {
   const { context, propagation, trace } = await import("@opentelemetry/api");
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { W3CTraceContextPropagator } = await import("@opentelemetry/core");
@@ -54,11 +54,22 @@ async function installOtel(): Promise<void> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   context.with(context.active(), () => {});
+  return (await import("repid/otel")).openTelemetry();
 }
 
-/** A connection and queue of one variant; `round(n)` enqueues n jobs and times processing them. */
-async function variant(broker: MessageBroker, hooks: Hooks[]) {
-  const connection = new Connection(broker, { hooks });
+async function makeBroker(kind: BrokerKind): Promise<MessageBroker> {
+  if (kind === "memory") return new InMemoryMessageBroker();
+  const { RedisMessageBroker } = await import("repid/redis");
+  return new RedisMessageBroker(url, { prefix: "repid-bench-obs" });
+}
+
+/**
+ * A broker (its own, so that the variants share no connection), connection and queue of one
+ * variant; `round(n)` enqueues n jobs and times processing them.
+ */
+async function variant(kind: BrokerKind, hooks: (broker: MessageBroker) => Hooks[]) {
+  const broker = await makeBroker(kind);
+  const connection = new Connection(broker, { hooks: hooks(broker) });
   const queueName = `bench-obs-${randomUUID()}`;
   const queue = new Queue(queueName, { connection });
   await queue.declare();
@@ -86,23 +97,24 @@ async function variant(broker: MessageBroker, hooks: Hooks[]) {
         cpu: Math.round((n / (cpu.user + cpu.system)) * 1e6),
       };
     },
-    close: () => queue.delete(),
+    async close() {
+      await queue.delete();
+      await connection.disconnect();
+    },
   };
 }
 
 /** One process: the pair's two variants alternate for `rounds` rounds (after a warm-up each). */
 async function measurePair(kind: BrokerKind, pair: Pair, n: number, rounds: number) {
-  const broker: MessageBroker =
-    kind === "memory"
-      ? new InMemoryMessageBroker()
-      : new (await import("repid/redis")).RedisMessageBroker(url, { prefix: "repid-bench-obs" });
   const { prometheusMetrics } = await import("repid/metrics");
-  const observed: Hooks[] = [prometheusMetrics({ broker }).hooks];
-  if (pair === "sdk") {
-    await installOtel();
-    observed.push((await import("repid/otel")).openTelemetry().hooks);
-  }
-  const variants = [await variant(broker, []), await variant(broker, observed)] as const;
+  const tracing = pair === "sdk" ? await installOtel() : undefined;
+  const variants = [
+    await variant(kind, () => []),
+    await variant(kind, (broker) => [
+      prometheusMetrics({ broker }).hooks,
+      ...(tracing ? [tracing.hooks] : []),
+    ]),
+  ] as const;
   const rates: [Rates[], Rates[]] = [[], []];
   try {
     for (const v of variants) await v.round(Math.min(2_000, n));
@@ -112,7 +124,6 @@ async function measurePair(kind: BrokerKind, pair: Pair, n: number, rounds: numb
     }
   } finally {
     for (const v of variants) await v.close();
-    await broker.disconnect();
   }
   return rates;
 }
