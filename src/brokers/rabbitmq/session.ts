@@ -108,13 +108,19 @@ export class Session {
     this.#closed = true;
     await this.#opening?.catch(() => undefined);
     const live = this.#live;
+    const probeOpening = this.#probe;
+    const poolOpening = this.#pool;
     this.#live = undefined;
     this.#probe = undefined;
     this.#pool = undefined;
     if (!live) return;
     this.#options.onLost(live.gen);
     if (typeof this.#source === "object" && "createChannel" in this.#source) {
-      await Promise.allSettled([live.pub.close(), live.cons.close()]);
+      // Not our connection: close every channel we opened on it, and leave it open.
+      const probe = await probeOpening?.catch(() => undefined);
+      const pool = (await poolOpening?.catch(() => undefined)) ?? [];
+      const channels = [live.pub, live.cons, ...(probe ? [probe] : []), ...pool];
+      await Promise.allSettled(channels.map((ch) => ch.close()));
     } else {
       await live.model.close().catch(() => undefined);
     }
