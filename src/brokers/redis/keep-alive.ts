@@ -2,7 +2,8 @@ import { Worker } from "node:worker_threads";
 import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "../../logger.js";
 import type { KeepAlive } from "../broker.js";
-import { keepAliveThreadUrl, type Script } from "./scripts.js";
+import type { KeySpace } from "./connection.js";
+import { keepAliveThreadUrl, type Script, type ScriptCall } from "./scripts.js";
 
 /** Connection settings a thread can receive (functions such as retryStrategy cannot cross). */
 const PORTABLE: readonly (keyof RedisOptions)[] = [
@@ -109,4 +110,29 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
       await s.beat(0);
     },
   };
+}
+
+/** The (consumers, clock) key pairs heartbeat.lua writes, one pair per queue. */
+export function heartbeatKeys(keys: KeySpace, queues: readonly string[]): string[] {
+  return queues.flatMap((q) => {
+    const k = keys.queue(q);
+    return [k.consumers, k.clock];
+  });
+}
+
+/** heartbeat.lua calls over `keys`, 200 queues per call. */
+export function heartbeatCalls(
+  keys: readonly string[],
+  consumer: string,
+  ttlMs: number,
+): ScriptCall[] {
+  const calls: ScriptCall[] = [];
+  for (let i = 0; i < keys.length; i += 400) {
+    calls.push({
+      script: "heartbeat",
+      keys: keys.slice(i, i + 400),
+      args: [consumer, Math.max(0, Math.ceil(ttlMs))],
+    });
+  }
+  return calls;
 }

@@ -1,4 +1,4 @@
-import type { Delivery, OutgoingMessage, Schedule, Settlement } from "../broker.js";
+import type { Delivery, OutgoingMessage, Schedule, ScheduleInfo, Settlement } from "../broker.js";
 import {
   decodeMessage,
   encodeFailure,
@@ -238,4 +238,18 @@ export function readTaken(
     }
   }
   return taken;
+}
+
+/** Decodes a schedules.lua reply into `ScheduleInfo`s, by id. */
+export function readSchedules(queue: string, reply: readonly string[]): ScheduleInfo[] {
+  const out: ScheduleInfo[] = [];
+  for (let i = 0; i + 3 < reply.length; i += 4) {
+    const m = decodeMessage(queue, reply[i]!, reply[i + 1]!);
+    if (!m?.schedule) continue;
+    const state = reply[i + 2] as ScheduleInfo["state"];
+    const due = reply[i + 3] === "" ? undefined : Number(reply[i + 3]);
+    const nextRunAt = due ?? m.executeAt ?? m.enqueuedAt;
+    out.push({ id: m.id, queue, topic: m.topic, schedule: m.schedule, nextRunAt, state });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

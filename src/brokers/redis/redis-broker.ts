@@ -16,7 +16,7 @@ import type {
 import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { RedisAdmin } from "./admin.js";
 import { BlockingPool } from "./blocking-pool.js";
-import { decodeDeadLetter, decodeMessage, decodeResult } from "./codec.js";
+import { decodeDeadLetter, decodeResult } from "./codec.js";
 import {
   createClient,
   duplicateClient,
@@ -26,8 +26,8 @@ import {
   type RedisConnectionInput,
 } from "./connection.js";
 import { Enqueuer } from "./enqueuer.js";
-import { startKeepAlive } from "./keep-alive.js";
-import { buildRenewCalls, buildSettleCalls } from "./operations.js";
+import { heartbeatCalls, heartbeatKeys, startKeepAlive } from "./keep-alive.js";
+import { buildRenewCalls, buildSettleCalls, readSchedules } from "./operations.js";
 import { checkServer, connectClient } from "./preflight.js";
 import { HOUSEKEEPING_LIMIT, Receiver } from "./receiver.js";
 import { brokerError } from "./redis-errors.js";
@@ -289,15 +289,7 @@ export class RedisMessageBroker implements MessageBroker {
   }
 
   async heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void> {
-    const keys = this.#heartbeatKeys(queues);
-    const calls: ScriptCall[] = [];
-    for (let i = 0; i < keys.length; i += 400) {
-      calls.push({
-        script: "heartbeat",
-        keys: keys.slice(i, i + 400),
-        args: [consumer, Math.max(0, Math.ceil(ttlMs))],
-      });
-    }
+    const calls = heartbeatCalls(heartbeatKeys(this.#keys, queues), consumer, ttlMs);
     for (const outcome of await this.#runMany("write heartbeat", calls))
       if (!outcome.ok) throw brokerError("write heartbeat", outcome.error);
   }
@@ -309,17 +301,10 @@ export class RedisMessageBroker implements MessageBroker {
       name: `${this.#keys.prefix}:keepalive`,
       script: this.#scripts.source("heartbeat"),
       logger: this.#logger,
-      keys: this.#heartbeatKeys(queues),
+      keys: heartbeatKeys(this.#keys, queues),
       consumer,
       ttlMs,
       beat: (ttl) => this.heartbeat(consumer, queues, ttl),
-    });
-  }
-
-  #heartbeatKeys(queues: readonly string[]): string[] {
-    return queues.flatMap((q) => {
-      const k = this.#keys.queue(q);
-      return [k.consumers, k.clock];
     });
   }
 
@@ -330,16 +315,7 @@ export class RedisMessageBroker implements MessageBroker {
       keys: [k.msg, k.lease, k.delayed, k.sched],
       args: [],
     })) as string[];
-    const out: ScheduleInfo[] = [];
-    for (let i = 0; i + 3 < reply.length; i += 4) {
-      const m = decodeMessage(queue, reply[i]!, reply[i + 1]!);
-      if (!m?.schedule) continue;
-      const state = reply[i + 2] as ScheduleInfo["state"];
-      const due = reply[i + 3] === "" ? undefined : Number(reply[i + 3]);
-      const nextRunAt = due ?? m.executeAt ?? m.enqueuedAt;
-      out.push({ id: m.id, queue, topic: m.topic, schedule: m.schedule, nextRunAt, state });
-    }
-    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return readSchedules(queue, reply);
   }
 
   async removeSchedule(queue: string, id: string): Promise<boolean> {
