@@ -246,6 +246,13 @@ export class Session {
       this.#pool = undefined;
       this.#options.onLost(live.gen);
       if (this.#closed) return;
+      if (/acknowledgement .*timed out/i.test(String((error as Error | undefined)?.message))) {
+        // Every delivery of the channel comes back; a job that long needs a longer timeout.
+        this.#options.logger.error(
+          "repid: RabbitMQ closed the consumer channel because a delivery stayed unacknowledged longer than its consumer_timeout (30 min by default); raise consumer_timeout in rabbitmq.conf above your longest job",
+          { error },
+        );
+      }
       this.#options.logger.warn(`repid: RabbitMQ ${why}; reconnecting`, { error });
       if (given) {
         this.#failed = new BrokerError(
