@@ -269,65 +269,6 @@ describeRedis("redis broker specifics", () => {
     );
   });
 
-  it("serves every waiter of a result from the one read that finds it", async () => {
-    const key = `${prefix}:result:two`;
-    await admin.ping();
-    const waiters = [
-      broker.waitForResult("two", { timeoutMs: 5000 }),
-      broker.waitForResult("two", { timeoutMs: 5000 }),
-    ];
-    // Stored without publication while the subscription is still being set up: only the read
-    // that follows the confirmed subscription can find it, and it must reach both waiters.
-    await admin.set(key, JSON.stringify({ ok: true, value: "2", finishedAt: 1 }));
-    expect(await Promise.all(waiters)).toEqual([
-      { ok: true, value: "2", finishedAt: 1 },
-      { ok: true, value: "2", finishedAt: 1 },
-    ]);
-  });
-
-  it("coalesces enqueues per queue: an undeclared queue fails only its own callers", async () => {
-    const [good, bad] = await Promise.allSettled([
-      broker.enqueue([message({ id: "fine" })]),
-      broker.enqueue([message({ id: "lost", queue: "undeclared" })]),
-    ]);
-    expect(good).toEqual({ status: "fulfilled", value: [{ id: "fine", created: true }] });
-    expect(bad.status).toBe("rejected");
-    expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(QueueNotDeclaredError);
-  });
-
-  it("keeps a consumer's heartbeat from a thread while its event loop is blocked", async () => {
-    await broker.enqueue([message({ id: "long" })]);
-    const alive = broker.keepAlive("busy", ["default"], 600);
-    try {
-      const [held] = await broker.receive(["default"], {
-        max: 1,
-        leaseMs: LEASE,
-        consumer: "busy",
-      });
-      // Block this thread's event loop for well past the heartbeat's time to live.
-      const until = Date.now() + 2000;
-      while (Date.now() < until) {
-        /* a user's synchronous loop */
-      }
-      const other = await open();
-      expect(await take(other, 1)).toEqual([]);
-      expect(await broker.settle([{ kind: "ack", delivery: held! }])).toEqual([true]);
-    } finally {
-      await alive.stop();
-    }
-  });
-
-  it("ends a consumer's leases as soon as its keep-alive stops", async () => {
-    await broker.enqueue([message({ id: "orphan" })]);
-    const alive = broker.keepAlive("leaving", ["default"], 60_000);
-    await broker.receive(["default"], { max: 1, leaseMs: LEASE, consumer: "leaving" });
-    await alive.stop();
-    const other = await open();
-    const [again] = await other.receive(["default"], { max: 1, leaseMs: LEASE });
-    expect(again!.message.id).toBe("orphan");
-    expect(again!.message.stalls).toBe(1);
-  });
-
   it("recovers when its connections are killed (CLIENT KILL) while a receive is blocked", async () => {
     const pending = broker.receive(["default"], { max: 10, leaseMs: LEASE });
     await waitFor(async () => (await blockedClients(admin, prefix)) > 0);
