@@ -11,8 +11,11 @@ export interface NameRequest {
    * extension, then any enclosing namespaces. Used only to tell same-named types apart.
    */
   readonly segments: readonly string[];
-  /** Orders types that nothing else tells apart (a generic instantiation's full text). */
-  readonly tiebreak: string;
+  /**
+   * Orders types that nothing else tells apart (a generic instantiation's full text); asked
+   * only then, as the checker's full text of a type is not free.
+   */
+  readonly tiebreak: () => string;
 }
 
 function pascal(segment: string): string {
@@ -62,7 +65,8 @@ export function stableNames(
       }
     }
     if (!named) {
-      const sorted = [...group].sort((a, b) => (a.tiebreak < b.tiebreak ? -1 : 1));
+      const keys = new Map(group.map((r) => [r, r.tiebreak()]));
+      const sorted = [...group].sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : 1));
       sorted.forEach((r, i) => wanted.set(r.key, i === 0 ? base : `${base}${i + 1}`));
     }
   }

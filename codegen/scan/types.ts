@@ -159,9 +159,10 @@ export class TypeConverter {
 
   #request(named: NamedInfo, type: ts.Type | undefined): string {
     const key = `\u0000${this.#requests.length}`;
-    const tiebreak = type
-      ? this.#checker.typeToString(type, undefined, ts.TypeFormatFlags.UseFullyQualifiedType)
-      : named.name;
+    const tiebreak = () =>
+      type
+        ? this.#checker.typeToString(type, undefined, ts.TypeFormatFlags.UseFullyQualifiedType)
+        : named.name;
     this.#requests.push({ key, base: named.name, segments: named.segments, tiebreak });
     return key;
   }
