@@ -39,12 +39,15 @@ import {
 /**
  * A broker on RabbitMQ (AMQP 0-9-1, through amqplib), without plugins.
  *
- * - Priorities: strict among ready messages (`x-max-priority`); FIFO within a level for messages
- *   that reached the queue in that order, with messages coming back (requeued, retried, due after
- *   a delay, recovered) ahead of fresh ones of their level and FIFO among themselves.
- * - Delays: a ladder of TTL queues and dead-letter exchanges (see `topology.ts`): a message is
- *   ready at most a few tens of ms after it is due, for any delay, with no plugin and no process
- *   moving messages.
+ * - Priorities: strict among ready messages (`x-max-priority`). FIFO within a level holds this
+ *   far: fresh messages in the order they reached the queue (enqueue order for one producer);
+ *   messages coming back (given back, retried, recovered, or due after a delay) in a band of
+ *   their level served before its fresh ones, in the order they came back; delayed messages in
+ *   due order to the ladder's 10 ms unit. Deliveries a receive from several queues took beyond
+ *   its `max` go out with the next receive, ahead of newer ones.
+ * - Delays: a ladder of TTL queues and dead-letter exchanges (see `topology.ts`): never early,
+ *   ready 10 ms rounding plus a few ms per hop after due (tens of ms), for any delay up to ~497
+ *   days in one pass (longer ones pass again), with no plugin and no process moving messages.
  * - At least once: a message is acked only after its settlement (and the messages that replace it,
  *   for a retry or a dead letter, are confirmed by RabbitMQ first). Deliveries live on a channel;
  *   when the connection drops (or a worker process dies) RabbitMQ requeues them, and they come
