@@ -79,7 +79,10 @@ export async function startRedis(args: readonly string[] = []): Promise<Throwawa
           // Up, with a password: good enough. Otherwise loading the AOF, or not listening yet.
           if (error instanceof Error && error.message.startsWith("NOAUTH")) break;
         }
-        if (Date.now() > until) throw new Error(`redis-server on port ${port} did not start`);
+        if (Date.now() > until) {
+          proc.kill("SIGKILL");
+          throw new Error(`redis-server on port ${port} did not start`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
