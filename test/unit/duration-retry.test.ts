@@ -69,6 +69,8 @@ describe("retry policies", () => {
   it("rejects impossible parameters", () => {
     expect(() => defaultRetryPolicyFactory({ maxExponent: -1 })).toThrow(InvalidOptionError);
     expect(() => defaultRetryPolicyFactory({ minBackoff: "2d" })).toThrow(InvalidOptionError);
-    expect(() => defaultRetryPolicyFactory({ multiplier: "soon" as never })).toThrow(InvalidDurationError);
+    expect(() => defaultRetryPolicyFactory({ multiplier: "soon" as never })).toThrow(
+      InvalidDurationError,
+    );
   });
 });

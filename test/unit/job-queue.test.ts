@@ -62,7 +62,11 @@ describe("Job", () => {
       [() => new Job("j", { retries: -1 }), InvalidOptionError, "retries"],
       [() => new Job("j", { retries: 1.5 }), InvalidOptionError, "retries"],
       [() => new Job("j", { retries: "3" as unknown as number }), InvalidOptionError, "retries"],
-      [() => new Job("j", { timeout: "5 parsecs" as never }), InvalidDurationError, "INVALID_DURATION"],
+      [
+        () => new Job("j", { timeout: "5 parsecs" as never }),
+        InvalidDurationError,
+        "INVALID_DURATION",
+      ],
       [() => new Job("j", { timeout: -5 }), InvalidDurationError, "INVALID_DURATION"],
       [() => new Job("j", { timeout: 0 }), InvalidOptionError, "timeout"],
       [() => new Job("j", { priority: "urgent" as Priority }), InvalidOptionError, "priority"],

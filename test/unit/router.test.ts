@@ -58,7 +58,10 @@ describe("Router", () => {
       [() => router.actor({ queue: "" }, async function x() {}), "queue"],
       [() => router.actor({ retryPolicy: 5 as never }, async function x() {}), "retryPolicy"],
       [() => router.actor({ runInProcess: true }, async function x() {}), "runInProcess"],
-      [() => router.actor({ timeout: "forever" as never }, async function x() {}), "INVALID_DURATION"],
+      [
+        () => router.actor({ timeout: "forever" as never }, async function x() {}),
+        "INVALID_DURATION",
+      ],
       [() => router.actor({ nmae: "x" } as never, async function x() {}), "nmae"],
       [() => router.actor({}, undefined as never), "fn"],
     ];
@@ -112,7 +115,9 @@ describe("Worker as a router", () => {
   it("rejects bad worker options with typed errors", () => {
     expect(() => new Worker({ messagesLimit: 0 })).toThrow(InvalidOptionError);
     expect(() => new Worker({ concurrency: -1 })).toThrow(InvalidOptionError);
-    expect(() => new Worker({ gracefulShutdownTime: "later" as never })).toThrow(/Invalid duration/);
+    expect(() => new Worker({ gracefulShutdownTime: "later" as never })).toThrow(
+      /Invalid duration/,
+    );
     expect(() => new Worker({ routers: [{} as Router] })).toThrow(InvalidOptionError);
     expect(() => new Worker({ handleSignals: "SIGINT" as never })).toThrow(InvalidOptionError);
     expect(() => new Worker({ concurency: 5 } as never)).toThrow(InvalidOptionError);
