@@ -80,7 +80,8 @@ describe("worker health server (issue 11)", () => {
       expect(before.status).toBe(200);
       expect(JSON.parse(before.text)).toMatchObject({ status: "ok" });
 
-      child.send(1500);
+      // Long enough that the request below lands within the block even on a busy machine.
+      child.send(3000);
       await next((m) => "blocking" in m);
       // Sent while the loop is blocked: answered once it is free, with the lag it saw.
       const during = await get(address, "/healthz");
