@@ -1,5 +1,5 @@
-import { Redis, type RedisOptions } from "ioredis";
-import { InvalidOptionError } from "../../errors.js";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { InvalidOptionError, NotSupportedError } from "../../errors.js";
 import { checkQueueName } from "../../internal/validate.js";
 import type { Logger } from "../../logger.js";
 
@@ -41,10 +41,20 @@ export function createClient(
       owned: true,
     };
   }
-  if (input === null || typeof input !== "object") {
+  if (input instanceof Cluster || (input as { isCluster?: unknown }).isCluster === true) {
+    // Taken for an options object, a Cluster would silently connect to 127.0.0.1:6379.
+    throw new NotSupportedError(
+      "RedisMessageBroker",
+      "an ioredis Cluster",
+      "Redis Cluster is not supported yet; pass a single node's URL, options or ioredis client",
+    );
+  }
+  const proto: unknown =
+    input === null || typeof input !== "object" ? undefined : Object.getPrototypeOf(input);
+  if (proto !== Object.prototype && proto !== null) {
     throw new InvalidOptionError(
       "connection",
-      "expected a URL, ioredis options or an ioredis client",
+      "expected a redis:// URL, a plain ioredis options object or an ioredis client",
     );
   }
   return {
