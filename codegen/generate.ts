@@ -1,10 +1,10 @@
 import { isAbsolute, join } from "node:path";
-import type { Project } from "ts-morph";
 import type { GenConfig } from "./config.js";
 import { emit, type EmittedFile } from "./emit.js";
 import type { CodegenWarning, GenModel } from "./model.js";
 import { posixRelative } from "./scan/location.js";
-import { loadActorFiles, openProject, scan } from "./scan/scan.js";
+import { loadProgram, type LoadedProgram } from "./scan/program.js";
+import { scan } from "./scan/scan.js";
 import {
   checkGenerated,
   finalizeGenerated,
@@ -53,12 +53,12 @@ export interface Rendered {
 }
 
 /**
- * A generator that keeps one ts-morph project between runs (for `--watch`): each run re-reads
- * changed files and reuses everything else.
+ * A generator that keeps its compiler program between runs until a file changes (for
+ * `--watch`); then the next run builds it anew.
  */
 export class Generator {
   readonly #options: GenerateOptions;
-  #project: Project | undefined;
+  #loaded: LoadedProgram | undefined;
 
   constructor(options: GenerateOptions) {
     this.#options = options;
@@ -69,7 +69,7 @@ export class Generator {
    * outside node_modules. `--watch` watches them.
    */
   get inputs(): string[] {
-    const program = this.#project?.getProgram().compilerObject;
+    const program = this.#loaded?.program;
     if (!program) return [];
     return program
       .getSourceFiles()
@@ -81,22 +81,21 @@ export class Generator {
   }
 
   /**
-   * Forgets what changed files held before the next run. The project is opened anew: a file
-   * that actors import is cached by the compiler outside what ts-morph refreshes, and a fresh
-   * project is as fast as a careful refresh for the handful of files a save touches.
+   * Forgets what changed files held: the next run builds its program anew, reading the actor
+   * files (new ones too) and everything they import from disk.
    */
   refresh(paths: readonly string[]): void {
-    if (paths.length > 0) this.#project = undefined;
+    if (paths.length > 0) this.#loaded = undefined;
   }
 
   /** Scans and emits, formatted, without touching the output. Throws `ScanFailure`. */
   async render(): Promise<Rendered> {
     const o = this.#options;
     const started = performance.now();
-    this.#project ??= openProject({ root: o.root, tsconfig: o.tsconfig });
-    const files = loadActorFiles(this.#project, { root: o.root, actors: o.actors });
+    this.#loaded ??= loadProgram(o);
+    const { program, actorFiles: files } = this.#loaded;
     const loaded = performance.now();
-    const model = scan(this.#project, files, {
+    const model = scan(program, files, {
       root: o.root,
       tsconfig: o.tsconfig,
       actors: o.actors,

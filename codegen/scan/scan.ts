@@ -1,5 +1,4 @@
-import { isAbsolute, join } from "node:path";
-import { Project, ts } from "ts-morph";
+import ts from "typescript";
 import type { CodegenError } from "../../src/errors.js";
 import {
   containsDistinct,
@@ -39,60 +38,15 @@ export class ScanFailure extends Error {
   }
 }
 
-/** Opens one ts-morph project for a whole run (and a whole watch session). */
-export function openProject(options: Pick<ScanOptions, "root" | "tsconfig">): Project {
-  const tsConfigFilePath = resolveFrom(options.root, options.tsconfig);
-  const project = new Project({
-    tsConfigFilePath,
-    skipAddingFilesFromTsConfig: true,
-    skipFileDependencyResolution: true,
-  });
-  project.addSourceFilesAtPaths(ambientFiles(tsConfigFilePath));
-  return project;
-}
-
-const AMBIENT = /^\s*(?:export\s+)?declare\s+(?:global\b|module\s+["']|namespace\b)/m;
-
-/**
- * The files of the tsconfig that declare ambient types (`.d.ts` files, and files with
- * `declare global`, `declare module "x"` or `declare namespace`): the project's own tsc sees
- * them without an import, so the scanner must too. Other files load only when imported.
- */
-function ambientFiles(tsconfig: string): string[] {
-  const parsed = ts.getParsedCommandLineOfConfigFile(
-    tsconfig,
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: () => {},
-    },
-  );
-  if (!parsed) return [];
-  return parsed.fileNames.filter((file) => {
-    if (/\.d\.[cm]?ts$/.test(file)) return !/[\\/]node_modules[\\/]/.test(file);
-    const text = ts.sys.readFile(file);
-    return text !== undefined && AMBIENT.test(text);
-  });
-}
-
-/** Adds (or refreshes) the actor files matched by the globs; returns their absolute paths, sorted. */
-export function loadActorFiles(
-  project: Project,
-  options: Pick<ScanOptions, "root" | "actors">,
-): string[] {
-  const globs = options.actors.map((g) =>
-    g.startsWith("!") ? `!${resolveFrom(options.root, g.slice(1))}` : resolveFrom(options.root, g),
-  );
-  const files = project.addSourceFilesAtPaths(globs);
-  return files.map((f) => f.getFilePath() as string).sort();
-}
-
 /**
  * Reads the actors of `files` with the type checker and returns the model. Read only: nothing
  * is written. Throws `ScanFailure` listing every problem found.
  */
-export function scan(project: Project, files: readonly string[], options: ScanOptions): GenModel {
-  const program = project.getProgram().compilerObject;
+export function scan(
+  program: ts.Program,
+  files: readonly string[],
+  options: ScanOptions,
+): GenModel {
   const checker = program.getTypeChecker();
   const errors: CodegenError[] = [];
   if (files.length === 0) {
@@ -311,8 +265,4 @@ function sortErrors(errors: CodegenError[]): CodegenError[] {
   return [...errors].sort(
     (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
   );
-}
-
-function resolveFrom(root: string, path: string): string {
-  return isAbsolute(path) ? path : join(root, path);
 }
