@@ -1,6 +1,6 @@
 /**
  * The plain model between scanning and emitting: actors and the types their signatures use,
- * as a small type IR. It holds no ts-morph objects, so templates stay pure functions of data.
+ * as a small type IR. It holds no compiler objects, so templates stay pure functions of data.
  */
 
 /** A place in a user's source, for messages. `file` is a POSIX path relative to the root. */
