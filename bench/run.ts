@@ -15,7 +15,7 @@ import { bullmqSystem, repidSystem, type System } from "./systems.js";
 const quick = process.argv.includes("--quick");
 /**
  * `--only latency,process` runs just those groups: enqueue, process, latency, recovery, in-memory,
- * memory, codegen.
+ * memory, codegen, observability, rabbitmq (the last two run in a full run, or when named).
  */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only");
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
@@ -291,6 +291,22 @@ async function main(): Promise<void> {
   }
 
   printTable();
+  // Groups with tables of their own, each in its own process: hooks' overhead (metrics and
+  // tracing against none), and the RabbitMQ broker next to the Redis broker.
+  for (const [group, script] of [
+    ["observability", "./observability.ts"],
+    ["rabbitmq", "./rabbitmq.ts"],
+  ] as const) {
+    if (!only?.has(group) && !(only === undefined && !quick)) continue;
+    log(`\n${group}:`);
+    await new Promise<void>((resolve) => {
+      const child = fork(new URL(script, import.meta.url).pathname, quick ? ["--quick"] : [], {
+        execArgv: ["--import", "tsx"],
+        stdio: "inherit",
+      });
+      child.on("exit", () => resolve());
+    });
+  }
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   const file = new URL(
     `./results/${new Date().toISOString().replaceAll(":", "-")}.json`,

@@ -6,6 +6,8 @@ export { Job, enqueueMany, type JobOptions } from "./job.js";
 export { JobHandle, type ResultDecoder } from "./result.js";
 export { Queue, type QueueOptions } from "./queue.js";
 export { Admin } from "./admin.js";
+export { InMemoryResultStore } from "./results/in-memory-result-store.js";
+export type { HealthOptions } from "./ops/health-options.js";
 export type {
   BrokerAdmin,
   CancelMode,
@@ -58,6 +60,12 @@ export {
 } from "./brokers/in-memory/in-memory-broker.js";
 // The broker contract's records, as the runtime API hands them out; the whole contract (and its
 // test suites) is `repid/broker`.
+export {
+  FULL_CAPABILITIES,
+  capabilitiesOf,
+  type BrokerCapabilities,
+  type ResultStore,
+} from "./brokers/broker.js";
 export type {
   DeadLetter,
   Delivery,
@@ -91,6 +99,7 @@ export {
   NoConnectionError,
   NoRetryError,
   NotSupportedError,
+  NoResultStoreError,
   QueueNotDeclaredError,
   RepidError,
   ResultNotStoredError,

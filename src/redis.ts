@@ -11,3 +11,5 @@ export {
   type RedisBrokerOptions,
   type RedisConnectionInput,
 } from "./brokers/redis/redis-broker.js";
+export { RedisBrokerError } from "./brokers/redis/redis-errors.js";
+export { RedisResultStore, type RedisResultStoreOptions } from "./results/redis-result-store.js";

@@ -15,6 +15,19 @@
  * Atomicity: each state change of one message (enqueue, receive, settle, renew, lease expiry) is
  * atomic. A message is in exactly one of ready, delayed, running or dead at any instant, and it
  * leaves the broker only when it is acked (or its queue flushed/deleted).
+ *
+ * Clocks: lease deadlines and heartbeat expiries run on the broker's own clock, which may stop
+ * while the broker serves nobody (Redis: stretches of more than 1.5 s without any script on the
+ * queue). A stall of the broker itself never takes leases from live consumers; leases held by a
+ * consumer that crashed while nobody watched the queue end at most one lease (or heartbeat)
+ * after a consumer comes back.
+ *
+ * Calls sent again: a call whose reply was lost and that is sent again (by the client library on
+ * reconnection, or by the broker itself) answers as the first did: `enqueue` with `created: true`
+ * for the messages that call stored (a message acked in between is stored again), `settle` with
+ * the first call's flags and nothing applied twice (a new `settle` of an applied settlement
+ * returns `false`), `receive` with the deliveries the first call leased, same tokens, not a
+ * second batch.
  */
 
 import type { BrokerAdmin, Cancelled } from "./admin.js";
@@ -299,7 +312,8 @@ export interface MessageBroker {
    * lease, and returns them. Due delayed messages become ready first; expired leases are
    * recovered (their messages ready again, `stalls` + 1, or dead-lettered with code `STALLED`
    * once `stalls` passes the broker's `maxStalls`). A stored message that cannot be decoded is
-   * dead-lettered with code `MALFORMED` instead of being delivered. Waits, without busy polling,
+   * dead-lettered with code `MALFORMED` instead of being delivered (one whose body is missing, e.g.
+   * evicted, with code `EVICTED`). Waits, without busy polling,
    * until at least one message is available or the signal aborts. Two consumers never hold one
    * message.
    */
