@@ -167,7 +167,7 @@ export function describeAdminContract(name: string, factory: BrokerFactory): voi
       const app = new Repid(new Connection(broker, { logger: silentLogger }));
       let runs = 0;
       let reason: unknown;
-      const worker = new Worker({ leaseTime: "300ms", handleSignals: [] });
+      const worker = new Worker({ leaseTime: "3s", handleSignals: [] });
       worker.actor(async function cancellable(_args: unknown, ctx: ActorContext) {
         runs++;
         reason = await new Promise((resolve) =>

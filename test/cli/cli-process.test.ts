@@ -150,7 +150,7 @@ describeRedis("repid as a process on Redis", () => {
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
     let reason: unknown;
-    const worker = new Worker({ leaseTime: "600ms", handleSignals: [] });
+    const worker = new Worker({ leaseTime: "3s", handleSignals: [] });
     worker.actor({ queue: emails }, async function long_task(_args: unknown, ctx: ActorContext) {
       started();
       reason = await new Promise((resolve) =>

@@ -54,7 +54,9 @@ beforeAll(async () => {
     outgoing("emails", "later", { executeAt: Date.now() + 3_600_000 }),
   ]);
 
-  worker = new Worker({ leaseTime: "300ms", handleSignals: [] });
+  // Renewals (a third of the lease) carry the cancellation; a longer lease keeps a loaded
+  // machine from losing it, which would abort the job for another reason.
+  worker = new Worker({ leaseTime: "3s", handleSignals: [] });
   worker.actor(async function long_task(_args: unknown, ctx: ActorContext) {
     started();
     const reason = await new Promise((resolve) =>
