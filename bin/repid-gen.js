@@ -16,13 +16,13 @@ if (existsSync(fileURLToPath(source))) {
   await import(built.href);
 }
 
-// ts-morph and prettier are optional peer dependencies, so that a producer or a worker installed
-// with --omit=dev does not carry them; repid-gen, a development tool, names what is missing.
+// typescript is an optional peer dependency, so that a producer or a worker installed with
+// --omit=dev does not carry it; repid-gen, a development tool, names what is missing.
 function checkPeers() {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
   const require = createRequire(import.meta.url);
   const problems = [];
-  for (const name of ["ts-morph", "prettier", "zod"]) {
+  for (const name of ["typescript", "zod"]) {
     const range = pkg.peerDependencies[name];
     let version;
     try {
@@ -31,14 +31,17 @@ function checkPeers() {
       problems.push({ name, range, found: undefined });
       continue;
     }
-    const wantedMajor = Number(/\d+/.exec(range)[0]);
-    if (Number(version.split(".")[0]) !== wantedMajor)
+    const [wantedMajor, wantedMinor] = /(\d+)\.(\d+)/.exec(range).slice(1).map(Number);
+    const [major, minor] = version.split(".").map(Number);
+    const tooOld = major < wantedMajor || (major === wantedMajor && minor < wantedMinor);
+    // ">=" ranges take any later major; "^" ranges only the same one.
+    if (range.startsWith(">=") ? tooOld : major !== wantedMajor || tooOld)
       problems.push({ name, range, found: version });
   }
   if (problems.length === 0) return;
   const describe = (p) => (p.found ? `${p.name} ${p.range} (found ${p.found})` : p.name);
   const command = (list, flag) =>
-    `  npm install ${flag}${list.map((p) => `${p.name}@${p.range}`).join(" ")}\n`;
+    `  npm install ${flag}${list.map((p) => `"${p.name}@${p.range}"`).join(" ")}\n`;
   const tools = problems.filter((p) => p.name !== "zod");
   const zod = problems.filter((p) => p.name === "zod");
   process.stderr.write(
@@ -47,8 +50,8 @@ function checkPeers() {
       .join(", ")
       .replace(/, ([^,]*)$/, " and $1")}.\n` +
       (tools.length
-        ? "ts-morph and prettier are optional peer dependencies of repid (a producer or a worker " +
-          "does not need them); install them as development dependencies:\n\n" +
+        ? "typescript is an optional peer dependency of repid (a producer or a worker does not " +
+          "need it); install it as a development dependency:\n\n" +
           command(tools, "--save-dev ")
         : "") +
       (zod.length
