@@ -19,6 +19,7 @@ import {
   Repid,
   ResultTimeoutError,
   Worker,
+  silentLogger,
   defineRegistry,
   type ActorContext,
   type Hooks,
@@ -321,7 +322,14 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       ];
       const made = await factory();
       cleanups.push(made.cleanup);
-      const hooked = new Repid(new Connection(made.broker, { hooks }));
+      const logged: string[] = [];
+      const logger = {
+        debug: () => {},
+        info: () => {},
+        warn: (m: string) => void logged.push(m),
+        error: (m: string) => void logged.push(m),
+      };
+      const hooked = new Repid(new Connection(made.broker, { hooks, logger }));
       let runs = 0;
       const worker = new Worker({ messagesLimit: 3, handleSignals: [] });
       worker.actor(async function hooked_ok(_: unknown, ctx: ActorContext) {
@@ -364,6 +372,12 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       expect(fails.filter((x) => x.startsWith("retried"))).toEqual(["retried:1:boom"]);
       expect(fails.indexOf("retried:1:boom")).toBeGreaterThan(fails.indexOf("around-done:false"));
       expect(seen.get("worker")).toEqual(["worker-started", "worker-stopping"]);
+      // Each broken hook is logged once (then only every 100th time), never per message.
+      expect(logged.filter((m) => /hook threw/.test(m)).sort()).toEqual([
+        expect.stringMatching(/an aroundRun hook threw \(1 time so far\)/),
+        expect.stringMatching(/an onEnqueue hook threw \(1 time so far\)/),
+        expect.stringMatching(/an onEvent hook threw \(1 time so far\)/),
+      ]);
     });
 
     it("without results on its broker and no result store, storeResult fails at enqueue and sends nothing", async (ctx) => {
@@ -387,7 +401,10 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       const made = await factory();
       cleanups.push(made.cleanup);
       const refusing = new Repid(
-        new Connection(made.broker, { hooks: [{ onEnqueue: (e) => e.actor !== "forbidden" }] }),
+        new Connection(made.broker, {
+          hooks: [{ onEnqueue: (e) => e.actor !== "forbidden" }],
+          logger: silentLogger,
+        }),
       );
       await refusing.magic(async () => {
         await new Queue().declare();
