@@ -2,7 +2,7 @@
  * `repid-gen`: generates the typed registry and producer client from actor files. This file
  * only parses arguments, prints, and calls `generate()`.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -12,6 +12,7 @@ import {
   readConfigFile,
   type GenConfig,
 } from "./config.js";
+import { asyncApiDocument } from "./asyncapi.js";
 import { Generator, ScanFailure, type GenerateResult } from "./generate.js";
 import { formatLocation, posixRelative } from "./scan/location.js";
 import { watchFiles } from "./watch.js";
@@ -30,6 +31,7 @@ Options:
   --config <file>     config file (default: ${DEFAULT_CONFIG_FILE} if present)
   --check             do not write; exit 1 if the generated file is stale
   --watch             regenerate when actor files, or the files they import, change
+  --asyncapi <file>   also write an AsyncAPI 3.0 document of the registry (JSON, valid YAML)
   --cwd <dir>         resolve paths from this folder (default: the current one)
   -v, --version       print the version
   -h, --help          show this help
@@ -156,6 +158,12 @@ async function main(argv: readonly string[]): Promise<void> {
       for (const w of result.warnings)
         process.stderr.write(`${formatLocation(w.location)}: warning: ${w.message}\n`);
       report(result, check);
+      if (values.asyncapi && !check) {
+        const target = resolve(cwd, values.asyncapi);
+        const doc = `${JSON.stringify(asyncApiDocument(result.model), null, 2)}\n`;
+        writeFileSync(target, doc);
+        process.stderr.write(`repid-gen: wrote ${posixRelative(cwd, target)} (AsyncAPI 3.0)\n`);
+      }
       return result.outcome !== "stale";
     } catch (error) {
       printError(error);

@@ -33,6 +33,7 @@ export const CLI_OPTIONS = {
   config: { type: "string" },
   check: { type: "boolean" },
   watch: { type: "boolean" },
+  asyncapi: { type: "string" },
   cwd: { type: "string" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },

@@ -25,6 +25,8 @@ export interface GenerateOptions extends GenConfig {
 
 /** What one run did. */
 export interface GenerateResult {
+  /** The model the run generated from (for extra outputs such as `--asyncapi`). */
+  readonly model: GenModel;
   /** Things accepted with a caveat (such as `any` with --allowAny), for the CLI to print. */
   readonly warnings: readonly CodegenWarning[];
   /** The output path relative to the root. */
@@ -135,6 +137,7 @@ export class Generator {
         : await writeGenerated(file, existing, display);
     }
     return {
+      model: rendered.model,
       warnings: rendered.model.warnings ?? [],
       output: display,
       outcome,

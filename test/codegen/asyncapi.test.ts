@@ -1,0 +1,68 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Parser } from "@asyncapi/parser";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("../..", import.meta.url).pathname;
+const run = promisify(execFile);
+
+describe("repid-gen --asyncapi (issue 12)", () => {
+  it("writes an AsyncAPI 3.0 document that the AsyncAPI parser accepts: a channel per queue, a message per actor", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "repid-asyncapi-")), "asyncapi.yaml");
+    await run(process.execPath, [join(root, "bin/repid-gen.js"), "--asyncapi", out], {
+      cwd: root,
+    });
+    const text = readFileSync(out, "utf8");
+    const { document, diagnostics } = await new Parser().parse(text);
+    // Severity 0 is an error; warnings and hints may remain.
+    expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
+    expect(document).toBeDefined();
+    expect(document!.version()).toBe("3.0.0");
+    const channels = document!
+      .channels()
+      .all()
+      .map((c) => [
+        c.address(),
+        c
+          .messages()
+          .all()
+          .map((m) => m.name()),
+      ]);
+    expect(channels).toEqual([
+      ["cpu", ["count_primes"]],
+      ["emails", ["send_email"]],
+      ["orders", ["process_order"]],
+      ["payments", ["charge_card"]],
+    ]);
+    // The payload is the JSON Schema of the actor's arguments.
+    const raw = JSON.parse(text);
+    const payload = raw.components.messages.send_email.payload;
+    expect(payload.type).toBe("object");
+    expect(Object.keys(payload.properties)).toEqual(expect.arrayContaining(["to", "subject"]));
+    expect(payload.required).toEqual(expect.arrayContaining(["to", "subject"]));
+  });
+
+  it("describes every type repid-gen supports (recursive, tuples, brands, templates, classes) validly", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "repid-asyncapi-cases-"));
+    const out = join(dir, "asyncapi.yaml");
+    await run(
+      process.execPath,
+      [
+        join(root, "bin/repid-gen.js"),
+        "--actors",
+        "test/codegen/fixtures/cases/**/*.ts",
+        "--out",
+        join(dir, "registry.ts"),
+        "--asyncapi",
+        out,
+      ],
+      { cwd: root },
+    );
+    const { document, diagnostics } = await new Parser().parse(readFileSync(out, "utf8"));
+    expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
+    expect(document!.messages().all().length).toBeGreaterThanOrEqual(9);
+  });
+});
