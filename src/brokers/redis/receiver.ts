@@ -7,7 +7,7 @@ import type { KeySpace } from "./connection.js";
 import { readTaken, receiveCall } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
 import { runResending } from "./resend.js";
-import type { ScriptCall, ScriptRunner } from "./scripts.js";
+import type { CallOutcome, ScriptCall, ScriptRunner } from "./scripts.js";
 
 /** Expired leases and due delayed messages handled per queue per receive round. */
 export const HOUSEKEEPING_LIMIT = 1000;
@@ -97,16 +97,48 @@ export class Receiver {
           await sleep(wait, signals);
           continue;
         }
-        const outcome = await this.#s.blocking.wait(
-          active.map((q) => this.#s.keys.queue(q).notify),
-          wait,
-          signals,
-        );
-        if (outcome.woke !== undefined) this.#hint = this.#queueOf(outcome.woke, active);
-        if (outcome.failed) await this.#blpopRefused(active, outcome.failed);
+        const notify = active.map((q) => this.#s.keys.queue(q).notify);
+        if (active.length === 1 && !this.#s.blocking.polling) {
+          const taken = await this.#waitAndTake(active[0]!, notify, wait, signals, options);
+          if (taken.length > 0) return taken;
+        } else {
+          const outcome = await this.#s.blocking.wait(notify, wait, signals);
+          if (outcome.woke !== undefined) this.#hint = this.#queueOf(outcome.woke, active);
+          if (outcome.failed) await this.#blpopRefused(active, outcome.failed);
+        }
       }
       if (stopped()) return [];
     }
+  }
+
+  /**
+   * The wait of a consumer of one queue: its receive call travels behind the BLPOP on the
+   * blocking connection, so a wake-up leases and returns messages in one round trip. That call
+   * does no housekeeping (limit 0): recovering expired leases stays with the rounds on the main
+   * connection, which go out behind this worker's pending settlements. When the wait ends empty
+   * (timed out, woken for nothing, or the call failed), the caller's next round looks again.
+   */
+  async #waitAndTake(
+    queue: string,
+    notify: readonly string[],
+    wait: number,
+    signals: readonly AbortSignal[],
+    options: ReceiveOptions,
+  ): Promise<Delivery[]> {
+    const { call, tokenPrefix } = this.#call(queue, options.max, options, 0);
+    const script = this.#s.scripts.source(call.script);
+    const outcome = await this.#s.blocking.wait(notify, wait, signals, (conn) =>
+      conn.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args),
+    );
+    if (outcome.failed) await this.#blpopRefused([queue], outcome.failed);
+    if (!outcome.followed?.ok) return [];
+    const round = await this.#read(
+      [[queue, options.max]],
+      [tokenPrefix],
+      [outcome.followed],
+      options,
+    );
+    return round.deliveries;
   }
 
   async #round(queues: readonly string[], options: ReceiveOptions): Promise<Round> {
@@ -193,24 +225,41 @@ export class Receiver {
     return { script: "peek", keys, args: [] };
   }
 
+  /** One receive.lua call and its token prefix (the call's id). */
+  #call(queue: string, max: number, options: ReceiveOptions, limit: number) {
+    const tokenPrefix = `${this.#nonce}.${(this.#calls++).toString(36)}.`;
+    const call = receiveCall(this.#s.keys.queue(queue), {
+      max,
+      leaseMs: options.leaseMs,
+      tokenPrefix,
+      maxStalls: this.#s.maxStalls,
+      maxDead: this.#s.maxDead,
+      limit,
+      consumer: options.consumer ?? "",
+    });
+    return { call, tokenPrefix };
+  }
+
   /** Runs the receive scripts of the planned queues in one pipeline. */
   async #take(plan: readonly [string, number][], options: ReceiveOptions): Promise<Round> {
-    const consumer = options.consumer ?? "";
     const prefixes: string[] = [];
     const calls: ScriptCall[] = plan.map(([queue, max]) => {
-      const tokenPrefix = `${this.#nonce}.${(this.#calls++).toString(36)}.`;
+      const { call, tokenPrefix } = this.#call(queue, max, options, HOUSEKEEPING_LIMIT);
       prefixes.push(tokenPrefix);
-      return receiveCall(this.#s.keys.queue(queue), {
-        max,
-        leaseMs: options.leaseMs,
-        tokenPrefix,
-        maxStalls: this.#s.maxStalls,
-        maxDead: this.#s.maxDead,
-        limit: HOUSEKEEPING_LIMIT,
-        consumer,
-      });
+      return call;
     });
     const outcomes = await runResending(this.#s.scripts, this.#s.client, calls);
+    return this.#read(plan, prefixes, outcomes, options);
+  }
+
+  /** Reads the outcomes of receive calls: deliveries, failing queues, malformed messages. */
+  async #read(
+    plan: readonly (readonly [string, number])[],
+    prefixes: readonly string[],
+    outcomes: readonly CallOutcome[],
+    options: ReceiveOptions,
+  ): Promise<Round> {
+    const consumer = options.consumer ?? "";
     const round: Round = { deliveries: [], now: Date.now(), nextAt: -1 };
     const malformed: Settlement[] = [];
     let failures = 0;
