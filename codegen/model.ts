@@ -136,6 +136,70 @@ export interface ActorModel {
   readonly names: ActorNames;
   readonly doc?: string;
   readonly source: SourceLocation;
+  /** The schema fingerprint (see `shape.ts`): messages carry it in their headers. */
+  readonly fingerprint: string;
+  /** The wire shapes of `args` and `result`. */
+  readonly shapes: { readonly args: Shape | undefined; readonly result: Shape };
+  /** Upcasters the actor declares (`upcast` option), by the fingerprint they read. */
+  readonly upcasts: readonly ActorUpcast[];
+}
+
+/** One upcaster an actor declares. */
+export interface ActorUpcast {
+  /** The older fingerprint it turns into the current arguments. */
+  readonly fingerprint: string;
+  /** The shape of its parameter's declared type; absent when it declares none. */
+  readonly from?: Shape;
+  readonly location: SourceLocation;
+}
+
+/**
+ * Wire shapes (see `shape.ts`): an actor's types as its messages carry them, without names,
+ * docs, `readonly` or brands, for the fingerprint and for `repid-gen --compat`.
+ */
+/** A wire shape. `k` names the kind. */
+export type Shape =
+  | {
+      readonly k:
+        | "string"
+        | "number"
+        | "boolean"
+        | "null"
+        | "undefined"
+        | "unknown"
+        | "any"
+        | "never"
+        | "date";
+    }
+  | { readonly k: "literal"; readonly v: string | number | boolean }
+  | { readonly k: "array"; readonly of: Shape }
+  | { readonly k: "tuple"; readonly items: readonly ShapeItem[] }
+  | { readonly k: "template"; readonly parts: readonly (string | Shape)[] }
+  | { readonly k: "object"; readonly props: readonly ShapeProp[]; readonly index?: Shape }
+  | { readonly k: "record"; readonly of: Shape }
+  | { readonly k: "union"; readonly of: readonly Shape[] }
+  | { readonly k: "intersection"; readonly of: readonly Shape[] }
+  | { readonly k: "mu"; readonly body: Shape }
+  | { readonly k: "rec"; readonly up: number };
+
+export interface ShapeProp {
+  readonly name: string;
+  readonly optional: boolean;
+  readonly type: Shape;
+}
+
+export interface ShapeItem {
+  readonly kind: "required" | "optional" | "rest";
+  readonly type: Shape;
+}
+
+/** What `--compat` needs to know of one actor. */
+export interface ActorShape {
+  readonly queue: string;
+  readonly fingerprint: string;
+  /** `undefined` when the actor takes no arguments. */
+  readonly args: Shape | undefined;
+  readonly result: Shape;
 }
 
 /** Everything the templates need to write the generated module. */

@@ -41,6 +41,11 @@ export interface JobOptions<TArgs = unknown> {
   readonly storeResult?: boolean | Duration;
   /** Use this connection instead of the ambient `magic()` one. */
   readonly connection?: Connection;
+  /**
+   * Metadata sent with the message (`onEnqueue` hooks may add more). The generated client sets
+   * `repid-schema` to the actor's schema fingerprint. @defaultValue none
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const KNOWN = [
@@ -56,6 +61,7 @@ const KNOWN = [
   "cron",
   "storeResult",
   "connection",
+  "headers",
 ] as const;
 
 const TEN_MINUTES = 600_000;
@@ -78,6 +84,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
   readonly recurring: boolean;
   readonly cron: string | undefined;
   readonly resultTtlMs: number | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
   readonly #connection: Connection | undefined;
   readonly #payload: string | undefined;
   readonly #level: PriorityLevel;
@@ -120,6 +127,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
       throw new InvalidOptionError("recurring", "needs a positive deferBy interval");
     }
     this.resultTtlMs = resultTtl(options.storeResult);
+    this.headers = checkHeaders(options.headers);
     this.#connection = options.connection;
   }
 
@@ -185,6 +193,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (executeAt !== undefined) message.executeAt = executeAt;
     if (schedule) message.schedule = schedule;
     if (this.resultTtlMs !== undefined) message.resultTtlMs = this.resultTtlMs;
+    if (this.headers !== undefined) message.headers = this.headers;
     return message;
   }
 
@@ -251,6 +260,18 @@ function encodeArgs(args: unknown): string | undefined {
   } catch (error) {
     throw new InvalidOptionError("args", `must be a JSON value: ${(error as Error).message}`);
   }
+}
+
+function checkHeaders(
+  value: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (value === undefined) return undefined;
+  const headers = checkObject("headers", value);
+  for (const [key, v] of Object.entries(headers)) {
+    if (typeof v !== "string")
+      throw new InvalidOptionError("headers", `"${key}" must be a string, got ${typeof v}`);
+  }
+  return Object.keys(headers).length === 0 ? undefined : Object.freeze({ ...value });
 }
 
 function toEpochMs(value: Date | number | undefined): number | undefined {

@@ -15,6 +15,12 @@ export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult 
   /** The property of the generated client (the name in camelCase). */
   readonly property: string;
   readonly queue: string;
+  /**
+   * The schema fingerprint (12 hex digits of a hash of the wire shapes of the arguments and the
+   * result): the client sends it in each message's `SCHEMA_HEADER`, and a worker compares it
+   * with its own to spot messages of another version. Absent in hand-written definitions.
+   */
+  readonly fingerprint?: string;
   /** Schema of the arguments: producers send `z.input`, the actor receives `z.output`. */
   readonly args: z.ZodType<TArgsOut, TArgsIn>;
   readonly result: z.ZodType<TResult>;
@@ -27,6 +33,9 @@ export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult 
    */
   readonly storeResult?: boolean | Duration;
 }
+
+/** The message header holding the producer's schema fingerprint for the message's actor. */
+export const SCHEMA_HEADER = "repid-schema";
 
 /** Actor definitions keyed by actor name. */
 export type Registry = { readonly [name: string]: ActorDefinition<any, any, any> };
@@ -97,6 +106,9 @@ function actorClient(
         ...(storeResult !== undefined ? { storeResult } : {}),
         queue: definition.queue,
         ...(args !== undefined ? { args } : {}),
+        ...(definition.fingerprint !== undefined
+          ? { headers: { ...options.headers, [SCHEMA_HEADER]: definition.fingerprint } }
+          : {}),
       });
       const explicit = options.connection ?? connection;
       const handle = await job.enqueue(explicit ? { connection: explicit } : {});

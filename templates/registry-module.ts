@@ -1,4 +1,5 @@
 import type { ActorModel, GenModel, NamedType, TypeNode } from "../codegen/model.js";
+import { manifestText } from "./manifest-text.js";
 import { HELPERS, schemaText, type SchemaTextContext } from "./schema-text.js";
 import {
   declaration,
@@ -80,6 +81,15 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
     registryText(model.actors),
     clientText(),
     ...checks,
+    manifestText(
+      model.actors.map((a) => ({
+        name: a.name,
+        queue: a.queue,
+        fingerprint: a.fingerprint,
+        args: a.shapes.args,
+        result: a.shapes.result,
+      })),
+    ),
   ];
   return `${sections.filter((s) => s !== "").join("\n\n")}\n`;
 }
@@ -230,6 +240,7 @@ function registryText(actors: readonly ActorModel[]): string {
       `name: ${JSON.stringify(a.name)},`,
       `property: ${JSON.stringify(a.property)},`,
       `queue: ${JSON.stringify(a.queue)},`,
+      `fingerprint: ${JSON.stringify(a.fingerprint)},`,
       ...(a.timeout !== undefined ? [`timeout: ${JSON.stringify(a.timeout)},`] : []),
       `args: ${a.names.argsSchema ?? "z.undefined()"},`,
       `result: ${a.names.resultSchema},`,

@@ -15,7 +15,21 @@ export interface ActorCall extends Pick<
   readonly doc: string;
   /** Where the call is. */
   readonly location: SourceLocation;
+  /** The `upcast` option: each upcaster's fingerprint and parameter type (when declared). */
+  readonly upcasts: readonly UpcastCall[];
 }
+
+/** One entry of an actor's `upcast` option. */
+export interface UpcastCall {
+  readonly fingerprint: string;
+  /** The declared type of the upcaster's parameter; absent when it has none. */
+  readonly paramType?: ts.Type;
+  readonly paramNode?: ts.Node;
+  readonly location: SourceLocation;
+}
+
+/** A schema fingerprint as the generated registry writes it. */
+const FINGERPRINT = /^[0-9a-f]{12}$/;
 
 type Literal = string | number | boolean;
 
@@ -64,6 +78,7 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
   const options = optionsNode
     ? readOptions(optionsNode, checker, root)
     : new Map<string, OptionValue>();
+  const upcasts = options.has("upcast") ? readUpcasts(options.get("upcast")!, checker, root) : [];
 
   const declared = ownSignature(skipParens(fnArg), checker);
   const signatures = declared ? [declared] : checker.getTypeAtLocation(fnArg).getCallSignatures();
@@ -110,6 +125,7 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
     fnNode,
     doc,
     location,
+    upcasts,
   };
 }
 
@@ -117,6 +133,52 @@ interface OptionValue {
   readonly value: Literal | undefined;
   readonly location: SourceLocation;
   readonly key: string;
+  readonly node: ts.Expression;
+}
+
+/**
+ * The `upcast` option: an object literal keyed by older schema fingerprints, each value a
+ * function from that version's arguments to the current ones.
+ */
+function readUpcasts(option: OptionValue, checker: ts.TypeChecker, root: string): UpcastCall[] {
+  const inner = skipParens(option.node);
+  if (!ts.isObjectLiteralExpression(inner)) {
+    throw errorAt(
+      option.location,
+      'actor option "upcast" must be an object literal keyed by schema fingerprints so repid-gen can read it',
+    );
+  }
+  const found: UpcastCall[] = [];
+  for (const prop of inner.properties) {
+    const location = locate(root, prop);
+    if (!ts.isPropertyAssignment(prop) && !ts.isMethodDeclaration(prop))
+      throw errorAt(location, 'upcast entries must be `"<fingerprint>": (old: OldArgs) => Args`');
+    const key =
+      ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name) ? prop.name.text : undefined;
+    if (key === undefined || !FINGERPRINT.test(key)) {
+      throw errorAt(
+        location,
+        `upcast key ${key === undefined ? "" : `"${key}" `}is not a schema fingerprint (12 hex digits, as the generated registry's \`fingerprint\` of the older version)`,
+      );
+    }
+    const fn = ts.isPropertyAssignment(prop) ? skipParens(prop.initializer) : prop;
+    let param: ts.ParameterDeclaration | undefined;
+    if (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) || ts.isMethodDeclaration(fn))
+      param = fn.parameters[0];
+    else {
+      const declared = checker.getTypeAtLocation(fn).getCallSignatures()[0]?.getParameters()[0];
+      const decl = declared?.valueDeclaration;
+      if (decl && ts.isParameter(decl)) param = decl;
+    }
+    found.push({
+      fingerprint: key,
+      ...(param?.type
+        ? { paramType: checker.getTypeFromTypeNode(param.type), paramNode: param.type }
+        : {}),
+      location,
+    });
+  }
+  return found;
 }
 
 function readOptions(
@@ -145,6 +207,7 @@ function readOptions(
       key,
       value: literalValue(checker.getTypeAtLocation(valueNode)),
       location: locate(root, valueNode),
+      node: valueNode,
     });
   }
   return options;

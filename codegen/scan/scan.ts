@@ -5,10 +5,12 @@ import {
   typesWithDistinctInput,
   type ActorModel,
   type ActorNames,
+  type ActorUpcast,
   type GenModel,
   type SourceLocation,
   type TypeNode,
 } from "../model.js";
+import { fingerprintOf, Shaper } from "../shape.js";
 import { findActorCalls, type ActorCall } from "./actor-calls.js";
 import { errorAt, formatLocation, locate, posixRelative } from "./location.js";
 import { NameAllocator, camelCase, pascalCase } from "./names.js";
@@ -73,17 +75,32 @@ export function scan(
     root: options.root,
     allowAny: options.allowAny,
   });
-  const converted: Omit<ActorModel, "names">[] = [];
+  const converted: ActorDraft[] = [];
+  // Upcasters' parameter types are read apart: they describe older versions, and never become
+  // types of the generated module.
+  const upcastConverter = new TypeConverter(program, { root: options.root, allowAny: true });
+  const upcastTypes = new Map<ActorCall["upcasts"][number], TypeNode>();
   for (const { call, property } of unique) {
     try {
       converted.push(toActorModel(call, property, checker, converter, options.root));
+      for (const u of call.upcasts) {
+        if (!u.paramType) continue;
+        upcastTypes.set(
+          u,
+          upcastConverter.convert(
+            u.paramType,
+            { location: u.location, actor: call.name, what: "upcast", typeNode: u.paramNode },
+            "upcast",
+          ),
+        );
+      }
     } catch (error) {
       if (error instanceof Error && (error as { code?: unknown }).code === "CODEGEN")
         errors.push(error as CodegenError);
       else throw error;
     }
   }
-  errors.push(...converter.errors);
+  errors.push(...converter.errors, ...upcastConverter.errors);
   if (errors.length > 0) throw new ScanFailure(sortErrors(errors));
   // Names are handed out only once every type is known, each from its own declaration.
   const names = new NameAllocator();
@@ -94,13 +111,34 @@ export function scan(
       ? { ...t, inputName: names.allocate(`${t.name}Input`) }
       : t,
   );
-  const actors = converted.map((actor) => {
+  const shaper = new Shaper(types);
+  const upcastFinished = upcastConverter.finish(new NameAllocator());
+  const upcastShaper = new Shaper(upcastFinished.types);
+  const actors = converted.map(({ call, ...actor }): ActorModel => {
     const renamed = {
       ...actor,
       args: actor.args && finished.rename(actor.args),
       result: finished.rename(actor.result),
     };
-    return { ...renamed, names: actorNames(renamed, distinct, names) };
+    const shapes = {
+      args: renamed.args && shaper.shape(renamed.args),
+      result: shaper.shape(renamed.result),
+    };
+    const upcasts = call.upcasts.map((u): ActorUpcast => {
+      const from = upcastTypes.get(u);
+      return {
+        fingerprint: u.fingerprint,
+        ...(from ? { from: upcastShaper.shape(upcastFinished.rename(from)) } : {}),
+        location: u.location,
+      };
+    });
+    return {
+      ...renamed,
+      names: actorNames(renamed, distinct, names),
+      fingerprint: fingerprintOf(shapes.args, shapes.result),
+      shapes,
+      upcasts,
+    };
   });
   const warnings = [...converter.warnings].sort(
     (a, b) =>
@@ -111,8 +149,13 @@ export function scan(
   return { command: options.command, actors, types, ...(warnings.length ? { warnings } : {}) };
 }
 
+/** An actor before names, shapes and fingerprint are known, with the call it came from. */
+type ActorDraft = Omit<ActorModel, "names" | "fingerprint" | "shapes" | "upcasts"> & {
+  readonly call: ActorCall;
+};
+
 function actorNames(
-  actor: Omit<ActorModel, "names">,
+  actor: Omit<ActorDraft, "call">,
   distinct: ReadonlySet<string>,
   names: NameAllocator,
 ): ActorNames {
@@ -136,7 +179,7 @@ function toActorModel(
   checker: ts.TypeChecker,
   converter: TypeConverter,
   root: string,
-): Omit<ActorModel, "names"> {
+): ActorDraft {
   const signature = call.signature;
   const [param, second] = signature.getParameters();
   const paramDecl = param?.valueDeclaration;
@@ -199,6 +242,7 @@ function toActorModel(
     result,
     ...(call.doc ? { doc: call.doc } : {}),
     source: call.location,
+    call,
   };
 }
 
