@@ -7,6 +7,7 @@ export type RepidErrorCode =
   | "INVALID_OPTION"
   | "INVALID_DURATION"
   | "VALIDATION"
+  | "SCHEMA_MISMATCH"
   | "JOB_TIMEOUT"
   | "JOB_FAILED"
   | "NO_RETRY"
@@ -125,6 +126,54 @@ export class ValidationError extends RepidError {
     super("VALIDATION", `Invalid ${what} for actor "${actor}":\n${list}`);
     this.actor = actor;
     this.issues = issues;
+  }
+}
+
+/**
+ * Dead-letter reason of a message written with a schema this worker does not know (its
+ * `repid-schema` header names another fingerprint than the worker's registry) that could not be
+ * run: its arguments fail the current schema and the actor has no upcaster for that fingerprint,
+ * or its upcaster failed. Names both fingerprints and how many messages of the message's one
+ * this worker has seen.
+ */
+export class SchemaMismatchError extends RepidError {
+  readonly actor: string;
+  /** The fingerprint the message was written with. */
+  readonly fingerprint: string;
+  /** This worker's fingerprint for the actor. */
+  readonly expected: string;
+  readonly issues: readonly ValidationIssue[];
+  /** Messages of `fingerprint` this worker has seen, this one included. */
+  readonly seen: number;
+
+  constructor(
+    details: {
+      readonly actor: string;
+      readonly fingerprint: string;
+      readonly expected: string;
+      readonly issues: readonly ValidationIssue[];
+      readonly seen: number;
+      /** Why, when an upcaster was tried. */
+      readonly reason?: string;
+    },
+    options?: { cause?: unknown },
+  ) {
+    const list = details.issues
+      .map((i) => `  - ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
+      .join("\n");
+    const why =
+      details.reason ??
+      `its arguments fail this worker's schema and the actor declares no upcaster for ${details.fingerprint}`;
+    super(
+      "SCHEMA_MISMATCH",
+      `Message of actor "${details.actor}" has schema ${details.fingerprint}, this worker's is ${details.expected}: ${why} (message ${details.seen} of schema ${details.fingerprint} seen by this worker)${list ? `:\n${list}` : ""}`,
+      options,
+    );
+    this.actor = details.actor;
+    this.fingerprint = details.fingerprint;
+    this.expected = details.expected;
+    this.issues = details.issues;
+    this.seen = details.seen;
   }
 }
 

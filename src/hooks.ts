@@ -88,6 +88,21 @@ export type LifecycleEvent =
     }
   /** Given back unfinished (a stop), attempt unchanged. */
   | { readonly type: "rejected"; readonly job: JobInfo }
+  /**
+   * A message written with another schema than this worker's registry (its `repid-schema` header
+   * names another fingerprint: an older producer, or a newer one during a rollout). `handling`:
+   * it passed the current schema and runs as is (`validated`), an upcaster turned it into the
+   * current arguments (`upcast`), or it was dead-lettered with `SCHEMA_MISMATCH`. `seen` counts
+   * this actor's messages of `fingerprint` since the worker started, this one included.
+   */
+  | {
+      readonly type: "old-schema";
+      readonly job: JobInfo;
+      readonly fingerprint: string;
+      readonly current: string;
+      readonly handling: "validated" | "upcast" | "dead-lettered";
+      readonly seen: number;
+    }
   | { readonly type: "lease-lost"; readonly job: JobInfo };
 
 export interface Hooks {

@@ -30,7 +30,23 @@ export type ActorFunction<TArgs = any, TResult = unknown> = (
   context: ActorContext,
 ) => TResult;
 
-export interface ActorOptions {
+/**
+ * Upcasters of an actor: for each older schema fingerprint (as that version's generated registry
+ * wrote it), a function from that version's arguments to the current ones. Declare the old
+ * parameter's type yourself (`repid-gen --compat` checks it accepts that version's arguments);
+ * the result is validated with the current schema before the actor runs.
+ * @example { "3f9a0c1b2d4e": (old: { to: string }) => ({ to: [old.to], locale: "en" }) }
+ */
+export type Upcasters<TArgs = unknown> = {
+  readonly [fingerprint: string]: (old: never) => TArgs | Promise<TArgs>;
+};
+
+/** The arguments an actor function takes. */
+export type ActorArgsOf<F> = F extends (args: infer TArgs, ...rest: never[]) => unknown
+  ? TArgs
+  : unknown;
+
+export interface ActorOptions<TArgs = any> {
   /** @defaultValue the function's name */
   readonly name?: string;
   /** @defaultValue "default" */
@@ -48,6 +64,11 @@ export interface ActorOptions {
    * @defaultValue the module that called `actor()` (pass `import.meta.url` to be explicit)
    */
   readonly module?: string;
+  /**
+   * Turns messages written with an older schema into the current arguments, instead of
+   * dead-lettering them (see `Upcasters`). Needs the worker's `registry`. @defaultValue none
+   */
+  readonly upcast?: Upcasters<TArgs>;
 }
 
 /** A registered actor, as a worker sees it. */
@@ -61,6 +82,8 @@ export interface Actor {
   readonly timeoutMs: number | undefined;
   readonly resultTtlMs: number | undefined;
   readonly module: string | undefined;
+  /** Upcasters by the fingerprint they read; absent when none. */
+  readonly upcasts?: ReadonlyMap<string, (old: unknown) => unknown>;
 }
 
 const KNOWN = [
@@ -71,6 +94,7 @@ const KNOWN = [
   "timeout",
   "storeResult",
   "module",
+  "upcast",
 ] as const;
 
 /**
@@ -88,7 +112,7 @@ export class Router {
   }
 
   actor<F extends ActorFunction>(fn: F): F;
-  actor<F extends ActorFunction>(options: ActorOptions, fn: F): F;
+  actor<F extends ActorFunction>(options: ActorOptions<ActorArgsOf<F>>, fn: F): F;
   actor<F extends ActorFunction>(a: F | ActorOptions, b?: F): F {
     const fn = typeof a === "function" ? a : b;
     const options = typeof a === "function" ? {} : checkObject("options", a);
@@ -112,6 +136,7 @@ export class Router {
     const timeoutMs = opts.timeout === undefined ? undefined : toMs(opts.timeout, "timeout");
     const ttl = opts.storeResult;
     const module = isAsync ? undefined : (opts.module ?? callerModule());
+    const upcasts = readUpcasts(opts.upcast);
     const actor: Actor = {
       name,
       queue: checkQueueName(opts.queue ?? "default"),
@@ -126,6 +151,7 @@ export class Router {
             ? 86_400_000
             : toMs(ttl, "storeResult"),
       module,
+      ...(upcasts ? { upcasts } : {}),
     };
     this.register(actor);
     if (module) publishActor(module, name, fn);
@@ -138,6 +164,27 @@ export class Router {
     this.#actors.set(actor.name, actor);
     return previous;
   }
+}
+
+const FINGERPRINT = /^[0-9a-f]{12}$/;
+
+function readUpcasts(
+  value: Upcasters | undefined,
+): ReadonlyMap<string, (old: unknown) => unknown> | undefined {
+  if (value === undefined) return undefined;
+  const entries = Object.entries(checkObject("upcast", value));
+  for (const [key, fn] of entries) {
+    if (!FINGERPRINT.test(key))
+      throw new InvalidOptionError(
+        "upcast",
+        `"${key}" is not a schema fingerprint (12 hex digits, as a generated registry's \`fingerprint\`)`,
+      );
+    if (typeof fn !== "function")
+      throw new InvalidOptionError("upcast", `"${key}" must map to a function (old) => args`);
+  }
+  return entries.length === 0
+    ? undefined
+    : new Map(entries as [string, (old: unknown) => unknown][]);
 }
 
 function isAsyncFunction(fn: Function): boolean {

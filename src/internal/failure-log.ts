@@ -1,6 +1,9 @@
 import type { FailureInfo } from "../brokers/broker.js";
 import type { Logger } from "../logger.js";
 
+/** The count in a `SCHEMA_MISMATCH` message (see `SchemaMismatchError`). */
+const SEEN_COUNT = / \(message \d+ of schema [0-9a-f]+ seen by this worker\)/;
+
 /** Repeats of the same failure within this window are summarised in one line. */
 const WINDOW_MS = 10_000;
 
@@ -31,7 +34,9 @@ export class FailureLog {
     extra = "",
   ): void {
     const level = kind === "dead-lettered" ? "error" : "warn";
-    const key = `${kind}\u0000${job.actor}\u0000${error.name}\u0000${error.message}`;
+    // A schema mismatch says how many messages of its schema came so far: the same failure.
+    const same = error.message.replace(SEEN_COUNT, "");
+    const key = `${kind}\u0000${job.actor}\u0000${error.name}\u0000${same}`;
     const streak = this.#streaks.get(key);
     if (streak) {
       streak.repeats++;

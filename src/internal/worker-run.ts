@@ -44,6 +44,7 @@ import {
 import { LeaseKeeper } from "./lease-keeper.js";
 import { startLiveness } from "./liveness.js";
 import { FailureLog } from "./failure-log.js";
+import { SchemaVersions } from "./schema-versions.js";
 import type { HookSet } from "./hook-set.js";
 import { ExecutorPool, type ExecutorKind } from "./pool/executor-pool.js";
 import { Settler } from "./settler.js";
@@ -81,6 +82,7 @@ export class WorkerRun {
   readonly #deps: ExecuteDeps;
   readonly #hooks: HookSet;
   readonly #failures: FailureLog;
+  readonly #schemas: SchemaVersions;
   readonly #consumer = randomUUID();
   readonly #pools = new Map<ExecutorKind, ExecutorPool>();
   readonly #counts: Counts = {
@@ -116,11 +118,13 @@ export class WorkerRun {
     );
     this.#hooks = settings.hooks;
     this.#failures = new FailureLog(settings.logger);
+    this.#schemas = new SchemaVersions(settings.logger, settings.hooks);
     this.#deps = {
       actors: settings.actors,
       registry: settings.registry,
       pools: { thread: () => this.#pool("thread"), process: () => this.#pool("process") },
       hooks: settings.hooks,
+      schemas: this.#schemas,
     };
   }
 
@@ -185,6 +189,7 @@ export class WorkerRun {
       this.#grace?.clear();
       this.#settler.close();
       this.#failures.flush();
+      this.#schemas.summarize();
       await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
       await liveness
         ?.stop()

@@ -85,7 +85,9 @@ const STATES = [
  * counters `jobs_enqueued_total`, `jobs_started_total`, `jobs_succeeded_total`,
  * `jobs_failed_total` (attempts that threw or timed out), `jobs_retried_total`,
  * `jobs_dead_lettered_total`, `jobs_rescheduled_total` (periodic runs),
- * `jobs_recovered_total` (runs of messages whose previous lease ended unsettled); histograms
+ * `jobs_recovered_total` (runs of messages whose previous lease ended unsettled),
+ * `jobs_old_schema_total` (messages of another schema fingerprint than the worker's, labelled
+ * also `fingerprint` and `handling`: validated, upcast or dead-lettered); histograms
  * `job_run_duration_seconds` and `job_queue_wait_seconds` (enqueue or due time → start); gauge
  * `jobs_in_flight`. Gauge `queue_messages` (labels `queue`, `state`: ready, delayed, running,
  * dead) is sampled from `broker` at scrape time, and `queue_sample_errors_total` counts failed
@@ -122,6 +124,12 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     "jobs_recovered_total",
     "Runs of messages whose previous lease ended unsettled (a crashed or hung worker).",
   );
+  const oldSchema = new Counter({
+    name: `${prefix}jobs_old_schema_total`,
+    help: "Messages received with another schema fingerprint than the worker's registry, by how they were handled (validated, upcast, dead-lettered): when it stays flat, the old schema can be dropped.",
+    labelNames: ["queue", "actor", "fingerprint", "handling"],
+    registers,
+  });
   const inFlight = new ValueFamily(
     registry,
     "gauge",
@@ -256,6 +264,14 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
           return;
         case "worker-started":
           for (const queue of event.queues) sampler?.learn(queue);
+          return;
+        case "old-schema":
+          oldSchema.inc({
+            queue: event.job.queue,
+            actor: event.job.actor,
+            fingerprint: event.fingerprint,
+            handling: event.handling,
+          });
           return;
       }
     },
