@@ -13,6 +13,8 @@ import {
   type GenConfig,
 } from "./config.js";
 import { asyncApiDocument } from "./asyncapi.js";
+import { loadPrevious, currentActors } from "./compat/previous.js";
+import { compareRegistries, compatTable } from "./compat/report.js";
 import { Generator, ScanFailure, type GenerateResult } from "./generate.js";
 import { formatLocation, posixRelative } from "./scan/location.js";
 import { watchFiles } from "./watch.js";
@@ -32,6 +34,11 @@ Options:
   --check             do not write; exit 1 if the generated file is stale
   --watch             regenerate when actor files, or the files they import, change
   --asyncapi <file>   also write an AsyncAPI 3.0 document of the registry (JSON, valid YAML)
+  --compat <registry|rev>  compare with a previous registry (a file, or a git revision of the
+                      output file, or <rev>:<path>): print each change, both directions of a
+                      rolling deploy, and exit 1 on a breaking change the actors do not handle
+  --accept <actor>    with --compat: a removed, renamed or moved actor whose old queue is
+                      drained (repeatable)
   --cwd <dir>         resolve paths from this folder (default: the current one)
   -v, --version       print the version
   -h, --help          show this help
@@ -163,6 +170,14 @@ async function main(argv: readonly string[]): Promise<void> {
         const doc = `${JSON.stringify(asyncApiDocument(result.model), null, 2)}\n`;
         writeFileSync(target, doc);
         process.stderr.write(`repid-gen: wrote ${posixRelative(cwd, target)} (AsyncAPI 3.0)\n`);
+      }
+      if (values.compat !== undefined) {
+        const previous = loadPrevious(values.compat, cwd, config.output);
+        const report = compareRegistries(previous, currentActors(result.model), {
+          accept: values.accept ?? [],
+        });
+        process.stdout.write(compatTable(report, values.compat));
+        if (!report.ok) return false;
       }
       return result.outcome !== "stale";
     } catch (error) {

@@ -34,6 +34,8 @@ export const CLI_OPTIONS = {
   check: { type: "boolean" },
   watch: { type: "boolean" },
   asyncapi: { type: "string" },
+  compat: { type: "string" },
+  accept: { type: "string", multiple: true },
   cwd: { type: "string" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },

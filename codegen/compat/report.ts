@@ -9,11 +9,12 @@
  *   wrote (and the new producer reads the old worker's result).
  *
  * Verdicts: `safe` (both directions hold); `workers first` (only old→new holds: deploy every
- * worker before any producer); `producers first` (a result only new producers can read... the
- * other way round); `upcast <fp>` (old messages fail the new schema but the actor declares an
- * upcaster for the old fingerprint); `BREAKING` (old messages would be dead-lettered, or results
- * unreadable whatever the order). Removed, renamed and moved actors are `BREAKING` until their
- * old queue is drained and the removal is accepted with `--accept <actor>`.
+ * worker before any producer); `producers first` (a result only old producers cannot read:
+ * update the readers first); `upcast <fp>` (old messages fail the new schema, but the actor
+ * declares an upcaster for the old fingerprint); `BREAKING` (old messages would be
+ * dead-lettered, or results unreadable whatever the order). Removed, renamed and moved actors
+ * are `BREAKING` until their old queue is drained and `--accept <actor>` says so. Conflicting
+ * orders (one change needs workers first, another producers first) fail too.
  */
 import type { SourceLocation } from "../model.js";
 import type { ActorShape, Shape } from "../shape.js";
@@ -93,7 +94,12 @@ export function compareRegistries(
       const change = successor
         ? `renamed to "${successor}" (same schema); queue "${before.queue}" may still hold "${name}" messages`
         : `actor removed; queue "${before.queue}" may still hold its messages`;
-      rows.push(drained(name, change, before.queue, accepted.has(name)));
+      // After a rename, old workers dead-letter the new name's messages on the queue they read.
+      const renamedOn = successor === undefined ? undefined : now.get(successor)!.queue;
+      const readByOld = renamedOn !== undefined && oldQueues.has(renamedOn);
+      rows.push(
+        drained(name, change, before.queue, accepted.has(name), readByOld ? "breaks" : "ok"),
+      );
       continue;
     }
     if (!before && after) {
@@ -118,6 +124,7 @@ export function compareRegistries(
           `queue "${before.queue}" → "${after.queue}"; "${before.queue}" may still hold its messages`,
           before.queue,
           accepted.has(name),
+          "ok",
         ),
       );
     }
@@ -152,12 +159,22 @@ export function compareRegistries(
   return { rows, unchanged, rollout, errors, ok };
 }
 
-function drained(actor: string, change: string, queue: string, accepted: boolean): CompatRow {
+/**
+ * A row for messages left behind under an old name or queue: new workers never run them. An old
+ * worker meets new producers' messages only for a rename on a queue it reads (`newToOld`).
+ */
+function drained(
+  actor: string,
+  change: string,
+  queue: string,
+  accepted: boolean,
+  newToOld: Direction,
+): CompatRow {
   return {
     actor,
     change,
     oldToNew: "breaks",
-    newToOld: "breaks",
+    newToOld,
     verdict: accepted
       ? `accepted (queue "${queue}" drained)`
       : `BREAKING: drain "${queue}", then --accept ${actor}`,
