@@ -12,7 +12,7 @@ import type {
 } from "../admin.js";
 import type { QueueCounts } from "../broker.js";
 import { decodeDeadLetter, decodeMessage } from "./codec.js";
-import type { KeySpace } from "./connection.js";
+import type { KeySpace, QueueKeys } from "./connection.js";
 import type { ScriptCall } from "./scripts.js";
 
 /** What the admin needs from the Redis broker. */
@@ -85,13 +85,16 @@ export class RedisAdmin implements BrokerAdmin {
         return { message: d.message, state: "dead", error: d.error, failedAt: d.failedAt };
       });
     } else {
-      const zset = state === "ready" ? k.ready : state === "delayed" ? k.delayed : k.running;
       const ids = await this.#d.call("list jobs", () =>
-        client.zrange(zset, String(start), String(stop)),
+        state === "ready"
+          ? readyIds(client, k, start, stop)
+          : client.zrange(state === "delayed" ? k.delayed : k.running, String(start), String(stop)),
       );
       items = [];
+      const seen = new Set<string>();
       for (const id of ids) {
-        const view = await this.job(queue, id);
+        const view = seen.has(id) ? undefined : await this.job(queue, id);
+        seen.add(id);
         if (view && view.state === state) items.push(view);
       }
     }
@@ -179,4 +182,54 @@ export class RedisAdmin implements BrokerAdmin {
     const exists = await this.#d.call("check queue", () => this.#d.client.exists(k.declared));
     if (exists !== 1) throw new QueueNotDeclaredError(queue);
   }
+}
+
+/** Ready messages by priority: 2^44, as in scripts/common.lua. */
+const PRIO_UNIT = 17592186044416;
+
+/**
+ * Ids of ready messages `start..stop` (inclusive) in the order consumers take them, priority by
+ * priority: within one, those back at an earlier place (`ready`) come before the fresh list.
+ * Voided list entries (see common.lua) are among them; the caller drops what is not ready.
+ */
+async function readyIds(
+  client: Redis,
+  k: QueueKeys,
+  start: number,
+  stop: number,
+): Promise<string[]> {
+  const sizes = client.pipeline();
+  for (let p = 0; p < 3; p++) {
+    sizes.zcount(k.ready, p * PRIO_UNIT, `(${(p + 1) * PRIO_UNIT}`);
+    sizes.llen(k.fresh[p]!);
+  }
+  const counts = ((await sizes.exec()) ?? []).map(([error, n]) => {
+    if (error) throw error;
+    return Number(n);
+  });
+  const reads = client.pipeline();
+  let offset = 0;
+  counts.forEach((size, segment) => {
+    const from = Math.max(start - offset, 0);
+    const to = Math.min(stop - offset, size - 1);
+    offset += size;
+    if (to < from) return;
+    const p = Math.floor(segment / 2);
+    if (segment % 2 === 0)
+      reads.zrangebyscore(
+        k.ready,
+        p * PRIO_UNIT,
+        `(${(p + 1) * PRIO_UNIT}`,
+        "LIMIT",
+        from,
+        to - from + 1,
+      );
+    else reads.lrange(k.fresh[p]!, from, to);
+  });
+  const ids: string[] = [];
+  for (const [error, part] of (await reads.exec()) ?? []) {
+    if (error) throw error;
+    ids.push(...(part as string[]));
+  }
+  return ids;
 }

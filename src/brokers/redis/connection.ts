@@ -101,7 +101,16 @@ export interface QueueKeys {
   readonly seq: string;
   readonly msg: string;
   readonly lease: string;
+  /**
+   * Ready messages that came back to an earlier place (requeued, recovered, promoted from
+   * delayed, periodic, replayed), by priority and seq. Fresh messages wait in `fresh`.
+   */
   readonly ready: string;
+  /**
+   * Fresh immediate messages, one list per priority (0, 1, 2), in seq order: a list entry costs
+   * a third of a sorted-set member. Consumers take the smallest (priority, seq) of both.
+   */
+  readonly fresh: readonly [string, string, string];
   readonly delayed: string;
   readonly running: string;
   readonly dead: string;
@@ -150,6 +159,9 @@ export class KeySpace {
       k("sched"),
       k("consumers"),
       k("clock"),
+      k("fresh:0"),
+      k("fresh:1"),
+      k("fresh:2"),
     ];
     keys = {
       declared: k("declared"),
@@ -164,6 +176,7 @@ export class KeySpace {
       sched: state[7]!,
       consumers: state[8]!,
       clock: state[9]!,
+      fresh: [state[10]!, state[11]!, state[12]!],
       state,
       memo: (call) => k(`memo:${call}`),
     };

@@ -71,7 +71,18 @@ export function buildEnqueueCalls(
     }
     return {
       script: "enqueue",
-      keys: [k.declared, k.seq, k.msg, k.ready, k.delayed, k.notify, k.lease, k.sched],
+      keys: [
+        k.declared,
+        k.seq,
+        k.msg,
+        k.ready,
+        k.delayed,
+        k.notify,
+        k.lease,
+        k.sched,
+        ...k.fresh,
+        k.clock,
+      ],
       args,
     };
   });

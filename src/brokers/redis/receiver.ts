@@ -220,7 +220,7 @@ export class Receiver {
     const keys: string[] = [];
     for (const q of queues) {
       const k = this.#s.keys.queue(q);
-      keys.push(k.ready, k.delayed, k.running, k.consumers, k.clock);
+      keys.push(k.ready, k.delayed, k.running, k.consumers, k.clock, ...k.fresh);
     }
     return { script: "peek", keys, args: [] };
   }

@@ -1,6 +1,6 @@
 -- admin-dead.lua: replays dead letters to ready, or deletes them.
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
--- KEYS[11] seq counter
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
+-- KEYS[14] seq counter
 -- ARGV[1] 'replay' or 'delete'   ARGV[2] '*' for all, else the ids follow from ARGV[3]
 -- A replayed message gets attempt 1, stalls 0, no due time and a new place behind the ready
 -- messages of its priority. A dead letter whose id a live message holds, or whose stored form
@@ -23,7 +23,7 @@ for _, raw in ipairs(entries) do
   elseif hit and type(entry[4]) == 'string' and redis.call('HEXISTS', k.msg, id) == 0 then
     local seq, prio, attempt, stalls, at, pos = string.match(entry[4], HEADER)
     if seq then
-      local new_seq = redis.call('INCR', KEYS[11])
+      local new_seq = redis.call('INCR', KEYS[STATE_N + 1])
       redis.call('HSET', k.msg, id,
         new_seq .. '|' .. prio .. '|1|0||' .. string.sub(entry[4], pos))
       redis.call('ZADD', k.ready, tonumber(prio) * PRIO_UNIT + new_seq, id)

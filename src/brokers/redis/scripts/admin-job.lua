@@ -1,5 +1,5 @@
 -- admin-job.lua: one message by id, in whatever state, for the admin API.
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] id
 -- Returns { state, stored, leaseUntil (Redis time) or '', cancel mode or '' }
 -- for a live message, { 'dead', deadEntry } for a dead letter (the newest with that id), or {}.

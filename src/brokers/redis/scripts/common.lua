@@ -103,14 +103,134 @@ local function stall(k, max_stalls, max_dead, id, now, why)
   return 0
 end
 
--- The 10 state keys every consumer-side script receives first, by name.
+-- The STATE_N state keys every consumer-side script receives first, by name.
+local STATE_N = 13
 local function state_keys(first)
   return {
     msg = KEYS[first], lease = KEYS[first + 1], ready = KEYS[first + 2],
     delayed = KEYS[first + 3], running = KEYS[first + 4], dead = KEYS[first + 5],
     notify = KEYS[first + 6], sched = KEYS[first + 7], consumers = KEYS[first + 8],
     clock = KEYS[first + 9],
+    fresh = { KEYS[first + 10], KEYS[first + 11], KEYS[first + 12] },
   }
+end
+
+-- Ready messages live in two places. Fresh immediate messages wait in one list per priority
+-- (`fresh`, in seq order: the enqueue script appends them under the seq it takes), at a third of
+-- the memory of a sorted-set member; messages that come back to an earlier place (requeued,
+-- recovered, promoted from delayed, periodic, replayed) wait in the `ready` sorted set by
+-- priority and seq. Consumers take the smallest (priority, seq) of both, so strict priority and
+-- FIFO within a priority hold as with one sorted set. A fresh message removed or moved while
+-- waiting (admin cancel, replaced by a periodic definition) cannot leave its list in O(1): its
+-- entry is voided instead (`void:<list>:<id>` in the clock hash counts such entries, `voids`
+-- counts them all), and the consumer that pops a voided entry drops it. Marks are per list, and a
+-- list is FIFO, so a voided entry is always popped before a later live entry of the same id.
+
+-- Number of ready messages.
+local function ready_size(k)
+  local voids = tonumber(redis.call('HGET', k.clock, 'voids')) or 0
+  return redis.call('ZCARD', k.ready) + redis.call('LLEN', k.fresh[1])
+    + redis.call('LLEN', k.fresh[2]) + redis.call('LLEN', k.fresh[3]) - voids
+end
+
+-- Voids the entry of `id` in fresh list `list` (1-3).
+local function void_fresh(clock, list, id)
+  redis.call('HINCRBY', clock, 'void:' .. list .. ':' .. id, 1)
+  redis.call('HINCRBY', clock, 'voids', 1)
+end
+
+-- True (and one mark used up) when the entry of `id` just popped from fresh list `list` was voided.
+local function drop_voided(clock, list, id)
+  local key = 'void:' .. list .. ':' .. id
+  local marks = tonumber(redis.call('HGET', clock, key))
+  if not marks then return false end
+  if marks <= 1 then redis.call('HDEL', clock, key) else redis.call('HINCRBY', clock, key, -1) end
+  redis.call('HINCRBY', clock, 'voids', -1)
+  return true
+end
+
+-- Head of the first non-empty fresh list: id, priority (0-2) and rank (priority * PRIO_UNIT +
+-- seq), or nil. A head without a readable body ranks first: it is dealt with at once.
+local function fresh_head(k)
+  for p = 1, 3 do
+    local id = redis.call('LINDEX', k.fresh[p], 0)
+    if id then
+      local stored = redis.call('HGET', k.msg, id)
+      local seq = stored and tonumber(string.match(stored, '^(%d+)|'))
+      return id, p - 1, (p - 1) * PRIO_UNIT + (seq or 0)
+    end
+  end
+  return nil
+end
+
+-- Pops up to `max` ids in (priority, seq) order out of both places, voided entries included,
+-- appending { id, list } (from fresh list `list`, 1-3) or { id, false, score } (from `ready`).
+local function pop_ready(k, max, taken)
+  local goal = #taken + max
+  if redis.call('ZCARD', k.ready) == 0 then
+    for p = 1, 3 do
+      local need = goal - #taken
+      if need <= 0 then break end
+      local ids = redis.call('LPOP', k.fresh[p], need)
+      if ids then
+        for _, id in ipairs(ids) do taken[#taken + 1] = { id, p } end
+      end
+    end
+    return
+  end
+  while #taken < goal do
+    local z = redis.call('ZRANGE', k.ready, 0, 0, 'WITHSCORES')
+    local z_rank = z[2] and tonumber(z[2])
+    local f_id, f_prio, f_rank = fresh_head(k)
+    if z_rank and (not f_id or z_rank < f_rank) then
+      redis.call('ZREM', k.ready, z[1])
+      taken[#taken + 1] = { z[1], false, z[2] }
+    elseif f_id then
+      redis.call('LPOP', k.fresh[f_prio + 1])
+      taken[#taken + 1] = { f_id, f_prio + 1 }
+    else
+      return
+    end
+  end
+end
+
+-- Voided entries dropped by one take at most, beyond what it takes (bounds the script's time).
+local VOID_DROPS = 1000
+
+-- Takes up to `max` ready ids in (priority, seq) order, as `pop_ready` lists them, voided
+-- entries dropped (and others taken in their place).
+local function take_ready(k, max)
+  local taken = {}
+  if (tonumber(redis.call('HGET', k.clock, 'voids')) or 0) <= 0 then
+    pop_ready(k, max, taken)
+    return taken
+  end
+  local dropped = 0
+  while #taken < max and dropped < VOID_DROPS do
+    local batch = {}
+    pop_ready(k, max - #taken, batch)
+    if #batch == 0 then break end
+    for _, t in ipairs(batch) do
+      if t[2] and drop_voided(k.clock, t[2], t[1]) then
+        dropped = dropped + 1
+      else
+        taken[#taken + 1] = t
+      end
+    end
+  end
+  return taken
+end
+
+-- Puts ids taken by `take_ready` back where they were, in their places.
+local function untake(k, taken)
+  for i = #taken, 1, -1 do
+    local t = taken[i]
+    if t[2] then
+      redis.call('LPUSH', k.fresh[t[2]], t[1])
+    else
+      redis.call('ZADD', k.ready, t[3], t[1])
+    end
+  end
 end
 
 -- Housekeeping of one queue: promotes due delayed messages, recovers expired leases and the

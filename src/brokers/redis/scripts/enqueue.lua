@@ -3,6 +3,7 @@
 -- KEYS[1] declared marker   KEYS[2] seq counter   KEYS[3] msg hash
 -- KEYS[4] ready zset        KEYS[5] delayed zset  KEYS[6] notify list
 -- KEYS[7] lease hash        KEYS[8] sched hash (periodic id -> schedule JSON)
+-- KEYS[9..11] fresh lists of priorities 0-2 (see common.lua)   KEYS[12] clock hash
 -- ARGV[1] count n, then n groups of 5:
 --   id, priority (0-2), executeAt epoch ms or '' (none), schedule JSON or '' (not periodic),
 --   rest (`<prio>|1|0|<executeAt>|<body>`)
@@ -22,9 +23,13 @@ local out = {}
 local woken = false
 local this_call = {}
 
-local function place(id, seq, prio, at)
+-- A new immediate message joins the tail of its priority's fresh list (seq order is push order:
+-- seqs are taken above, atomically); a periodic or replaced one keeps a place by seq in `ready`.
+local function place(id, seq, prio, at, fresh)
   if at and at > now then
     redis.call('ZADD', delayed, at, id)
+  elseif fresh then
+    redis.call('RPUSH', KEYS[9 + tonumber(prio)], id)
   else
     redis.call('ZADD', ready, tonumber(prio) * PRIO_UNIT + seq, id)
   end
@@ -38,7 +43,7 @@ for i = 1, n do
   local seq = base + i
   if redis.call('HSETNX', msg, id, string.format('%d|', seq) .. rest) == 1 then
     this_call[id] = true
-    place(id, seq, ARGV[j + 1], tonumber(ARGV[j + 2]))
+    place(id, seq, ARGV[j + 1], tonumber(ARGV[j + 2]), schedule == '')
     if schedule ~= '' then redis.call('HSET', sched, id, schedule) end
     out[i] = 1
   else
@@ -58,7 +63,10 @@ for i = 1, n do
         else
           local keep = s_seq ~= nil and redis.call('HGET', sched, id) == schedule
           local due = redis.call('ZSCORE', delayed, id)
-          redis.call('ZREM', ready, id)
+          if redis.call('ZREM', ready, id) == 0 and not due and s_prio then
+            -- Waiting in its fresh list (it was not periodic): that entry is voided.
+            void_fresh(KEYS[12], tonumber(s_prio) + 1, id)
+          end
           redis.call('ZREM', delayed, id)
           local at = tonumber(new_at)
           local at_text = new_at
@@ -68,7 +76,7 @@ for i = 1, n do
           end
           local keep_seq = tonumber(s_seq) or seq
           redis.call('HSET', msg, id, keep_seq .. '|' .. prio .. '|1|0|' .. at_text .. '|' .. body)
-          place(id, keep_seq, prio, at)
+          place(id, keep_seq, prio, at, false)
         end
         redis.call('HSET', sched, id, schedule)
       end

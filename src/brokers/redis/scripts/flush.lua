@@ -1,13 +1,21 @@
 -- flush.lua: removes every message of one queue (ready, delayed, running, dead, schedules) and,
 -- when asked, the queue itself. Leases handed out before stop matching, so their settlements are
 -- refused.
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
--- KEYS[11] declared marker   KEYS[12] seq counter
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
+-- KEYS[14] declared marker   KEYS[15] seq counter
 -- ARGV[1] '1' to delete the queue too (declared marker, seq counter, consumers, clock), '0' to
 -- keep it declared
 -- Returns 1.
-redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+local k = state_keys(1)
+redis.call('UNLINK', k.msg, k.lease, k.ready, k.delayed, k.running, k.dead, k.notify, k.sched,
+  k.fresh[1], k.fresh[2], k.fresh[3])
 if ARGV[1] == '1' then
-  redis.call('UNLINK', KEYS[9], KEYS[10], KEYS[11], KEYS[12])
+  redis.call('UNLINK', k.consumers, k.clock, KEYS[STATE_N + 1], KEYS[STATE_N + 2])
+else
+  -- Voided fresh messages went with their lists: so do their marks (the clock hash holds only
+  -- a few fields besides marks).
+  for _, field in ipairs(redis.call('HKEYS', k.clock)) do
+    if field == 'voids' or string.sub(field, 1, 5) == 'void:' then redis.call('HDEL', k.clock, field) end
+  end
 end
 return 1

@@ -1,5 +1,6 @@
 -- peek.lua: a read-only look at many queues at once, for a consumer deciding where to receive.
--- KEYS: 5 per queue: ready zset, delayed zset, running zset, consumers zset, clock hash
+-- KEYS: 8 per queue: ready zset, delayed zset, running zset, consumers zset, clock hash,
+--   fresh lists 0-2
 -- ARGV: none
 -- Returns { now, nextAt, q1, ready1, due1, q2, ready2, due2, ... } for the queues (1-based, in
 -- KEYS order) that have ready messages or something due now (a delayed message, a lease
@@ -7,9 +8,11 @@
 local now = now_ms()
 local next_at = -1
 local out = { now, -1 }
-for q = 1, #KEYS / 5 do
-  local b = (q - 1) * 5
-  local ready = redis.call('ZCARD', KEYS[b + 1])
+for q = 1, #KEYS / 8 do
+  local b = (q - 1) * 8
+  local ready = redis.call('ZCARD', KEYS[b + 1]) + redis.call('LLEN', KEYS[b + 6])
+    + redis.call('LLEN', KEYS[b + 7]) + redis.call('LLEN', KEYS[b + 8])
+    - (tonumber(redis.call('HGET', KEYS[b + 5], 'voids')) or 0)
   local due = 0
   local function at(t)
     if t <= now then

@@ -2,8 +2,8 @@
 -- leases and those of consumers whose heartbeat expired (stalls + 1, or dead-lettered STALLED
 -- past maxStalls), then leases up to `max` ready messages by priority and seq. Unreadable stored
 -- messages are dead-lettered MALFORMED, missing ones EVICTED.
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
--- KEYS[11] (optional) memo of this call: a call sent again answers with the same leases
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
+-- KEYS[14] (optional) memo of this call: a call sent again answers with the same leases
 -- ARGV[1] max   ARGV[2] leaseMs   ARGV[3] token prefix (token = prefix .. 1-based index)
 -- ARGV[4] maxStalls   ARGV[5] maxDeadLetters   ARGV[6] housekeeping limit per step
 -- ARGV[7] consumer taking the leases, or ''
@@ -11,7 +11,7 @@
 -- -1) is the earliest delayed due time, lease deadline or holder's heartbeat expiry, given only
 -- when nothing was leased, and evicted counts message bodies found missing.
 local k = state_keys(1)
-local memo = KEYS[11]
+local memo = KEYS[STATE_N + 1]
 local max = tonumber(ARGV[1])
 local prefix = ARGV[3]
 local max_stalls = tonumber(ARGV[4])
@@ -57,12 +57,13 @@ local out = { now, lease_until, -1, 0 }
 local taken = 0
 local ids = { lease_until }
 if max > 0 then
-  local popped = redis.call('ZPOPMIN', k.ready, max)
+  local popped = {}
   -- Leasing must not half-fail (a lease or running key of the wrong type): on an error, every
   -- popped message goes back to its place, no stall counted, and the error is raised.
   local ok, err = pcall(function()
-    for i = 1, #popped, 2 do
-      local id = popped[i]
+    popped = take_ready(k, max)
+    for i = 1, #popped do
+      local id = popped[i][1]
       local stored = redis.call('HGET', k.msg, id)
       if stored and string.find(stored, HEADER) then
         taken = taken + 1
@@ -78,13 +79,14 @@ if max > 0 then
     end
   end)
   if not ok then
-    for i = 1, #popped, 2 do
-      pcall(redis.call, 'HDEL', k.lease, popped[i])
-      pcall(redis.call, 'ZREM', k.running, popped[i])
-      if redis.call('HEXISTS', k.msg, popped[i]) == 1 then
-        redis.call('ZADD', k.ready, popped[i + 1], popped[i])
-      end
+    local back = {}
+    for i = 1, #popped do
+      local id = popped[i][1]
+      pcall(redis.call, 'HDEL', k.lease, id)
+      pcall(redis.call, 'ZREM', k.running, id)
+      if redis.call('HEXISTS', k.msg, id) == 1 then back[#back + 1] = popped[i] end
     end
+    pcall(untake, k, back)
     return redis.error_reply(type(err) == 'table' and err.err or tostring(err))
   end
 end
@@ -93,7 +95,7 @@ if memo and taken > 0 then redis.call('SET', memo, cjson.encode(ids), 'PX', MEMO
 
 -- Chain the wake-up: while messages remain ready, leave a token for the next blocked consumer;
 -- when none remain, clear stale tokens (every later enqueue or requeue pushes a fresh one).
-if not paused and redis.call('ZCARD', k.ready) > 0 then
+if not paused and ready_size(k) > 0 then
   wake(k.notify)
 else
   redis.call('DEL', k.notify)

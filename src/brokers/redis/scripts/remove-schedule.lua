@@ -1,6 +1,6 @@
 -- remove-schedule.lua: removes one periodic message in whatever state it is; a running one's
 -- lease goes with it, so its settlement is refused and it is not rescheduled.
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] id
 -- Returns 1 when a periodic message was removed, else 0.
 local k = state_keys(1)

@@ -1,5 +1,5 @@
 -- renew.lua: extends the leases still held (token matches) to now + leaseMs (in queue time).
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] leaseMs   ARGV[2] count n, then n pairs: id, token
 -- Returns one integer per lease: 1 renewed, 0 no longer held, 2 renewed but cancelled by an
 -- operator (to be dead-lettered), 3 renewed but cancelled (to be acked); see admin-cancel.lua.

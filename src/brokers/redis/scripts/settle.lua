@@ -3,8 +3,8 @@
 -- and published on a channel named like its key in the same step, before the message moves. A
 -- refused PUBLISH (an ACL user without channel permissions) does not fail the settlement:
 -- waiters then read the key. Every applied settlement resets `stalls` to 0.
--- KEYS[1..10] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock
--- KEYS[11] memo of this call (a call sent again answers as the first did)   KEYS[12..] result keys
+-- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
+-- KEYS[14] memo of this call (a call sent again answers as the first did)   KEYS[15..] result keys
 -- ARGV[1] maxDeadLetters   ARGV[2] count n, then n groups of 9:
 --   kind ('a' ack, 'r' requeue, 'd' dead), id, token, attempt (requeue) or '',
 --   executeAt epoch ms (requeue) or '', error JSON (dead) or '', result JSON or '',
@@ -12,7 +12,7 @@
 -- Returns n integers (1 applied, 0 the lease was no longer held), then the number of refused
 -- publications.
 local k = state_keys(1)
-local memo = KEYS[11]
+local memo = KEYS[STATE_N + 1]
 local seen = redis.call('GET', memo)
 if seen then return cjson.decode(seen) end
 local max_dead = tonumber(ARGV[1])
