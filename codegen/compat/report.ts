@@ -140,7 +140,8 @@ export function compareRegistries(
       );
     }
     const argChanges = diffArgs(before.args, after.args);
-    for (const c of argChanges) rows.push(argRow(name, c, upcast ? before.fingerprint : undefined));
+    for (const c of argChanges)
+      rows.push(argRow(name, c, before.fingerprint, upcast !== undefined));
     for (const c of diffShapes("result", before.result, after.result))
       rows.push(resultRow(name, c));
   }
@@ -187,7 +188,7 @@ function diffArgs(before: Shape | undefined, after: Shape | undefined): ShapeCha
   return diffShapes("args", before ?? none, after ?? none);
 }
 
-function argRow(actor: string, c: ShapeChange, upcastFrom: string | undefined): CompatRow {
+function argRow(actor: string, c: ShapeChange, from: string, upcast: boolean): CompatRow {
   const base = {
     actor,
     change: `${c.path}: ${c.change}`,
@@ -196,14 +197,14 @@ function argRow(actor: string, c: ShapeChange, upcastFrom: string | undefined): 
   };
   if (c.oldFitsNew)
     return { ...base, verdict: c.newFitsOld ? "safe" : "workers first", failing: false };
-  if (upcastFrom) {
+  if (upcast) {
     return {
       ...base,
-      verdict: `upcast ${upcastFrom}${c.newFitsOld ? "" : ", workers first"}`,
+      verdict: `upcast ${from}${c.newFitsOld ? "" : ", workers first"}`,
       failing: false,
     };
   }
-  return { ...base, verdict: "BREAKING: declare an upcaster", failing: true };
+  return { ...base, verdict: `BREAKING: declare an upcaster for ${from}`, failing: true };
 }
 
 function resultRow(actor: string, c: ShapeChange): CompatRow {
