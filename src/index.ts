@@ -24,8 +24,10 @@ export {
   Router,
   type Actor,
   type ActorContext,
+  type ActorArgsOf,
   type ActorFunction,
   type ActorOptions,
+  type Upcasters,
 } from "./router.js";
 export { Worker, type WorkerOptions, type WorkerRunner } from "./worker.js";
 export {
@@ -46,6 +48,7 @@ export {
   type RunOutcome,
 } from "./hooks.js";
 export {
+  SCHEMA_HEADER,
   createClient,
   defineRegistry,
   type ActorClient,
@@ -105,6 +108,7 @@ export {
   ResultNotStoredError,
   ResultTimeoutError,
   PeerDependencyError,
+  SchemaMismatchError,
   UnknownActorError,
   ValidationError,
   type RepidErrorCode,
