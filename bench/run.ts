@@ -1,47 +1,73 @@
 /**
- * `npm run bench`: repid against BullMQ on the same Redis, scenario by scenario, alternating
- * the two systems and repeating; prints a table of medians (with min–max) and their ratio, and
- * writes every raw figure to bench/results/<timestamp>.json. `--quick` runs a small smoke set.
+ * `npm run bench`: repid against BullMQ and bee-queue on the same Redis, scenario by scenario,
+ * the three systems alternating (their order rotates every repeat), each run on a fresh queue;
+ * prints a table of medians (with min–max) and repid's ratios to both, and writes every raw
+ * figure to bench/results/<timestamp>.json. `--quick` runs the same rows at small sizes.
+ * Every key the run creates is under the prefix `bench-<pid>-` and is deleted at the end.
  */
 import { fork } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { Redis } from "ioredis";
+import { backlog, type BacklogFigures } from "./backlog.js";
 import { codegenScenario } from "./codegen.js";
 import { makeProject, timeRun, typeCheckFigures } from "./codegen-project.js";
+import { pickupLatencies } from "./latency.js";
 import { recoveryMs } from "./recovery.js";
-import { percentile, rate, summarize, type Summary } from "./stats.js";
-import { bullmqSystem, repidSystem, type System } from "./systems.js";
+import { cpuSample, deleteKeys, perJob, usedMemory } from "./redis-stats.js";
+import { percentile, rate, summarize } from "./stats.js";
+import { syncRate, type SyncVariant } from "./sync-actors.js";
+import { PREFIX, SYSTEMS, makeSystem, type System, type SystemName } from "./systems.js";
+import { formatTable, type Row } from "./table.js";
 
 const quick = process.argv.includes("--quick");
 /**
- * `--only latency,process` runs just those groups: enqueue, process, latency, recovery, in-memory,
- * memory, codegen, observability, rabbitmq (the last two run in a full run, or when named).
+ * `--only latency,process` runs just those groups: enqueue, process, latency, backlog,
+ * redis-memory, sync, memory, in-memory, recovery, codegen, observability, rabbitmq (the last two
+ * run in a full run, or when named).
  */
-const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only");
+const onlyArg = process.argv.find((_, i) => process.argv[i - 1] === "--only");
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const wanted = (group: string): boolean => !only || only.has(group);
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const repeats = quick ? 1 : 3;
 const N = quick ? 2_000 : 20_000;
 const SERIAL_N = quick ? 500 : 5_000;
-const LATENCY_N = quick ? 500 : 5_000;
-/** Jobs sent first and left out of the latency figures: both systems start cold (JIT, scripts). */
+const LATENCY_N = quick ? 1_000 : 5_000;
+/** Jobs sent first and left out of the latency figures: every system starts cold. */
 const LATENCY_WARMUP = quick ? 200 : 1_000;
-const MEMORY_N = quick ? 20_000 : 100_000;
-const MEMORY_N_IN_MEMORY = quick ? 20_000 : 200_000;
-
-interface Row {
-  readonly scenario: string;
-  readonly unit: string;
-  readonly repid: Summary;
-  readonly bullmq?: Summary;
-  /** true when a higher figure is better (throughput), false for latency/memory. */
-  readonly higherIsBetter: boolean;
-}
+const LATENCY_CONCURRENCY = 10;
+const MEMORY_PER_JOB_N = quick ? 10_000 : 20_000;
+const IN_MEMORY_N = quick ? 20_000 : 200_000;
+/**
+ * Deep backlog: windows of bulk enqueue and processing (concurrency 100) at SHALLOW and at DEPTH
+ * waiting. BullMQ is left out (its bulk fill runs at a tenth of the others' here: 1M would take
+ * minutes), and only repid's backlog is processed to the end; bee-queue's is deleted.
+ */
+const BACKLOG = {
+  depth: quick ? 100_000 : 1_000_000,
+  shallow: 10_000,
+  window: quick ? 10_000 : 20_000,
+  concurrency: 100,
+};
+const BACKLOG_SYSTEMS: readonly SystemName[] = ["repid", "bee-queue"];
+const LOAD = { jobs: quick ? 200_000 : 1_000_000, every: quick ? 20_000 : 100_000, ahead: 10_000 };
+const SYNC = {
+  jobs: quick ? 1_000 : 4_000,
+  warmup: quick ? 100 : 400,
+  rounds: 20_000,
+  concurrency: 4,
+};
 
 const rows: Row[] = [];
+const raw: Record<string, unknown> = {};
 let run = 0;
-const queueName = (): string => `bench-${process.pid}-${++run}`;
+const queueName = (): string => `${PREFIX}-q${++run}`;
+const admin = new Redis(url);
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
@@ -49,248 +75,401 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
-type Factory = (queue: string) => Promise<System>;
-const systems: [string, Factory][] = [
-  ["repid", (q) => repidSystem(url, q)],
-  ["bullmq", (q) => bullmqSystem(url, q)],
-];
+/** The systems in the order of repeat `r`: rotated, so none is always first or last. */
+function rotation<T>(items: readonly T[], r: number): T[] {
+  return items.map((_, i) => items[(i + r) % items.length]!);
+}
 
-/** Runs `measure` for both systems, alternating, `repeats` times; each run on a fresh queue. */
+interface Metric {
+  readonly scenario: string;
+  readonly unit: string;
+  readonly higherIsBetter: boolean;
+}
+
+/**
+ * Runs `measure` for every system, rotating their order, `repeats` times, each on a fresh queue;
+ * `measure` returns one figure per metric, and each metric becomes a row.
+ */
 async function compare(
-  scenario: string,
-  unit: string,
-  measure: (s: System) => Promise<number>,
+  metrics: readonly Metric[],
+  measure: (s: System) => Promise<number[]>,
 ): Promise<void> {
-  const figures: Record<string, number[]> = { repid: [], bullmq: [] };
+  const figures = new Map<SystemName, number[][]>(SYSTEMS.map((s) => [s, metrics.map(() => [])]));
   for (let r = 0; r < repeats; r++) {
-    const order = r % 2 === 0 ? systems : [...systems].reverse();
-    for (const [name, make] of order) {
-      const system = await make(queueName());
+    for (const name of rotation(SYSTEMS, r)) {
+      const system = await makeSystem(name, url, queueName());
       try {
-        figures[name]!.push(await measure(system));
+        const values = await measure(system);
+        values.forEach((v, i) => figures.get(name)![i]!.push(v));
       } finally {
         await system.close();
       }
     }
   }
-  rows.push({
-    scenario,
-    unit,
-    repid: summarize(figures.repid!),
-    bullmq: summarize(figures.bullmq!),
-    higherIsBetter: true,
+  metrics.forEach((m, i) => {
+    const row: Row = {
+      ...m,
+      figures: Object.fromEntries(SYSTEMS.map((s) => [s, summarize(figures.get(s)![i]!)])),
+    };
+    rows.push(row);
+    log(
+      `${m.scenario}: ${SYSTEMS.map((s) => `${s} ${figures.get(s)![i]!.join(", ")}`).join(" | ")}`,
+    );
   });
-  log(`${scenario}: repid ${figures.repid!.join(", ")} | bullmq ${figures.bullmq!.join(", ")}`);
 }
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
+const cpuMetrics = (scenario: string): Metric[] => [
+  { scenario: `  ${scenario}: Redis CPU per job`, unit: "µs", higherIsBetter: false },
+  { scenario: `  ${scenario}: Node CPU per job`, unit: "µs", higherIsBetter: false },
+  { scenario: `  ${scenario}: Redis commands per job`, unit: "calls", higherIsBetter: false },
+];
+
+/** Throughput of `fn` over `n` jobs, and its Redis and Node CPU per job. */
+async function withCpu(n: number, fn: () => Promise<void>): Promise<number[]> {
+  const a = await cpuSample(admin);
+  const ms = await timed(fn);
+  const b = await cpuSample(admin);
+  const c = perJob(a, b, n);
+  return [rate(n, ms), c.redisUs, c.nodeUs, c.calls];
 }
 
-async function latency(system: "repid" | "bullmq"): Promise<number[]> {
-  const queue = queueName();
-  const producer =
-    system === "repid" ? await repidSystem(url, queue) : await bullmqSystem(url, queue);
-  const total = LATENCY_WARMUP + LATENCY_N;
-  const child = fork(
-    new URL("./latency-child.ts", import.meta.url).pathname,
-    [system, url, queue, String(total)],
-    {
-      execArgv: ["--import", "tsx"],
-    },
-  );
-  const message = (): Promise<Record<string, unknown>> =>
-    new Promise((resolve) => child.once("message", resolve as never));
-  await message();
-  const send = await latencySender(system, producer, queue);
-  const result = message();
-  const start = performance.now();
-  let sent = 0;
-  const pending: Promise<unknown>[] = [];
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(performance.now() - start) + 1);
-    while (sent < due) {
-      pending.push(send());
-      sent++;
+async function enqueueGroup(): Promise<void> {
+  const modes = [
+    ["serial", "enqueue, awaiting each", SERIAL_N],
+    ["concurrent", "enqueue, 1,000 concurrent", N],
+    ["bulk", "enqueue, bulk of 1,000", N],
+  ] as const;
+  for (const [mode, scenario, n] of modes) {
+    await compare(
+      [{ scenario, unit: "jobs/s", higherIsBetter: true }, ...cpuMetrics("enqueue")],
+      (s) => withCpu(n, () => s.enqueue(n, mode)),
+    );
+  }
+}
+
+async function processGroup(): Promise<void> {
+  for (const concurrency of [1, 10, 100]) {
+    const scenario = `process ${N.toLocaleString("en")} no-op, concurrency ${concurrency}`;
+    await compare(
+      [{ scenario, unit: "jobs/s", higherIsBetter: true }, ...cpuMetrics("process")],
+      async (s) => {
+        await s.enqueue(N, "bulk");
+        return withCpu(N, () => s.process(N, concurrency));
+      },
+    );
+  }
+}
+
+async function latencyGroup(): Promise<void> {
+  const lat = new Map<SystemName, number[][]>(SYSTEMS.map((s) => [s, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const s of rotation(SYSTEMS, r)) {
+      const l = await pickupLatencies(
+        s,
+        url,
+        queueName(),
+        LATENCY_N,
+        LATENCY_WARMUP,
+        LATENCY_CONCURRENCY,
+      );
+      lat.get(s)!.push(l);
+      log(`latency ${s}: p50 ${round2(percentile(l, 50))} ms, p99 ${round2(percentile(l, 99))} ms`);
     }
-    await new Promise((r) => setTimeout(r, 1));
   }
-  await Promise.all(pending);
-  const { latencies } = (await result) as { latencies: number[] };
-  await producer.close();
-  return latencies.slice(LATENCY_WARMUP).sort((a, b) => a - b);
+  for (const p of [50, 99]) {
+    rows.push({
+      scenario: `pickup latency p${p}, 1,000 jobs/s, concurrency ${LATENCY_CONCURRENCY}`,
+      unit: "ms",
+      figures: Object.fromEntries(
+        SYSTEMS.map((s) => [s, summarize(lat.get(s)!.map((l) => round2(percentile(l, p))))]),
+      ),
+      higherIsBetter: false,
+    });
+  }
 }
 
-async function latencySender(
-  system: "repid" | "bullmq",
-  _s: System,
-  queue: string,
-): Promise<() => Promise<unknown>> {
-  const now = (): number => performance.timeOrigin + performance.now();
-  if (system === "repid") {
-    const { Connection, Job } = await import("repid");
-    const { RedisMessageBroker } = await import("repid/redis");
-    const connection = new Connection(new RedisMessageBroker(url, { prefix: "repid-bench" }));
-    await connection.connect();
-    return () => new Job("timed", { queue, connection, args: { sentAt: now() } }).enqueue();
+async function backlogGroup(): Promise<void> {
+  const results: Partial<Record<SystemName, BacklogFigures>> = {};
+  for (const s of BACKLOG_SYSTEMS) {
+    log(`deep backlog, ${s}: ${BACKLOG.depth.toLocaleString("en")} jobs`);
+    results[s] = await backlog(s, url, queueName(), { ...BACKLOG, drain: s === "repid" });
   }
-  const { Queue } = await import("bullmq");
-  const q = new Queue(queue, {
-    connection: new Redis(url, { maxRetriesPerRequest: null }),
-    prefix: "bull-bench",
-  });
-  return () => q.add("timed", { sentAt: now() }, { removeOnComplete: true });
+  raw.backlog = results;
+  const depth = `${BACKLOG.depth / 1000}k`;
+  const shallow = `${BACKLOG.shallow / 1000}k`;
+  const win = `${BACKLOG.window / 1000}k`;
+  const row = (
+    scenario: string,
+    unit: string,
+    higherIsBetter: boolean,
+    pick: (f: BacklogFigures) => number | undefined,
+  ): void => {
+    const figures: Row["figures"] = {};
+    for (const [s, f] of Object.entries(results) as [SystemName, BacklogFigures][]) {
+      const v = pick(f);
+      if (v !== undefined) figures[s] = summarize([v]);
+    }
+    rows.push({ scenario, unit, higherIsBetter, figures });
+  };
+  const c = BACKLOG.concurrency;
+  row(
+    `backlog: bulk enqueue of ${win} at ${shallow} waiting`,
+    "jobs/s",
+    true,
+    (f) => f.atShallow.enqueue,
+  );
+  row(
+    `backlog: bulk enqueue of ${win} at ${depth} waiting`,
+    "jobs/s",
+    true,
+    (f) => f.atDepth.enqueue,
+  );
+  row(`backlog: enqueue at ${depth} / at ${shallow}`, "ratio", true, (f) =>
+    round2(f.atDepth.enqueue / f.atShallow.enqueue),
+  );
+  row(
+    `backlog: process ${win} (c=${c}) at ${shallow} waiting`,
+    "jobs/s",
+    true,
+    (f) => f.atShallow.process,
+  );
+  row(
+    `backlog: process ${win} (c=${c}) at ${depth} waiting`,
+    "jobs/s",
+    true,
+    (f) => f.atDepth.process,
+  );
+  row(`backlog: process at ${depth} / at ${shallow}`, "ratio", true, (f) =>
+    round2(f.atDepth.process / f.atShallow.process),
+  );
+  row(`backlog: bulk fill up to ${depth}`, "jobs/s", true, (f) => f.fill);
+  row(`backlog: process all ${depth} (c=${c})`, "jobs/s", true, (f) => f.drain);
+  row(`backlog: Redis memory per job at ${depth} waiting`, "bytes", false, (f) => f.bytesPerJob);
+  row(`backlog: process RSS, highest sample`, "MiB", false, (f) =>
+    Math.max(...f.samples.map((x) => x.rssMiB)),
+  );
+  row(`backlog: Redis used_memory growth, highest sample`, "MiB", false, (f) =>
+    Math.max(...f.samples.map((x) => x.redisMiB)),
+  );
 }
 
-async function memory(): Promise<{
-  first: number;
-  last: number;
-  samples: { rss: number; heapUsed: number }[];
-}> {
-  const queue = queueName();
-  const producer = await repidSystem(url, queue);
-  await producer.enqueue(MEMORY_N, "bulk");
-  const child = fork(
-    new URL("./memory-child.ts", import.meta.url).pathname,
-    [url, queue, String(MEMORY_N)],
-    {
-      execArgv: ["--import", "tsx", "--expose-gc"],
+async function redisMemoryGroup(): Promise<void> {
+  await compare(
+    [{ scenario: "Redis memory per waiting no-op job", unit: "bytes", higherIsBetter: false }],
+    async (s) => {
+      const before = await usedMemory(admin);
+      await s.enqueue(MEMORY_PER_JOB_N, "bulk");
+      return [Math.round(((await usedMemory(admin)) - before) / MEMORY_PER_JOB_N)];
     },
   );
-  const { samples } = (await new Promise((resolve) => child.once("message", resolve as never))) as {
-    samples: { rss: number; heapUsed: number }[];
-  };
-  await producer.close();
-  return { first: samples[0]!.rss, last: samples[samples.length - 1]!.rss, samples };
+}
+
+async function syncGroup(): Promise<void> {
+  const variants: SyncVariant[] = [
+    "repid threads",
+    "bullmq sandboxed threads",
+    "repid inline",
+    "bullmq inline",
+    "bee-queue inline",
+  ];
+  const figures = new Map<SyncVariant, number[]>(variants.map((v) => [v, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const v of rotation(variants, r))
+      figures.get(v)!.push(await syncRate(v, { url, ...SYNC }));
+  }
+  log(`sync actors: ${variants.map((v) => `${v} ${figures.get(v)!.join(", ")}`).join(" | ")}`);
+  const get = (v: SyncVariant) => summarize(figures.get(v)!);
+  const what = `${SYNC.rounds / 1000}k FNV rounds, concurrency ${SYNC.concurrency}`;
+  rows.push({
+    scenario: `sync actor (${what}) in worker threads`,
+    unit: "jobs/s",
+    higherIsBetter: true,
+    figures: { repid: get("repid threads"), bullmq: get("bullmq sandboxed threads") },
+  });
+  rows.push({
+    scenario: `the same work inline (async handler)`,
+    unit: "jobs/s",
+    higherIsBetter: true,
+    figures: {
+      repid: get("repid inline"),
+      bullmq: get("bullmq inline"),
+      "bee-queue": get("bee-queue inline"),
+    },
+  });
+  rows.push({
+    scenario: `  threads / inline, each system`,
+    unit: "ratio",
+    higherIsBetter: true,
+    figures: {
+      repid: summarize([round2(get("repid threads").median / get("repid inline").median)]),
+      bullmq: summarize([
+        round2(get("bullmq sandboxed threads").median / get("bullmq inline").median),
+      ]),
+    },
+  });
+}
+
+/** Runs a bench script in a child process and resolves with the message it sends. */
+function child<T>(script: string, args: string[], execArgv: string[] = []): Promise<T> {
+  const c = fork(new URL(script, import.meta.url).pathname, args, {
+    execArgv: ["--import", "tsx", ...execArgv],
+  });
+  return new Promise((resolve, reject) => {
+    c.once("message", (m) => resolve(m as T));
+    c.once("exit", (code) => reject(new Error(`${script} exited (${code})`)));
+  });
+}
+
+async function memoryGroup(): Promise<void> {
+  log(`memory under load: ${LOAD.jobs.toLocaleString("en")} jobs, in-memory broker`);
+  const { samples } = await child<{
+    samples: { processed: number; rssMiB: number; heapMiB: number }[];
+  }>(
+    "./memory-child.ts",
+    ["memory", queueName(), String(LOAD.jobs), String(LOAD.every), String(LOAD.ahead)],
+    ["--expose-gc"],
+  );
+  raw.memoryUnderLoad = samples;
+  const first = samples[0]!;
+  const last = samples[samples.length - 1]!;
+  const k = (n: number): string => `${n / 1000}k`;
+  for (const [what, pick] of [
+    ["RSS", (s: typeof first) => s.rssMiB],
+    ["heap used after GC", (s: typeof first) => s.heapMiB],
+  ] as const) {
+    for (const s of [first, last])
+      rows.push({
+        scenario: `in-memory worker ${what} at ${k(s.processed)} processed`,
+        unit: "MiB",
+        higherIsBetter: false,
+        figures: { repid: summarize([pick(s)]) },
+      });
+  }
+}
+
+async function inMemoryGroup(): Promise<void> {
+  const figures: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const { ms } = await child<{ ms: number }>("./in-memory-child.ts", [String(IN_MEMORY_N)]);
+    figures.push(rate(IN_MEMORY_N, ms));
+  }
+  rows.push({
+    scenario: "in-memory broker, process no-op",
+    unit: "jobs/s",
+    higherIsBetter: true,
+    figures: { repid: summarize(figures) },
+  });
+}
+
+async function recoveryGroup(): Promise<void> {
+  // One run each: BullMQ's figure alone is 30-60 s (its lock, then its stalled-jobs check).
+  const repid = await recoveryMs("repid", url, `${queueName()}-recovery`);
+  const bullmq = await recoveryMs("bullmq", url, `${queueName()}-recovery`);
+  rows.push({
+    scenario: "SIGKILLed worker: its 10 jobs running again",
+    unit: "ms",
+    higherIsBetter: false,
+    figures: { repid: summarize([Math.round(repid)]), bullmq: summarize([Math.round(bullmq)]) },
+  });
+}
+
+async function codegenGroup(): Promise<void> {
+  // Generation time, then what the generated registry costs the compiler with a consumer.
+  for (const files of quick ? [50] : [100, 500]) {
+    const gen = await codegenScenario(files, repeats);
+    rows.push({
+      scenario: `repid-gen over ${gen.files} actor files`,
+      unit: "ms",
+      higherIsBetter: false,
+      figures: { repid: summarize(gen.ms) },
+    });
+    const dir = makeProject(files);
+    try {
+      timeRun(dir);
+      const tc = typeCheckFigures(dir, files);
+      const figures: [string, string, number][] = [
+        ["instantiations", "count", tc.instantiations],
+        ["instantiations per actor", "count", Math.round(tc.instantiations / files)],
+        ["memory", "MiB", tc.memoryMiB],
+        ["check time", "s", tc.checkSeconds],
+      ];
+      for (const [what, unit, value] of figures)
+        rows.push({
+          scenario: `tsc of a ${files}-actor registry + consumer: ${what}`,
+          unit,
+          higherIsBetter: false,
+          figures: { repid: summarize([value]) },
+        });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** The samples taken along the way, for the record under the table. */
+function samplesText(): string {
+  const lines: string[] = [];
+  const backlogs = (raw.backlog ?? {}) as Partial<Record<SystemName, BacklogFigures>>;
+  for (const [s, f] of Object.entries(backlogs)) {
+    lines.push(`deep backlog, ${s} (waiting: process RSS MiB / Redis used_memory growth MiB):`);
+    for (const phase of ["fill", "drain"] as const) {
+      const ps = f.samples.filter((x) => x.phase === phase);
+      if (ps.length > 0)
+        lines.push(
+          `  ${phase}: ${ps.map((x) => `${x.waiting / 1000}k: ${x.rssMiB}/${x.redisMiB}`).join(", ")}`,
+        );
+    }
+  }
+  const load = raw.memoryUnderLoad as { processed: number; rssMiB: number; heapMiB: number }[];
+  if (load) {
+    lines.push("in-memory worker under load (processed: RSS MiB / heap after GC MiB):");
+    lines.push(
+      `  ${load.map((x) => `${x.processed / 1000}k: ${x.rssMiB}/${x.heapMiB}`).join(", ")}`,
+    );
+  }
+  return lines.join("\n");
 }
 
 async function main(): Promise<void> {
-  const redis = new Redis(url);
+  const started = performance.now();
+  const load0 = loadavg();
   log(
-    `bench against ${url} (${(await redis.info("server")).match(/redis_version:(\S+)/)?.[1]}), ${quick ? "quick" : "full"} mode`,
+    `bench against ${url} (${(await admin.info("server")).match(/redis_version:(\S+)/)?.[1]}), ${quick ? "quick" : "full"} mode, keys under ${PREFIX}-*, load ${load0.map((x) => x.toFixed(2)).join(" ")}`,
   );
-  redis.disconnect();
-
-  if (wanted("enqueue"))
-    await compare("enqueue, awaiting each", "jobs/s", async (s) =>
-      rate(SERIAL_N, await timed(() => s.enqueue(SERIAL_N, "serial"))),
-    );
-  if (wanted("enqueue"))
-    await compare("enqueue, concurrent", "jobs/s", async (s) =>
-      rate(N, await timed(() => s.enqueue(N, "concurrent"))),
-    );
-  if (wanted("enqueue"))
-    await compare("enqueue, bulk", "jobs/s", async (s) =>
-      rate(N, await timed(() => s.enqueue(N, "bulk"))),
-    );
-  for (const concurrency of wanted("process") ? [1, 10, 100] : []) {
-    const n = concurrency === 1 ? Math.min(N, quick ? 1000 : 5000) : N;
-    await compare(`process no-op, concurrency ${concurrency}`, "jobs/s", async (s) => {
-      await s.enqueue(n, "bulk");
-      return rate(n, await timed(() => s.process(n, concurrency)));
-    });
-  }
-
-  const lat: Record<string, number[][]> = { repid: [], bullmq: [] };
-  for (let r = 0; r < repeats && wanted("latency"); r++) {
-    for (const system of ["repid", "bullmq"] as const) lat[system]!.push(await latency(system));
-  }
-  for (const p of wanted("latency") ? [50, 95, 99] : []) {
-    rows.push({
-      scenario: `latency p${p} at 1,000 jobs/s`,
-      unit: "ms",
-      repid: summarize(lat.repid!.map((l) => round2(percentile(l, p)))),
-      bullmq: summarize(lat.bullmq!.map((l) => round2(percentile(l, p)))),
-      higherIsBetter: false,
-    });
-  }
-
-  const mem: number[] = [];
-  for (let r = 0; r < repeats && wanted("in-memory"); r++) {
-    const child = fork(
-      new URL("./in-memory-child.ts", import.meta.url).pathname,
-      [String(MEMORY_N_IN_MEMORY)],
-      {
-        execArgv: ["--import", "tsx"],
-      },
-    );
-    const { ms } = (await new Promise((resolve) => child.once("message", resolve as never))) as {
-      ms: number;
-    };
-    mem.push(rate(MEMORY_N_IN_MEMORY, ms));
-  }
-  if (mem.length > 0) {
-    rows.push({
-      scenario: "in-memory broker, process no-op",
-      unit: "jobs/s",
-      repid: summarize(mem),
-      higherIsBetter: true,
-    });
-  }
-
-  // One run each: BullMQ's figure alone is 30-60 s (its lock, then its stalled-jobs check).
-  if (wanted("recovery")) {
-    const repid = await recoveryMs("repid", url, `${queueName()}-recovery`);
-    const bullmq = await recoveryMs("bullmq", url, `${queueName()}-recovery`);
-    rows.push({
-      scenario: "SIGKILLed worker: its 10 jobs running again",
-      unit: "ms",
-      repid: summarize([Math.round(repid)]),
-      bullmq: summarize([Math.round(bullmq)]),
-      higherIsBetter: false,
-    });
-  }
-
-  const rss = wanted("memory") ? await memory() : undefined;
-  if (rss) {
-    rows.push({
-      scenario: `worker RSS after first 10k`,
-      unit: "MiB",
-      repid: summarize([mib(rss.first)]),
-      higherIsBetter: false,
-    });
-    rows.push({
-      scenario: `worker RSS after ${MEMORY_N / 1000}k`,
-      unit: "MiB",
-      repid: summarize([mib(rss.last)]),
-      higherIsBetter: false,
-    });
-  }
-
-  if (wanted("codegen")) {
-    // Generation time, then what the generated registry costs the compiler with a consumer.
-    for (const files of quick ? [50] : [100, 500]) {
-      const gen = await codegenScenario(files, repeats);
-      rows.push({
-        scenario: `repid-gen over ${gen.files} actor files`,
-        unit: "ms",
-        repid: summarize(gen.ms),
-        higherIsBetter: false,
-      });
-      const dir = makeProject(files);
-      try {
-        timeRun(dir);
-        const tc = typeCheckFigures(dir, files);
-        const figures: [string, string, number][] = [
-          ["instantiations", "count", tc.instantiations],
-          ["instantiations per actor", "count", Math.round(tc.instantiations / files)],
-          ["memory", "MiB", tc.memoryMiB],
-          ["check time", "s", tc.checkSeconds],
-        ];
-        for (const [what, unit, value] of figures)
-          rows.push({
-            scenario: `tsc of a ${files}-actor registry + consumer: ${what}`,
-            unit,
-            repid: summarize([value]),
-            higherIsBetter: false,
-          });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+  const groups: [string, () => Promise<void>][] = [
+    ["enqueue", enqueueGroup],
+    ["process", processGroup],
+    ["latency", latencyGroup],
+    ["backlog", backlogGroup],
+    ["redis-memory", redisMemoryGroup],
+    ["sync", syncGroup],
+    ["memory", memoryGroup],
+    ["in-memory", inMemoryGroup],
+    ["recovery", recoveryGroup],
+    ["codegen", codegenGroup],
+  ];
+  try {
+    for (const [group, fn] of groups) {
+      if (!wanted(group)) continue;
+      const t0 = performance.now();
+      await fn();
+      log(`(${group}: ${Math.round((performance.now() - t0) / 1000)} s)`);
     }
+  } finally {
+    log(`deleted ${await deleteKeys(admin, `${PREFIX}-*`)} leftover keys`);
   }
-
-  printTable();
+  const seconds = Math.round((performance.now() - started) / 1000);
+  const load1 = loadavg();
+  console.log(formatTable(rows));
+  const samples = samplesText();
+  if (samples) console.log(samples);
+  console.log(
+    `${quick ? "quick" : "full"} run, ${repeats} repeat(s), ${seconds} s; load average (1/5/15 min) ${load0.map((x) => x.toFixed(2)).join("/")} at the start, ${load1.map((x) => x.toFixed(2)).join("/")} at the end`,
+  );
   // Groups with tables of their own, each in its own process: hooks' overhead (metrics and
   // tracing against none), and the RabbitMQ broker next to the Redis broker.
   for (const [group, script] of [
@@ -300,65 +479,28 @@ async function main(): Promise<void> {
     if (!only?.has(group) && !(only === undefined && !quick)) continue;
     log(`\n${group}:`);
     await new Promise<void>((resolve) => {
-      const child = fork(new URL(script, import.meta.url).pathname, quick ? ["--quick"] : [], {
+      const c = fork(new URL(script, import.meta.url).pathname, quick ? ["--quick"] : [], {
         execArgv: ["--import", "tsx"],
         stdio: "inherit",
       });
-      child.on("exit", () => resolve());
+      c.on("exit", () => resolve());
     });
   }
+  admin.disconnect();
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   const file = new URL(
     `./results/${new Date().toISOString().replaceAll(":", "-")}.json`,
     import.meta.url,
   );
-  writeFileSync(file, JSON.stringify({ quick, url, rows, memorySamples: rss?.samples }, null, 2));
-  log(`raw figures: ${file.pathname}`);
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-function mib(bytes: number): number {
-  return Math.round((bytes / 1048576) * 10) / 10;
-}
-
-function printTable(): void {
-  const fmt = (s: Summary | undefined): string =>
-    s
-      ? `${s.median.toLocaleString("en")} (${s.min.toLocaleString("en")}–${s.max.toLocaleString("en")})`
-      : "";
-  const lines = rows.map((r) => {
-    const ratio = r.bullmq
-      ? r.higherIsBetter
-        ? r.repid.median / r.bullmq.median
-        : r.bullmq.median / r.repid.median
-      : undefined;
-    return [
-      r.scenario,
-      r.unit,
-      fmt(r.repid),
-      fmt(r.bullmq),
-      ratio === undefined ? "" : `${ratio.toFixed(2)}x`,
-    ];
-  });
-  const head = [
-    "scenario",
-    "unit",
-    "repid median (min–max)",
-    "bullmq median (min–max)",
-    "advantage",
-  ];
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]): string =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  console.log(row(head));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const l of lines) console.log(row(l));
-  console.log(
-    "advantage: how many times better repid is (throughput ratio, or BullMQ's latency over repid's)",
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { quick, url, seconds, load: { start: load0, end: load1 }, rows, ...raw },
+      null,
+      2,
+    ),
   );
+  log(`raw figures: ${file.pathname}; total ${Math.round((performance.now() - started) / 1000)} s`);
 }
 
 await main();
