@@ -153,8 +153,7 @@ function readUpcasts(option: OptionValue, checker: ts.TypeChecker, root: string)
     const location = locate(root, prop);
     if (!ts.isPropertyAssignment(prop) && !ts.isMethodDeclaration(prop))
       throw errorAt(location, 'upcast entries must be `"<fingerprint>": (old: OldArgs) => Args`');
-    const key =
-      ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name) ? prop.name.text : undefined;
+    const key = upcastKey(prop.name, checker);
     if (key === undefined || !FINGERPRINT.test(key)) {
       throw errorAt(
         location,
@@ -211,6 +210,19 @@ function readOptions(
     });
   }
   return options;
+}
+
+/**
+ * An upcast key: a fingerprint written out, or a computed key whose type is a string literal
+ * (`[v1.registry.welcome.fingerprint]`, read from a copy of the previous registry).
+ */
+function upcastKey(name: ts.PropertyName, checker: ts.TypeChecker): string | undefined {
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name)) return name.text;
+  if (ts.isComputedPropertyName(name)) {
+    const type = checker.getTypeAtLocation(name.expression);
+    return type.isStringLiteral() ? type.value : undefined;
+  }
+  return undefined;
 }
 
 function literalValue(type: ts.Type): Literal | undefined {

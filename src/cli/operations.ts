@@ -9,7 +9,7 @@ import type { StoredResult } from "../brokers/broker.js";
 import type { Connection } from "../connection.js";
 import { ValidationError } from "../errors.js";
 import { Job } from "../job.js";
-import { zodIssues, type Registry } from "../registry.js";
+import { SCHEMA_HEADER, zodIssues, type Registry } from "../registry.js";
 import { findActor } from "./registry-loader.js";
 
 /** A job as `Admin.job` finds it, with its stored result when the broker keeps one. */
@@ -57,6 +57,10 @@ export async function enqueueActor(
     ...(args !== undefined ? { args } : {}),
     ...(definition.timeout !== undefined ? { timeout: definition.timeout } : {}),
     ...(definition.storeResult !== undefined ? { storeResult: definition.storeResult } : {}),
+    // As the generated client does: workers tell this registry's messages from other versions'.
+    ...(definition.fingerprint !== undefined
+      ? { headers: { [SCHEMA_HEADER]: definition.fingerprint } }
+      : {}),
   });
   const handle = await job.enqueue({ connection });
   return { id: handle.id, actor: definition.name, queue };

@@ -10,6 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readManifest } from "../../codegen/compat/manifest.js";
+import { currentActors } from "../../codegen/compat/previous.js";
+import { Generator } from "../../codegen/generate.js";
+import { options } from "../codegen/helpers.js";
 import { compareRegistries, compatTable } from "../../codegen/compat/report.js";
 import { tempProject } from "../types/temp-project.js";
 import {
@@ -114,6 +117,26 @@ describe("registry evolution: fingerprints and --compat (issue 16)", () => {
     // The fixture's own upcaster declares v1's type: no error.
     const own = compareRegistries(committedManifest("v1"), await actorsOf("v3"));
     expect(own.errors).toEqual([]);
+  });
+
+  it("reads an upcaster keyed and typed from a copy of the previous registry", async () => {
+    const rendered = await new Generator(
+      options(["test/evolution/fixtures/v3-from-registry/actors.ts"], "never-written.ts"),
+    ).render();
+    const [welcome] = currentActors(rendered.model);
+    expect(welcome!.fingerprint).toBe(committedManifest("v3").actors["welcome"]!.fingerprint);
+    expect(welcome!.upcasts.map((u) => u.fingerprint)).toEqual(["9b7766a8d576"]);
+    const report = compareRegistries(committedManifest("v1"), [welcome!], {
+      accept: ["legacy_ping", "resize"],
+    });
+    expect(report.errors).toEqual([]);
+    expect(report.rows.filter((r) => r.actor === "welcome").map((r) => r.verdict)).toEqual([
+      "upcast 9b7766a8d576",
+      "safe",
+      "workers first",
+      "upcast 9b7766a8d576, workers first",
+    ]);
+    expect(report.ok).toBe(true);
   });
 
   it("CLI: prints the same table, exits 1 on a breaking change and 0 once handled", () => {

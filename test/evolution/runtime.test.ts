@@ -4,6 +4,7 @@
  * invalid arguments, the log's 1st/10th/100th rhythm, and the `upcast` option's checks.
  */
 import { describe, expect, it } from "vitest";
+import { enqueueActor } from "../../src/cli/operations.js";
 import { Job } from "../../src/job.js";
 import { Queue } from "../../src/queue.js";
 import { defineRegistry, createClient } from "../../src/registry.js";
@@ -72,6 +73,16 @@ describe("schema headers at run time (issue 16)", () => {
     await app.magic(async () => {
       await new Queue("evo").declare();
       await createClient(registry, connection).greet.enqueue({ who: "a" });
+    });
+    const [delivery] = await broker.receive(["evo"], { max: 1, leaseMs: 1000 });
+    expect(delivery!.message.headers).toEqual({ "repid-schema": CURRENT });
+  });
+
+  it("the repid CLI's enqueue sends the fingerprint too", async () => {
+    const { app, broker, connection } = memoryApp();
+    await app.magic(async () => {
+      await new Queue("evo").declare();
+      await enqueueActor(connection, registry, "greet", { who: "a" });
     });
     const [delivery] = await broker.receive(["evo"], { max: 1, leaseMs: 1000 });
     expect(delivery!.message.headers).toEqual({ "repid-schema": CURRENT });
