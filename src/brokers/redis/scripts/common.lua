@@ -133,6 +133,13 @@ local function ready_size(k)
     + redis.call('LLEN', k.fresh[2]) + redis.call('LLEN', k.fresh[3]) - voids
 end
 
+-- Whether any message is ready (cheaper than `ready_size` when none was voided).
+local function has_ready(k)
+  if (tonumber(redis.call('HGET', k.clock, 'voids')) or 0) > 0 then return ready_size(k) > 0 end
+  return redis.call('LLEN', k.fresh[2]) > 0 or redis.call('ZCARD', k.ready) > 0
+    or redis.call('LLEN', k.fresh[1]) > 0 or redis.call('LLEN', k.fresh[3]) > 0
+end
+
 -- Voids the entry of `id` in fresh list `list` (1-3).
 local function void_fresh(clock, list, id)
   redis.call('HINCRBY', clock, 'void:' .. list .. ':' .. id, 1)

@@ -95,7 +95,7 @@ if memo and taken > 0 then redis.call('SET', memo, cjson.encode(ids), 'PX', MEMO
 
 -- Chain the wake-up: while messages remain ready, leave a token for the next blocked consumer;
 -- when none remain, clear stale tokens (every later enqueue or requeue pushes a fresh one).
-if not paused and ready_size(k) > 0 then
+if not paused and has_ready(k) then
   wake(k.notify)
 else
   redis.call('DEL', k.notify)
