@@ -63,12 +63,15 @@ class Checker {
       this.#assumed.add(key);
       const rr = r.k === "mu" ? r.body : r;
       const ww = w.k === "mu" ? w.body : w;
-      return this.accepts(
+      const ok = this.accepts(
         rr,
         r.k === "mu" ? [...renv, r] : renv,
         ww,
         w.k === "mu" ? [...wenv, w] : wenv,
       );
+      // An assumption that did not hold must not vouch for a later comparison.
+      if (!ok) this.#assumed.delete(key);
+      return ok;
     }
     if (r.k === "unknown" || r.k === "any") return true;
     if (w.k === "never") return true;
@@ -170,11 +173,8 @@ class Checker {
         continue;
       }
       if (mayBeAbsent(wp) && !mayBeAbsent(rp)) return false;
-      if (
-        !this.accepts(rp.type, renv, withoutUndefined(wp.type), wenv) &&
-        !(mayBeAbsent(rp) && wp.type.k === "undefined")
-      )
-        return false;
+      // Absence is settled above: what is written when present must fit.
+      if (!this.accepts(rp.type, renv, withoutUndefined(wp.type), wenv)) return false;
     }
     if (r.index) {
       // Keys the reader does not name go through its index signature.
@@ -188,7 +188,9 @@ class Checker {
   }
 }
 
+/** What a property holds when it is present: `undefined` travels as a missing key. */
 function withoutUndefined(shape: Shape): Shape {
+  if (shape.k === "undefined") return { k: "never" };
   if (shape.k !== "union") return shape;
   const of = shape.of.filter((m) => m.k !== "undefined");
   return of.length === 0 ? { k: "never" } : of.length === 1 ? of[0]! : { k: "union", of };
