@@ -24,8 +24,17 @@ export async function redisCalls(redis: Redis): Promise<number> {
   return calls;
 }
 
+/**
+ * Redis used_memory once no lazily freed object is pending (UNLINK and the like free big keys in
+ * a background thread, which would otherwise shrink the next figure while it is taken).
+ */
 export async function usedMemory(redis: Redis): Promise<number> {
-  return field(await redis.info("memory"), "used_memory");
+  for (let i = 0; ; i++) {
+    const info = await redis.info("memory");
+    if (field(info, "lazyfree_pending_objects") === 0 || i === 200)
+      return field(info, "used_memory");
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export interface CpuSample {

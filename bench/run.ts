@@ -198,9 +198,9 @@ async function backlogGroup(): Promise<void> {
     results[s] = await backlog(s, url, queueName(), { ...BACKLOG, drain: s === "repid" });
   }
   raw.backlog = results;
-  const depth = `${BACKLOG.depth / 1000}k`;
-  const shallow = `${BACKLOG.shallow / 1000}k`;
-  const win = `${BACKLOG.window / 1000}k`;
+  const depth = short(BACKLOG.depth);
+  const shallow = short(BACKLOG.shallow);
+  const win = short(BACKLOG.window);
   const row = (
     scenario: string,
     unit: string,
@@ -335,14 +335,13 @@ async function memoryGroup(): Promise<void> {
   raw.memoryUnderLoad = samples;
   const first = samples[0]!;
   const last = samples[samples.length - 1]!;
-  const k = (n: number): string => `${n / 1000}k`;
   for (const [what, pick] of [
     ["RSS", (s: typeof first) => s.rssMiB],
     ["heap used after GC", (s: typeof first) => s.heapMiB],
   ] as const) {
     for (const s of [first, last])
       rows.push({
-        scenario: `in-memory worker ${what} at ${k(s.processed)} processed`,
+        scenario: `in-memory worker ${what} at ${short(s.processed)} processed`,
         unit: "MiB",
         higherIsBetter: false,
         figures: { repid: summarize([pick(s)]) },
@@ -409,6 +408,11 @@ async function codegenGroup(): Promise<void> {
   }
 }
 
+/** 20000 → "20k", 1000000 → "1M". */
+function short(n: number): string {
+  return n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : `${n / 1000}k`;
+}
+
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
@@ -427,7 +431,7 @@ function samplesText(): string {
       const ps = f.samples.filter((x) => x.phase === phase);
       if (ps.length > 0)
         lines.push(
-          `  ${phase}: ${ps.map((x) => `${x.waiting / 1000}k: ${x.rssMiB}/${x.redisMiB}`).join(", ")}`,
+          `  ${phase}: ${ps.map((x) => `${short(x.waiting)}: ${x.rssMiB}/${x.redisMiB}`).join(", ")}`,
         );
     }
   }
@@ -435,7 +439,7 @@ function samplesText(): string {
   if (load) {
     lines.push("in-memory worker under load (processed: RSS MiB / heap after GC MiB):");
     lines.push(
-      `  ${load.map((x) => `${x.processed / 1000}k: ${x.rssMiB}/${x.heapMiB}`).join(", ")}`,
+      `  ${load.map((x) => `${short(x.processed)}: ${x.rssMiB}/${x.heapMiB}`).join(", ")}`,
     );
   }
   return lines.join("\n");
