@@ -6,13 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import {
-  Connection,
-  InMemoryMessageBroker,
-  Job,
-  Queue,
-  type WorkerRunner,
-} from "repid";
+import { Connection, InMemoryMessageBroker, Job, Queue, type WorkerRunner } from "repid";
 import { RedisMessageBroker } from "repid/redis";
 import { OUTBOX } from "./actors/email.js";
 import { Currency } from "./generated/registry.js";
@@ -147,6 +141,19 @@ async function main(): Promise<void> {
     );
     log(
       `worker: dead-lettered a hand-written invalid message: ${dead.error.message.split("\n").join(" ")}`,
+    );
+
+    // A message an older producer left in the queue: send_email's first version took
+    // { to, text }. The actor's upcaster turns it into today's arguments before it runs.
+    const legacy = await new Job("send_email", {
+      queue: "emails",
+      args: { to: "old@example.com", text: "Queued before the upgrade" },
+      headers: { "repid-schema": "b850b2e4fc34" },
+      storeResult: true,
+    }).enqueue({ connection });
+    const sent = (await legacy.result({ timeout: "10s" })) as { bytes: number };
+    log(
+      `worker: ran a message of an older schema via its upcaster (${sent.bytes} bytes in the outbox)`,
     );
   } finally {
     await producer.close();

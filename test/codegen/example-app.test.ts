@@ -12,8 +12,8 @@ describe("example app", () => {
       encoding: "utf8",
       env,
     });
-    // The runtime's default logger reports the two declined charges and the dead letter the
-    // example provokes on purpose; nothing else may reach stderr.
+    // The runtime's default logger reports the two declined charges, the dead letter and the
+    // older-schema message the example provokes on purpose; nothing else may reach stderr.
     const reports = run.stderr.split("\n").filter((line) => /^\S/.test(line) && line !== "}");
     expect(
       reports.map((line) => line.replace(/job "\w+"/, "job").replace(/ \(next attempt.*$/, "")),
@@ -21,6 +21,9 @@ describe("example app", () => {
       'repid: job (actor "charge_card", queue "payments", attempt 1) failed and will be retried: Error: gateway declined attempt 1 for o-1',
       'repid: job (actor "charge_card", queue "payments", attempt 2) failed and will be retried: Error: gateway declined attempt 2 for o-1',
       'repid: job (actor "process_order", queue "orders", attempt 1) was dead-lettered: [VALIDATION] ValidationError: Invalid arguments for actor "process_order":',
+      // The message of send_email's first version, upcast (issue 16), and the worker's summary.
+      'repid: actor "send_email" received a message of schema b850b2e4fc34 (this worker\'s is cdf9ce292069): its upcaster turned it into the current arguments; 1 message(s) of schema b850b2e4fc34 seen by this worker {',
+      'repid: this worker received 1 message(s) of actor "send_email" with schema b850b2e4fc34 (its own is cdf9ce292069) {',
     ]);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("mode: one process, in-memory broker");
@@ -35,8 +38,11 @@ describe("example app", () => {
     expect(run.stdout).toContain(
       'worker: dead-lettered a hand-written invalid message: Invalid arguments for actor "process_order"',
     );
+    expect(run.stdout).toContain(
+      "worker: ran a message of an older schema via its upcaster (125 bytes in the outbox)",
+    );
     expect(run.stdout).toMatch(
-      /worker: processed 7 \(succeeded 4, retried 2, dead-lettered 1\)\ndone\n$/,
+      /worker: processed 8 \(succeeded 5, retried 2, dead-lettered 1\)\ndone\n$/,
     );
   });
 });
