@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { CodegenError } from "../../src/errors.js";
 import type { GenModel } from "../model.js";
@@ -13,7 +13,8 @@ import type { CurrentActor } from "./report.js";
  */
 export function loadPrevious(spec: string, cwd: string, output: string): Manifest {
   const asFile = resolve(cwd, spec);
-  if (existsSync(asFile)) return readManifest(readFileSync(asFile, "utf8"), spec);
+  if (statSync(asFile, { throwIfNoEntry: false })?.isFile())
+    return readManifest(readFileSync(asFile, "utf8"), spec);
   const object = spec.includes(":")
     ? spec
     : `${spec}:./${relative(cwd, resolve(cwd, output)).split("\\").join("/")}`;
