@@ -40,7 +40,7 @@ const LATENCY_N = quick ? 1_000 : 4_000;
 /** Jobs sent first and left out of the latency figures: every system starts cold. */
 const LATENCY_WARMUP = quick ? 200 : 1_000;
 const LATENCY_CONCURRENCY = 10;
-const MEMORY_PER_JOB_N = quick ? 10_000 : 20_000;
+const MEMORY_PER_JOB_N = quick ? 10_000 : 50_000;
 const IN_MEMORY_N = quick ? 20_000 : 200_000;
 /**
  * Deep backlog: windows of bulk enqueue and processing (concurrency 100) at SHALLOW and at DEPTH
