@@ -49,10 +49,17 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Enqueue then process one window at the current depth: both rates. */
-async function windows(): Promise<{ enqueue: number; process: number }> {
-  const enqueue = rate(window, await timed(() => s.enqueue(window, "bulk")));
-  const processed = rate(window, await timed(() => s.process(window, concurrency)));
+/** Rounds of windows at each depth (each a window of enqueues, then one of processing). */
+const ROUNDS = 3;
+
+/** Enqueue then process one window at the current depth, `ROUNDS` times: both rates each time. */
+async function windows(): Promise<{ enqueue: number[]; process: number[] }> {
+  const enqueue: number[] = [];
+  const processed: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    enqueue.push(rate(window, await timed(() => s.enqueue(window, "bulk"))));
+    processed.push(rate(window, await timed(() => s.process(window, concurrency))));
+  }
   return { enqueue, process: processed };
 }
 

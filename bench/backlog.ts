@@ -3,10 +3,10 @@ import { fork } from "node:child_process";
 import type { SystemName } from "./systems.js";
 
 export interface BacklogFigures {
-  /** Jobs/s of a window of bulk enqueues, then of processing, at the shallow depth. */
-  readonly atShallow: { enqueue: number; process: number };
+  /** Jobs/s of windows of bulk enqueues, then of processing, at the shallow depth (3 rounds). */
+  readonly atShallow: { enqueue: number[]; process: number[] };
   /** The same at the full depth. */
-  readonly atDepth: { enqueue: number; process: number };
+  readonly atDepth: { enqueue: number[]; process: number[] };
   /** Jobs/s of the bulk fill up to the depth. */
   readonly fill: number;
   /** Jobs/s processing the whole backlog (when it was drained). */

@@ -205,16 +205,17 @@ async function backlogGroup(): Promise<void> {
     scenario: string,
     unit: string,
     higherIsBetter: boolean,
-    pick: (f: BacklogFigures) => number | undefined,
+    pick: (f: BacklogFigures) => number | number[] | undefined,
   ): void => {
     const figures: Row["figures"] = {};
     for (const [s, f] of Object.entries(results) as [SystemName, BacklogFigures][]) {
       const v = pick(f);
-      if (v !== undefined) figures[s] = summarize([v]);
+      if (v !== undefined) figures[s] = summarize(typeof v === "number" ? [v] : v);
     }
     rows.push({ scenario, unit, higherIsBetter, figures });
   };
   const c = BACKLOG.concurrency;
+  const median = (xs: number[]): number => summarize(xs).median;
   row(
     `backlog: bulk enqueue of ${win} at ${shallow} waiting`,
     "jobs/s",
@@ -227,8 +228,8 @@ async function backlogGroup(): Promise<void> {
     true,
     (f) => f.atDepth.enqueue,
   );
-  row(`backlog: enqueue at ${depth} / at ${shallow}`, "ratio", true, (f) =>
-    round2(f.atDepth.enqueue / f.atShallow.enqueue),
+  row(`backlog: enqueue at ${depth} / at ${shallow} (medians)`, "ratio", true, (f) =>
+    round2(median(f.atDepth.enqueue) / median(f.atShallow.enqueue)),
   );
   row(
     `backlog: process ${win} (c=${c}) at ${shallow} waiting`,
@@ -242,8 +243,8 @@ async function backlogGroup(): Promise<void> {
     true,
     (f) => f.atDepth.process,
   );
-  row(`backlog: process at ${depth} / at ${shallow}`, "ratio", true, (f) =>
-    round2(f.atDepth.process / f.atShallow.process),
+  row(`backlog: process at ${depth} / at ${shallow} (medians)`, "ratio", true, (f) =>
+    round2(median(f.atDepth.process) / median(f.atShallow.process)),
   );
   row(`backlog: bulk fill up to ${depth}`, "jobs/s", true, (f) => f.fill);
   row(`backlog: process all ${depth} (c=${c})`, "jobs/s", true, (f) => f.drain);
