@@ -15,7 +15,8 @@ import { bullmqSystem, repidSystem, type System } from "./systems.js";
 const quick = process.argv.includes("--quick");
 /**
  * `--only latency,process` runs just those groups: enqueue, process, latency, recovery, in-memory,
- * memory, codegen, observability, rabbitmq (the last two run in a full run, or when named).
+ * memory, codegen, observability, rabbitmq, cluster (the last three run in a full run, or when
+ * named).
  */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only");
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
@@ -296,6 +297,7 @@ async function main(): Promise<void> {
   for (const [group, script] of [
     ["observability", "./observability.ts"],
     ["rabbitmq", "./rabbitmq.ts"],
+    ["cluster", "./cluster.ts"],
   ] as const) {
     if (!only?.has(group) && !(only === undefined && !quick)) continue;
     log(`\n${group}:`);

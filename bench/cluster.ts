@@ -1,0 +1,181 @@
+/**
+ * Scaling benchmark (issue 13): processing throughput of no-op jobs with 1, 2 and 4 worker
+ * processes, for repid on one Redis, repid on a Redis Cluster (three queues, one per master) and
+ * BullMQ on one Redis. The jobs are enqueued first; the clock runs from "go" to the moment every
+ * queue is empty and nothing runs. Same three queues and same concurrency per process for all.
+ *
+ *   NODE_OPTIONS=--conditions=repid-source tsx bench/cluster.ts [--quick] [--json out.json]
+ *
+ * Uses REDIS_URL (redis://127.0.0.1:6379) and REDIS_CLUSTER_URL (comma-separated nodes; the
+ * cluster rows are left out without it). Every run uses its own prefix and deletes its keys.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { cpus } from "node:os";
+import { writeFileSync } from "node:fs";
+import { Queue as BullQueue } from "bullmq";
+import { Cluster, Redis } from "ioredis";
+import { Connection, Job, Queue, enqueueMany } from "repid";
+import { RedisMessageBroker } from "repid/redis";
+import { keySlot } from "../src/brokers/redis/cluster.js";
+import { rate } from "./stats.js";
+
+const quick = process.argv.includes("--quick");
+const jsonArg = process.argv.find((a, i) => process.argv[i - 1] === "--json");
+const N = quick ? 3_000 : 15_000;
+const PROCESSES = [1, 2, 4];
+const CONCURRENCY = 30;
+const REPEATS = quick ? 1 : 2;
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const clusterUrl = process.env.REDIS_CLUSTER_URL;
+
+type Setup = "repid, one Redis" | "repid, cluster (3 masters)" | "bullmq, one Redis";
+
+/** Three queue names whose slots sit on three different masters of the cluster. */
+async function spreadQueues(prefix: string): Promise<string[]> {
+  if (!clusterUrl) return ["q0", "q1", "q2"];
+  const nodes = clusterUrl.split(",").map((u) => new URL(u));
+  const admin = new Cluster(
+    nodes.map((u) => ({ host: u.hostname, port: Number(u.port) })),
+    { lazyConnect: true },
+  );
+  await admin.connect();
+  const slots = (await admin.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
+  admin.disconnect();
+  const byMaster = new Map<string, string>();
+  for (let i = 0; byMaster.size < 3 && i < 1000; i++) {
+    const slot = keySlot(`${prefix}:{q${i}}:msg`);
+    const range = slots.find(([from, to]) => slot >= from && slot <= to)!;
+    const master = `${range[2][0]}:${range[2][1]}`;
+    if (!byMaster.has(master)) byMaster.set(master, `q${i}`);
+  }
+  return [...byMaster.values()];
+}
+
+async function startChildren(
+  system: "repid" | "bullmq",
+  url: string,
+  queues: readonly string[],
+  count: number,
+  prefix: string,
+): Promise<ChildProcess[]> {
+  const children = Array.from({ length: count }, () =>
+    fork(
+      new URL("./cluster-child.ts", import.meta.url).pathname,
+      [system, url, queues.join(","), String(CONCURRENCY), prefix],
+      { execArgv: ["--import", "tsx"], stdio: "inherit" },
+    ),
+  );
+  await Promise.all(
+    children.map((c) => new Promise<void>((resolve) => c.once("message", () => resolve()))),
+  );
+  return children;
+}
+
+async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.once("exit", () => resolve());
+          c.send("stop");
+        }),
+    ),
+  );
+}
+
+async function runRepid(url: string, processes: number, run: number): Promise<number> {
+  const prefix = `bench-cluster-${process.pid}-${run}`;
+  const queues = await spreadQueues(prefix);
+  const connection = new Connection(new RedisMessageBroker(url, { prefix }));
+  await connection.connect();
+  for (const q of queues) await new Queue(q, { connection }).declare();
+  const jobs = queues.map((q) => new Job(`noop_${q}`, { queue: q, connection }));
+  for (let sent = 0; sent < N; sent += 999) {
+    const batch = Array.from({ length: Math.min(999, N - sent) }, (_, i) => jobs[i % 3]!);
+    await enqueueMany(batch, { connection });
+  }
+  const children = await startChildren("repid", url, queues, processes, prefix);
+  const t0 = performance.now();
+  children.forEach((c) => c.send("go"));
+  const broker = connection.broker;
+  for (;;) {
+    const counts = await Promise.all(queues.map((q) => broker.counts(q)));
+    if (counts.every((c) => c.ready + c.running + c.delayed === 0)) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const ms = performance.now() - t0;
+  await stopChildren(children);
+  for (const q of queues) await new Queue(q, { connection }).delete();
+  await connection.disconnect();
+  return rate(N, ms);
+}
+
+async function runBullmq(processes: number, run: number): Promise<number> {
+  const prefix = `bench-cluster-bull-${process.pid}-${run}`;
+  const queues = ["q0", "q1", "q2"];
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const bull = queues.map((q) => new BullQueue(q, { connection, prefix }));
+  const opts = { removeOnComplete: true, removeOnFail: true };
+  for (let sent = 0; sent < N; sent += 999) {
+    const count = Math.min(999, N - sent);
+    await Promise.all(
+      bull.map((b, k) =>
+        b.addBulk(
+          Array.from({ length: Math.ceil((count - k) / 3) }, () => ({ name: "noop", data: {}, opts })),
+        ),
+      ),
+    );
+  }
+  const children = await startChildren("bullmq", redisUrl, queues, processes, prefix);
+  const t0 = performance.now();
+  children.forEach((c) => c.send("go"));
+  for (;;) {
+    const counts = await Promise.all(bull.map((b) => b.getJobCounts("waiting", "active")));
+    if (counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) === 0)) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const ms = performance.now() - t0;
+  await stopChildren(children);
+  for (const b of bull) await b.obliterate({ force: true });
+  await Promise.all(bull.map((b) => b.close()));
+  connection.disconnect();
+  return rate(N, ms);
+}
+
+const setups: [Setup, (processes: number, run: number) => Promise<number>][] = [
+  ["repid, one Redis", (p, r) => runRepid(redisUrl, p, r)],
+  ...(clusterUrl
+    ? [["repid, cluster (3 masters)", (p: number, r: number) => runRepid(clusterUrl, p, r)] as [
+        Setup,
+        (p: number, r: number) => Promise<number>,
+      ]]
+    : []),
+  ["bullmq, one Redis", (p, r) => runBullmq(p, r)],
+];
+
+const figures = new Map<string, number[]>();
+let run = 0;
+for (let r = 0; r < REPEATS; r++) {
+  for (const processes of PROCESSES) {
+    for (const [setup, measure] of setups) {
+      const jobsPerSecond = await measure(processes, run++);
+      const key = `${setup}|${processes}`;
+      figures.set(key, [...(figures.get(key) ?? []), jobsPerSecond]);
+      console.log(`  ${setup}, ${processes} process(es): ${jobsPerSecond.toLocaleString("en")} jobs/s`);
+    }
+  }
+}
+
+const best = (key: string): number => Math.max(...(figures.get(key) ?? [0]));
+console.log(
+  `\nScaling: ${N.toLocaleString("en")} no-op jobs over 3 queues, concurrency ${CONCURRENCY} per process, best of ${REPEATS} (jobs/s). This machine has ${cpus().length} cores: the worker processes, the benchmark and every Redis share them.`,
+);
+console.log(`| setup | ${PROCESSES.map((p) => `${p} process${p > 1 ? "es" : ""}`).join(" | ")} |`);
+console.log(`|---|${PROCESSES.map(() => "---:").join("|")}|`);
+for (const [setup] of setups) {
+  const cells = PROCESSES.map((p) => best(`${setup}|${p}`));
+  const scale = cells.map((c) => `${c.toLocaleString("en")} (×${(c / cells[0]!).toFixed(2)})`);
+  console.log(`| ${setup} | ${scale.join(" | ")} |`);
+}
+if (jsonArg) writeFileSync(jsonArg, JSON.stringify(Object.fromEntries(figures), null, 2));
+process.exit(0);
