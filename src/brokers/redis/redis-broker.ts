@@ -226,6 +226,9 @@ export class RedisMessageBroker implements MessageBroker {
     if (this.#owned && status !== "ready" && status !== "connect" && status !== "connecting") {
       if (status === "reconnecting") this.#client.disconnect();
       await connectClient(this.#client, this.#connectTimeoutMs);
+    } else if (!this.#owned && isCluster(this.#client) && status === "wait") {
+      // A lazy Cluster of yours: the broker needs its slot map (masters) before anything else.
+      await this.#client.connect();
     }
     const facts = await checkServer(
       this.#client,
