@@ -45,7 +45,8 @@ if (system === "repid") {
   );
   process.on("message", (m: string) => {
     if (m === "go") for (const w of workers) void w.run();
-    if (m === "stop") void Promise.all(workers.map((w) => w.close())).finally(() => process.exit(0));
+    if (m === "stop")
+      void Promise.all(workers.map((w) => w.close())).finally(() => process.exit(0));
   });
 }
 send("ready");

@@ -220,7 +220,9 @@ describeRedis("redis broker specifics", () => {
       acked += got.length;
       return acked === 100;
     });
-    const results = (await keysWithPrefix(admin, prefix)).filter((k) => k.startsWith(key("result:")));
+    const results = (await keysWithPrefix(admin, prefix)).filter((k) =>
+      k.startsWith(key("result:")),
+    );
     expect(results).toHaveLength(1);
     const ttl = await admin.pttl(results[0]!);
     expect(ttl).toBeGreaterThan(0);

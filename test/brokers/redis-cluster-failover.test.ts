@@ -47,10 +47,28 @@ function pidOf(port: number): number {
 function restart(port: number): void {
   const dir = nodeDir(port);
   const run = spawnSync("redis-server", [
-    "--port", String(port), "--bind", "127.0.0.1", "--daemonize", "yes",
-    "--cluster-enabled", "yes", "--cluster-config-file", join(dir, "nodes.conf"),
-    "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no",
-    "--dir", dir, "--pidfile", join(dir, "redis.pid"), "--logfile", join(dir, "redis.log"),
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--daemonize",
+    "yes",
+    "--cluster-enabled",
+    "yes",
+    "--cluster-config-file",
+    join(dir, "nodes.conf"),
+    "--cluster-node-timeout",
+    "2000",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--pidfile",
+    join(dir, "redis.pid"),
+    "--logfile",
+    join(dir, "redis.log"),
   ]);
   if (run.status !== 0) throw new Error(`restarting node ${port} failed`);
 }
@@ -68,7 +86,11 @@ async function masterSeenBy(via: number, key: string): Promise<string | undefine
   try {
     await client.connect();
     const slot = keySlot(key);
-    const slots = (await client.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
+    const slots = (await client.cluster("SLOTS")) as unknown as [
+      number,
+      number,
+      [string, number],
+    ][];
     const range = slots.find(([from, to]) => slot >= from && slot <= to);
     return range ? `${range[2][0]}:${range[2][1]}` : undefined;
   } catch {
@@ -221,7 +243,10 @@ async function scenario(replicas: ReplicaAcks | undefined): Promise<Figures> {
     stop = true;
     await within(Promise.all(producers), 10_000);
     worker.stop();
-    await within(running.catch(() => {}), 10_000);
+    await within(
+      running.catch(() => {}),
+      10_000,
+    );
     await within(producerBroker.disconnect(), 5000);
     await within(workerBroker.disconnect(), 5000);
     script("stop-redis-cluster.sh");
@@ -234,21 +259,31 @@ if (!hasRedisServer && !CI) console.warn("!! SKIPPING the cluster failover test:
 suite("redis cluster failover (own cluster on 7111-7116)", () => {
   afterAll(() => script("stop-redis-cluster.sh"));
 
-  it("with waitForReplicas: every acknowledged job is processed; the worker never stops", { timeout: 180_000 }, async () => {
-    if (!hasRedisServer) throw new Error("redis-server is needed for the failover test (CI=true)");
-    const f = await scenario({ replicas: 1, timeoutMs: 2000 });
-    console.log("cluster failover, waitForReplicas 1:", f);
-    expect(f.workerStopped).toBe(false);
-    expect(f.lost).toBe(0);
-    expect(f.resumeMs).toBeGreaterThan(0);
-  });
+  it(
+    "with waitForReplicas: every acknowledged job is processed; the worker never stops",
+    { timeout: 180_000 },
+    async () => {
+      if (!hasRedisServer)
+        throw new Error("redis-server is needed for the failover test (CI=true)");
+      const f = await scenario({ replicas: 1, timeoutMs: 2000 });
+      console.log("cluster failover, waitForReplicas 1:", f);
+      expect(f.workerStopped).toBe(false);
+      expect(f.lost).toBe(0);
+      expect(f.resumeMs).toBeGreaterThan(0);
+    },
+  );
 
-  it("without it: the figures of what an asynchronous-replication failover lost", { timeout: 180_000 }, async () => {
-    if (!hasRedisServer) throw new Error("redis-server is needed for the failover test (CI=true)");
-    const f = await scenario(undefined);
-    console.log("cluster failover, no waiting for replicas:", f);
-    expect(f.workerStopped).toBe(false);
-    expect(f.lost).toBeGreaterThanOrEqual(0);
-    expect(f.processed).toBeGreaterThan(0);
-  });
+  it(
+    "without it: the figures of what an asynchronous-replication failover lost",
+    { timeout: 180_000 },
+    async () => {
+      if (!hasRedisServer)
+        throw new Error("redis-server is needed for the failover test (CI=true)");
+      const f = await scenario(undefined);
+      console.log("cluster failover, no waiting for replicas:", f);
+      expect(f.workerStopped).toBe(false);
+      expect(f.lost).toBeGreaterThanOrEqual(0);
+      expect(f.processed).toBeGreaterThan(0);
+    },
+  );
 });

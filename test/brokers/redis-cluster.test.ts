@@ -62,7 +62,9 @@ describeRedisCluster("redis cluster: queues across masters", () => {
   });
 
   it("the test queues sit on three different masters", async () => {
-    const masters = await Promise.all(queues.map((q) => masterOfKey(admin, `${prefix}:{${q}}:msg`)));
+    const masters = await Promise.all(
+      queues.map((q) => masterOfKey(admin, `${prefix}:{${q}}:msg`)),
+    );
     expect(new Set(masters).size).toBe(3);
     expect(broker.cluster).toBe(true);
   });
@@ -77,11 +79,12 @@ describeRedisCluster("redis cluster: queues across masters", () => {
       connection: new Connection(broker),
     });
     for (const q of queues) {
-      worker.actor({ queue: q, name: `work_${q.replaceAll("-", "_")}` }, async function work(args: {
-        n: number;
-      }) {
-        done.get(q)!.push(args.n);
-      });
+      worker.actor(
+        { queue: q, name: `work_${q.replaceAll("-", "_")}` },
+        async function work(args: { n: number }) {
+          done.get(q)!.push(args.n);
+        },
+      );
     }
     const app = new Repid(new Connection(broker));
     await app.magic(async () => {
@@ -92,14 +95,18 @@ describeRedisCluster("redis cluster: queues across masters", () => {
     });
     const run = await worker.run();
     expect(run).toMatchObject({ processed: per * 3, succeeded: per * 3 });
-    for (const q of queues) expect(done.get(q)!.sort((a, b) => a - b)).toEqual([...Array(per).keys()]);
-    for (const q of queues) expect(await broker.counts(q)).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+    for (const q of queues)
+      expect(done.get(q)!.sort((a, b) => a - b)).toEqual([...Array(per).keys()]);
+    for (const q of queues)
+      expect(await broker.counts(q)).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
   });
 
   it("a receive blocked on three masters wakes for the third, and keeps its other blocking connections", async () => {
     const waiting = open({ maxBlockMs: 60_000 });
     await waiting.connect();
-    const nodes = await Promise.all(queues.map((q) => masterOfKey(admin, `${prefix}:{${q}}:notify`)));
+    const nodes = await Promise.all(
+      queues.map((q) => masterOfKey(admin, `${prefix}:{${q}}:notify`)),
+    );
     for (let round = 0; round < 3; round++) {
       const target = queues[round]!;
       const got = waiting.receive(queues, { max: 1, leaseMs: 60_000 });
@@ -129,7 +136,9 @@ describeRedisCluster("redis cluster: queues across masters", () => {
     const key = `${prefix}:{${q}}:result:${m.id}`;
     const waiting = waiter.waitForResult(m.id, { timeoutMs: 20_000, queue: q });
     const node = await masterOfKey(admin, key);
-    const master = admin.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === node)!;
+    const master = admin
+      .nodes("master")
+      .find((n) => `${n.options.host}:${n.options.port}` === node)!;
     await waitFor(async () => {
       const reply = (await master.call("PUBSUB", "SHARDNUMSUB", key)) as [string, number];
       return Number(reply[1]) === 1;

@@ -16,7 +16,13 @@ async function settledButHeld(
   await broker.enqueue([message()]);
   const [d] = await broker.receive(["default"], { max: 1, leaseMs: 60_000 });
   const lost: Delivery[] = [];
-  const keeper = new LeaseKeeper(broker, quiet, 60_000, (x) => lost.push(x), () => {});
+  const keeper = new LeaseKeeper(
+    broker,
+    quiet,
+    60_000,
+    (x) => lost.push(x),
+    () => {},
+  );
   keeper.add([d!], Date.now());
   if (settling) keeper.settling(d!);
   // The settlement reaches the broker first; the renewal sent after it is refused.

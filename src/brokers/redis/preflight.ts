@@ -73,10 +73,12 @@ export async function checkServer(
   logger: Logger,
   refuseEviction: boolean,
 ): Promise<ServerFacts> {
-  if (!isCluster(client)) return { ...(await checkNode(client, probeChannel, logger, refuseEviction)), sharded: false };
+  if (!isCluster(client))
+    return { ...(await checkNode(client, probeChannel, logger, refuseEviction)), sharded: false };
   // A cluster: every master is asked (each has its own eviction policy and version).
   const nodes = masters(client);
-  if (nodes.length === 0) throw new RedisBrokerError("CLUSTERDOWN", "the cluster client knows no master");
+  if (nodes.length === 0)
+    throw new RedisBrokerError("CLUSTERDOWN", "the cluster client knows no master");
   const facts = await Promise.all(
     nodes.map((node) => checkNode(node, probeChannel, logger, refuseEviction)),
   );

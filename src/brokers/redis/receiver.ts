@@ -147,7 +147,12 @@ export class Receiver {
   ): Promise<{ calls: [string, number][]; now: number; nextAt: number }> {
     const start = this.#rotation++ % queues.length;
     const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
-    const chunks = chunkBySlot(this.#s.client, order, PEEK_CHUNK, (q) => this.#s.keys.queue(q).ready);
+    const chunks = chunkBySlot(
+      this.#s.client,
+      order,
+      PEEK_CHUNK,
+      (q) => this.#s.keys.queue(q).ready,
+    );
     const peeked: Peeked = { found: [], now: Date.now(), nextAt: -1 };
     const outcomes = await this.#s.scripts.runMany(
       this.#s.client,

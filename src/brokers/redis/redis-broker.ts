@@ -131,7 +131,10 @@ export class RedisMessageBroker implements MessageBroker {
     this.#connectTimeoutMs = Math.max(100, options.connectTimeoutMs ?? 5000);
     this.#refuseEviction = options.evictionPolicy === "refuse";
     this.#replicas = options.waitForReplicas;
-    if (this.#replicas && !(Number.isInteger(this.#replicas.replicas) && this.#replicas.replicas >= 1))
+    if (
+      this.#replicas &&
+      !(Number.isInteger(this.#replicas.replicas) && this.#replicas.replicas >= 1)
+    )
       throw new InvalidOptionError("waitForReplicas.replicas", "expected an integer >= 1");
     if (owned) logErrors(client, this.#logger, "command");
     const open = (role: string): RedisClient => {

@@ -9,7 +9,7 @@
 --   kind ('a' ack, 'r' requeue, 'd' dead), id, token, attempt (requeue) or '',
 --   executeAt epoch ms (requeue) or '', error JSON (dead) or '', result JSON or '',
 --   result ttl ms or '', index into KEYS of the result key or '0'
--- ARGV[3 + n * 9] 's' to announce results with SPUBLISH (sharded, a cluster of Redis 7+), else PUBLISH
+-- ARGV[#ARGV] (last) 's' to announce results with SPUBLISH (sharded: a cluster of Redis 7+), else PUBLISH
 -- Returns n integers (1 applied, 0 the lease was no longer held), then the number of refused
 -- publications.
 local k = state_keys(1)
@@ -23,7 +23,7 @@ queue_clock(k.clock, now)
 local out = {}
 local woken = false
 local refused = 0
-local publish = ARGV[3 + n * 9] == 's' and 'SPUBLISH' or 'PUBLISH'
+local publish = ARGV[#ARGV] == 's' and 'SPUBLISH' or 'PUBLISH'
 for i = 1, n do
   local j = 3 + (i - 1) * 9
   local kind, id, token = ARGV[j], ARGV[j + 1], ARGV[j + 2]
