@@ -15,10 +15,10 @@ import { cpus } from "node:os";
 import { writeFileSync } from "node:fs";
 import { Queue as BullQueue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
-import { Connection, Job, Queue, enqueueMany } from "repid";
+import { Connection, Job, Queue, Worker, enqueueMany } from "repid";
 import { RedisMessageBroker } from "repid/redis";
 import { keySlot } from "../src/brokers/redis/cluster.js";
-import { rate } from "./stats.js";
+import { percentile, rate } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const jsonArg = process.argv.find((a, i) => process.argv[i - 1] === "--json");
@@ -157,6 +157,47 @@ async function runBullmq(processes: number, run: number): Promise<number> {
   return jobsPerSecond;
 }
 
+/**
+ * Pickup latency of an idle worker blocked on the three queues (on a cluster: on three masters):
+ * one job at a time, each enqueued once the previous one has started; enqueue to start, ms.
+ */
+async function pickupLatency(url: string, run: number): Promise<number[]> {
+  const prefix = `bench-cluster-lat-${process.pid}-${run}`;
+  const queues = await spreadQueues(prefix);
+  const connection = new Connection(new RedisMessageBroker(url, { prefix }));
+  await connection.connect();
+  for (const q of queues) await new Queue(q, { connection }).declare();
+  const worker = new Worker({ connection, concurrency: 1, handleSignals: [] });
+  let started: ((ms: number) => void) | undefined;
+  for (const q of queues) {
+    worker.actor({ queue: q, name: `lat_${q}` }, async function lat(args: { t: number }) {
+      started?.(performance.timeOrigin + performance.now() - args.t);
+    });
+  }
+  const running = worker.run();
+  const latencies: number[] = [];
+  const count = quick ? 100 : 300;
+  for (let i = 0; i < count + 20; i++) {
+    const q = queues[i % queues.length]!;
+    // Let the worker go idle (blocked) before each job.
+    await new Promise((r) => setTimeout(r, 5));
+    const ms = await new Promise<number>((resolve) => {
+      started = resolve;
+      void new Job(`lat_${q}`, {
+        queue: q,
+        connection,
+        args: { t: performance.timeOrigin + performance.now() },
+      }).enqueue();
+    });
+    if (i >= 20) latencies.push(ms); // the first ones warm up connections and scripts
+  }
+  worker.stop();
+  await running;
+  for (const q of queues) await new Queue(q, { connection }).delete();
+  await connection.disconnect();
+  return latencies;
+}
+
 const setups: [Setup, (processes: number, run: number) => Promise<number>][] = [
   ["repid, one Redis", (p, r) => runRepid(redisUrl, p, r)],
   ...(clusterUrl
@@ -186,6 +227,7 @@ for (let r = 0; r < REPEATS; r++) {
 }
 
 const best = (key: string): number => Math.max(...(figures.get(key) ?? [0]));
+const worst = (key: string): number => Math.min(...(figures.get(key) ?? [0]));
 console.log(
   `\nScaling: ${N.toLocaleString("en")} no-op jobs over 3 queues, concurrency ${CONCURRENCY} per process, rate of the last 90 %, best of ${REPEATS} (jobs/s). This machine has ${cpus().length} cores: the worker processes, the benchmark and every Redis share them.`,
 );
@@ -193,8 +235,23 @@ console.log(`| setup | ${PROCESSES.map((p) => `${p} process${p > 1 ? "es" : ""}`
 console.log(`|---|${PROCESSES.map(() => "---:").join("|")}|`);
 for (const [setup] of setups) {
   const cells = PROCESSES.map((p) => best(`${setup}|${p}`));
-  const scale = cells.map((c) => `${c.toLocaleString("en")} (×${(c / cells[0]!).toFixed(2)})`);
+  const scale = cells.map(
+    (c, i) =>
+      `${c.toLocaleString("en")} (×${(c / cells[0]!).toFixed(2)}; worst ${worst(`${setup}|${PROCESSES[i]}`).toLocaleString("en")})`,
+  );
   console.log(`| ${setup} | ${scale.join(" | ")} |`);
+}
+console.log(
+  `\nPickup latency of an idle worker blocked on 3 queues (on a cluster: on 3 masters), one job at a time (ms):`,
+);
+console.log("| setup | p50 | p99 |\n|---|---:|---:|");
+for (const [setup, url] of [
+  ["repid, one Redis", redisUrl],
+  ...(clusterUrl ? [["repid, cluster (3 masters)", clusterUrl]] : []),
+] as [string, string][]) {
+  const l = (await pickupLatency(url, run++)).sort((a, b) => a - b);
+  const r2 = (x: number): string => (Math.round(x * 100) / 100).toString();
+  console.log(`| ${setup} | ${r2(percentile(l, 50))} | ${r2(percentile(l, 99))} |`);
 }
 if (jsonArg) writeFileSync(jsonArg, JSON.stringify(Object.fromEntries(figures), null, 2));
 process.exit(0);

@@ -60,6 +60,10 @@ export class ClusterBlocking {
         if (first === undefined && (outcome.woke !== undefined || outcome.failed)) {
           first = outcome;
           cut.abort();
+        } else if (outcome.woke !== undefined) {
+          // A wait being cut short took a token all the same (pushed just before the unblock):
+          // give it back, or the next wait would sleep through that wake-up.
+          await this.#cluster.rpush(outcome.woke, "1").catch(() => {});
         }
       }),
     );
