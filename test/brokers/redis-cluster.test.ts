@@ -9,6 +9,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { Connection, Job, Repid, Worker } from "../../src/index.js";
 import type { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { RedisBrokerError } from "../../src/brokers/redis/redis-errors.js";
+import { RedisResultStore } from "../../src/results/redis-result-store.js";
 import { message, waitFor } from "./contract.js";
 import {
   clusterAdmin,
@@ -16,6 +17,7 @@ import {
   clusterBroker,
   clusterKeysWithPrefix,
   describeRedisCluster,
+  REDIS_CLUSTER_URL,
   masterOfKey,
   queuesOnDistinctMasters,
 } from "./redis-cluster-env.js";
@@ -183,5 +185,37 @@ describeRedisCluster("redis cluster: queues across masters", () => {
     const failed = await greedy.enqueue([message({ queue: queues[0]! })]).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(RedisBrokerError);
     expect((failed as RedisBrokerError).redisCode).toBe("NOT_REPLICATED");
+  });
+
+  it("RedisResultStore on the cluster: a waiter gets a result stored after it began waiting", async () => {
+    const store = new RedisResultStore(REDIS_CLUSTER_URL!, { prefix });
+    const reader = new RedisResultStore(REDIS_CLUSTER_URL!, { prefix });
+    await store.connect();
+    await reader.connect();
+    try {
+      const stored = { ok: true as const, value: "7", finishedAt: 3 };
+      const ids = ["a", "b", "c", "d", "e", "f"]; // keys in several slots
+      const waits = ids.map((id) => reader.wait(id, { timeoutMs: 20_000 }));
+      // Subscribed (plain pub/sub is forwarded by the cluster bus) before anything is stored.
+      // (PUBSUB NUMSUB counts the subscribers of the node asked: ask every node.)
+      await waitFor(async () => {
+        const counts = await Promise.all(
+          admin.nodes("all").map(async (n) => {
+            const reply = (await n.call("PUBSUB", "NUMSUB", `${prefix}:result:f`)) as [
+              string,
+              number,
+            ];
+            return Number(reply[1]);
+          }),
+        );
+        return counts.reduce((a, b) => a + b, 0) >= 1;
+      });
+      for (const id of ids) await store.store(id, stored, 60_000);
+      expect(await Promise.all(waits)).toEqual(ids.map(() => stored));
+      expect(await reader.read("c")).toEqual(stored);
+    } finally {
+      await store.disconnect();
+      await reader.disconnect();
+    }
   });
 });
