@@ -23,14 +23,14 @@ import { formatTable, type Row } from "./table.js";
 const quick = process.argv.includes("--quick");
 /**
  * `--only latency,process` runs just those groups: enqueue, process, latency, backlog,
- * redis-memory, sync, memory, in-memory, recovery, codegen, observability, rabbitmq. The last
- * four are not comparisons of the three systems and run only when named or with `--all` (they
+ * redis-memory, sync, memory, in-memory, recovery, codegen, observability, rabbitmq, cluster. The
+ * last five are not comparisons of the three systems and run only when named or with `--all` (they
  * would take the full run past its 15 minutes: BullMQ's recovery alone takes a minute).
  */
 const onlyArg = process.argv.find((_, i) => process.argv[i - 1] === "--only");
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const all = process.argv.includes("--all");
-const EXTRA = new Set(["recovery", "codegen", "observability", "rabbitmq"]);
+const EXTRA = new Set(["recovery", "codegen", "observability", "rabbitmq", "cluster"]);
 const wanted = (group: string): boolean => (only ? only.has(group) : all || !EXTRA.has(group));
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const repeats = quick ? 1 : 3;
@@ -486,10 +486,12 @@ async function main(): Promise<void> {
     `${quick ? "quick" : "full"} run, ${repeats} repeat(s), ${seconds} s; load average (1/5/15 min) ${load0.map((x) => x.toFixed(2)).join("/")} at the start, ${load1.map((x) => x.toFixed(2)).join("/")} at the end`,
   );
   // Groups with tables of their own, each in its own process: hooks' overhead (metrics and
-  // tracing against none), and the RabbitMQ broker next to the Redis broker.
+  // tracing against none), the RabbitMQ broker next to the Redis broker, and scaling over worker
+  // processes on one Redis and on the Redis Cluster at REDIS_CLUSTER_URL.
   for (const [group, script] of [
     ["observability", "./observability.ts"],
     ["rabbitmq", "./rabbitmq.ts"],
+    ["cluster", "./cluster.ts"],
   ] as const) {
     if (!wanted(group)) continue;
     log(`\n${group}:`);

@@ -197,17 +197,21 @@ export class Job<TArgs = unknown, TResult = unknown> {
     return message;
   }
 
-  /** A handle on a job enqueued elsewhere, to await its result. */
+  /**
+   * A handle on a job enqueued elsewhere, to await its result. Give its `queue` when known: the
+   * Redis broker keeps results under their queue (without it, it first looks for the job).
+   */
   static async result<TResult = unknown>(
     id: string,
     options: {
       readonly connection?: Connection;
       readonly timeout?: Duration;
       readonly decode?: ResultDecoder<TResult>;
+      readonly queue?: string;
     } = {},
   ): Promise<TResult> {
     const broker = await brokerFor(options.connection);
-    return new JobHandle<TResult>(broker, "", id, false, options.decode).result(
+    return new JobHandle<TResult>(broker, options.queue ?? "", id, false, options.decode).result(
       options.timeout === undefined ? {} : { timeout: options.timeout },
     );
   }

@@ -10,6 +10,7 @@ export {
   RedisMessageBroker,
   type RedisBrokerOptions,
   type RedisConnectionInput,
+  type ReplicaAcks,
 } from "./brokers/redis/redis-broker.js";
 export { RedisBrokerError } from "./brokers/redis/redis-errors.js";
 export { RedisResultStore, type RedisResultStoreOptions } from "./results/redis-result-store.js";

@@ -118,7 +118,12 @@ function actorClient(
       return handle.withDecoder(decode, known);
     },
     async result(id: string, options: { readonly timeout?: Duration } = {}) {
-      return Job.result(id, { ...options, decode, ...(connection ? { connection } : {}) });
+      return Job.result(id, {
+        ...options,
+        decode,
+        queue: definition.queue,
+        ...(connection ? { connection } : {}),
+      });
     },
   };
 }

@@ -70,6 +70,7 @@ export class JobHandle<TResult = unknown> {
     const timeoutMs = toMs(options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS, "timeout");
     const stored = await this.#broker.waitForResult(this.id, {
       timeoutMs,
+      ...(this.queue !== "" ? { queue: this.queue } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (!stored) {

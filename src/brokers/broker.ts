@@ -357,14 +357,19 @@ export interface MessageBroker {
   /** Dead letters of the queue, oldest first. */
   deadLetters(queue: string, options?: { readonly limit?: number }): Promise<DeadLetter[]>;
 
-  /** The stored result of a job, or `undefined` when none is stored (yet or any more). */
-  readResult(id: string): Promise<StoredResult | undefined>;
+  /**
+   * The stored result of a job, or `undefined` when none is stored (yet or any more). `queue`,
+   * the job's queue when the caller knows it, lets a broker that keeps results per queue (Redis,
+   * for Redis Cluster) go straight to it; brokers may ignore it.
+   */
+  readResult(id: string, options?: { readonly queue?: string }): Promise<StoredResult | undefined>;
   /**
    * Resolves with the result as soon as it is stored (at once when it already is), or
-   * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls.
+   * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls once the job's
+   * queue is known (given as `queue`, or found by the broker).
    */
   waitForResult(
     id: string,
-    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal; readonly queue?: string },
   ): Promise<StoredResult | undefined>;
 }

@@ -26,7 +26,9 @@ export async function jobDetails(
 ): Promise<JobDetails | undefined> {
   const view = await admin.job(id, queue);
   if (!view) return undefined;
-  const result = await connection.broker.readResult(id).catch(() => undefined);
+  const result = await connection.broker
+    .readResult(id, { queue: view.message.queue })
+    .catch(() => undefined);
   return result ? { ...view, result } : view;
 }
 

@@ -9,6 +9,8 @@ interface Holding {
   warned: boolean;
   /** A cancellation was reported for it already. */
   cancelled: boolean;
+  /** Its settlement is on its way: a refused renewal may only mean it was applied first. */
+  settling: boolean;
 }
 
 /**
@@ -58,7 +60,17 @@ export class LeaseKeeper {
   add(deliveries: readonly Delivery[], sentAt: number): void {
     const leaseUntil = sentAt + this.#leaseMs;
     for (const delivery of deliveries)
-      this.#held.set(delivery, { leaseUntil, warned: false, cancelled: false });
+      this.#held.set(delivery, { leaseUntil, warned: false, cancelled: false, settling: false });
+  }
+
+  /**
+   * The delivery's settlement was sent. A renewal sent after it may reach the broker after it was
+   * applied and be refused for that reason: the settlement's own outcome then says what happened
+   * (its reply may be read after the renewal's, as when its calls spanned several cluster nodes).
+   */
+  settling(delivery: Delivery): void {
+    const holding = this.#held.get(delivery);
+    if (holding) holding.settling = true;
   }
 
   /** The delivery is settled (or given up): no more renewals. Returns whether it was held. */
@@ -108,7 +120,10 @@ export class LeaseKeeper {
       const delivery = deliveries[i]!;
       const holding = this.#held.get(delivery);
       if (!holding) return;
-      if (ok === false) return this.#lose(delivery, holding);
+      if (ok === false) {
+        if (holding.settling) return;
+        return this.#lose(delivery, holding);
+      }
       holding.leaseUntil = sentAt + this.#leaseMs;
       // Still held, but an operator cancelled the job: its holder ends it (once).
       if (ok !== true && !holding.cancelled) {

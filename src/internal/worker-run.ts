@@ -305,6 +305,7 @@ export class WorkerRun {
     failed = false,
     startedAt = 0,
   ): void {
+    this.#leases.settling(delivery);
     void this.#settler.settle(settlement).then((applied) => {
       const warned = this.#leases.warned(delivery);
       this.#leases.release(delivery);

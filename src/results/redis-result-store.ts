@@ -1,4 +1,6 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, type Cluster, type RedisOptions } from "ioredis";
+import { isCluster, type RedisClient } from "../brokers/redis/cluster.js";
+import { clusterFromUrls } from "../brokers/redis/cluster-connection.js";
 import type { ResultStore, StoredResult } from "../brokers/broker.js";
 import { decodeResult, encodeResult } from "../brokers/redis/codec.js";
 import { BrokerError } from "../errors.js";
@@ -22,25 +24,39 @@ type Listener = (result: StoredResult | undefined) => void;
  * channel of the same name; a waiter subscribes first and then reads the key, so a result stored
  * before or during the wait is never missed, and nothing polls. After a reconnection every
  * pending key is read again (a publication may have been lost meanwhile).
+ *
+ * On a Redis Cluster (an ioredis `Cluster`, or node URLs separated by commas), each result is one
+ * key, so one slot, and is published with plain PUBLISH, which the cluster forwards to the
+ * subscriber wherever it listens.
  * @example new Connection(new RabbitMessageBroker(url), { results: new RedisResultStore("redis://127.0.0.1:6379") })
  */
 export class RedisResultStore implements ResultStore {
   readonly #prefix: string;
   readonly #logger: Logger;
-  readonly #make: () => Redis;
+  readonly #make: () => RedisClient;
   readonly #owned: boolean;
   readonly #waiters = new Map<string, Set<Listener>>();
-  #main: Redis | undefined;
-  #subscriber: Redis | undefined;
+  #main: RedisClient | undefined;
+  #subscriber: RedisClient | undefined;
 
-  /** @param redis a Redis URL, or an ioredis client to reuse for reads and writes (not closed). */
-  constructor(redis: string | Redis, options: RedisResultStoreOptions = {}) {
+  /**
+   * @param redis a Redis URL (several, separated by commas, for a Redis Cluster), or an ioredis
+   * client (`Redis` or `Cluster`) to reuse for reads and writes (not closed).
+   */
+  constructor(redis: string | Redis | Cluster, options: RedisResultStoreOptions = {}) {
     this.#prefix = options.prefix ?? "repid";
     this.#logger = options.logger ?? silentLogger;
     this.#owned = typeof redis === "string";
-    if (typeof redis === "string") {
+    if (typeof redis === "string" && redis.includes(",")) {
+      const url = redis;
+      this.#make = () => clusterFromUrls(url, `${this.#prefix}:results`);
+    } else if (typeof redis === "string") {
       const url = redis;
       this.#make = () => new Redis(url, { lazyConnect: true, ...options.redis });
+    } else if (isCluster(redis)) {
+      const cluster = redis;
+      this.#main = cluster;
+      this.#make = () => cluster.duplicate();
     } else {
       this.#main = redis;
       this.#make = () => redis.duplicate();
@@ -134,7 +150,7 @@ export class RedisResultStore implements ResultStore {
     });
   }
 
-  #client(): Redis {
+  #client(): RedisClient {
     if (!this.#main) throw new BrokerError("The result store is not connected");
     return this.#main;
   }

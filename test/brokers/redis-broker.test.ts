@@ -220,7 +220,9 @@ describeRedis("redis broker specifics", () => {
       acked += got.length;
       return acked === 100;
     });
-    const results = await keysWithPrefix(admin, `${prefix}:result`);
+    const results = (await keysWithPrefix(admin, prefix)).filter((k) =>
+      k.startsWith(key("result:")),
+    );
     expect(results).toHaveLength(1);
     const ttl = await admin.pttl(results[0]!);
     expect(ttl).toBeGreaterThan(0);
@@ -235,9 +237,9 @@ describeRedis("redis broker specifics", () => {
   });
 
   it("does not read results by polling: a waiter learns of a result only from its publication", async () => {
-    const channel = `${prefix}:result:quiet`;
+    const channel = key("result:quiet");
     const value = JSON.stringify({ ok: true, value: "42", finishedAt: 1 });
-    const waiting = broker.waitForResult("quiet", { timeoutMs: 400 });
+    const waiting = broker.waitForResult("quiet", { timeoutMs: 400, queue: "default" });
     // Subscribed, and the one read that follows the subscription is done:
     await waitFor(async () => (await subscribers(admin, channel)) === 1);
     await waitFor(async () =>
@@ -248,7 +250,7 @@ describeRedis("redis broker specifics", () => {
     await waitFor(async () => (await subscribers(admin, channel)) === 0);
 
     await admin.del(channel);
-    const woken = broker.waitForResult("quiet", { timeoutMs: 10_000 });
+    const woken = broker.waitForResult("quiet", { timeoutMs: 10_000, queue: "default" });
     await waitFor(async () => (await subscribers(admin, channel)) === 1);
     await admin.publish(channel, value);
     expect(await woken).toEqual({ ok: true, value: "42", finishedAt: 1 });

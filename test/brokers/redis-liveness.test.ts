@@ -49,11 +49,11 @@ describeRedis("redis broker liveness and coalescing", () => {
   });
 
   it("serves every waiter of a result from the one read that finds it", async () => {
-    const key = `${prefix}:result:two`;
+    const key = `${prefix}:{default}:result:two`;
     await admin.ping();
     const waiters = [
-      broker.waitForResult("two", { timeoutMs: 5000 }),
-      broker.waitForResult("two", { timeoutMs: 5000 }),
+      broker.waitForResult("two", { timeoutMs: 5000, queue: "default" }),
+      broker.waitForResult("two", { timeoutMs: 5000, queue: "default" }),
     ];
     // Stored without publication while the subscription is still being set up: only the read
     // that follows the confirmed subscription can find it, and it must reach both waiters.

@@ -32,14 +32,14 @@ it(
     const opened = proxy.connections;
     proxy.holdNewConnections(1500);
     const waiters = [
-      broker.waitForResult("two", { timeoutMs: 10_000 }),
-      broker.waitForResult("two", { timeoutMs: 10_000 }),
+      broker.waitForResult("two", { timeoutMs: 10_000, queue: "default" }),
+      broker.waitForResult("two", { timeoutMs: 10_000, queue: "default" }),
     ];
     // The subscriber connection is open but held: publish now, before it can subscribe.
     await until(() => proxy.connections > opened, 10_000, "subscriber connecting");
     const stored = { ok: true as const, value: "2", finishedAt: 1 };
-    await admin.set(`${prefix}:result:two`, JSON.stringify(stored));
-    await admin.publish(`${prefix}:result:two`, JSON.stringify(stored));
+    await admin.set(`${prefix}:{default}:result:two`, JSON.stringify(stored));
+    await admin.publish(`${prefix}:{default}:result:two`, JSON.stringify(stored));
     const got = await Promise.all(waiters);
     await broker.disconnect();
     console.log("fault waiters:", {

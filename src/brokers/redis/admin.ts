@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import { QueueNotDeclaredError } from "../../errors.js";
 import type {
   BrokerAdmin,
@@ -11,13 +10,14 @@ import type {
   QueueInfo,
 } from "../admin.js";
 import type { QueueCounts } from "../broker.js";
+import { masters, type RedisClient } from "./cluster.js";
 import { decodeDeadLetter, decodeMessage } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
 import type { ScriptCall } from "./scripts.js";
 
 /** What the admin needs from the Redis broker. */
 export interface RedisAdminDeps {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly keys: KeySpace;
   run(what: string, call: ScriptCall): Promise<unknown>;
   call<T>(what: string, fn: () => Promise<T>): Promise<T>;
@@ -25,6 +25,22 @@ export interface RedisAdminDeps {
 }
 
 const DEFAULT_LIMIT = 50;
+
+/** The names of the declared queues under `prefix`, sorted (SCAN on every master). */
+export async function queueNames(client: RedisClient, prefix: string): Promise<string[]> {
+  const pattern = `${prefix}:{*}:declared`;
+  const names = new Set<string>();
+  for (const node of masters(client)) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      for (const key of found)
+        names.add(key.slice(prefix.length + 2, key.length - "}:declared".length));
+    } while (cursor !== "0");
+  }
+  return [...names].sort();
+}
 
 /**
  * `BrokerAdmin` on Redis. Listings page with ZRANGE/LRANGE offsets (no whole-queue loads);
@@ -40,21 +56,9 @@ export class RedisAdmin implements BrokerAdmin {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const { client, keys } = this.#d;
-    const pattern = `${keys.prefix}:{*}:declared`;
-    const names = new Set<string>();
-    let cursor = "0";
-    do {
-      const [next, found] = await this.#d.call("list queues", () =>
-        client.scan(cursor, "MATCH", pattern, "COUNT", 1000),
-      );
-      cursor = next;
-      for (const key of found) {
-        const name = key.slice(keys.prefix.length + 2, key.length - "}:declared".length);
-        names.add(name);
-      }
-    } while (cursor !== "0");
-    const sorted = [...names].sort();
+    const sorted = await this.#d.call("list queues", () =>
+      queueNames(this.#d.client, this.#d.keys.prefix),
+    );
     return Promise.all(
       sorted.map(async (name) => ({
         name,
@@ -193,7 +197,7 @@ const PRIO_UNIT = 17592186044416;
  * Voided list entries (see common.lua) are among them; the caller drops what is not ready.
  */
 async function readyIds(
-  client: Redis,
+  client: RedisClient,
   k: QueueKeys,
   start: number,
   stop: number,

@@ -81,13 +81,17 @@ export class BlockingPool {
    * (woken, timed out or unblocked), and its reply travels back with the BLPOP's: a wake-up then
    * costs one round trip instead of two. Its reply is awaited whenever the BLPOP's is (also on
    * an abort, within the unblock grace), so that nothing it did goes unreported.
+   *
+   * `cut` ends the wait early as its timer would (the BLPOP is unblocked, the connection kept):
+   * a wait over several cluster slots ends the others' waits so when one wakes.
    */
   async wait(
     keys: readonly string[],
     timeoutMs: number,
     signals: readonly AbortSignal[],
-    follow?: Follow,
+    extra: { readonly follow?: Follow; readonly cut?: AbortSignal } = {},
   ): Promise<WaitOutcome> {
+    const { follow, cut } = extra;
     const aborted = (): boolean => signals.some((s) => s.aborted);
     if (this.#closed || aborted() || timeoutMs <= 0) return {};
     if (this.polling) {
@@ -105,9 +109,10 @@ export class BlockingPool {
           once(blocker.conn, "ready"),
           Math.min(timeoutMs, this.#connectTimeoutMs),
           signals,
+          cut,
         );
         if (ready !== "done") {
-          if (ready === "timeout" && !aborted())
+          if (ready === "timeout" && !aborted() && cut?.aborted !== true)
             await this.#cannotBlock(blocker, deadline, signals);
           return {};
         }
@@ -117,7 +122,7 @@ export class BlockingPool {
       const popped = blocker.conn.blpop(...keys, ((timeoutMs + 1000) / 1000).toFixed(3));
       popped.catch(() => {});
       followed = follow ? settled(follow(blocker.conn)) : undefined;
-      let outcome = await race(popped, Math.max(0, deadline - Date.now()), signals);
+      let outcome = await race(popped, Math.max(0, deadline - Date.now()), signals, cut);
       if (outcome === "timeout" || (outcome === "aborted" && followed)) {
         void this.#interrupt(id, popped);
         outcome = await race(popped, UNBLOCK_GRACE_MS, followed ? [] : signals);
@@ -226,15 +231,17 @@ function once(conn: Redis, event: string): Promise<void> {
   return new Promise((resolve) => conn.once(event, () => resolve()));
 }
 
-/** Races a promise against a local timer and abort signals; never rejects. */
+/** Races a promise against a local timer and abort signals (`soft` ends it as the timer would); never rejects. */
 async function race(
   promise: Promise<unknown>,
   ms: number,
   signals: readonly AbortSignal[],
+  soft?: AbortSignal,
 ): Promise<"done" | "timeout" | "aborted"> {
   if (signals.some((s) => s.aborted)) return "aborted";
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  let onSoft: (() => void) | undefined;
   try {
     return await new Promise((resolve) => {
       promise.then(
@@ -244,10 +251,16 @@ async function race(
       timer = setTimeout(() => resolve("timeout"), ms);
       onAbort = () => resolve("aborted");
       for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
+      if (soft) {
+        onSoft = () => resolve("timeout");
+        if (soft.aborted) onSoft();
+        else soft.addEventListener("abort", onSoft, { once: true });
+      }
     });
   } finally {
     clearTimeout(timer);
     if (onAbort) for (const s of signals) s.removeEventListener("abort", onAbort);
+    if (onSoft) soft?.removeEventListener("abort", onSoft);
   }
 }
 

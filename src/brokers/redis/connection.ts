@@ -1,10 +1,16 @@
-import { Cluster, Redis, type RedisOptions } from "ioredis";
-import { InvalidOptionError, NotSupportedError } from "../../errors.js";
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { InvalidOptionError } from "../../errors.js";
 import { checkQueueName } from "../../internal/validate.js";
 import type { Logger } from "../../logger.js";
+import { isCluster, type RedisClient } from "./cluster.js";
+import { clusterFromUrls } from "./cluster-connection.js";
 
-/** Where the Redis broker connects: a `redis://` / `rediss://` URL, ioredis options, or a client. */
-export type RedisConnectionInput = string | RedisOptions | Redis;
+/**
+ * Where the Redis broker connects: a `redis://` / `rediss://` URL, several of them separated by
+ * commas (the nodes of a Redis Cluster), ioredis options, or a client: an ioredis `Redis` or
+ * `Cluster`.
+ */
+export type RedisConnectionInput = string | RedisOptions | Redis | Cluster;
 
 /**
  * Defaults for the connections the broker opens itself (a client you pass is used as it is).
@@ -26,9 +32,12 @@ export const DEFAULT_CLIENT_OPTIONS: RedisOptions = Object.freeze({
 export function createClient(
   input: RedisConnectionInput,
   name: string,
-): { client: Redis; owned: boolean } {
+): { client: RedisClient; owned: boolean } {
   if (input instanceof Redis) return { client: input, owned: false };
+  if (input instanceof Cluster || (input as { isCluster?: unknown }).isCluster === true)
+    return { client: input as Cluster, owned: false };
   if (typeof input === "string") {
+    if (input.includes(",")) return { client: clusterFromUrls(input, name), owned: true };
     if (!/^rediss?:\/\//.test(input)) {
       throw new InvalidOptionError(
         "url",
@@ -40,14 +49,6 @@ export function createClient(
       client: new Redis(input, { ...DEFAULT_CLIENT_OPTIONS, connectionName: name }),
       owned: true,
     };
-  }
-  if (input instanceof Cluster || (input as { isCluster?: unknown }).isCluster === true) {
-    // Taken for an options object, a Cluster would silently connect to 127.0.0.1:6379.
-    throw new NotSupportedError(
-      "RedisMessageBroker",
-      "an ioredis Cluster",
-      "Redis Cluster is not supported yet; pass a single node's URL, options or ioredis client",
-    );
   }
   const proto: unknown =
     input === null || typeof input !== "object" ? undefined : Object.getPrototypeOf(input);
@@ -75,18 +76,35 @@ export function createClient(
  * keep-alive thread's). Its commands may wait through reconnections: the broker races every wait
  * on it locally, so none can hold a caller past its own deadline.
  */
-export function duplicateClient(client: Redis, name: string, connectTimeoutMs: number): Redis {
-  return client.duplicate({
+export function duplicateClient<C extends RedisClient>(
+  client: C,
+  name: string,
+  connectTimeoutMs: number,
+): C {
+  if (isCluster(client)) {
+    const options: ClusterOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      redisOptions: {
+        ...client.options.redisOptions,
+        maxRetriesPerRequest: null,
+        connectTimeout: connectTimeoutMs,
+        connectionName: name,
+      },
+    };
+    return client.duplicate(undefined, options) as C;
+  }
+  return (client as Redis).duplicate({
     lazyConnect: true,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
     connectTimeout: connectTimeoutMs,
     connectionName: name,
-  });
+  }) as C;
 }
 
 /** Routes a client's `error` events to the logger (ioredis prints them to stderr otherwise). */
-export function logErrors(client: Redis, logger: Logger, role: string): void {
+export function logErrors(client: RedisClient, logger: Logger, role: string): void {
   client.on("error", (error: Error) => {
     logger.warn(`repid redis ${role} connection error: ${error.message}`, {
       role,
@@ -125,6 +143,8 @@ export interface QueueKeys {
   readonly state: readonly string[];
   /** Key remembering one call's outcome for a while (answers a call ioredis sends again). */
   memo(call: string): string;
+  /** Start of the queue's result keys (`<prefix>:{<queue>}:result:`), followed by a job id. */
+  readonly resultBase: string;
 }
 
 /** Builds and caches the key names of each queue under one prefix. */
@@ -179,13 +199,18 @@ export class KeySpace {
       fresh: [state[10]!, state[11]!, state[12]!],
       state,
       memo: (call) => k(`memo:${call}`),
+      resultBase: k("result:"),
     };
     this.#queues.set(name, keys);
     return keys;
   }
 
-  /** Key (and pub/sub channel) of a job's stored result. Not queue-scoped: callers know only the id. */
-  result(id: string): string {
-    return `${this.prefix}:result:${id}`;
+  /**
+   * Key (and pub/sub channel) of a job's stored result, under its queue's hash tag: the settle
+   * script writes it in the same atomic step as the settlement, which a cluster allows only
+   * within one slot.
+   */
+  result(queue: string, id: string): string {
+    return `${this.queue(queue).resultBase}${id}`;
   }
 }

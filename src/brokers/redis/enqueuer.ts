@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { QueueNotDeclaredError } from "../../errors.js";
 import type { EnqueueOutcome, OutgoingMessage } from "../broker.js";
+import type { RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
 import { buildEnqueueCalls } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
@@ -21,14 +21,14 @@ interface Waiting {
  * its own callers. Each call gets exactly its own outcomes.
  */
 export class Enqueuer {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #keys: KeySpace;
   readonly #scripts: ScriptRunner;
   readonly #coalesced = new Map<string, Waiting[]>();
   readonly #nonce = randomBytes(6).toString("base64url");
   #calls = 0;
 
-  constructor(client: Redis, keys: KeySpace, scripts: ScriptRunner) {
+  constructor(client: RedisClient, keys: KeySpace, scripts: ScriptRunner) {
     this.#client = client;
     this.#keys = keys;
     this.#scripts = scripts;
@@ -78,11 +78,12 @@ export class Enqueuer {
     try {
       if (queues.length > 1) {
         // Several queues: every one must be declared before any script stores anything.
-        const pipeline = this.#client.pipeline();
-        for (const q of queues) pipeline.exists(this.#keys.queue(q).declared);
-        const replies = await pipeline.exec();
+        // All sent at once: a cluster refuses one pipeline across slots.
+        const replies = await Promise.all(
+          queues.map((q) => this.#client.exists(this.#keys.queue(q).declared)),
+        );
         queues.forEach((q, i) => {
-          if (replies?.[i]?.[1] !== 1) throw new QueueNotDeclaredError(q);
+          if (replies[i] !== 1) throw new QueueNotDeclaredError(q);
         });
       }
       const outcomes = await runResending(this.#scripts, this.#client, calls);

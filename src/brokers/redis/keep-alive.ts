@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "../../logger.js";
 import type { KeepAlive } from "../broker.js";
+import { groupBySlot, isCluster, type RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
 import { keepAliveThreadUrl, type Script, type ScriptCall } from "./scripts.js";
 
@@ -18,9 +19,11 @@ const PORTABLE: readonly (keyof RedisOptions)[] = [
   "connectTimeout",
 ];
 
-function portableOptions(client: Redis, name: string): RedisOptions {
+function portableOptions(client: RedisClient, name: string): RedisOptions {
   const out: Record<string, unknown> = { connectionName: name };
-  const options = client.options as Record<string, unknown>;
+  const options = (
+    isCluster(client) ? (client.options.redisOptions ?? {}) : (client as Redis).options
+  ) as Record<string, unknown>;
   for (const key of PORTABLE) {
     const value = options[key];
     if (value === undefined) continue;
@@ -33,13 +36,23 @@ function portableOptions(client: Redis, name: string): RedisOptions {
   return out as RedisOptions;
 }
 
+/** A cluster's known nodes, for the thread to build its own Cluster client from. */
+function clusterNodes(client: RedisClient): { host: string; port: number }[] | undefined {
+  if (!isCluster(client)) return undefined;
+  const nodes = client.nodes("all").map((n) => ({ host: n.options.host!, port: n.options.port! }));
+  if (nodes.length > 0) return nodes;
+  return (client as unknown as { startupNodes: { host: string; port: number }[] }).startupNodes.map(
+    (n) => ({ host: n.host, port: n.port }),
+  );
+}
+
 export interface KeepAliveSettings {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly name: string;
   readonly script: Script;
   readonly logger: Logger;
-  /** The (consumers, clock) key pairs of the queues. */
-  readonly keys: readonly string[];
+  /** The key lists of the heartbeat.lua calls (see `heartbeatCalls`). */
+  readonly groups: readonly (readonly string[])[];
   readonly consumer: string;
   readonly ttlMs: number;
   /** Writes a heartbeat on the main connection (first beat, fallback timer, removal). */
@@ -66,7 +79,8 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   const thread = new Worker(keepAliveThreadUrl(), {
     workerData: {
       options: portableOptions(s.client, s.name),
-      keys: s.keys,
+      cluster: clusterNodes(s.client),
+      groups: s.groups,
       consumer: s.consumer,
       ttlMs: s.ttlMs,
       intervalMs,
@@ -120,19 +134,31 @@ export function heartbeatKeys(keys: KeySpace, queues: readonly string[]): string
   });
 }
 
-/** heartbeat.lua calls over `keys`, 200 queues per call. */
+/**
+ * The key lists of the heartbeat.lua calls over `keys` (pairs), 200 queues per call; on a
+ * cluster (`bySlot`), each call's queues share one slot.
+ */
+export function heartbeatGroups(keys: readonly string[], bySlot: boolean): string[][] {
+  const pairs: string[][] = [];
+  for (let i = 0; i + 1 < keys.length; i += 2) pairs.push([keys[i]!, keys[i + 1]!]);
+  const slotGroups = bySlot ? groupBySlot(pairs, (p) => p[0]!) : [pairs.map((_, i) => i)];
+  const groups: string[][] = [];
+  for (const group of slotGroups) {
+    for (let i = 0; i < group.length; i += 200)
+      groups.push(group.slice(i, i + 200).flatMap((index) => pairs[index]!));
+  }
+  return groups;
+}
+
+/** heartbeat.lua calls over the key lists of `heartbeatGroups`. */
 export function heartbeatCalls(
-  keys: readonly string[],
+  groups: readonly (readonly string[])[],
   consumer: string,
   ttlMs: number,
 ): ScriptCall[] {
-  const calls: ScriptCall[] = [];
-  for (let i = 0; i < keys.length; i += 400) {
-    calls.push({
-      script: "heartbeat",
-      keys: keys.slice(i, i + 400),
-      args: [consumer, Math.max(0, Math.ceil(ttlMs))],
-    });
-  }
-  return calls;
+  return groups.map((keys) => ({
+    script: "heartbeat",
+    keys,
+    args: [consumer, Math.max(0, Math.ceil(ttlMs))],
+  }));
 }

@@ -89,11 +89,16 @@ export function buildEnqueueCalls(
   return { calls, slices, queues: [...new Set(slices.map((s) => s.queue))] };
 }
 
+/**
+ * `publish`: how settle.lua announces a stored result, 'p' PUBLISH or 's' SPUBLISH (sharded
+ * pub/sub, on a cluster of Redis 7 or later); sent as the script's last argument.
+ */
 export function buildSettleCalls(
   keys: KeySpace,
   settlements: readonly Settlement[],
   maxDead: number,
   callId: () => string,
+  publish: "p" | "s" = "p",
 ): { calls: ScriptCall[]; slices: Slice[] } {
   const slices = slicesOf(settlements, (s) => s.delivery.message.queue, SETTLE_CHUNK);
   const calls = slices.map((slice): ScriptCall => {
@@ -107,7 +112,7 @@ export function buildSettleCalls(
       let result = "";
       let ttl = "";
       if (s.result && s.result.ttlMs >= 1) {
-        callKeys.push(keys.result(message.id));
+        callKeys.push(keys.result(slice.queue, message.id));
         resultIndex = callKeys.length;
         result = encodeResult(s.result.stored);
         ttl = String(Math.ceil(s.result.ttlMs));
@@ -144,6 +149,7 @@ export function buildSettleCalls(
           break;
       }
     }
+    args.push(publish);
     return { script: "settle", keys: callKeys, args };
   });
   return { calls, slices };

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../logger.js";
+import { isCluster, masters, type RedisClient } from "./cluster.js";
 import { failureCode, RedisBrokerError } from "./redis-errors.js";
 
 /** What the broker learned about the server at connect. */
@@ -8,6 +9,8 @@ export interface ServerFacts {
   readonly scriptFlags: boolean;
   /** This user may PUBLISH on the result channels (ACL channel permissions). */
   readonly canPublish: boolean;
+  /** A Redis Cluster of Redis 7 or later: results are announced with sharded pub/sub. */
+  readonly sharded: boolean;
 }
 
 /**
@@ -15,7 +18,7 @@ export interface ServerFacts {
  * `WRONGPASS`, a missing one `NOAUTH`, a closed port `ECONNREFUSED`, not "Connection is closed.".
  * On failure the client is disconnected, so nothing keeps reconnecting behind the caller's back.
  */
-export async function connectClient(client: Redis, timeoutMs: number): Promise<void> {
+export async function connectClient(client: RedisClient, timeoutMs: number): Promise<void> {
   let last: Error | undefined;
   const onError = (error: Error): void => {
     last = error;
@@ -65,11 +68,30 @@ export async function connectClient(client: Redis, timeoutMs: number): Promise<v
  * instead when `refuseEviction`), and a user that may not PUBLISH (result waiters then read).
  */
 export async function checkServer(
-  client: Redis,
+  client: RedisClient,
   probeChannel: string,
   logger: Logger,
   refuseEviction: boolean,
 ): Promise<ServerFacts> {
+  if (!isCluster(client))
+    return { ...(await checkNode(client, probeChannel, logger, refuseEviction)), sharded: false };
+  // A cluster: every master is asked (each has its own eviction policy and version).
+  const nodes = masters(client);
+  if (nodes.length === 0)
+    throw new RedisBrokerError("CLUSTERDOWN", "the cluster client knows no master");
+  const facts = await Promise.all(
+    nodes.map((node) => checkNode(node, probeChannel, logger, refuseEviction)),
+  );
+  const scriptFlags = facts.every((f) => f.scriptFlags);
+  return { scriptFlags, canPublish: facts.every((f) => f.canPublish), sharded: scriptFlags };
+}
+
+async function checkNode(
+  client: Redis,
+  probeChannel: string,
+  logger: Logger,
+  refuseEviction: boolean,
+): Promise<Omit<ServerFacts, "sharded">> {
   const pipeline = client.pipeline();
   pipeline.info("server");
   pipeline.info("memory");
@@ -92,7 +114,7 @@ export async function checkServer(
   const canPublish = !publish?.[0];
   if (!canPublish) {
     logger.warn(
-      `repid redis: this Redis user may not PUBLISH on "${probeChannel}" (${publish![0]!.message}): results are still stored, but waiters learn of them by reading the result keys at intervals. Grant the user &<prefix>:result:* channels to have them pushed.`,
+      `repid redis: this Redis user may not PUBLISH on "${probeChannel}" (${publish![0]!.message}): results are still stored, but waiters learn of them by reading the result keys at intervals. Grant the user the &<prefix>:* channels to have them pushed.`,
       { error: publish![0]!.message },
     );
   }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Logger } from "../../logger.js";
 import type { Delivery, ReceiveOptions, Settlement } from "../broker.js";
 import { sleep, type BlockingPool } from "./blocking-pool.js";
+import { chunkBySlot, type RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
 import { readTaken, receiveCall } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
@@ -17,14 +17,14 @@ const PEEK_CHUNK = 1000;
 const MAX_BACKOFF_MS = 30_000;
 
 export interface ReceiverSettings {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly keys: KeySpace;
   readonly scripts: ScriptRunner;
   readonly logger: Logger;
   readonly maxStalls: number;
   readonly maxDead: number;
   readonly maxBlockMs: number;
-  readonly blocking: BlockingPool;
+  readonly blocking: Pick<BlockingPool, "wait" | "polling">;
   /** Dead-letters what the client could not decode. */
   readonly settle: (settlements: readonly Settlement[]) => Promise<boolean[]>;
 }
@@ -127,9 +127,9 @@ export class Receiver {
   ): Promise<Delivery[]> {
     const { call, tokenPrefix } = this.#call(queue, options.max, options, 0);
     const script = this.#s.scripts.source(call.script);
-    const outcome = await this.#s.blocking.wait(notify, wait, signals, (conn) =>
-      conn.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args),
-    );
+    const outcome = await this.#s.blocking.wait(notify, wait, signals, {
+      follow: (conn) => conn.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args),
+    });
     if (outcome.failed) await this.#blpopRefused([queue], outcome.failed);
     if (!outcome.followed?.ok) return [];
     const round = await this.#read(
@@ -179,8 +179,12 @@ export class Receiver {
   ): Promise<{ calls: [string, number][]; now: number; nextAt: number }> {
     const start = this.#rotation++ % queues.length;
     const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
-    const chunks: string[][] = [];
-    for (let i = 0; i < order.length; i += PEEK_CHUNK) chunks.push(order.slice(i, i + PEEK_CHUNK));
+    const chunks = chunkBySlot(
+      this.#s.client,
+      order,
+      PEEK_CHUNK,
+      (q) => this.#s.keys.queue(q).ready,
+    );
     const peeked: Peeked = { found: [], now: Date.now(), nextAt: -1 };
     const outcomes = await this.#s.scripts.runMany(
       this.#s.client,
@@ -334,9 +338,15 @@ export class Receiver {
 
   /** BLPOP refused (a notify list of the wrong type): find the queue(s) and isolate them. */
   async #blpopRefused(queues: readonly string[], error: Error): Promise<void> {
-    const pipeline = this.#s.client.pipeline();
-    for (const q of queues) pipeline.type(this.#s.keys.queue(q).notify);
-    const types = (await pipeline.exec().catch(() => null)) ?? [];
+    // One TYPE per queue, all sent at once (a cluster refuses a pipeline across slots).
+    const types = await Promise.all(
+      queues.map((q) =>
+        this.#s.client.type(this.#s.keys.queue(q).notify).then(
+          (type) => [null, type] as const,
+          () => [null, "none"] as const,
+        ),
+      ),
+    );
     let found = false;
     types.forEach(([, type], i) => {
       if (type !== "none" && type !== "list") {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import { InvalidOptionError } from "../../errors.js";
 import { silentLogger, type Logger } from "../../logger.js";
 import type {
   DeadLetter,
@@ -14,8 +14,10 @@ import type {
   StoredResult,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
-import { RedisAdmin } from "./admin.js";
+import { queueNames, RedisAdmin } from "./admin.js";
 import { BlockingPool } from "./blocking-pool.js";
+import { isCluster, type RedisClient } from "./cluster.js";
+import { ClusterBlocking } from "./cluster-blocking.js";
 import { decodeDeadLetter, decodeResult } from "./codec.js";
 import {
   createClient,
@@ -26,16 +28,18 @@ import {
   type RedisConnectionInput,
 } from "./connection.js";
 import { Enqueuer } from "./enqueuer.js";
-import { heartbeatCalls, heartbeatKeys, startKeepAlive } from "./keep-alive.js";
+import { heartbeatCalls, heartbeatGroups, heartbeatKeys, startKeepAlive } from "./keep-alive.js";
 import { buildRenewCalls, buildSettleCalls, readSchedules } from "./operations.js";
 import { checkServer, connectClient } from "./preflight.js";
 import { HOUSEKEEPING_LIMIT, Receiver } from "./receiver.js";
 import { brokerError } from "./redis-errors.js";
+import { waitForReplicas, type ReplicaAcks } from "./replicas.js";
 import { runResending } from "./resend.js";
 import { ResultWaiters } from "./result-waiters.js";
 import { ScriptRunner, type CallOutcome, type ScriptCall } from "./scripts.js";
 
 export type { RedisConnectionInput } from "./connection.js";
+export type { ReplicaAcks } from "./replicas.js";
 export { RedisBrokerError } from "./redis-errors.js";
 
 /** Options of {@link RedisMessageBroker}. */
@@ -58,6 +62,14 @@ export interface RedisBrokerOptions {
    * jobs): `"warn"` logs an error at connect, `"refuse"` makes `connect()` fail. @defaultValue "warn"
    */
   readonly evictionPolicy?: "warn" | "refuse";
+  /**
+   * Makes `enqueue` wait until `replicas` replicas of each master written to have acknowledged
+   * the new messages (Redis `WAIT`), at most `timeoutMs`; fewer acknowledgements fail the
+   * enqueue with a `RedisBrokerError` of code `NOT_REPLICATED` (the messages may be stored:
+   * enqueueing again with the same ids adds nothing twice). Narrows what a failover can lose:
+   * see "Redis Cluster" in the README. @defaultValue undefined (no waiting)
+   */
+  readonly waitForReplicas?: ReplicaAcks;
   /** @defaultValue a logger that drops everything */
   readonly logger?: Logger;
 }
@@ -71,11 +83,17 @@ export interface RedisBrokerOptions {
  * blocking reads, result subscriptions and the keep-alive thread use duplicates of it. A client
  * you pass stays open on `disconnect()`; the broker closes only connections it opened.
  *
+ * Redis Cluster: pass an ioredis `Cluster`, or the nodes' URLs separated by commas. Every script
+ * names keys of one queue, all under the queue's hash tag (one slot); what spans queues is split
+ * by slot (see cluster.ts, cluster-blocking.ts).
+ *
  * @example
  * const broker = new RedisMessageBroker("redis://localhost:6379/0", { prefix: "myapp" });
+ * // A cluster: any of its nodes will do, ioredis learns the others.
+ * const clustered = new RedisMessageBroker("redis://10.0.0.1:6379,redis://10.0.0.2:6379");
  */
 export class RedisMessageBroker implements MessageBroker {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #owned: boolean;
   readonly #keys: KeySpace;
   readonly #scripts = new ScriptRunner();
@@ -84,7 +102,10 @@ export class RedisMessageBroker implements MessageBroker {
   readonly #maxDead: number;
   readonly #connectTimeoutMs: number;
   readonly #refuseEviction: boolean;
-  readonly #blocking: BlockingPool;
+  readonly #blocking: BlockingPool | ClusterBlocking;
+  readonly #replicas: ReplicaAcks | undefined;
+  /** 's' when results are announced with SPUBLISH (a cluster of Redis 7+), else 'p'. */
+  #publish: "p" | "s" = "p";
   readonly #results: ResultWaiters;
   readonly #receiver: Receiver;
   readonly #enqueuer: Enqueuer;
@@ -109,19 +130,27 @@ export class RedisMessageBroker implements MessageBroker {
     this.#maxDead = Math.max(1, options.maxDeadLetters ?? 10_000);
     this.#connectTimeoutMs = Math.max(100, options.connectTimeoutMs ?? 5000);
     this.#refuseEviction = options.evictionPolicy === "refuse";
+    this.#replicas = options.waitForReplicas;
+    if (
+      this.#replicas &&
+      !(Number.isInteger(this.#replicas.replicas) && this.#replicas.replicas >= 1)
+    )
+      throw new InvalidOptionError("waitForReplicas.replicas", "expected an integer >= 1");
     if (owned) logErrors(client, this.#logger, "command");
-    const open = (role: string): Redis => {
+    const open = (role: string): RedisClient => {
       const conn = duplicateClient(client, `${this.#keys.prefix}:${role}`, this.#connectTimeoutMs);
       logErrors(conn, this.#logger, role);
       return conn;
     };
-    this.#blocking = new BlockingPool(
-      () => open("blocking"),
-      async (id) => Number(await client.client("UNBLOCK", id)),
-      this.#logger,
-      this.#connectTimeoutMs,
-    );
-    this.#results = new ResultWaiters(client, () => open("results"), this.#logger);
+    this.#blocking = isCluster(client)
+      ? new ClusterBlocking(client, this.#keys.prefix, this.#logger, this.#connectTimeoutMs)
+      : new BlockingPool(
+          () => open("blocking") as never,
+          async (id) => Number(await client.client("UNBLOCK", id)),
+          this.#logger,
+          this.#connectTimeoutMs,
+        );
+    this.#results = new ResultWaiters(client, () => this.#openSubscriber(open), this.#logger);
     this.#receiver = new Receiver({
       client,
       keys: this.#keys,
@@ -160,6 +189,29 @@ export class RedisMessageBroker implements MessageBroker {
     return this.#keys.prefix;
   }
 
+  /** Whether this broker talks to a Redis Cluster. */
+  get cluster(): boolean {
+    return isCluster(this.#client);
+  }
+
+  /** The subscriber for result waits: on a cluster of Redis 7+, one with sharded subscribers. */
+  #openSubscriber(open: (role: string) => RedisClient): RedisClient {
+    if (!isCluster(this.#client) || this.#publish !== "s") return open("results");
+    const sub = this.#client.duplicate(undefined, {
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      shardedSubscribers: true,
+      redisOptions: {
+        ...this.#client.options.redisOptions,
+        maxRetriesPerRequest: null,
+        connectTimeout: this.#connectTimeoutMs,
+        connectionName: `${this.#keys.prefix}:results`,
+      },
+    });
+    logErrors(sub, this.#logger, "results");
+    return sub;
+  }
+
   async connect(): Promise<void> {
     this.#connecting ??= this.#open().catch((error: unknown) => {
       this.#connecting = undefined;
@@ -177,15 +229,20 @@ export class RedisMessageBroker implements MessageBroker {
     if (this.#owned && status !== "ready" && status !== "connect" && status !== "connecting") {
       if (status === "reconnecting") this.#client.disconnect();
       await connectClient(this.#client, this.#connectTimeoutMs);
+    } else if (!this.#owned && isCluster(this.#client) && status === "wait") {
+      // A lazy Cluster of yours: the broker needs its slot map (masters) before anything else.
+      await this.#client.connect();
     }
     const facts = await checkServer(
       this.#client,
-      this.#keys.result("repid-publish-probe"),
+      this.#keys.result("repid-probe", "publish"),
       this.#logger,
       this.#refuseEviction,
     );
     this.#scripts.useFlags(facts.scriptFlags);
     this.#results.pushRefused = !facts.canPublish;
+    this.#publish = facts.sharded ? "s" : "p";
+    this.#results.sharded = facts.sharded;
     // Said at connect already; settlements need not say it again.
     if (!facts.canPublish) this.#saidRefused = true;
     await this.#scripts.loadAll(this.#client);
@@ -239,7 +296,22 @@ export class RedisMessageBroker implements MessageBroker {
   }
 
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    return this.#enqueuer.enqueue(messages);
+    if (!this.#replicas) return this.#enqueuer.enqueue(messages);
+    return this.#enqueueReplicated(messages, this.#replicas);
+  }
+
+  async #enqueueReplicated(
+    messages: readonly OutgoingMessage[],
+    acks: ReplicaAcks,
+  ): Promise<EnqueueOutcome[]> {
+    const outcomes = await this.#enqueuer.enqueue(messages);
+    const queues = [...new Set(messages.map((m) => m.queue))];
+    await waitForReplicas(
+      this.#client,
+      queues.map((q) => this.#keys.queue(q).declared),
+      acks,
+    );
+    return outcomes;
   }
 
   receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
@@ -253,6 +325,7 @@ export class RedisMessageBroker implements MessageBroker {
       settlements,
       this.#maxDead,
       () => `s.${this.#settleNonce}.${(this.#settleCalls++).toString(36)}`,
+      this.#publish,
     );
     const outcomes = await this.#call("settle", () =>
       runResending(this.#scripts, this.#client, calls, () => this.#closing.signal.aborted),
@@ -289,7 +362,7 @@ export class RedisMessageBroker implements MessageBroker {
   }
 
   async heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void> {
-    const calls = heartbeatCalls(heartbeatKeys(this.#keys, queues), consumer, ttlMs);
+    const calls = heartbeatCalls(this.#heartbeatGroups(queues), consumer, ttlMs);
     for (const outcome of await this.#runMany("write heartbeat", calls))
       if (!outcome.ok) throw brokerError("write heartbeat", outcome.error);
   }
@@ -301,11 +374,15 @@ export class RedisMessageBroker implements MessageBroker {
       name: `${this.#keys.prefix}:keepalive`,
       script: this.#scripts.source("heartbeat"),
       logger: this.#logger,
-      keys: heartbeatKeys(this.#keys, queues),
+      groups: this.#heartbeatGroups(queues),
       consumer,
       ttlMs,
       beat: (ttl) => this.heartbeat(consumer, queues, ttl),
     });
+  }
+
+  #heartbeatGroups(queues: readonly string[]): string[][] {
+    return heartbeatGroups(heartbeatKeys(this.#keys, queues), isCluster(this.#client));
   }
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {
@@ -369,17 +446,67 @@ export class RedisMessageBroker implements MessageBroker {
     };
   }
 
-  async readResult(id: string): Promise<StoredResult | undefined> {
+  /**
+   * The stored result of job `id`. Results are kept under their queue: pass `queue` (a
+   * `JobHandle` does); without it the broker first looks for the job's queue among the
+   * declared queues (one read per queue).
+   */
+  async readResult(
+    id: string,
+    options: { readonly queue?: string } = {},
+  ): Promise<StoredResult | undefined> {
+    const queue = options.queue ?? (await this.#locate(id));
+    if (queue === undefined) return undefined;
     return decodeResult(
-      await this.#call("read result", () => this.#client.get(this.#keys.result(id))),
+      await this.#call("read result", () => this.#client.get(this.#keys.result(queue, id))),
     );
   }
 
-  waitForResult(
+  /**
+   * Waits for job `id`'s result (see `readResult` for `queue`). Without `queue`, while the job is
+   * found in no declared queue (not enqueued yet), it looks again at growing intervals.
+   */
+  async waitForResult(
     id: string,
-    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+    options: {
+      readonly timeoutMs: number;
+      readonly signal?: AbortSignal;
+      readonly queue?: string;
+    },
   ): Promise<StoredResult | undefined> {
-    return this.#results.wait(this.#keys.result(id), options);
+    if (options.queue !== undefined)
+      return this.#results.wait(this.#keys.result(options.queue, id), options);
+    const deadline = Date.now() + Math.max(0, options.timeoutMs);
+    for (let every = 50; ; every = Math.min(1000, every * 2)) {
+      const queue = await this.#locate(id);
+      if (queue !== undefined) {
+        return this.#results.wait(this.#keys.result(queue, id), {
+          ...options,
+          timeoutMs: Math.max(0, deadline - Date.now()),
+        });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || options.signal?.aborted) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(every, left)));
+    }
+  }
+
+  /** The declared queue holding job `id` (its message or its result), if any. */
+  async #locate(id: string): Promise<string | undefined> {
+    return this.#call("find the job's queue", async () => {
+      const names = await queueNames(this.#client, this.#keys.prefix);
+      const found = await Promise.all(
+        names.map(async (q) => {
+          const k = this.#keys.queue(q);
+          const [inQueue, hasResult] = await Promise.all([
+            this.#client.hexists(k.msg, id),
+            this.#client.exists(this.#keys.result(q, id)),
+          ]);
+          return inQueue === 1 || hasResult === 1;
+        }),
+      );
+      return names[found.indexOf(true)];
+    });
   }
 
   async #run(what: string, call: ScriptCall): Promise<unknown> {

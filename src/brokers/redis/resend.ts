@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./cluster.js";
 import type { CallOutcome, ScriptCall, ScriptRunner } from "./scripts.js";
 
 /** Attempts of one batch when the connection (not Redis) fails it, and the pause before each. */
@@ -19,7 +19,7 @@ function connectionTrouble(error: Error): boolean {
  */
 export async function runResending(
   scripts: ScriptRunner,
-  client: Redis,
+  client: RedisClient,
   calls: readonly ScriptCall[],
   stopped: () => boolean = () => false,
 ): Promise<CallOutcome[]> {

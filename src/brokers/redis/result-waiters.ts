@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "../../logger.js";
 import type { StoredResult } from "../broker.js";
+import type { RedisClient } from "./cluster.js";
 import { decodeResult } from "./codec.js";
 
 type Listener = (result: StoredResult | undefined) => void;
@@ -24,18 +24,25 @@ const READ_MAX_MS = 1000;
  *
  * Without publication (an ACL user without channel permissions: SUBSCRIBE refused, or PUBLISH
  * known refused at connect), waiters read the key at intervals instead (50 ms growing to 1 s).
+ *
+ * On a Redis Cluster of Redis 7 or later (`sharded`), results are published with SPUBLISH and
+ * waited for with SSUBSCRIBE: the channel lives on the result key's own shard, so no publication
+ * crosses the cluster bus. The subscriber (an ioredis Cluster with sharded subscribers) follows
+ * the slot map; after its subscribers were rebuilt (a failover) every pending key is read again.
  */
 export class ResultWaiters {
-  readonly #main: Redis;
-  readonly #openSubscriber: () => Redis;
+  readonly #main: RedisClient;
+  readonly #openSubscriber: () => RedisClient;
   readonly #logger: Logger;
   readonly #pending = new Map<string, Pending>();
-  #subscriber: Redis | undefined;
+  #subscriber: RedisClient | undefined;
+  /** SSUBSCRIBE instead of SUBSCRIBE (set at connect: a cluster of Redis 7 or later). */
+  sharded = false;
   #saidSubscribeRefused = false;
   /** Set at connect when this user may not PUBLISH: results are then never pushed. */
   pushRefused = false;
 
-  constructor(main: Redis, openSubscriber: () => Redis, logger: Logger) {
+  constructor(main: RedisClient, openSubscriber: () => RedisClient, logger: Logger) {
     this.#main = main;
     this.#openSubscriber = openSubscriber;
     this.#logger = logger;
@@ -62,7 +69,8 @@ export class ResultWaiters {
         signal?.removeEventListener("abort", onAbort);
         if (entry.listeners.size === 0 && this.#pending.get(key) === entry) {
           this.#pending.delete(key);
-          this.#subscriber?.unsubscribe(key).catch(() => {});
+          const sub = this.#subscriber;
+          if (sub) (this.sharded ? sub.sunsubscribe(key) : sub.unsubscribe(key)).catch(() => {});
         }
         resolve(result);
       };
@@ -116,7 +124,8 @@ export class ResultWaiters {
   async #subscribe(key: string): Promise<boolean> {
     if (this.pushRefused) return false;
     try {
-      await this.#sub().subscribe(key);
+      const sub = this.#sub();
+      await (this.sharded ? sub.ssubscribe(key) : sub.subscribe(key));
       return true;
     } catch (error) {
       if (!this.#saidSubscribeRefused) {
@@ -139,13 +148,29 @@ export class ResultWaiters {
     if (pending) for (const l of [...pending.listeners]) l(result);
   }
 
-  #sub(): Redis {
+  #readPending(): void {
+    for (const key of this.#pending.keys())
+      this.#read(key).then(
+        (r) => this.#deliver(key, r),
+        () => {},
+      );
+  }
+
+  #sub(): RedisClient {
     if (this.#subscriber) return this.#subscriber;
     const sub = this.#openSubscriber();
     let connectedOnce = false;
-    sub.on("message", (channel: string, message: string) =>
+    sub.on(this.sharded ? "smessage" : "message", (channel: string, message: string) =>
       this.#deliver(channel, decodeResult(message)),
     );
+    if (this.sharded) {
+      // The subscriber group was rebuilt (a node left, a replica was promoted): it subscribes
+      // again without waiting for confirmations, so read now and once more a moment later.
+      sub.on("subscribersReady", () => {
+        this.#readPending();
+        setTimeout(() => this.#readPending(), 250).unref();
+      });
+    }
     sub.on("ready", () => {
       if (!connectedOnce) {
         connectedOnce = true;
@@ -155,13 +180,7 @@ export class ResultWaiters {
       // subscriptions are confirmed, and then results published while we were away are read.
       sub
         .ping()
-        .then(() => {
-          for (const key of this.#pending.keys())
-            this.#read(key).then(
-              (r) => this.#deliver(key, r),
-              () => {},
-            );
-        })
+        .then(() => this.#readPending())
         .catch(() => {});
     });
     this.#subscriber = sub;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
+import { groupBySlot, isCluster, masters, type RedisClient } from "./cluster.js";
 
 /** The broker's Lua scripts, one `.lua` file each under `./scripts/`. */
 export type ScriptName =
@@ -109,27 +110,56 @@ export class ScriptRunner {
     return this.#get(name);
   }
 
-  /** Loads every script into the server's cache (one round trip). */
-  async loadAll(client: Redis): Promise<void> {
+  /** Loads every script into the server's cache (one round trip; on a cluster, every master's). */
+  async loadAll(client: RedisClient): Promise<void> {
+    await Promise.all(masters(client).map((node) => this.#load(node)));
+  }
+
+  async #load(client: Redis): Promise<void> {
     const pipeline = client.pipeline();
     for (const s of this.#scripts.values()) pipeline.script("LOAD", s.lua);
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
   }
 
-  async run(client: Redis, call: ScriptCall): Promise<unknown> {
+  async run(client: RedisClient, call: ScriptCall): Promise<unknown> {
     const script = this.#get(call.script);
     try {
       return await client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
+      // On a cluster, EVAL reaches (and loads the script on) the node of the call's slot.
+      if (isCluster(client))
+        return client.eval(script.lua, call.keys.length, ...call.keys, ...call.args);
       await client.script("LOAD", script.lua);
       return client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
     }
   }
 
-  /** Runs the calls in one pipeline (one round trip); outcomes in call order. */
-  async runMany(client: Redis, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
+  /**
+   * Runs the calls in one pipeline (one round trip); outcomes in call order. On a cluster, which
+   * pipelines only within one slot, one pipeline per slot, all sent at once.
+   */
+  async runMany(client: RedisClient, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
+    if (isCluster(client) && calls.length > 1) {
+      const groups = groupBySlot(calls, (c) => c.keys[0] ?? "");
+      if (groups.length > 1) {
+        const outcomes = new Array<CallOutcome>(calls.length);
+        await Promise.all(
+          groups.map(async (group) => {
+            const got = await this.runMany(
+              client,
+              group.map((i) => calls[i]!),
+            ).catch((error: unknown): CallOutcome[] => {
+              const e = error instanceof Error ? error : new Error(String(error));
+              return group.map(() => ({ ok: false, error: e }));
+            });
+            group.forEach((i, k) => (outcomes[i] = got[k]!));
+          }),
+        );
+        return outcomes;
+      }
+    }
     if (calls.length === 1) {
       try {
         return [{ ok: true, value: await this.run(client, calls[0]!) }];
@@ -151,7 +181,7 @@ export class ScriptRunner {
     return outcomes;
   }
 
-  async #pipeline(client: Redis, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
+  async #pipeline(client: RedisClient, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
     const pipeline = client.pipeline();
     for (const call of calls) {
       pipeline.evalsha(this.#get(call.script).sha, call.keys.length, ...call.keys, ...call.args);

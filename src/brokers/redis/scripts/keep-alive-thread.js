@@ -5,20 +5,26 @@
 // at a time; it reports errors and recoveries to the main thread, which logs them, and stops on
 // a "stop" message after its last call has answered.
 import { parentPort, workerData } from "node:worker_threads";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 
-const { options, keys, consumer, ttlMs, intervalMs, lua, sha } = workerData;
-const CHUNK = 400; // keys per call: 200 queues
+// `groups`: the key lists of the calls (each within one slot on a cluster); `cluster`: the nodes
+// of a Redis Cluster, or undefined for one Redis.
+const { options, cluster, groups, consumer, ttlMs, intervalMs, lua, sha } = workerData;
 
-const client = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
+const client = cluster
+  ? new Cluster(cluster, {
+      lazyConnect: true,
+      slotsRefreshInterval: 2000,
+      redisOptions: { ...options, maxRetriesPerRequest: 1 },
+    })
+  : new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
 client.on("error", () => {}); // reported through the failing calls below
 let inFlight;
 let failing = false;
 let started = false;
 
 async function beat() {
-  for (let i = 0; i < keys.length; i += CHUNK) {
-    const part = keys.slice(i, i + CHUNK);
+  for (const part of groups) {
     try {
       await client.evalsha(sha, part.length, ...part, consumer, ttlMs);
     } catch (error) {

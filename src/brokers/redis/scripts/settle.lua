@@ -9,6 +9,7 @@
 --   kind ('a' ack, 'r' requeue, 'd' dead), id, token, attempt (requeue) or '',
 --   executeAt epoch ms (requeue) or '', error JSON (dead) or '', result JSON or '',
 --   result ttl ms or '', index into KEYS of the result key or '0'
+-- ARGV[#ARGV] (last) 's' to announce results with SPUBLISH (sharded: a cluster of Redis 7+), else PUBLISH
 -- Returns n integers (1 applied, 0 the lease was no longer held), then the number of refused
 -- publications.
 local k = state_keys(1)
@@ -22,6 +23,7 @@ queue_clock(k.clock, now)
 local out = {}
 local woken = false
 local refused = 0
+local publish = ARGV[#ARGV] == 's' and 'SPUBLISH' or 'PUBLISH'
 for i = 1, n do
   local j = 3 + (i - 1) * 9
   local kind, id, token = ARGV[j], ARGV[j + 1], ARGV[j + 2]
@@ -31,7 +33,7 @@ for i = 1, n do
     local rk = tonumber(ARGV[j + 8])
     if rk > 0 then
       redis.call('SET', KEYS[rk], ARGV[j + 6], 'PX', ARGV[j + 7])
-      local published = redis.pcall('PUBLISH', KEYS[rk], ARGV[j + 6])
+      local published = redis.pcall(publish, KEYS[rk], ARGV[j + 6])
       if type(published) == 'table' and published.err then refused = refused + 1 end
     end
     redis.call('HDEL', k.lease, id)
