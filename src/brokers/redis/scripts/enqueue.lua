@@ -11,14 +11,18 @@
 -- else one integer per message: 1 created, 0 the id already existed (ready, delayed or
 -- running). A call sent again after a lost reply finds its own messages stored byte for byte
 -- (the body holds the id of the call that stored it) and answers 1 again.
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return redis.error_reply('REPID_NOT_DECLARED')
-end
 local msg, ready, delayed, lease, sched = KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
 local REST = '^([012])|%d+|%d+|(%d*)|()'
 local n = tonumber(ARGV[1])
-local base = redis.call('INCRBY', KEYS[2], n) - n
-local now = now_ms()
+local top = redis.call('INCRBY', KEYS[2], n)
+-- The seq counter lives as long as the queue (flush deletes both): only a counter that starts
+-- with this call needs the declared marker checked, so a busy queue is not asked every time.
+if top == n and redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return redis.error_reply('REPID_NOT_DECLARED')
+end
+local base = top - n
+local now -- Redis time, read only when a message has a due time
 local out = {}
 local woken = false
 local this_call = {}
@@ -26,6 +30,7 @@ local this_call = {}
 -- A new immediate message joins the tail of its priority's fresh list (seq order is push order:
 -- seqs are taken above, atomically); a periodic or replaced one keeps a place by seq in `ready`.
 local function place(id, seq, prio, at, fresh)
+  if at then now = now or now_ms() end
   if at and at > now then
     redis.call('ZADD', delayed, at, id)
   elseif fresh then
