@@ -95,7 +95,8 @@ function isPowerOfTen(n: number): boolean {
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-function jobInfo(message: Message): JobInfo {
+/** What hooks and events are told of a message. */
+export function jobInfo(message: Message): JobInfo {
   return {
     id: message.id,
     actor: message.topic,

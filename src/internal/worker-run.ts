@@ -44,7 +44,7 @@ import {
 import { LeaseKeeper } from "./lease-keeper.js";
 import { startLiveness } from "./liveness.js";
 import { FailureLog } from "./failure-log.js";
-import { SchemaVersions } from "./schema-versions.js";
+import { jobInfo, SchemaVersions } from "./schema-versions.js";
 import type { HookSet } from "./hook-set.js";
 import { ExecutorPool, type ExecutorKind } from "./pool/executor-pool.js";
 import { Settler } from "./settler.js";
@@ -460,18 +460,6 @@ export class WorkerRun {
     if (this.#listeners.length === 0) return;
     for (const listener of this.#listeners.splice(0)) listener();
   }
-}
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-function jobInfo(message: Message): JobInfo {
-  return {
-    id: message.id,
-    actor: message.topic,
-    queue: message.queue,
-    attempt: message.attempt,
-    headers: message.headers ?? NO_HEADERS,
-  };
 }
 
 function jobRef(message: Message): { id: string; actor: string; queue: string; attempt: number } {
