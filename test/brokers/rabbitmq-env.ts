@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { connect } from "amqplib";
-import { afterAll, describe, it } from "vitest";
+import { afterAll } from "vitest";
+import { describeService } from "./service-env.js";
 import {
   RabbitMessageBroker,
   type RabbitBrokerOptions,
@@ -13,7 +14,6 @@ import {
 import { deleteTopology, queueNames, type Task } from "../../src/brokers/rabbitmq/topology.js";
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const CI = process.env.CI === "true";
 
 async function probe(): Promise<string | undefined> {
   try {
@@ -32,29 +32,20 @@ export const rabbitAvailable = problem === undefined;
 
 /** `describe` for suites that need RabbitMQ: skipped loudly without one, failing under CI. */
 export function describeRabbit(name: string, body: () => void): void {
-  if (rabbitAvailable) {
-    describe(name, () => {
+  describeService(
+    {
+      name: "RabbitMQ",
+      at: RABBITMQ_URL,
+      problem,
+      hint: "Start one (.ci/start-rabbitmq.sh) or set RABBITMQ_URL.",
+    },
+    name,
+    () => {
       body();
       // Queues of finished tests are deleted while the next tests run; all are gone by the end.
       afterAll(() => Promise.all(deleting.splice(0)));
-    });
-    return;
-  }
-  if (CI) {
-    describe(name, () => {
-      it("needs a RabbitMQ at RABBITMQ_URL (CI=true)", () => {
-        throw new Error(
-          `No RabbitMQ at ${RABBITMQ_URL} (${problem}); the RabbitMQ suites cannot be skipped under CI`,
-        );
-      });
-    });
-    return;
-  }
-  const line = "!".repeat(78);
-  console.warn(
-    `\n${line}\n!! SKIPPING RabbitMQ suite "${name}": no RabbitMQ at ${RABBITMQ_URL} (${problem ?? ""}).\n!! Start one (.ci/start-rabbitmq.sh) or set RABBITMQ_URL.\n${line}\n`,
+    },
   );
-  describe.skip(name, body);
 }
 
 /** A prefix no other test uses. */

@@ -4,7 +4,7 @@
  * the suites are skipped with a loud message, except under `CI=true`, where they fail instead.
  */
 import { Cluster, type Redis } from "ioredis";
-import { describe, it } from "vitest";
+import { describeService } from "./service-env.js";
 import {
   RedisMessageBroker,
   type RedisBrokerOptions,
@@ -13,7 +13,6 @@ import { keySlot } from "../../src/brokers/redis/cluster.js";
 import { uniquePrefix } from "./redis-env.js";
 
 export const REDIS_CLUSTER_URL = process.env.REDIS_CLUSTER_URL;
-const CI = process.env.CI === "true";
 
 /** The nodes of REDIS_CLUSTER_URL. */
 export function clusterNodes(url = REDIS_CLUSTER_URL ?? ""): { host: string; port: number }[] {
@@ -61,25 +60,16 @@ export const clusterAvailable = problem === undefined;
 
 /** `describe` for suites that need a Redis Cluster: skipped loudly without one, failing under CI. */
 export function describeRedisCluster(name: string, body: () => void): void {
-  if (clusterAvailable) {
-    describe(name, body);
-    return;
-  }
-  if (CI) {
-    describe(name, () => {
-      it("needs a Redis Cluster at REDIS_CLUSTER_URL (CI=true)", () => {
-        throw new Error(
-          `No Redis Cluster at REDIS_CLUSTER_URL=${REDIS_CLUSTER_URL ?? "(unset)"} (${problem}); the cluster suites cannot be skipped under CI`,
-        );
-      });
-    });
-    return;
-  }
-  const line = "!".repeat(78);
-  console.warn(
-    `\n${line}\n!! SKIPPING Redis Cluster suite "${name}": ${problem ?? ""}.\n!! Start one with .ci/start-redis-cluster.sh and set REDIS_CLUSTER_URL.\n${line}\n`,
+  describeService(
+    {
+      name: "Redis Cluster",
+      at: `REDIS_CLUSTER_URL=${REDIS_CLUSTER_URL ?? "(unset)"}`,
+      problem,
+      hint: "Start one with .ci/start-redis-cluster.sh and set REDIS_CLUSTER_URL.",
+    },
+    name,
+    body,
   );
-  describe.skip(name, body);
 }
 
 /** Every key under a prefix, on every master (SCAN, never KEYS). */

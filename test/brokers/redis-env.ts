@@ -5,14 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { describe, it } from "vitest";
+import { describeService } from "./service-env.js";
 import {
   RedisMessageBroker,
   type RedisBrokerOptions,
 } from "../../src/brokers/redis/redis-broker.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const CI = process.env.CI === "true";
 
 async function probe(): Promise<string | undefined> {
   const client = new Redis(REDIS_URL, {
@@ -40,25 +39,11 @@ export const redisAvailable = problem === undefined;
 
 /** `describe` for suites that need Redis: skipped loudly without one, failing under CI. */
 export function describeRedis(name: string, body: () => void): void {
-  if (redisAvailable) {
-    describe(name, body);
-    return;
-  }
-  if (CI) {
-    describe(name, () => {
-      it("needs a Redis at REDIS_URL (CI=true)", () => {
-        throw new Error(
-          `No Redis at ${REDIS_URL} (${problem}); the Redis suites cannot be skipped under CI`,
-        );
-      });
-    });
-    return;
-  }
-  const line = "!".repeat(78);
-  console.warn(
-    `\n${line}\n!! SKIPPING Redis suite "${name}": no Redis at ${REDIS_URL} (${problem ?? ""}).\n!! Start one (redis-server) or set REDIS_URL.\n${line}\n`,
+  describeService(
+    { name: "Redis", at: REDIS_URL, problem, hint: "Start one (redis-server) or set REDIS_URL." },
+    name,
+    body,
   );
-  describe.skip(name, body);
 }
 
 /** A prefix no other test uses. */
