@@ -3,13 +3,22 @@
  * leases, a stopped keep-alive ends them at once), per-queue enqueue coalescing, and result
  * waiters all served by one read.
  */
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Delivery } from "../../src/brokers/broker.js";
 import type { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
+import { keepAliveThreadsStarted } from "../../src/brokers/redis/keep-alive.js";
+import { RedisMessageBroker as Broker } from "../../src/brokers/redis/redis-broker.js";
 import { QueueNotDeclaredError } from "../../src/errors.js";
 import { message } from "./contract.js";
-import { adminClient, describeRedis, testBroker, uniquePrefix } from "./redis-env.js";
+import {
+  REDIS_URL,
+  adminClient,
+  deletePrefix,
+  describeRedis,
+  testBroker,
+  uniquePrefix,
+} from "./redis-env.js";
 
 const LEASE = 60_000;
 
@@ -94,6 +103,56 @@ describeRedis("redis broker liveness and coalescing", () => {
     } finally {
       await alive.stop();
     }
+  });
+
+  it("keeps the heartbeats of consumers of several brokers from one thread of the process", async () => {
+    // A second broker on another database: the thread's connection must select it.
+    const url = new URL(REDIS_URL);
+    url.pathname = "/3";
+    const other = new Broker(url.toString(), { prefix });
+    const db3 = new Redis(url.toString());
+    cleanups.push(async () => {
+      await deletePrefix(db3, prefix);
+      db3.disconnect();
+      await other.disconnect();
+    });
+    await other.connect();
+    await other.declareQueue("default");
+    await broker.enqueue([message({ id: "a" })]);
+    await other.enqueue([message({ id: "b" })]);
+    const before = keepAliveThreadsStarted();
+    const alive = [
+      broker.keepAlive("one", ["default"], 600),
+      broker.keepAlive("two", ["default"], 600),
+      other.keepAlive("three", ["default"], 600),
+    ];
+    try {
+      const [a] = await broker.receive(["default"], { max: 1, leaseMs: LEASE, consumer: "one" });
+      const [b] = await other.receive(["default"], { max: 1, leaseMs: LEASE, consumer: "three" });
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        /* a user's synchronous loop, three times the heartbeats' time to live */
+      }
+      // Every record was refreshed by the thread meanwhile: nobody's leases were recovered.
+      const scores = await Promise.all([
+        admin.zscore(`${prefix}:{default}:consumers`, "one"),
+        admin.zscore(`${prefix}:{default}:consumers`, "two"),
+        db3.zscore(`${prefix}:{default}:consumers`, "three"),
+      ]);
+      expect(scores.every((x) => x !== null)).toBe(true);
+      expect(await take(await open(), 1)).toEqual([]);
+      expect(await broker.settle([{ kind: "ack", delivery: a! }])).toEqual([true]);
+      expect(await other.settle([{ kind: "ack", delivery: b! }])).toEqual([true]);
+    } finally {
+      for (const k of alive) await k.stop();
+    }
+    // One thread for the process, whatever the number of consumers and brokers (the first
+    // keep-alive of the file may have started it already).
+    expect(keepAliveThreadsStarted()).toBeGreaterThanOrEqual(1);
+    expect(keepAliveThreadsStarted() - before).toBeLessThanOrEqual(1);
+    const again = broker.keepAlive("four", ["default"], 600);
+    await again.stop();
+    expect(keepAliveThreadsStarted() - before).toBeLessThanOrEqual(1);
   });
 
   it("ends a consumer's leases as soon as its keep-alive stops", async () => {

@@ -51,7 +51,7 @@ export interface KeepAliveSettings {
   readonly name: string;
   readonly script: Script;
   readonly logger: Logger;
-  /** The key lists of the heartbeat.lua calls (see `heartbeatCalls`). */
+  /** The key lists of the heartbeat.lua calls (see `heartbeatGroups`). */
   readonly groups: readonly (readonly string[])[];
   readonly consumer: string;
   readonly ttlMs: number;
@@ -59,12 +59,91 @@ export interface KeepAliveSettings {
   readonly beat: (ttlMs: number) => Promise<void>;
 }
 
+/** What one heartbeat hears from the thread. */
+interface Listener {
+  readonly message: (m: { type: string; message?: string }) => void;
+  /** The thread is gone (it failed, or was terminated): the heartbeat falls back to a timer. */
+  readonly lost: (error: Error) => void;
+}
+
 /**
- * Starts a worker thread that refreshes the heartbeat every `ttlMs / 4` over its own connection.
- * The first heartbeat goes out at once on the main connection, so it reaches Redis ahead of any
- * receive issued after this call, and a timer here refreshes it until the thread has written its
- * own. While the thread cannot write, each of its failed refreshes is made up by one from the
- * main connection; should the thread die, the timer here takes over again.
+ * The process's one keep-alive thread, shared by the heartbeats of every consumer of every
+ * broker: started with the first heartbeat (about 60 ms of CPU, paid once per process), left
+ * idle (unreferenced, holding no connection) when the last one stops, and started again after a
+ * failure.
+ */
+class KeepAliveThread {
+  static #current: KeepAliveThread | undefined;
+  static #started = 0;
+
+  /** Threads started by this process so far (for tests: they must be shared, not one each). */
+  static get started(): number {
+    return KeepAliveThread.#started;
+  }
+
+  static shared(): KeepAliveThread {
+    if (!KeepAliveThread.#current) {
+      KeepAliveThread.#current = new KeepAliveThread();
+      KeepAliveThread.#started++;
+    }
+    return KeepAliveThread.#current;
+  }
+
+  readonly #thread: Worker;
+  readonly #listeners = new Map<number, Listener>();
+  readonly #removals = new Map<number, () => void>();
+  #next = 1;
+
+  private constructor() {
+    this.#thread = new Worker(keepAliveThreadUrl());
+    this.#thread.unref();
+    this.#thread.on("message", (m: { type: string; id: number; message?: string }) => {
+      if (m.type === "removed") {
+        this.#removals.get(m.id)?.();
+        this.#removals.delete(m.id);
+      } else this.#listeners.get(m.id)?.message(m);
+    });
+    const gone = (error: Error): void => {
+      if (KeepAliveThread.#current === this) KeepAliveThread.#current = undefined;
+      for (const done of this.#removals.values()) done();
+      this.#removals.clear();
+      const listeners = [...this.#listeners.values()];
+      this.#listeners.clear();
+      for (const l of listeners) l.lost(error);
+    };
+    this.#thread.on("error", gone);
+    this.#thread.on("exit", (code) => gone(new Error(`keep-alive thread exited (code ${code})`)));
+  }
+
+  add(spec: Record<string, unknown>, listener: Listener): number {
+    const id = this.#next++;
+    this.#listeners.set(id, listener);
+    this.#thread.postMessage({ type: "add", id, spec });
+    return id;
+  }
+
+  /** Stops heartbeat `id`; resolves once its call in flight (if any) has answered. */
+  remove(id: number): Promise<void> {
+    if (!this.#listeners.delete(id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#removals.set(id, resolve);
+      this.#thread.postMessage({ type: "remove", id });
+    });
+  }
+}
+
+/** Threads started by this process so far: one, however many consumers keep alive. */
+export function keepAliveThreadsStarted(): number {
+  return KeepAliveThread.started;
+}
+
+/**
+ * Keeps a consumer's heartbeat alive from the process's keep-alive thread: refreshed every
+ * `ttlMs / 4` over the thread's own connection. The first heartbeat goes out at once on the main
+ * connection, so it reaches Redis ahead of any receive issued after this call, and a timer here
+ * refreshes it until the thread has written its own. While the thread cannot write, each of its
+ * failed refreshes is made up by one from the main connection; should the thread die, the timer
+ * here takes over again.
  */
 export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   const intervalMs = Math.max(50, Math.floor(s.ttlMs / 4));
@@ -74,10 +153,17 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
       error: error instanceof Error ? error.message : String(error),
     });
   s.beat(s.ttlMs).catch(report);
-  let fallback: NodeJS.Timeout | undefined;
   let stopping = false;
-  const thread = new Worker(keepAliveThreadUrl(), {
-    workerData: {
+  const fallBack = (): NodeJS.Timeout => {
+    const timer = setInterval(() => void s.beat(s.ttlMs).catch(report), intervalMs);
+    timer.unref();
+    return timer;
+  };
+  // Until the thread has written its first heartbeat, a timer here keeps the record alive.
+  let fallback: NodeJS.Timeout | undefined = fallBack();
+  const thread = KeepAliveThread.shared();
+  const id = thread.add(
+    {
       options: portableOptions(s.client, s.name),
       cluster: clusterNodes(s.client),
       groups: s.groups,
@@ -87,40 +173,33 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
       lua: s.script.lua,
       sha: s.script.sha,
     },
-  });
-  thread.unref();
-  const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
-  // Until the thread has written its first heartbeat (starting a thread and loading ioredis in
-  // it takes a while on a busy machine), a timer here keeps the record alive.
-  fallback = setInterval(() => void s.beat(s.ttlMs).catch(report), intervalMs);
-  fallback.unref();
-  thread.on("message", (m: { type: string; message?: string }) => {
-    if (m.type === "started") {
-      clearInterval(fallback);
-      fallback = undefined;
-    } else if (m.type === "error") {
-      // The thread could not write (its connection refused, say): write from here meanwhile.
-      if (!stopping) s.beat(s.ttlMs).catch(() => {});
-      report(new Error(m.message));
-    } else if (m.type === "recovered")
-      s.logger.info(`repid redis: heartbeat of consumer "${s.consumer}" written again`);
-  });
-  thread.on("error", (error) => {
-    report(error);
-    if (stopping || fallback) return;
-    fallback = setInterval(() => void s.beat(s.ttlMs).catch(report), intervalMs);
-    fallback.unref();
-  });
+    {
+      message(m) {
+        if (m.type === "started") {
+          clearInterval(fallback);
+          fallback = undefined;
+        } else if (m.type === "error") {
+          // The thread could not write (its connection refused, say): write from here meanwhile.
+          if (!stopping) s.beat(s.ttlMs).catch(() => {});
+          report(new Error(m.message));
+        } else if (m.type === "recovered")
+          s.logger.info(`repid redis: heartbeat of consumer "${s.consumer}" written again`);
+      },
+      lost(error) {
+        report(error);
+        if (stopping || fallback) return;
+        fallback = fallBack();
+      },
+    },
+  );
   return {
     async stop() {
       if (stopping) return;
       stopping = true;
       clearInterval(fallback);
-      // Terminated at once (a worker's stop waits for this). A refresh the thread had already
-      // sent may land after the removal below: the record then lives at most ttlMs more, which
-      // only delays the recovery of leases this consumer gave up, never takes a live one.
-      await thread.terminate();
-      await exited;
+      // Once the thread's refresh in flight has answered, nothing of this consumer's lands
+      // after the removal below.
+      await thread.remove(id);
       await s.beat(0);
     },
   };

@@ -1,56 +1,115 @@
-// keep-alive-thread.js: a worker thread that keeps one consumer's heartbeat alive over its own
-// Redis connection, so that a main event loop blocked by a user's code does not let it expire.
-// Plain JavaScript on purpose: threads do not inherit a TypeScript loader (tsx) from the main
-// thread. It runs heartbeat.lua (source and SHA passed in) every `intervalMs`, one call in flight
-// at a time; it reports errors and recoveries to the main thread, which logs them, and stops on
-// a "stop" message after its last call has answered.
-import { parentPort, workerData } from "node:worker_threads";
-import { Cluster, Redis } from "ioredis";
+// keep-alive-thread.js: one worker thread per process that keeps the heartbeats of consumers
+// alive over connections of its own, so that a main event loop blocked by a user's code does not
+// let them expire. Plain JavaScript on purpose: threads do not inherit a TypeScript loader (tsx)
+// from the main thread.
+//
+// Messages from the main thread:
+//   { type: "add", id, spec }   spec: { options, cluster, groups, consumer, ttlMs, intervalMs,
+//                                lua, sha } (see keep-alive.ts)
+//   { type: "remove", id }      stops that heartbeat once its call in flight has answered
+// Messages to it, each with the id: "started" (first heartbeat written), "error" (a refresh
+// failed; message), "recovered" (written again after errors), "removed".
+//
+// One Redis: a connection per heartbeat with the small client beside this file. A cluster: an
+// ioredis Cluster per heartbeat (loaded only then: it needs slot routing).
+import { parentPort } from "node:worker_threads";
+import { RespClient } from "./resp-client.js";
 
-// `groups`: the key lists of the calls (each within one slot on a cluster); `cluster`: the nodes
-// of a Redis Cluster, or undefined for one Redis.
-const { options, cluster, groups, consumer, ttlMs, intervalMs, lua, sha } = workerData;
+const beats = new Map();
+/** How long a removal waits for the refresh in flight. */
+const REMOVE_WAIT_MS = 500;
 
-const client = cluster
-  ? new Cluster(cluster, {
-      lazyConnect: true,
-      slotsRefreshInterval: 2000,
-      redisOptions: { ...options, maxRetriesPerRequest: 1 },
-    })
-  : new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
-client.on("error", () => {}); // reported through the failing calls below
-let inFlight;
-let failing = false;
-let started = false;
+class ClusterClient {
+  constructor(nodes, options) {
+    this.made = import("ioredis").then(({ Cluster }) => {
+      const client = new Cluster(nodes, {
+        lazyConnect: true,
+        slotsRefreshInterval: 2000,
+        redisOptions: { ...options, maxRetriesPerRequest: 1 },
+      });
+      client.on("error", () => {}); // reported through the failing calls
+      return client;
+    });
+  }
 
-async function beat() {
-  for (const part of groups) {
-    try {
-      await client.evalsha(sha, part.length, ...part, consumer, ttlMs);
-    } catch (error) {
-      if (!String(error && error.message).startsWith("NOSCRIPT")) throw error;
-      await client.eval(lua, part.length, ...part, consumer, ttlMs);
-    }
+  async call(args) {
+    const client = await this.made;
+    return client.call(...args);
+  }
+
+  close() {
+    void this.made.then((client) => client.disconnect());
   }
 }
 
-function tick() {
-  if (inFlight) return;
-  inFlight = beat()
-    .then(
-      () => {
-        if (!started) parentPort.postMessage({ type: "started" });
-        else if (failing) parentPort.postMessage({ type: "recovered" });
-        started = true;
-        failing = false;
-      },
-      (error) => {
-        failing = true;
-        parentPort.postMessage({ type: "error", message: String(error && error.message) });
-      },
-    )
-    .finally(() => (inFlight = undefined));
+class Heartbeat {
+  constructor(id, spec) {
+    this.id = id;
+    this.spec = spec;
+    this.client = spec.cluster
+      ? new ClusterClient(spec.cluster, spec.options)
+      : new RespClient(spec.options, Math.max(1000, spec.ttlMs));
+    this.started = false;
+    this.failing = false;
+    this.inFlight = undefined;
+    this.timer = setInterval(() => this.tick(), spec.intervalMs);
+    this.tick();
+  }
+
+  async beat() {
+    const { groups, consumer, ttlMs, lua, sha } = this.spec;
+    for (const keys of groups) {
+      try {
+        await this.client.call(["EVALSHA", sha, keys.length, ...keys, consumer, ttlMs]);
+      } catch (error) {
+        if (!String(error && error.message).startsWith("NOSCRIPT")) throw error;
+        await this.client.call(["EVAL", lua, keys.length, ...keys, consumer, ttlMs]);
+      }
+    }
+  }
+
+  tick() {
+    if (this.inFlight) return;
+    this.inFlight = this.beat()
+      .then(
+        () => {
+          if (!this.started) post("started", this.id);
+          else if (this.failing) post("recovered", this.id);
+          this.started = true;
+          this.failing = false;
+        },
+        (error) => {
+          this.failing = true;
+          post("error", this.id, String(error && error.message));
+        },
+      )
+      .finally(() => (this.inFlight = undefined));
+  }
+
+  async remove() {
+    clearInterval(this.timer);
+    // A refresh already sent answers first, so that none lands after the removal; one that
+    // takes longer (Redis unreachable) is abandoned: landing late, it only keeps the record
+    // for one more time to live, which delays the recovery of leases, never takes a live one.
+    let waited;
+    const patience = new Promise((resolve) => (waited = setTimeout(resolve, REMOVE_WAIT_MS)));
+    await Promise.race([this.inFlight, patience]);
+    clearTimeout(waited);
+    this.client.close();
+  }
 }
 
-setInterval(tick, intervalMs);
-tick();
+function post(type, id, message) {
+  parentPort.postMessage(message === undefined ? { type, id } : { type, id, message });
+}
+
+parentPort.on("message", (m) => {
+  if (m.type === "add") {
+    beats.set(m.id, new Heartbeat(m.id, m.spec));
+  } else if (m.type === "remove") {
+    const beat = beats.get(m.id);
+    beats.delete(m.id);
+    if (!beat) post("removed", m.id);
+    else void beat.remove().finally(() => post("removed", m.id));
+  }
+});
