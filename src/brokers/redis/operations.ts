@@ -108,45 +108,33 @@ export function buildSettleCalls(
     for (const index of slice.indices) {
       const s = settlements[index]!;
       const { message, token } = s.delivery;
-      let resultIndex = 0;
-      let result = "";
-      let ttl = "";
-      if (s.result && s.result.ttlMs >= 1) {
-        callKeys.push(keys.result(slice.queue, message.id));
-        resultIndex = callKeys.length;
-        result = encodeResult(s.result.stored);
-        ttl = String(Math.ceil(s.result.ttlMs));
-      }
+      // Upper case: a result to keep follows the kind's own fields (see settle.lua).
+      const keep = s.result !== undefined && s.result.ttlMs >= 1;
+      const kind = (letter: string): string => (keep ? letter.toUpperCase() : letter);
       switch (s.kind) {
         case "ack":
-          args.push("a", message.id, token, "", "", "", result, ttl, resultIndex);
+          args.push(kind("a"), message.id, token);
           break;
         case "requeue":
           args.push(
-            "r",
+            kind("r"),
             message.id,
             token,
             String(Math.max(0, Math.trunc(s.attempt))),
             storedTime(s.executeAt),
-            "",
-            result,
-            ttl,
-            resultIndex,
           );
           break;
         case "dead":
-          args.push(
-            "d",
-            message.id,
-            token,
-            "",
-            "",
-            encodeFailure(s.error),
-            result,
-            ttl,
-            resultIndex,
-          );
+          args.push(kind("d"), message.id, token, encodeFailure(s.error));
           break;
+      }
+      if (keep) {
+        callKeys.push(keys.result(slice.queue, message.id));
+        args.push(
+          encodeResult(s.result!.stored),
+          String(Math.ceil(s.result!.ttlMs)),
+          callKeys.length,
+        );
       }
     }
     args.push(publish);

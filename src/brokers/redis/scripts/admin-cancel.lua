@@ -1,6 +1,7 @@
 -- admin-cancel.lua: cancels one message. A waiting or delayed one is removed at once; a running
 -- one is marked (`cancel:<id>` in the clock hash) and its holder's next renewal answers with the
--- mode, so that the holder aborts it and settles it (the settlement clears the mark).
+-- mode, so that the holder aborts it and settles it (the settlement clears the mark; `cancels`
+-- counts the marks, see common.lua).
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] id   ARGV[2] mode ('dead' or 'ack')
 -- Returns 'removed', 'cancelling' or 'not-found'.
@@ -8,7 +9,9 @@ local k = state_keys(1)
 local id = ARGV[1]
 if redis.call('HEXISTS', k.msg, id) == 0 then return 'not-found' end
 if redis.call('ZSCORE', k.running, id) then
-  redis.call('HSET', k.clock, 'cancel:' .. id, ARGV[2])
+  if redis.call('HSET', k.clock, 'cancel:' .. id, ARGV[2]) == 1 then
+    redis.call('HINCRBY', k.clock, 'cancels', 1)
+  end
   return 'cancelling'
 end
 local stored = redis.call('HGET', k.msg, id)

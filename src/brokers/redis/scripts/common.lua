@@ -60,6 +60,19 @@ local function malformed(msg, lease, dead, max_dead, id, stored, now)
   return stored and 0 or 1
 end
 
+-- Cancel marks of running messages (`cancel:<id>` in the clock hash, set by admin-cancel.lua)
+-- are counted in `cancels`, so that settlements look for marks only while some exist.
+local function cancel_marks(clock)
+  return tonumber(redis.call('HGET', clock, 'cancels')) or 0
+end
+
+-- Removes the cancel mark of `id`; returns 1 when there was one.
+local function clear_cancel(clock, id)
+  if redis.call('HDEL', clock, 'cancel:' .. id) == 0 then return 0 end
+  if redis.call('HINCRBY', clock, 'cancels', -1) <= 0 then redis.call('HDEL', clock, 'cancels') end
+  return 1
+end
+
 local function wake(notify)
   if redis.call('LLEN', notify) == 0 then
     redis.call('RPUSH', notify, '1')
@@ -91,6 +104,7 @@ local function stall(k, max_stalls, max_dead, id, now, why)
   if n > max_stalls then
     redis.call('HDEL', k.msg, id)
     redis.call('HDEL', k.sched, id)
+    if cancel_marks(k.clock) > 0 then clear_cancel(k.clock, id) end
     bury(k.dead, max_dead, id, renewed, cjson.encode({
       name = 'StalledError',
       code = 'STALLED',

@@ -12,10 +12,13 @@ redis.call('UNLINK', k.msg, k.lease, k.ready, k.delayed, k.running, k.dead, k.no
 if ARGV[1] == '1' then
   redis.call('UNLINK', k.consumers, k.clock, KEYS[STATE_N + 1], KEYS[STATE_N + 2])
 else
-  -- Voided fresh messages went with their lists: so do their marks (the clock hash holds only
-  -- a few fields besides marks).
+  -- Voided fresh messages went with their lists, and running ones with the leases: so do their
+  -- void and cancel marks (the clock hash holds only a few fields besides marks).
   for _, field in ipairs(redis.call('HKEYS', k.clock)) do
-    if field == 'voids' or string.sub(field, 1, 5) == 'void:' then redis.call('HDEL', k.clock, field) end
+    if field == 'voids' or string.sub(field, 1, 5) == 'void:' or field == 'cancels'
+      or string.sub(field, 1, 7) == 'cancel:' then
+      redis.call('HDEL', k.clock, field)
+    end
   end
 end
 return 1

@@ -5,10 +5,10 @@
 -- waiters then read the key. Every applied settlement resets `stalls` to 0.
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- KEYS[14] memo of this call (a call sent again answers as the first did)   KEYS[15..] result keys
--- ARGV[1] maxDeadLetters   ARGV[2] count n, then n groups of 9:
---   kind ('a' ack, 'r' requeue, 'd' dead), id, token, attempt (requeue) or '',
---   executeAt epoch ms (requeue) or '', error JSON (dead) or '', result JSON or '',
---   result ttl ms or '', index into KEYS of the result key or '0'
+-- ARGV[1] maxDeadLetters   ARGV[2] count n, then n groups: kind, id, token, then by kind
+--   'a' ack: nothing more   'r' requeue: attempt, executeAt epoch ms or ''   'd' dead: error JSON
+--   and, when the kind is in upper case ('A', 'R', 'D'), a result to keep: result JSON, its ttl
+--   ms, and the index into KEYS of its key (a plain ack is 3 arguments, not 9)
 -- ARGV[#ARGV] (last) 's' to announce results with SPUBLISH (sharded: a cluster of Redis 7+), else PUBLISH
 -- Returns n integers (1 applied, 0 the lease was no longer held), then the number of refused
 -- publications.
@@ -24,39 +24,57 @@ local out = {}
 local woken = false
 local refused = 0
 local publish = ARGV[#ARGV] == 's' and 'SPUBLISH' or 'PUBLISH'
+-- Asked once per call: most queues hold no periodic message and no cancel mark, and then their
+-- settlements skip those two deletions.
+local periodic = redis.call('EXISTS', k.sched) == 1
+local marks = cancel_marks(k.clock)
+local j = 3
 for i = 1, n do
-  local j = 3 + (i - 1) * 9
   local kind, id, token = ARGV[j], ARGV[j + 1], ARGV[j + 2]
+  j = j + 3
+  local base = string.lower(kind)
+  local new_attempt, new_at_text, error_json
+  if base == 'r' then
+    new_attempt, new_at_text = ARGV[j], ARGV[j + 1]
+    j = j + 2
+  elseif base == 'd' then
+    error_json = ARGV[j]
+    j = j + 1
+  end
+  local result, result_ttl, rk
+  if base ~= kind then
+    result, result_ttl, rk = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2])
+    j = j + 3
+  end
   if redis.call('HGET', k.lease, id) ~= token then
     out[i] = 0
   else
-    local rk = tonumber(ARGV[j + 8])
-    if rk > 0 then
-      redis.call('SET', KEYS[rk], ARGV[j + 6], 'PX', ARGV[j + 7])
-      local published = redis.pcall(publish, KEYS[rk], ARGV[j + 6])
+    if rk then
+      redis.call('SET', KEYS[rk], result, 'PX', result_ttl)
+      local published = redis.pcall(publish, KEYS[rk], result)
       if type(published) == 'table' and published.err then refused = refused + 1 end
     end
     redis.call('HDEL', k.lease, id)
     redis.call('ZREM', k.running, id)
-    redis.call('HDEL', k.clock, 'cancel:' .. id)
-    if kind == 'a' then
+    if marks > 0 then marks = marks - clear_cancel(k.clock, id) end
+    if base == 'a' then
       redis.call('HDEL', k.msg, id)
-      redis.call('HDEL', k.sched, id)
-    elseif kind == 'd' then
+      if periodic then redis.call('HDEL', k.sched, id) end
+    elseif base == 'd' then
       local stored = redis.call('HGET', k.msg, id)
       redis.call('HDEL', k.msg, id)
-      redis.call('HDEL', k.sched, id)
-      bury(k.dead, max_dead, id, stored, ARGV[j + 5], now)
+      if periodic then redis.call('HDEL', k.sched, id) end
+      bury(k.dead, max_dead, id, stored, error_json, now)
     else
       local stored = redis.call('HGET', k.msg, id)
       local seq, prio, attempt, stalls, at, pos
       if stored then seq, prio, attempt, stalls, at, pos = string.match(stored, HEADER) end
       if seq then
-        local new_at = tonumber(ARGV[j + 4])
+        local new_at = tonumber(new_at_text)
         local is_delayed = new_at ~= nil and new_at > now
-        if is_delayed then at = ARGV[j + 4] end
+        if is_delayed then at = new_at_text end
         redis.call('HSET', k.msg, id,
-          seq .. '|' .. prio .. '|' .. ARGV[j + 3] .. '|0|' .. at .. '|' .. string.sub(stored, pos))
+          seq .. '|' .. prio .. '|' .. new_attempt .. '|0|' .. at .. '|' .. string.sub(stored, pos))
         if is_delayed then
           redis.call('ZADD', k.delayed, new_at, id)
         else
