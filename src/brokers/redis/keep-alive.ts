@@ -96,7 +96,6 @@ class KeepAliveThread {
 
   private constructor() {
     this.#thread = new Worker(keepAliveThreadUrl());
-    this.#thread.unref();
     this.#thread.on("message", (m: { type: string; id: number; message?: string }) => {
       if (m.type === "removed") {
         this.#removals.get(m.id)?.();
@@ -113,6 +112,9 @@ class KeepAliveThread {
     };
     this.#thread.on("error", gone);
     this.#thread.on("exit", (code) => gone(new Error(`keep-alive thread exited (code ${code})`)));
+    // After the listeners (adding a message listener refs the thread again): an idle thread
+    // never keeps the process alive.
+    this.#thread.unref();
   }
 
   add(spec: Record<string, unknown>, listener: Listener): number {
