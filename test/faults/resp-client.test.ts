@@ -6,13 +6,23 @@
  * failing at its timeout instead of hanging (CLIENT PAUSE).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  RespClient,
-  RespReplyError,
-  encodeCommand,
-  parseReply,
-} from "../../src/brokers/redis/scripts/resp-client.js";
 import { startRedis, type ThrowawayRedis } from "./redis-server.js";
+
+/** The module's shape (plain JavaScript, shipped without types: the package holds no sources). */
+interface RespModule {
+  RespReplyError: new (message: string) => Error;
+  encodeCommand(args: readonly (string | number)[]): string;
+  parseReply(buf: Buffer, pos: number): { value: unknown; end: number } | undefined;
+  RespClient: new (
+    options: Record<string, unknown>,
+    timeoutMs: number,
+  ) => { call(args: readonly (string | number)[]): Promise<unknown>; close(): void };
+}
+// A path in a variable: the compiler leaves the untyped module alone.
+const modulePath = "../../src/brokers/redis/scripts/resp-client.js";
+const { RespClient, RespReplyError, encodeCommand, parseReply } = (await import(
+  modulePath
+)) as RespModule;
 
 describe("RESP parsing", () => {
   it("reads each reply type, and nothing of a reply not yet whole", () => {
