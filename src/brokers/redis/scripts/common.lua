@@ -20,6 +20,8 @@
 
 local PRIO_UNIT = 17592186044416
 local HEADER = '^(%d+)|([012])|(%d+)|(%d+)|(%d*)|()'
+-- The same shape without captures: a check that allocates no strings.
+local HEADER_SHAPE = '^%d+|[012]|%d+|%d+|%d*|'
 local STALL_MS = 1000
 
 -- Redis server time in epoch ms: one clock for every lease and delay, whatever the clients' skew.

@@ -65,7 +65,7 @@ if max > 0 then
     for i = 1, #popped do
       local id = popped[i][1]
       local stored = redis.call('HGET', k.msg, id)
-      if stored and string.find(stored, HEADER) then
+      if stored and string.find(stored, HEADER_SHAPE) then
         taken = taken + 1
         redis.call('HSET', k.lease, id, prefix .. taken .. suffix)
         redis.call('ZADD', k.running, qnow + lease_ms, id)
