@@ -32,7 +32,7 @@ describe("settle arguments", () => {
 
   it("sends a plain ack as three arguments, and a kept result after the kind's own", () => {
     const d = delivery("m1");
-    expect(argsOf([{ kind: "ack", delivery: d }])).toEqual([10, 1, "a", "m1", "call.1", "p"]);
+    expect(argsOf([{ kind: "ack", delivery: d }])).toEqual([10, 1, "a", "m1", "call.1", 0, "p"]);
     expect(argsOf([{ kind: "requeue", delivery: d, attempt: 2, executeAt: 5 }])).toEqual([
       10,
       1,
@@ -41,6 +41,7 @@ describe("settle arguments", () => {
       "call.1",
       "2",
       "5",
+      0,
       "p",
     ]);
     const stored = { ok: true as const, value: "1", finishedAt: 3 };
@@ -66,9 +67,25 @@ describe("settle arguments", () => {
       "m2",
       "call.1",
       JSON.stringify({ name: "E", message: "x" }),
+      0,
       "p",
     ]);
     expect(call.keys.at(-1)).toBe(keys.result("default", "m1"));
+  });
+
+  it("brings the queue's spent memos last, with their count before the publish mode", () => {
+    const spent = ["p:{default}:memo:a", "p:{default}:memo:b"];
+    const call = buildSettleCalls(
+      keys,
+      [{ kind: "ack", delivery: delivery("m1") }],
+      10,
+      () => "c",
+      "p",
+      (queue) => (queue === "default" ? spent : []),
+    ).calls[0]!;
+    expect(call.keys.slice(-2)).toEqual(spent);
+    expect(call.keys[13]).toBe(keys.queue("default").memo("c"));
+    expect(call.args.slice(-2)).toEqual([2, "p"]);
   });
 });
 

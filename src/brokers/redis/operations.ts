@@ -99,6 +99,7 @@ export function buildSettleCalls(
   maxDead: number,
   callId: () => string,
   publish: "p" | "s" = "p",
+  spent: (queue: string) => readonly string[] = () => [],
 ): { calls: ScriptCall[]; slices: Slice[] } {
   const slices = slicesOf(settlements, (s) => s.delivery.message.queue, SETTLE_CHUNK);
   const calls = slices.map((slice): ScriptCall => {
@@ -137,7 +138,9 @@ export function buildSettleCalls(
         );
       }
     }
-    args.push(publish);
+    const memos = spent(slice.queue);
+    callKeys.push(...memos);
+    args.push(memos.length, publish);
     return { script: "settle", keys: callKeys, args };
   });
   return { calls, slices };
@@ -183,11 +186,17 @@ export function receiveCall(
     readonly maxDead: number;
     readonly limit: number;
     readonly consumer: string;
+    /** Spent memo keys of the queue for the call to delete (see SpentMemos). */
+    readonly spent?: readonly string[];
   },
 ): ScriptCall {
   return {
     script: "receive",
-    keys: options.max > 0 ? [...k.state, k.memo(options.tokenPrefix)] : k.state,
+    keys: [
+      ...k.state,
+      ...(options.max > 0 ? [k.memo(options.tokenPrefix)] : []),
+      ...(options.spent ?? []),
+    ],
     args: [
       options.max,
       Math.max(1, Math.ceil(options.leaseMs)),
@@ -196,6 +205,7 @@ export function receiveCall(
       options.maxDead,
       options.limit,
       options.consumer,
+      options.spent?.length ?? 0,
     ],
   };
 }

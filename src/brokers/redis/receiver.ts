@@ -3,8 +3,9 @@ import type { Logger } from "../../logger.js";
 import type { Delivery, ReceiveOptions, Settlement } from "../broker.js";
 import { sleep, type BlockingPool } from "./blocking-pool.js";
 import { chunkBySlot, type RedisClient } from "./cluster.js";
-import type { KeySpace } from "./connection.js";
+import { STATE_KEYS, type KeySpace } from "./connection.js";
 import { readTaken, receiveCall } from "./operations.js";
+import type { SpentMemos } from "./spent-memos.js";
 import { brokerError } from "./redis-errors.js";
 import { runResending } from "./resend.js";
 import type { CallOutcome, ScriptCall, ScriptRunner } from "./scripts.js";
@@ -27,6 +28,8 @@ export interface ReceiverSettings {
   readonly blocking: Pick<BlockingPool, "wait" | "polling">;
   /** Dead-letters what the client could not decode. */
   readonly settle: (settlements: readonly Settlement[]) => Promise<boolean[]>;
+  /** Memos of answered calls, deleted by the next call on their queue. */
+  readonly spent: SpentMemos;
 }
 
 interface Round {
@@ -131,6 +134,7 @@ export class Receiver {
       follow: (conn) => conn.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args),
     });
     if (outcome.failed) await this.#blpopRefused([queue], outcome.failed);
+    this.#answered(queue, call, outcome.followed);
     if (!outcome.followed?.ok) return [];
     const round = await this.#read(
       [[queue, options.max]],
@@ -240,8 +244,16 @@ export class Receiver {
       maxDead: this.#s.maxDead,
       limit,
       consumer: options.consumer ?? "",
+      spent: this.#s.spent.take(queue),
     });
     return { call, tokenPrefix };
+  }
+
+  /** A receive call was answered (with its leases or Redis's own error): its memo is spent. */
+  #answered(queue: string, call: ScriptCall, outcome: CallOutcome | undefined): void {
+    if (!outcome || (!outcome.ok && outcome.error.name !== "ReplyError")) return;
+    const memo = call.keys[STATE_KEYS];
+    if (call.args[0] !== 0 && memo !== undefined) this.#s.spent.add(queue, memo);
   }
 
   /** Runs the receive scripts of the planned queues in one pipeline. */
@@ -253,6 +265,7 @@ export class Receiver {
       return call;
     });
     const outcomes = await runResending(this.#s.scripts, this.#s.client, calls);
+    calls.forEach((call, i) => this.#answered(plan[i]![0], call, outcomes[i]));
     return this.#read(plan, prefixes, outcomes, options);
   }
 

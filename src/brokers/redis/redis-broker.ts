@@ -23,6 +23,7 @@ import {
   createClient,
   duplicateClient,
   KeySpace,
+  STATE_KEYS,
   logErrors,
   type QueueKeys,
   type RedisConnectionInput,
@@ -37,6 +38,7 @@ import { waitForReplicas, type ReplicaAcks } from "./replicas.js";
 import { runResending } from "./resend.js";
 import { ResultWaiters } from "./result-waiters.js";
 import { ScriptRunner, type CallOutcome, type ScriptCall } from "./scripts.js";
+import { SpentMemos } from "./spent-memos.js";
 
 export type { RedisConnectionInput } from "./connection.js";
 export type { ReplicaAcks } from "./replicas.js";
@@ -114,6 +116,7 @@ export class RedisMessageBroker implements MessageBroker {
   #connecting: Promise<void> | undefined;
   #settleCalls = 0;
   readonly #settleNonce = Math.random().toString(36).slice(2, 10);
+  readonly #spent = new SpentMemos();
   #saidRefused = false;
 
   constructor(
@@ -161,6 +164,7 @@ export class RedisMessageBroker implements MessageBroker {
       maxBlockMs: Math.max(10, options.maxBlockMs ?? 1000),
       blocking: this.#blocking,
       settle: (s) => this.settle(s),
+      spent: this.#spent,
     });
     this.#enqueuer = new Enqueuer(client, this.#keys, this.#scripts);
     this.admin = new RedisAdmin({
@@ -326,10 +330,16 @@ export class RedisMessageBroker implements MessageBroker {
       this.#maxDead,
       () => `s.${this.#settleNonce}.${(this.#settleCalls++).toString(36)}`,
       this.#publish,
+      (queue) => this.#spent.take(queue),
     );
     const outcomes = await this.#call("settle", () =>
       runResending(this.#scripts, this.#client, calls, () => this.#closing.signal.aborted),
     );
+    // Answered calls (applied, or refused by Redis itself): nothing sends them again.
+    outcomes.forEach((outcome, c) => {
+      if (outcome.ok || outcome.error.name === "ReplyError")
+        this.#spent.add(slices[c]!.queue, calls[c]!.keys[STATE_KEYS]!);
+    });
     const flags = new Array<boolean>(settlements.length).fill(false);
     let refused = 0;
     outcomes.forEach((outcome, c) => {

@@ -320,3 +320,9 @@ end
 -- Settle/receive memo keys keep the outcome of one call for a while, so that a call ioredis
 -- sends again after a reconnection (its first reply lost) answers as the first one did.
 local MEMO_MS = 60000
+
+-- Deletes the memos of answered calls that a call brings as its last `m` KEYS (the client
+-- sends them once their replies came back: nothing sends those calls again).
+local function drop_spent(m)
+  if m and m > 0 then redis.call('DEL', unpack(KEYS, #KEYS - m + 1, #KEYS)) end
+end

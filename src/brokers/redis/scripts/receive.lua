@@ -7,11 +7,15 @@
 -- ARGV[1] max   ARGV[2] leaseMs   ARGV[3] token prefix (token = prefix .. 1-based index)
 -- ARGV[4] maxStalls   ARGV[5] maxDeadLetters   ARGV[6] housekeeping limit per step
 -- ARGV[7] consumer taking the leases, or ''
+-- ARGV[8] m: the last m KEYS (after the memo) are memos of this queue's answered calls, deleted here
 -- Returns { now, leaseUntil, nextAt, evicted, id1, stored1, id2, stored2, ... } where nextAt (or
 -- -1) is the earliest delayed due time, lease deadline or holder's heartbeat expiry, given only
 -- when nothing was leased, and evicted counts message bodies found missing.
 local k = state_keys(1)
-local memo = KEYS[STATE_N + 1]
+local spent = tonumber(ARGV[8]) or 0
+local memo = nil
+if #KEYS - spent > STATE_N then memo = KEYS[STATE_N + 1] end
+drop_spent(spent)
 local max = tonumber(ARGV[1])
 local prefix = ARGV[3]
 local max_stalls = tonumber(ARGV[4])

@@ -9,11 +9,13 @@
 --   'a' ack: nothing more   'r' requeue: attempt, executeAt epoch ms or ''   'd' dead: error JSON
 --   and, when the kind is in upper case ('A', 'R', 'D'), a result to keep: result JSON, its ttl
 --   ms, and the index into KEYS of its key (a plain ack is 3 arguments, not 9)
+-- ARGV[#ARGV - 1] m: the last m KEYS are memos of this queue's answered calls, deleted here
 -- ARGV[#ARGV] (last) 's' to announce results with SPUBLISH (sharded: a cluster of Redis 7+), else PUBLISH
 -- Returns n integers (1 applied, 0 the lease was no longer held), then the number of refused
 -- publications.
 local k = state_keys(1)
 local memo = KEYS[STATE_N + 1]
+drop_spent(tonumber(ARGV[#ARGV - 1]))
 local seen = redis.call('GET', memo)
 if seen then return cjson.decode(seen) end
 local max_dead = tonumber(ARGV[1])
