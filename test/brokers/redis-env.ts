@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { afterEach, beforeEach } from "vitest";
 import { describeService } from "./service-env.js";
 import {
   RedisMessageBroker,
@@ -95,6 +96,40 @@ export function testBroker(options: RedisBrokerOptions = {}): {
       } finally {
         admin.disconnect();
       }
+    },
+  };
+}
+
+/**
+ * For each test of the calling suite: a connected broker under a fresh prefix with queue
+ * "default" declared, and an admin client; both closed (and the keys deleted) after it.
+ */
+export function brokerPerTest(): {
+  readonly admin: Redis;
+  readonly prefix: string;
+  readonly broker: RedisMessageBroker;
+} {
+  let admin: Redis | undefined;
+  let made: ReturnType<typeof testBroker> | undefined;
+  beforeEach(async () => {
+    admin = adminClient();
+    made = testBroker();
+    await made.broker.connect();
+    await made.broker.declareQueue("default");
+  });
+  afterEach(async () => {
+    await made?.cleanup();
+    admin?.disconnect();
+  });
+  return {
+    get admin() {
+      return admin!;
+    },
+    get prefix() {
+      return made!.prefix;
+    },
+    get broker() {
+      return made!.broker;
     },
   };
 }

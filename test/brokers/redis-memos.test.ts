@@ -4,49 +4,26 @@
  * them. A worker that ran thousands of jobs leaves a handful of memos, not one per call for a
  * minute (about 43 bytes of Redis memory per processed job, ~150 MB at 60,000 jobs/s).
  */
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import type { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
+import { expect, it } from "vitest";
 import { Connection } from "../../src/connection.js";
 import { Worker } from "../../src/worker.js";
 import { message } from "./contract.js";
-import {
-  adminClient,
-  describeRedis,
-  keysWithPrefix,
-  testBroker,
-  uniquePrefix,
-} from "./redis-env.js";
+import { brokerPerTest, describeRedis, keysWithPrefix } from "./redis-env.js";
 
 describeRedis("redis memo keys", () => {
-  let admin: Redis;
-  let prefix: string;
-  let broker: RedisMessageBroker;
-  let cleanup: () => Promise<void>;
-
-  beforeEach(async () => {
-    admin = adminClient();
-    prefix = uniquePrefix();
-    ({ broker, cleanup } = testBroker({ prefix }));
-    await broker.connect();
-    await broker.declareQueue("default");
-  });
-  afterEach(async () => {
-    await cleanup();
-    admin.disconnect();
-  });
+  const t = brokerPerTest();
 
   const memos = async (): Promise<string[]> =>
-    (await keysWithPrefix(admin, prefix)).filter((k) => k.includes(":memo:"));
+    (await keysWithPrefix(t.admin, t.prefix)).filter((k) => k.includes(":memo:"));
 
   it("a worker's answered calls leave no memo behind but the last few", async () => {
     const n = 3000;
     for (let i = 0; i < n; i += 500)
-      await broker.enqueue(
+      await t.broker.enqueue(
         Array.from({ length: 500 }, (_, j) => message({ id: `m${i + j}`, topic: "noop" })),
       );
     const worker = new Worker({
-      connection: new Connection(broker),
+      connection: new Connection(t.broker),
       concurrency: 10,
       prefetch: 0,
       messagesLimit: n,
@@ -61,6 +38,6 @@ describeRedis("redis memo keys", () => {
     // At least 300 receive calls and 300 settle calls were made, 10 jobs each at most.
     const left = await memos();
     expect(left.length).toBeLessThanOrEqual(4);
-    expect((await broker.counts("default")).running).toBe(0);
+    expect((await t.broker.counts("default")).running).toBe(0);
   });
 });

@@ -3,14 +3,12 @@
  * marks a settlement clears (counted in the clock hash, so that settlements on a queue without
  * marks skip looking for one).
  */
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Delivery, Settlement } from "../../src/brokers/broker.js";
 import { KeySpace } from "../../src/brokers/redis/connection.js";
 import { buildSettleCalls } from "../../src/brokers/redis/operations.js";
-import type { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { message } from "./contract.js";
-import { adminClient, describeRedis, testBroker, uniquePrefix } from "./redis-env.js";
+import { brokerPerTest, describeRedis } from "./redis-env.js";
 
 function delivery(id: string): Delivery {
   return {
@@ -90,49 +88,35 @@ describe("settle arguments", () => {
 });
 
 describeRedis("redis settle: cancel marks", () => {
-  let admin: Redis;
-  let prefix: string;
-  let broker: RedisMessageBroker;
-  let cleanup: () => Promise<void>;
+  const t = brokerPerTest();
 
-  beforeEach(async () => {
-    admin = adminClient();
-    prefix = uniquePrefix();
-    ({ broker, cleanup } = testBroker({ prefix }));
-    await broker.connect();
-    await broker.declareQueue("default");
-  });
-  afterEach(async () => {
-    await cleanup();
-    admin.disconnect();
-  });
-
-  const clock = (): Promise<Record<string, string>> => admin.hgetall(`${prefix}:{default}:clock`);
+  const clock = (): Promise<Record<string, string>> =>
+    t.admin.hgetall(`${t.prefix}:{default}:clock`);
   const marks = async (): Promise<string[]> =>
     Object.keys(await clock()).filter((f) => f === "cancels" || f.startsWith("cancel:"));
 
   it("clears a cancel mark and its count with the settlement, leaving other marks", async () => {
-    await broker.enqueue([message({ id: "one" }), message({ id: "two" })]);
-    const [a, b] = await broker.receive(["default"], { max: 2, leaseMs: 60_000 });
-    expect(await broker.admin.cancel("default", "one")).toBe("cancelling");
-    expect(await broker.admin.cancel("default", "one")).toBe("cancelling");
-    expect(await broker.admin.cancel("default", "two")).toBe("cancelling");
+    await t.broker.enqueue([message({ id: "one" }), message({ id: "two" })]);
+    const [a, b] = await t.broker.receive(["default"], { max: 2, leaseMs: 60_000 });
+    expect(await t.broker.admin.cancel("default", "one")).toBe("cancelling");
+    expect(await t.broker.admin.cancel("default", "one")).toBe("cancelling");
+    expect(await t.broker.admin.cancel("default", "two")).toBe("cancelling");
     expect((await clock()).cancels).toBe("2");
-    expect(await broker.settle([{ kind: "ack", delivery: a! }])).toEqual([true]);
+    expect(await t.broker.settle([{ kind: "ack", delivery: a! }])).toEqual([true]);
     expect(await marks()).toEqual(expect.arrayContaining(["cancels", "cancel:two"]));
     expect((await clock()).cancels).toBe("1");
     expect(
-      await broker.settle([{ kind: "dead", delivery: b!, error: { name: "E", message: "x" } }]),
+      await t.broker.settle([{ kind: "dead", delivery: b!, error: { name: "E", message: "x" } }]),
     ).toEqual([true]);
     expect(await marks()).toEqual([]);
   });
 
   it("flush removes the marks of the running messages it removes", async () => {
-    await broker.enqueue([message({ id: "one" })]);
-    await broker.receive(["default"], { max: 1, leaseMs: 60_000 });
-    await broker.admin.cancel("default", "one");
+    await t.broker.enqueue([message({ id: "one" })]);
+    await t.broker.receive(["default"], { max: 1, leaseMs: 60_000 });
+    await t.broker.admin.cancel("default", "one");
     expect(await marks()).toHaveLength(2);
-    await broker.flushQueue("default");
+    await t.broker.flushQueue("default");
     expect(await marks()).toEqual([]);
   });
 });
