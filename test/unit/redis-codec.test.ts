@@ -38,18 +38,7 @@ describe("redis message codec", () => {
       headers: { "repid-schema": "abc" },
     };
     const m = decodeMessage("q", "m", stored(full))!;
-    expect(m).toMatchObject({
-      payload: '{"to":"a@b.c"}',
-      priority: 0,
-      retries: 3,
-      executeAt: 1795941415999,
-      resultTtlMs: 5000,
-      schedule: { cron: "* * * * *" },
-      headers: { "repid-schema": "abc" },
-      enqueuedAt: 1795941415682,
-      attempt: 1,
-      stalls: 0,
-    });
+    expect(m).toEqual({ ...full, enqueuedAt: 1795941415682, attempt: 1, stalls: 0 });
     expect(decodeMessage("q", "m", stored(base))!.payload).toBeUndefined();
     expect(decodeMessage("q", "m", stored({ ...base, payload: "" }))!.payload).toBe("");
   });
