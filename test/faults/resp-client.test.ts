@@ -53,6 +53,22 @@ describe("RESP parsing", () => {
   });
 });
 
+it("fails its calls, and does not throw, when the server does not speak RESP", async () => {
+  const net = await import("node:net");
+  const server = net.createServer((socket) =>
+    socket.on("data", () => socket.write("HTTP/1.1 400\r\n")),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const client = new RespClient({ host: "127.0.0.1", port }, 2000);
+  try {
+    await expect(client.call(["PING"])).rejects.toThrow(/unexpected reply type/);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
 describe("RespClient on a real Redis", () => {
   let redis: ThrowawayRedis;
   beforeAll(async () => {

@@ -167,7 +167,16 @@ export class RespClient {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     let pos = 0;
     while (pos < this.buffer.length && this.pending.length > 0) {
-      const reply = parseReply(this.buffer, pos);
+      let reply;
+      try {
+        reply = parseReply(this.buffer, pos);
+      } catch (error) {
+        // Not RESP2 (a proxy, a wrong port): the calls fail, the connection goes.
+        const socket = this.socket;
+        this.#drop(error);
+        socket?.destroy();
+        return;
+      }
       if (!reply) break;
       pos = reply.end;
       const waiter = this.pending.shift();
