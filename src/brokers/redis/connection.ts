@@ -147,12 +147,6 @@ export interface QueueKeys {
   readonly resultBase: string;
 }
 
-/**
- * How many state keys open every consumer-side script's KEYS (STATE_N in scripts/common.lua);
- * a call's memo key, when it has one, comes right after them.
- */
-export const STATE_KEYS = 13;
-
 /** Builds and caches the key names of each queue under one prefix. */
 export class KeySpace {
   readonly prefix: string;

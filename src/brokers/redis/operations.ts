@@ -93,6 +93,9 @@ export function buildEnqueueCalls(
  * `publish`: how settle.lua announces a stored result, 'p' PUBLISH or 's' SPUBLISH (sharded
  * pub/sub, on a cluster of Redis 7 or later); sent as the script's last argument.
  */
+/** A settlement's kind as settle.lua reads it (upper case when a result follows). */
+const SETTLE_KINDS = { ack: "a", requeue: "r", dead: "d" } as const;
+
 export function buildSettleCalls(
   keys: KeySpace,
   settlements: readonly Settlement[],
@@ -104,31 +107,19 @@ export function buildSettleCalls(
   const slices = slicesOf(settlements, (s) => s.delivery.message.queue, SETTLE_CHUNK);
   const calls = slices.map((slice): ScriptCall => {
     const k = keys.queue(slice.queue);
-    const callKeys = [...k.state, k.memo(callId())];
+    const memo = k.memo(callId());
+    const callKeys = [...k.state, memo];
     const args: (string | number)[] = [maxDead, slice.indices.length];
     for (const index of slice.indices) {
       const s = settlements[index]!;
       const { message, token } = s.delivery;
       // Upper case: a result to keep follows the kind's own fields (see settle.lua).
       const keep = s.result !== undefined && s.result.ttlMs >= 1;
-      const kind = (letter: string): string => (keep ? letter.toUpperCase() : letter);
-      switch (s.kind) {
-        case "ack":
-          args.push(kind("a"), message.id, token);
-          break;
-        case "requeue":
-          args.push(
-            kind("r"),
-            message.id,
-            token,
-            String(Math.max(0, Math.trunc(s.attempt))),
-            storedTime(s.executeAt),
-          );
-          break;
-        case "dead":
-          args.push(kind("d"), message.id, token, encodeFailure(s.error));
-          break;
-      }
+      const letter = SETTLE_KINDS[s.kind];
+      args.push(keep ? letter.toUpperCase() : letter, message.id, token);
+      if (s.kind === "requeue")
+        args.push(String(Math.max(0, Math.trunc(s.attempt))), storedTime(s.executeAt));
+      else if (s.kind === "dead") args.push(encodeFailure(s.error));
       if (keep) {
         callKeys.push(keys.result(slice.queue, message.id));
         args.push(
@@ -141,7 +132,7 @@ export function buildSettleCalls(
     const memos = spent(slice.queue);
     callKeys.push(...memos);
     args.push(memos.length, publish);
-    return { script: "settle", keys: callKeys, args };
+    return { script: "settle", keys: callKeys, args, memo };
   });
   return { calls, slices };
 }
@@ -190,13 +181,12 @@ export function receiveCall(
     readonly spent?: readonly string[];
   },
 ): ScriptCall {
+  // A call that leases nothing keeps no memo: sent again, it has nothing to hand out twice.
+  const memo = options.max > 0 ? k.memo(options.tokenPrefix) : undefined;
   return {
     script: "receive",
-    keys: [
-      ...k.state,
-      ...(options.max > 0 ? [k.memo(options.tokenPrefix)] : []),
-      ...(options.spent ?? []),
-    ],
+    memo,
+    keys: [...k.state, ...(memo ? [memo] : []), ...(options.spent ?? [])],
     args: [
       options.max,
       Math.max(1, Math.ceil(options.leaseMs)),

@@ -3,7 +3,7 @@ import type { Logger } from "../../logger.js";
 import type { Delivery, ReceiveOptions, Settlement } from "../broker.js";
 import { sleep, type BlockingPool } from "./blocking-pool.js";
 import { chunkBySlot, type RedisClient } from "./cluster.js";
-import { STATE_KEYS, type KeySpace } from "./connection.js";
+import type { KeySpace } from "./connection.js";
 import { readTaken, receiveCall } from "./operations.js";
 import type { SpentMemos } from "./spent-memos.js";
 import { brokerError } from "./redis-errors.js";
@@ -252,8 +252,7 @@ export class Receiver {
   /** A receive call was answered (with its leases or Redis's own error): its memo is spent. */
   #answered(queue: string, call: ScriptCall, outcome: CallOutcome | undefined): void {
     if (!outcome || (!outcome.ok && outcome.error.name !== "ReplyError")) return;
-    const memo = call.keys[STATE_KEYS];
-    if (call.args[0] !== 0 && memo !== undefined) this.#s.spent.add(queue, memo);
+    if (call.memo !== undefined) this.#s.spent.add(queue, call.memo);
   }
 
   /** Runs the receive scripts of the planned queues in one pipeline. */

@@ -23,7 +23,6 @@ import {
   createClient,
   duplicateClient,
   KeySpace,
-  STATE_KEYS,
   logErrors,
   type QueueKeys,
   type RedisConnectionInput,
@@ -338,7 +337,7 @@ export class RedisMessageBroker implements MessageBroker {
     // Answered calls (applied, or refused by Redis itself): nothing sends them again.
     outcomes.forEach((outcome, c) => {
       if (outcome.ok || outcome.error.name === "ReplyError")
-        this.#spent.add(slices[c]!.queue, calls[c]!.keys[STATE_KEYS]!);
+        this.#spent.add(slices[c]!.queue, calls[c]!.memo!);
     });
     const flags = new Array<boolean>(settlements.length).fill(false);
     let refused = 0;

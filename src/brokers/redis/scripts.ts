@@ -51,6 +51,8 @@ export interface ScriptCall {
   readonly script: ScriptName;
   readonly keys: readonly string[];
   readonly args: readonly (string | number)[];
+  /** The call's memo key (one of `keys`), for receive and settle calls that keep one. */
+  readonly memo?: string;
 }
 
 /** Outcome of one call of a pipelined batch: a reply or the error it raised. */
