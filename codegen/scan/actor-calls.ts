@@ -1,4 +1,4 @@
-import ts from "typescript";
+import { ts } from "ts-morph";
 import type { CodegenError } from "../../src/errors.js";
 import type { ActorModel, SourceLocation } from "../model.js";
 import { errorAt, locate } from "./location.js";

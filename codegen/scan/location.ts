@@ -1,5 +1,5 @@
 import { relative, sep } from "node:path";
-import ts from "typescript";
+import { ts } from "ts-morph";
 import { CodegenError } from "../../src/errors.js";
 import type { SourceLocation } from "../model.js";
 

@@ -1,4 +1,4 @@
-import ts from "typescript";
+import { ts } from "ts-morph";
 import type { SourceLocation } from "../model.js";
 import { locate, objectFlags } from "./location.js";
 

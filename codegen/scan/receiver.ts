@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import ts from "typescript";
+import { ts } from "ts-morph";
 import { objectFlags } from "./location.js";
 
 const CLASS_FILE = /[\\/](?:dist[\\/])?src[\\/](router|worker)\.(?:d\.)?[cm]?[jt]s$/;

@@ -1,4 +1,4 @@
-import ts from "typescript";
+import { ts } from "ts-morph";
 import { formatLocation, locate } from "./location.js";
 
 /** Diagnostics that say a name or module was not found. */
