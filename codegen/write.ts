@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CodegenError } from "../src/errors.js";
-import { formatGenerated } from "../templates/format.js";
+import { formatWithPrettier, prettierKey } from "./prettier.js";
 import { GENERATED_MARKER } from "../templates/registry-module.js";
 import type { EmittedFile } from "./emit.js";
 
@@ -11,7 +11,7 @@ export type WriteOutcome = "written" | "unchanged" | "stale" | "fresh";
 
 const DIGEST_PREFIX = "// repid-gen digest: ";
 /** Part of the digest: a change of layout rules lays out every file anew. */
-const LAYOUT_VERSION = 2;
+const LAYOUT_VERSION = 3;
 
 function sha(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
@@ -43,22 +43,24 @@ export async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /**
- * The final text of a generated file: laid out by `formatGenerated` and stamped with a digest
- * line after the banner (of the unformatted text, and of the file itself). When `current` is
- * already that text for the same input and was not edited since, it is returned as is.
+ * The final text of a generated file: formatted by prettier (with the project's prettier config
+ * for that path, when it has one) and stamped with a digest line after the banner: of the
+ * unformatted text with prettier's version and config, and of the file itself. When `current`
+ * already carries that digest and was not edited since, it is returned as is, and prettier is
+ * not even loaded: an unchanged regeneration and `--check` cost no formatting.
  */
 export async function finalizeGenerated(
   file: EmittedFile,
   current: string | undefined,
 ): Promise<EmittedFile> {
-  const source = sha(`${LAYOUT_VERSION}\n${file.content}`);
+  const source = sha(`${LAYOUT_VERSION}\n${prettierKey(file.path)}\n${file.content}`);
   if (current !== undefined) {
     const digest = readDigest(current);
     if (digest && digest.source === source && digest.output === sha(withoutDigest(current))) {
       return { path: file.path, content: current };
     }
   }
-  const formatted = formatGenerated(file.content);
+  const formatted = await formatWithPrettier(file.content, file.path);
   const [banner, ...rest] = formatted.split("\n");
   const digestLine = `${DIGEST_PREFIX}${source}.${sha(formatted)}`;
   return { path: file.path, content: [banner, digestLine, ...rest].join("\n") };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,14 +15,40 @@ const dir = mkdtempSync(join(tmpdir(), "repid-gen-write-"));
 const source = `${bannerText("npx repid-gen")}\n\n\n   export const answer = {\nvalue: \`\${"}"}\`,\nlist: [\n1,\n],\n};\n`;
 
 describe("write", () => {
-  it("indents by bracket depth, keeps one blank line, and stamps a digest line under the banner", async () => {
+  it("formats with prettier's defaults and stamps a digest line under the banner", async () => {
     const file = await finalizeGenerated({ path: join(dir, "a.ts"), content: source }, undefined);
     const lines = file.content.split("\n");
     expect(isGenerated(file.content)).toBe(true);
     expect(lines[1]).toMatch(/^\/\/ repid-gen digest: [0-9a-f]{16}\.[0-9a-f]{16}$/);
     expect(file.content).toContain(
-      '\n\nexport const answer = {\n  value: `${"}"}`,\n  list: [\n    1,\n  ],\n};\n',
+      '\n\nexport const answer = {\n  value: `${"}"}`,\n  list: [1],\n};\n',
     );
+  });
+
+  it("keeps the lines of a multi-line template literal type as they are", async () => {
+    const content = `${bannerText("npx repid-gen")}\nexport type Sql = \`select *\n    from t\n  where x\`;\n`;
+    const file = await finalizeGenerated({ path: join(dir, "t.ts"), content }, undefined);
+    expect(file.content).toContain("export type Sql = `select *\n    from t\n  where x`;\n");
+  });
+
+  it("uses the project's prettier config, and formats anew when that config changes", async () => {
+    const project = mkdtempSync(join(tmpdir(), "repid-gen-prettier-"));
+    mkdirSync(join(project, "src"));
+    const path = join(project, "src", "registry.ts");
+    writeFileSync(
+      join(project, ".prettierrc.json"),
+      JSON.stringify({ useTabs: true, semi: false }),
+    );
+    const tabbed = await finalizeGenerated({ path, content: source }, undefined);
+    expect(tabbed.content).toContain(
+      '\n\nexport const answer = {\n\tvalue: `${"}"}`,\n\tlist: [1],\n}\n',
+    );
+    writeFileSync(join(project, ".prettierrc.json"), JSON.stringify({ tabWidth: 4 }));
+    const again = await finalizeGenerated({ path, content: source }, tabbed.content);
+    expect(again.content).toContain(
+      '\n\nexport const answer = {\n    value: `${"}"}`,\n    list: [1],\n};\n',
+    );
+    expect(checkGenerated(again, tabbed.content)).toBe("stale");
   });
 
   it("writes only when the text changed", async () => {
@@ -40,7 +66,8 @@ describe("write", () => {
   it("re-formats a generated file that was edited by hand, and --check calls it stale", async () => {
     const path = join(dir, "c.ts");
     const fresh = await finalizeGenerated({ path, content: source }, undefined);
-    const edited = fresh.content.replace("    1,", "    2,");
+    const edited = fresh.content.replace("list: [1]", "list: [2]");
+    expect(edited).not.toBe(fresh.content);
     const regenerated = await finalizeGenerated({ path, content: source }, edited);
     expect(regenerated.content).toBe(fresh.content);
     expect(checkGenerated(regenerated, edited)).toBe("stale");
