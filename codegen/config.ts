@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { CodegenError } from "../src/errors.js";
+import { CodegenError } from "repid";
 
 /** The file `repid-gen` reads when no `--config` is given. */
 export const DEFAULT_CONFIG_FILE = "repid.config.json";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, parse } from "node:path";
-import { CodegenError } from "../src/errors.js";
+import { CodegenError } from "repid";
 
 const require = createRequire(import.meta.url);
 

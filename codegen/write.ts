@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { CodegenError } from "../src/errors.js";
+import { CodegenError } from "repid";
 import { formatWithPrettier, prettierKey } from "./prettier.js";
 import { GENERATED_MARKER } from "../templates/registry-module.js";
 import type { EmittedFile } from "./emit.js";

@@ -1,23 +1,13 @@
 /**
  * For authors of other brokers: the broker contract (the `MessageBroker` interface, the records it
- * passes, the capabilities a broker may declare, the optional admin operations) and the test
- * suites every broker of repid runs, unchanged (`describeAdminContract` for brokers with `admin`).
- *
- * The suites are written for vitest (an optional peer dependency of repid): call them at the top
- * level of a test file with a factory that makes a fresh broker.
+ * passes, the capabilities a broker may declare, the optional admin operations). The test suites
+ * every broker of repid runs are the development package `repid-contract` (they need vitest).
  * @example
- * // my-broker.test.ts
- * import { describeBrokerContract, describeRuntimeContract } from "repid/broker";
- * import { MyBroker } from "./my-broker.js";
+ * import type { MessageBroker } from "repid/broker";
  *
- * describeBrokerContract("my broker", async (options) => {
- *   const broker = new MyBroker({ maxStalls: options.maxStalls });
- *   return { broker, cleanup: () => broker.disconnect() };
- * });
- * describeRuntimeContract("my broker", async () => {
- *   const broker = new MyBroker();
- *   return { broker, cleanup: () => broker.disconnect() };
- * });
+ * export class MyBroker implements MessageBroker {
+ *   // ...
+ * }
  */
 export type {
   BrokerCapabilities,
@@ -51,15 +41,3 @@ export type {
   PageOptions,
   QueueInfo,
 } from "./brokers/admin.js";
-// The suites live with repid's own tests, which run them on every broker of this repository;
-// this entry point only publishes them.
-export {
-  describeBrokerContract,
-  type BrokerFactory,
-  type ContractBrokerOptions,
-} from "../test/brokers/contract.js";
-export {
-  describeRuntimeContract,
-  type RuntimeBrokerFactory,
-} from "../test/brokers/runtime-contract.js";
-export { describeAdminContract } from "../test/brokers/admin-contract.js";

@@ -61,8 +61,8 @@ export {
   InMemoryMessageBroker,
   type InMemoryBrokerOptions,
 } from "./brokers/in-memory/in-memory-broker.js";
-// The broker contract's records, as the runtime API hands them out; the whole contract (and its
-// test suites) is `repid/broker`.
+// The broker contract's records, as the runtime API hands them out; the whole contract is
+// `repid/broker` (its test suites are the development package `repid-contract`).
 export {
   FULL_CAPABILITIES,
   capabilitiesOf,

@@ -3,7 +3,7 @@
  * queue, fingerprint and wire shapes as JSON. `repid-gen --compat` reads it from the previous
  * registry (a file, or a git revision of it), so comparing needs no compiler and no old sources.
  */
-import { CodegenError } from "../../src/errors.js";
+import { CodegenError } from "repid";
 import type { ActorShape } from "../model.js";
 import { MANIFEST_OPEN, MANIFEST_VERSION } from "../../templates/manifest-text.js";
 

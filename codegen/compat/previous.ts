@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { CodegenError } from "../../src/errors.js";
+import { CodegenError } from "repid";
 import type { GenModel } from "../model.js";
 import { readManifest, type Manifest } from "./manifest.js";
 import type { CurrentActor } from "./report.js";

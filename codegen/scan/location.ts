@@ -1,6 +1,6 @@
 import { relative, sep } from "node:path";
 import { ts } from "ts-morph";
-import { CodegenError } from "../../src/errors.js";
+import { CodegenError } from "repid";
 import type { SourceLocation } from "../model.js";
 
 /** A POSIX path of `file` relative to `root`, as generated code and messages show it. */

@@ -1,6 +1,6 @@
 import { isAbsolute, join } from "node:path";
 import { Project, ts } from "ts-morph";
-import { CodegenError } from "../../src/errors.js";
+import { CodegenError } from "repid";
 import { posixRelative } from "./location.js";
 
 /** The compiler program of one run, and the actor files in it. */
@@ -29,23 +29,7 @@ export function loadProgram(options: {
   const tsconfig = isAbsolute(options.tsconfig)
     ? options.tsconfig
     : join(options.root, options.tsconfig);
-  let problem: ts.Diagnostic | undefined;
-  const parsed = ts.getParsedCommandLineOfConfigFile(
-    tsconfig,
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        problem = d;
-      },
-    },
-  );
-  if (!parsed) {
-    const message = problem
-      ? ts.flattenDiagnosticMessageText(problem.messageText, " ")
-      : "cannot read the tsconfig";
-    throw new CodegenError(posixRelative(options.root, tsconfig), 1, 1, message);
-  }
+  const parsed = readTsconfig(options.root, tsconfig, options.tsconfig);
   const project = new Project({
     compilerOptions: { ...parsed.options, noEmit: true },
     skipFileDependencyResolution: true,
@@ -64,6 +48,44 @@ export function loadProgram(options: {
   }
   const program = project.getProgram().compilerObject;
   return { project, program, actorFiles };
+}
+
+/**
+ * What a project without a tsconfig.json gets: the options of an ES module project on Node 20
+ * (`tsc --init --module nodenext --target es2022`), so a project that installed no TypeScript
+ * at all can still generate its registry.
+ */
+const NO_TSCONFIG: ts.CompilerOptions = {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  strict: true,
+  skipLibCheck: true,
+};
+
+/** The tsconfig's options and files; built-in defaults when the default tsconfig.json is absent. */
+function readTsconfig(root: string, path: string, asGiven: string): ts.ParsedCommandLine {
+  if (asGiven === "tsconfig.json" && !ts.sys.fileExists(path)) {
+    return { options: NO_TSCONFIG, fileNames: [], errors: [] };
+  }
+  let problem: ts.Diagnostic | undefined;
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    path,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        problem = d;
+      },
+    },
+  );
+  if (!parsed) {
+    const message = problem
+      ? ts.flattenDiagnosticMessageText(problem.messageText, " ")
+      : "cannot read the tsconfig";
+    throw new CodegenError(posixRelative(root, path), 1, 1, message);
+  }
+  return parsed;
 }
 
 /**

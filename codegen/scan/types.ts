@@ -1,5 +1,5 @@
 import { ts } from "ts-morph";
-import type { CodegenError } from "../../src/errors.js";
+import type { CodegenError } from "repid";
 import {
   renameRefs,
   type CodegenWarning,

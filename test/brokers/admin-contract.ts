@@ -3,8 +3,8 @@
  * broker that has them (in-memory.test.ts, redis-contract.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BrokerAdmin } from "../../src/brokers/admin.js";
-import type { Delivery, MessageBroker } from "../../src/brokers/broker.js";
+import type { BrokerAdmin } from "repid/broker";
+import type { Delivery, MessageBroker } from "repid/broker";
 import {
   Admin,
   Connection,
@@ -14,7 +14,7 @@ import {
   Worker,
   silentLogger,
   type ActorContext,
-} from "../../src/index.js";
+} from "repid";
 import { message, waitFor, type BrokerFactory } from "./contract.js";
 
 const LEASE = 60_000;

@@ -10,8 +10,8 @@ import {
   type Delivery,
   type MessageBroker,
   type OutgoingMessage,
-} from "../../src/brokers/broker.js";
-import { NotSupportedError, QueueNotDeclaredError } from "../../src/errors.js";
+} from "repid/broker";
+import { NotSupportedError, QueueNotDeclaredError } from "repid";
 
 export interface ContractBrokerOptions {
   /** Lease expiries tolerated before a message is dead-lettered as STALLED. */

@@ -9,7 +9,7 @@ import {
   type BrokerCapabilities,
   type MessageBroker,
   type ResultStore,
-} from "../../src/brokers/broker.js";
+} from "repid/broker";
 import {
   Connection,
   EnqueueRefusedError,
@@ -23,8 +23,8 @@ import {
   defineRegistry,
   type ActorContext,
   type Hooks,
-} from "../../src/index.js";
-import { NoResultStoreError } from "../../src/errors.js";
+} from "repid";
+import { NoResultStoreError } from "repid";
 import { waitFor } from "./contract.js";
 
 export type RuntimeBrokerFactory = () => Promise<{

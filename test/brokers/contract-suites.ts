@@ -1,0 +1,25 @@
+/**
+ * `repid-contract`: the test suites every broker of repid runs, unchanged, published for authors
+ * of other brokers. Written for vitest: call them at the top level of a test file with a factory
+ * that makes a fresh broker.
+ * @example
+ * // my-broker.test.ts
+ * import { describeBrokerContract, describeRuntimeContract } from "repid-contract";
+ * import { MyBroker } from "./my-broker.js";
+ *
+ * describeBrokerContract("my broker", async (options) => {
+ *   const broker = new MyBroker({ maxStalls: options.maxStalls });
+ *   return { broker, cleanup: () => broker.disconnect() };
+ * });
+ * describeRuntimeContract("my broker", async () => {
+ *   const broker = new MyBroker();
+ *   return { broker, cleanup: () => broker.disconnect() };
+ * });
+ */
+export {
+  describeBrokerContract,
+  type BrokerFactory,
+  type ContractBrokerOptions,
+} from "./contract.js";
+export { describeRuntimeContract, type RuntimeBrokerFactory } from "./runtime-contract.js";
+export { describeAdminContract } from "./admin-contract.js";
