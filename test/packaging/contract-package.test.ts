@@ -1,0 +1,62 @@
+/**
+ * `repid-contract` as another broker's author uses it: installed beside repid and vitest in a new
+ * project, its suites run against a broker (here the in-memory one) under that project's vitest.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { newProject, packed, sh } from "./packages.js";
+
+const TEST = `import { InMemoryMessageBroker } from "repid";
+import {
+  describeAdminContract,
+  describeBrokerContract,
+  describeRuntimeContract,
+} from "repid-contract";
+
+const factory = async (options) => {
+  const broker = new InMemoryMessageBroker({ ...options, leaseCheckIntervalMs: 50 });
+  return { broker, cleanup: () => broker.disconnect() };
+};
+describeBrokerContract("my broker", factory);
+describeAdminContract("my broker", factory);
+// The runtime suite opens several connections per test: one broker, as in one process.
+let shared;
+describeRuntimeContract("my broker", async () => {
+  const broker = (shared ??= new InMemoryMessageBroker({ leaseCheckIntervalMs: 50 }));
+  const cleanup = async () => {
+    if (shared === broker) shared = undefined;
+    await broker.disconnect();
+  };
+  return { broker, cleanup };
+});
+`;
+
+it("runs the broker contract suites from repid-contract with the author's vitest", async () => {
+  const tarballs = await packed();
+  const dir = await newProject("broker-author", {
+    dependencies: { repid: tarballs.repid, zod: "node_modules/zod" },
+    devDependencies: {
+      "repid-contract": tarballs["repid-contract"],
+      vitest: "node_modules/vitest",
+    },
+  });
+  writeFileSync(join(dir, "my-broker.test.mjs"), TEST);
+  const report = join(dir, "report.json");
+  await sh(
+    process.execPath,
+    [
+      join(dir, "node_modules/vitest/vitest.mjs"),
+      "run",
+      "--reporter=json",
+      `--outputFile=${report}`,
+    ],
+    dir,
+  );
+  const counts = JSON.parse(readFileSync(report, "utf8"));
+  expect(counts.numTotalTests).toBeGreaterThan(20);
+  expect(counts.numFailedTests).toBe(0);
+  // Tests of what a broker declares it cannot do are skipped; this one can do everything.
+  expect(counts.numPassedTests + counts.numPendingTests).toBe(counts.numTotalTests);
+  expect(counts.numPassedTests).toBeGreaterThan(counts.numTotalTests - 5);
+}, 300_000);
