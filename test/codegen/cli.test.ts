@@ -1,57 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI_OPTIONS, configSchema } from "../../codegen/config.js";
-import { tempProject } from "../types/temp-project.js";
+import { cli, stderrSeen, userProject } from "./cli-run.js";
 import { ROOT } from "./helpers.js";
-
-function cli(
-  args: string[],
-  cwd = ROOT,
-): { status: number | null; stderr: string; stdout: string } {
-  const run = spawnSync(process.execPath, [join(ROOT, "bin/repid-gen.js"), ...args], {
-    cwd,
-    encoding: "utf8",
-  });
-  return { status: run.status, stderr: run.stderr, stdout: run.stdout };
-}
-
-const ACTOR = `import { Router } from "repid";
-import type { Item } from "../types/item.js";
-
-new Router().actor(async function keep(args: { item: Item; extra: any }) {
-  return args.item;
-});
-`;
-
-/** A user's project: an actor that imports its type from a folder outside the actor globs. */
-function userProject(config?: object): string {
-  const dir = tempProject({});
-  mkdirSync(join(dir, "actors"));
-  mkdirSync(join(dir, "types"));
-  writeFileSync(join(dir, "actors/keep.ts"), ACTOR);
-  writeFileSync(join(dir, "types/item.ts"), "export interface Item {\n  sku: string;\n}\n");
-  if (config) writeFileSync(join(dir, "repid.config.json"), JSON.stringify(config));
-  return dir;
-}
-
-/** Resolves when `text` has appeared `times` times on the child's stderr. */
-function stderrSeen(child: ReturnType<typeof spawn>, text: string, times: number): Promise<void> {
-  return new Promise((done, failed) => {
-    let seen = "";
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.split(text).length - 1 >= times) {
-        child.stderr!.off("data", onData);
-        done();
-      }
-    };
-    child.stderr!.on("data", onData);
-    child.once("exit", () => failed(new Error(`exited before "${text}" x${times}:\n${seen}`)));
-  });
-}
 
 describe("repid-gen CLI", () => {
   it("--check passes on the committed example registry (CI drift check)", () => {
