@@ -42,6 +42,8 @@ export class Connection {
     this.#keepsResults = capabilitiesOf(this.broker).results;
     this.logger = options.logger ?? defaultLogger;
     this.hookSet = new HookSet(options.hooks ?? [], this.logger);
+    // A broker (or result store) given no logger of its own logs through this connection's.
+    this.broker.useLogger?.(this.logger);
   }
 
   /** Sends messages through the `onEnqueue` hooks to the broker (connecting first if needed). */

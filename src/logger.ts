@@ -30,3 +30,34 @@ export const defaultLogger: Logger = Object.freeze({
   error: (message: string, meta?: Record<string, unknown>) =>
     meta === undefined ? console.error(message) : console.error(message, meta),
 });
+
+/**
+ * The logger of a broker or result store that was given none of its own: it logs through the
+ * logger of the first `Connection` built on it (`useLogger`), and through `defaultLogger` until
+ * then, so broker warnings (an evicting Redis, keep-alive failures, lost connections) are
+ * visible in the setup every example uses: `new Connection(broker)`.
+ */
+export class AdoptedLogger implements Logger {
+  #target: Logger = defaultLogger;
+  #adopted = false;
+
+  /** Logs through `logger` from now on; only the first call counts. */
+  adopt(logger: Logger): void {
+    if (this.#adopted) return;
+    this.#adopted = true;
+    this.#target = logger;
+  }
+
+  debug(message: string, meta?: Record<string, unknown>): void {
+    this.#target.debug(message, meta);
+  }
+  info(message: string, meta?: Record<string, unknown>): void {
+    this.#target.info(message, meta);
+  }
+  warn(message: string, meta?: Record<string, unknown>): void {
+    this.#target.warn(message, meta);
+  }
+  error(message: string, meta?: Record<string, unknown>): void {
+    this.#target.error(message, meta);
+  }
+}

@@ -29,6 +29,7 @@
  * returns `false`), `receive` with the deliveries the first call leased, same tokens, not a
  * second batch.
  */
+import type { Logger } from "../logger.js";
 
 import type { BrokerAdmin, Cancelled } from "./admin.js";
 
@@ -247,6 +248,12 @@ export interface ResultStore {
   connect(): Promise<void>;
   /** Closes connections; pending waits resolve `undefined`. Idempotent. */
   disconnect(): Promise<void>;
+  /**
+   * Hands the store the logger of a `Connection` built on it. One that was given no logger of
+   * its own logs through the first logger it is handed (warnings and failures then show in the
+   * connection's logger, `defaultLogger` unless one was passed); one given its own ignores this.
+   */
+  useLogger?(logger: Logger): void;
   /** Stores (or replaces) the result of job `id` for `ttlMs`, and wakes its waiters. */
   store(id: string, result: StoredResult, ttlMs: number): Promise<void>;
   /** The stored result, or `undefined` when none is stored (yet or any more). */
@@ -347,6 +354,13 @@ export interface MessageBroker {
    * removes the record. Workers use it when present, and otherwise call `heartbeat` from a timer.
    */
   keepAlive?(consumer: string, queues: readonly string[], ttlMs: number): KeepAlive;
+
+  /**
+   * Hands the broker the logger of a `Connection` built on it. One that was given no logger of
+   * its own logs through the first logger it is handed (warnings and failures then show in the
+   * connection's logger, `defaultLogger` unless one was passed); one given its own ignores this.
+   */
+  useLogger?(logger: Logger): void;
 
   /**
    * How many messages are in each state. Leases that have expired by now may be recovered first

@@ -4,7 +4,7 @@ import { clusterFromUrls } from "../brokers/redis/cluster-connection.js";
 import type { ResultStore, StoredResult } from "../brokers/broker.js";
 import { decodeResult, encodeResult } from "../brokers/redis/codec.js";
 import { BrokerError } from "../errors.js";
-import { silentLogger, type Logger } from "../logger.js";
+import { AdoptedLogger, type Logger } from "../logger.js";
 
 /** Options of `RedisResultStore`. */
 export interface RedisResultStoreOptions {
@@ -12,7 +12,7 @@ export interface RedisResultStoreOptions {
   readonly prefix?: string;
   /** ioredis options for the two connections it opens (ignored when given a client). */
   readonly redis?: RedisOptions;
-  /** @defaultValue a logger that drops everything */
+  /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */
   readonly logger?: Logger;
 }
 
@@ -45,7 +45,7 @@ export class RedisResultStore implements ResultStore {
    */
   constructor(redis: string | Redis | Cluster, options: RedisResultStoreOptions = {}) {
     this.#prefix = options.prefix ?? "repid";
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? new AdoptedLogger();
     this.#owned = typeof redis === "string";
     if (typeof redis === "string" && redis.includes(",")) {
       const url = redis;
@@ -61,6 +61,11 @@ export class RedisResultStore implements ResultStore {
       this.#main = redis;
       this.#make = () => redis.duplicate();
     }
+  }
+
+  /** @see ResultStore.useLogger */
+  useLogger(logger: Logger): void {
+    if (this.#logger instanceof AdoptedLogger) this.#logger.adopt(logger);
   }
 
   async connect(): Promise<void> {

@@ -13,6 +13,7 @@ import type {
   Settlement,
   StoredResult,
 } from "../brokers/broker.js";
+import type { Logger } from "../logger.js";
 import { capabilitiesOf } from "../brokers/broker.js";
 
 /**
@@ -43,6 +44,11 @@ export class ResultStoreBroker implements MessageBroker {
 
   async connect(): Promise<void> {
     await Promise.all([this.inner.connect(), this.store.connect()]);
+  }
+
+  useLogger(logger: Logger): void {
+    this.inner.useLogger?.(logger);
+    this.store.useLogger?.(logger);
   }
 
   async disconnect(): Promise<void> {

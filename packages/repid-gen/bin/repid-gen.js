@@ -3,8 +3,8 @@
 // TypeScript, so the project's `typescript` (any version, or none) is not used.
 import module, { createRequire } from "node:module";
 
-// Node 22.1+ keeps V8's compiled code of ts-morph's bundled compiler between runs (about a third
-// of a cold start); older Nodes have no such cache and skip this.
+// Node 22.1+ can keep V8's compiled code of ts-morph's bundled compiler (9 MB of JavaScript)
+// between runs; Node 20 has no such cache and skips this.
 module.enableCompileCache?.();
 
 const require = createRequire(import.meta.url);

@@ -21,7 +21,7 @@ export interface RabbitBrokerOptions {
   readonly operationTimeoutMs?: number;
   /** How often ended leases are looked for, in ms. @defaultValue 250 */
   readonly leaseCheckIntervalMs?: number;
-  /** @defaultValue a logger that drops everything */
+  /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */
   readonly logger?: Logger;
 }
 

@@ -1,6 +1,6 @@
 import type { ConsumeMessage } from "amqplib";
 import { BrokerError, QueueNotDeclaredError } from "../../errors.js";
-import { silentLogger, type Logger } from "../../logger.js";
+import { AdoptedLogger, type Logger } from "../../logger.js";
 import type {
   BrokerCapabilities,
   DeadLetter,
@@ -96,13 +96,18 @@ export class RabbitMessageBroker implements MessageBroker {
     this.#maxStalls = options.maxStalls ?? 3;
     this.#opTimeoutMs = options.operationTimeoutMs ?? 30_000;
     this.#leaseCheckMs = options.leaseCheckIntervalMs ?? 250;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? new AdoptedLogger();
     this.#session = new Session(source, {
       heartbeatSeconds: options.heartbeatSeconds ?? 15,
       connectionName: options.connectionName ?? "repid",
       logger: this.#logger,
       onLost: (gen) => this.#leases.dropGeneration(gen),
     });
+  }
+
+  /** @see MessageBroker.useLogger */
+  useLogger(logger: Logger): void {
+    if (this.#logger instanceof AdoptedLogger) this.#logger.adopt(logger);
   }
 
   async connect(): Promise<void> {

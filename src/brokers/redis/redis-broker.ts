@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../../errors.js";
-import { silentLogger, type Logger } from "../../logger.js";
+import { AdoptedLogger, type Logger } from "../../logger.js";
 import type {
   DeadLetter,
   Delivery,
@@ -71,7 +71,7 @@ export interface RedisBrokerOptions {
    * see "Redis Cluster" in the README. @defaultValue undefined (no waiting)
    */
   readonly waitForReplicas?: ReplicaAcks;
-  /** @defaultValue a logger that drops everything */
+  /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */
   readonly logger?: Logger;
 }
 
@@ -127,7 +127,7 @@ export class RedisMessageBroker implements MessageBroker {
     const { client, owned } = createClient(connection, `${this.#keys.prefix}:command`);
     this.#client = client;
     this.#owned = owned;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? new AdoptedLogger();
     this.#maxStalls = options.maxStalls ?? 3;
     this.#maxDead = Math.max(1, options.maxDeadLetters ?? 10_000);
     this.#connectTimeoutMs = Math.max(100, options.connectTimeoutMs ?? 5000);
@@ -213,6 +213,11 @@ export class RedisMessageBroker implements MessageBroker {
     });
     logErrors(sub, this.#logger, "results");
     return sub;
+  }
+
+  /** @see MessageBroker.useLogger */
+  useLogger(logger: Logger): void {
+    if (this.#logger instanceof AdoptedLogger) this.#logger.adopt(logger);
   }
 
   async connect(): Promise<void> {
