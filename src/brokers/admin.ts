@@ -15,7 +15,13 @@ export interface QueueInfo {
   readonly name: string;
   /** Workers take nothing from a paused queue; running jobs finish. */
   readonly paused: boolean;
+  /** All zero when `problem` is set. */
   readonly counts: QueueCounts;
+  /**
+   * Set when the queue's data could not be read (a key of the wrong type, data another program
+   * wrote): the queue is listed with this reason instead of failing the listing of every queue.
+   */
+  readonly problem?: string;
 }
 
 /** One message as an operator sees it. */

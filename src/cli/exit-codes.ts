@@ -13,6 +13,8 @@ export const ExitCode = {
   INVALID_ARGS: 3,
   /** The broker could not be reached, or it lacks the admin operations. */
   UNAVAILABLE: 4,
+  /** The broker answered, but some of its data is broken (listed with the problem; the rest is fine). */
+  BAD_DATA: 5,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

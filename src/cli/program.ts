@@ -71,7 +71,7 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
       act(async (s, o) => {
         const queues = await (await admin(s, o)).queues();
         s.stdout.write(o.json ? json(queues) : table(...queueRows(queues)));
-        return ExitCode.OK;
+        return queues.some((q) => q.problem !== undefined) ? ExitCode.BAD_DATA : ExitCode.OK;
       }),
     );
 

@@ -6,16 +6,18 @@ import { fields, time } from "./output.js";
 
 type Rows = [header: string[], rows: string[][]];
 
+/** One row per queue; a PROBLEM column only when a queue's data could not be read. */
 export function queueRows(queues: readonly QueueInfo[]): Rows {
+  const problems = queues.some((q) => q.problem !== undefined);
   return [
-    ["QUEUE", "PAUSED", "READY", "DELAYED", "RUNNING", "DEAD"],
+    ["QUEUE", "PAUSED", "READY", "DELAYED", "RUNNING", "DEAD", ...(problems ? ["PROBLEM"] : [])],
     queues.map((q) => [
       q.name,
       q.paused ? "yes" : "no",
-      String(q.counts.ready),
-      String(q.counts.delayed),
-      String(q.counts.running),
-      String(q.counts.dead),
+      ...(q.problem === undefined
+        ? [q.counts.ready, q.counts.delayed, q.counts.running, q.counts.dead].map(String)
+        : ["-", "-", "-", "-"]),
+      ...(problems ? [q.problem ?? ""] : []),
     ]),
   ];
 }

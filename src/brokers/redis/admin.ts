@@ -13,6 +13,7 @@ import type { QueueCounts } from "../broker.js";
 import { masters, type RedisClient } from "./cluster.js";
 import { decodeDeadLetter, decodeMessage } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
+import { isDataError } from "./redis-errors.js";
 import type { ScriptCall } from "./scripts.js";
 
 /** What the admin needs from the Redis broker. */
@@ -25,6 +26,7 @@ export interface RedisAdminDeps {
 }
 
 const DEFAULT_LIMIT = 50;
+const NO_COUNTS: QueueCounts = Object.freeze({ ready: 0, delayed: 0, running: 0, dead: 0 });
 
 /** The names of the declared queues under `prefix`, sorted (SCAN on every master). */
 export async function queueNames(client: RedisClient, prefix: string): Promise<string[]> {
@@ -60,11 +62,15 @@ export class RedisAdmin implements BrokerAdmin {
       queueNames(this.#d.client, this.#d.keys.prefix),
     );
     return Promise.all(
-      sorted.map(async (name) => ({
-        name,
-        paused: await this.#paused(name),
-        counts: await this.#d.counts(name),
-      })),
+      sorted.map(async (name): Promise<QueueInfo> => {
+        try {
+          return { name, paused: await this.#paused(name), counts: await this.#d.counts(name) };
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          const problem = error instanceof Error ? error.message : String(error);
+          return { name, paused: false, counts: NO_COUNTS, problem };
+        }
+      }),
     );
   }
 

@@ -47,3 +47,15 @@ export function brokerError(what: string, error: unknown): RepidError {
     cause: error,
   });
 }
+
+/**
+ * True when Redis answered with an error about the data (a key of the wrong type, a script that
+ * failed on what it read), as opposed to a connection that failed or a server that refused us.
+ */
+export function isDataError(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (/\bWRONGTYPE\b/.test(e.message)) return true;
+    if (e.name === "ReplyError" && /user_script|Error running script/.test(e.message)) return true;
+  }
+  return false;
+}

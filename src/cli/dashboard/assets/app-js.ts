@@ -75,7 +75,8 @@ async function refreshQueues() {
   if (!view.queue && queues.length) view.queue = queues[0].name;
   $("queue-rows").replaceChildren(...queues.map((queue) => h("tr", { "data-queue": queue.name },
     h("td", {}, h("a", { href: "#", class: "queue-link", onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
-      queue.paused ? h("span", { class: "paused" }, "paused") : null),
+      queue.paused ? h("span", { class: "paused" }, "paused") : null,
+      queue.problem ? h("span", { class: "paused", title: queue.problem }, "broken data") : null),
     STATES.map((state) => h("td", { class: "n", "data-count": state },
       h("a", { href: "#", onclick: (e) => { e.preventDefault(); select(queue.name, state); } }, queue.counts[state]))),
     h("td", {}, sparkline(queue.history), h("span", { class: "rate" }, rate(queue.history))),
