@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { CodegenError } from "repid";
 
@@ -18,6 +19,8 @@ export const configSchema = z.strictObject({
   tsconfig: z.string().min(1).default("tsconfig.json"),
   /** Accept `any` in actor signatures as `z.any()`, with a warning. @defaultValue false */
   allowAny: z.boolean().default(false),
+  /** Also write an AsyncAPI 3.0 document of the registry here (JSON, which is valid YAML). */
+  asyncapi: z.string().min(1).optional(),
 });
 
 /**
@@ -31,12 +34,14 @@ export const CLI_OPTIONS = {
   allowAny: { type: "boolean" },
   "allow-any": { type: "boolean" },
   config: { type: "string" },
+  force: { type: "boolean" },
   check: { type: "boolean" },
   watch: { type: "boolean" },
   asyncapi: { type: "string" },
   compat: { type: "string" },
   accept: { type: "string", multiple: true },
   cwd: { type: "string" },
+  verbose: { type: "boolean" },
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -48,6 +53,8 @@ export interface GenConfig {
   readonly output: string;
   readonly tsconfig: string;
   readonly allowAny: boolean;
+  /** Where to write the AsyncAPI document; none when absent. */
+  readonly asyncapi?: string;
 }
 
 /**
@@ -62,8 +69,8 @@ export function parseConfig(raw: unknown, where: string): GenConfig {
   }
   const parsed = configSchema.safeParse(input);
   if (parsed.success) {
-    const { out, ...rest } = parsed.data;
-    return { ...rest, output: out };
+    const { out, asyncapi, ...rest } = parsed.data;
+    return { ...rest, output: out, ...(asyncapi === undefined ? {} : { asyncapi }) };
   }
   const issues = parsed.error.issues
     .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
@@ -92,4 +99,50 @@ export async function readConfigFile(
   if (raw === null || typeof raw !== "object" || Array.isArray(raw))
     throw new CodegenError(displayPath, 1, 1, "invalid repid-gen configuration: not an object");
   return raw as Record<string, unknown>;
+}
+
+/**
+ * A configuration as the file holds it: `out` for the output, keys at their default left out
+ * (`tsconfig` is always written, to show which one was used).
+ */
+export function configRecord(config: GenConfig): Record<string, unknown> {
+  return {
+    actors: config.actors,
+    out: config.output,
+    tsconfig: config.tsconfig,
+    ...(config.allowAny ? { allowAny: true } : {}),
+    ...(config.asyncapi === undefined ? {} : { asyncapi: config.asyncapi }),
+  };
+}
+
+/** The text of a config file: one key a line, a list on one line (as prettier lays it out). */
+export function configText(record: Record<string, unknown>): string {
+  const value = (v: unknown) =>
+    Array.isArray(v) ? `[${v.map((e) => JSON.stringify(e)).join(", ")}]` : JSON.stringify(v);
+  const entries = Object.entries(record).map(([k, v]) => `  ${JSON.stringify(k)}: ${value(v)}`);
+  return `{\n${entries.join(",\n")}\n}\n`;
+}
+
+/**
+ * Writes a config file holding `record`. Unless `overwrite`, an existing file is left alone
+ * and the call throws a `CodegenError` at it.
+ */
+export async function writeConfigFile(
+  path: string,
+  displayPath: string,
+  record: Record<string, unknown>,
+  options: { readonly overwrite?: boolean } = {},
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    await writeFile(path, configText(record), { flag: options.overwrite ? "w" : "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    throw new CodegenError(
+      displayPath,
+      1,
+      1,
+      "a repid-gen configuration already exists here; pass --force to overwrite it",
+    );
+  }
 }

@@ -1,17 +1,14 @@
-import { isAbsolute, join } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { CodegenError } from "../src/errors.js";
+import { asyncApiDocument } from "./asyncapi.js";
 import type { GenConfig } from "./config.js";
 import { emit, type EmittedFile } from "./emit.js";
 import type { CodegenWarning, GenModel } from "./model.js";
 import { posixRelative } from "./scan/location.js";
 import { loadProgram, type LoadedProgram } from "./scan/program.js";
 import { scan } from "./scan/scan.js";
-import {
-  checkGenerated,
-  finalizeGenerated,
-  readIfExists,
-  writeGenerated,
-  type WriteOutcome,
-} from "./write.js";
+import { finalizeGenerated, readIfExists, writeGenerated, type WriteOutcome } from "./write.js";
 
 export { ScanFailure } from "./scan/scan.js";
 
@@ -19,7 +16,12 @@ export { ScanFailure } from "./scan/scan.js";
 export interface GenerateOptions extends GenConfig {
   /** The folder relative paths are resolved from. */
   readonly root: string;
-  /** Quoted in the banner. @defaultValue "npx repid-gen" */
+  /**
+   * How to regenerate, quoted in the banner: the CLI passes `npx repid-gen`, plus `--config`
+   * for a config file other than the default; never the other flags, so that the same actors
+   * give the same file whether their config came from flags or from a file.
+   * @defaultValue "npx repid-gen"
+   */
   readonly command?: string;
 }
 
@@ -32,26 +34,55 @@ export interface GenerateResult {
   /** The output path relative to the root. */
   readonly output: string;
   readonly outcome: WriteOutcome;
+  /** The AsyncAPI document, when configured: its path relative to the root, and what happened. */
+  readonly asyncapi?: { readonly output: string; readonly outcome: WriteOutcome };
   readonly actors: readonly string[];
   readonly files: number;
-  /** Milliseconds spent in each phase. */
-  readonly timings: {
-    readonly load: number;
-    readonly scan: number;
-    readonly emit: number;
-    readonly write: number;
-  };
+  /** Milliseconds spent in each phase (`write`: comparing, with `check`). */
+  readonly timings: RenderTimings & { readonly write: number };
+}
+
+/** Milliseconds spent loading the program, scanning, emitting the text and formatting it. */
+export interface RenderTimings {
+  readonly load: number;
+  readonly scan: number;
+  readonly emit: number;
+  readonly format: number;
 }
 
 /** The formatted files of one run, before they are written. */
 export interface Rendered {
   readonly model: GenModel;
   readonly files: readonly EmittedFile[];
+  /** The AsyncAPI document (JSON), when configured. */
+  readonly asyncapi?: EmittedFile;
   /** What each output path held before the run (`undefined`: no file). */
   readonly current: ReadonlyMap<string, string | undefined>;
   /** Actor files read. */
   readonly inputs: number;
-  readonly timings: { readonly load: number; readonly scan: number; readonly emit: number };
+  readonly timings: RenderTimings;
+}
+
+const DIGEST_LINE = /^\/\/ repid-gen digest: /;
+
+/**
+ * `text` without its digest line (see write.ts): the digest is a cache key, which names
+ * prettier's version and the paths of its config files, so two checkouts of one project can
+ * differ there alone. Whether a file is up to date is decided by the rest.
+ */
+function content(text: string): string {
+  const lines = text.split("\n");
+  return lines.filter((line, i) => i !== 1 || !DIGEST_LINE.test(line)).join("\n");
+}
+
+/** The same text but for the digest line. */
+function sameContent(current: string | undefined, next: string): boolean {
+  return current !== undefined && (current === next || content(current) === content(next));
+}
+
+/** True when `text` is an AsyncAPI document, which repid-gen may overwrite. */
+function isAsyncApi(text: string): boolean {
+  return /^\{\s*"asyncapi"\s*:/.test(text);
 }
 
 /**
@@ -105,22 +136,40 @@ export class Generator {
       command: o.command ?? "npx repid-gen",
     });
     const scanned = performance.now();
-    const outputPath = isAbsolute(o.output) ? o.output : join(o.root, o.output);
+    const emitted = emit(model, this.#path(o.output));
+    const asyncapi = o.asyncapi
+      ? {
+          path: this.#path(o.asyncapi),
+          content: `${JSON.stringify(asyncApiDocument(model), null, 2)}\n`,
+        }
+      : undefined;
+    const emittedAt = performance.now();
     const formatted: EmittedFile[] = [];
     const current = new Map<string, string | undefined>();
-    for (const file of emit(model, outputPath)) {
+    for (const file of emitted) {
       const existing = await readIfExists(file.path);
       current.set(file.path, existing);
       formatted.push(await finalizeGenerated(file, existing));
     }
-    const emitted = performance.now();
+    if (asyncapi) current.set(asyncapi.path, await readIfExists(asyncapi.path));
+    const formattedAt = performance.now();
     return {
       model,
       files: formatted,
+      ...(asyncapi ? { asyncapi } : {}),
       current,
       inputs: files.length,
-      timings: { load: loaded - started, scan: scanned - loaded, emit: emitted - scanned },
+      timings: {
+        load: loaded - started,
+        scan: scanned - loaded,
+        emit: emittedAt - scanned,
+        format: formattedAt - emittedAt,
+      },
     };
+  }
+
+  #path(path: string): string {
+    return resolve(this.#options.root, path);
   }
 
   /** Scans, emits and writes (or with `check`, compares). Throws `ScanFailure` or `CodegenError`. */
@@ -128,23 +177,55 @@ export class Generator {
     const rendered = await this.render();
     const started = performance.now();
     const o = this.#options;
-    const display = posixRelative(o.root, isAbsolute(o.output) ? o.output : join(o.root, o.output));
+    const display = posixRelative(o.root, this.#path(o.output));
     let outcome: WriteOutcome = "unchanged";
     for (const file of rendered.files) {
       const existing = rendered.current.get(file.path);
-      outcome = options.check
-        ? checkGenerated(file, existing)
-        : await writeGenerated(file, existing, display);
+      if (options.check) outcome = sameContent(existing, file.content) ? "fresh" : "stale";
+      else if (sameContent(existing, file.content)) outcome = "unchanged";
+      else outcome = await writeGenerated(file, existing, display);
     }
+    const asyncapi = rendered.asyncapi
+      ? {
+          output: posixRelative(o.root, rendered.asyncapi.path),
+          outcome: await this.#writeAsyncApi(
+            rendered.asyncapi,
+            rendered.current.get(rendered.asyncapi.path),
+            options.check ?? false,
+          ),
+        }
+      : undefined;
     return {
       model: rendered.model,
       warnings: rendered.model.warnings ?? [],
       output: display,
       outcome,
+      ...(asyncapi ? { asyncapi } : {}),
       actors: rendered.model.actors.map((a) => a.name),
       files: rendered.inputs,
       timings: { ...rendered.timings, write: performance.now() - started },
     };
+  }
+
+  /** Writes (or with `check`, compares) the AsyncAPI document; never over another file. */
+  async #writeAsyncApi(
+    file: EmittedFile,
+    current: string | undefined,
+    check: boolean,
+  ): Promise<WriteOutcome> {
+    if (current === file.content) return check ? "fresh" : "unchanged";
+    if (check) return "stale";
+    if (current !== undefined && !isAsyncApi(current)) {
+      throw new CodegenError(
+        posixRelative(this.#options.root, file.path),
+        1,
+        1,
+        "refusing to overwrite a file that is not an AsyncAPI document; delete it or choose another path",
+      );
+    }
+    await mkdir(dirname(file.path), { recursive: true });
+    await writeFile(file.path, file.content);
+    return "written";
   }
 }
 
