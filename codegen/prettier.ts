@@ -1,9 +1,6 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join, parse } from "node:path";
+import { dirname, join, parse, relative } from "node:path";
 import { CodegenError } from "repid";
-
-const require = createRequire(import.meta.url);
 
 /** Files that hold prettier's configuration (or shape it: .editorconfig), by prettier's rules. */
 const CONFIG_FILES = [
@@ -39,23 +36,26 @@ function readOrEmpty(path: string): string | undefined {
 }
 
 /**
- * What decides how prettier lays out `path`, read without loading prettier: its version and the
- * text of every configuration file from the file's folder up to the root of the file system
- * (a package.json counts only through its "prettier" key). Part of the generated file's digest,
- * so a changed prettier config or version formats the file anew.
+ * What decides how prettier lays out `path`, read without loading prettier: the text of every
+ * configuration file from the file's folder up to the root of the file system (a package.json
+ * counts only through its "prettier" key), each named relative to the file, so the same checkout
+ * in another folder has the same key. Part of the generated file's digest: a changed config
+ * formats the file anew. prettier's version is not part of it (the digest keys on what the
+ * project holds; a teammate's patch release of prettier does not make every file stale).
  */
 export function prettierKey(path: string): string {
-  const parts: string[] = [`prettier ${prettierVersion()}`];
-  let dir = dirname(path);
+  const parts: string[] = [];
+  const from = dirname(path);
+  let dir = from;
   for (;;) {
     for (const name of CONFIG_FILES) {
       const text = readOrEmpty(join(dir, name));
       if (text === undefined) continue;
       if (name === "package.json") {
         const config = packagePrettierField(text);
-        if (config !== undefined) parts.push(`${join(dir, name)}\n${config}`);
+        if (config !== undefined) parts.push(`${relative(from, join(dir, name))}\n${config}`);
       } else {
-        parts.push(`${join(dir, name)}\n${text}`);
+        parts.push(`${relative(from, join(dir, name))}\n${text}`);
       }
     }
     const up = dirname(dir);
@@ -72,16 +72,6 @@ function packagePrettierField(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-let version: string | undefined;
-function prettierVersion(): string {
-  version ??= (
-    JSON.parse(readFileSync(require.resolve("prettier/package.json"), "utf8")) as {
-      version: string;
-    }
-  ).version;
-  return version;
 }
 
 /**

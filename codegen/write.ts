@@ -95,7 +95,13 @@ export async function writeGenerated(
   return "written";
 }
 
-/** For `--check`: "fresh" when the file on disk is exactly what would be written now. */
+/**
+ * For `--check`: "fresh" when the file on disk holds what would be written now. The digest line
+ * is a cache key, not content: a file whose key differs (a prettier config that changed nothing)
+ * but whose code is the same is fresh.
+ */
 export function checkGenerated(file: EmittedFile, current: string | undefined): WriteOutcome {
-  return current === file.content ? "fresh" : "stale";
+  return current !== undefined && withoutDigest(current) === withoutDigest(file.content)
+    ? "fresh"
+    : "stale";
 }

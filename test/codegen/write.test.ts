@@ -51,6 +51,29 @@ describe("write", () => {
     expect(checkGenerated(again, tabbed.content)).toBe("stale");
   });
 
+  it("gives the same file in another folder: the digest names config files relative to it", async () => {
+    const files = ["one", "two"].map((name) => {
+      const project = mkdtempSync(join(tmpdir(), `repid-gen-moved-${name}-`));
+      writeFileSync(join(project, ".prettierrc.json"), JSON.stringify({ semi: false }));
+      return join(project, "registry.ts");
+    });
+    const [a, b] = await Promise.all(
+      files.map((path) => finalizeGenerated({ path, content: source }, undefined)),
+    );
+    expect(a!.content).toBe(b!.content);
+    // And the second checkout's run keeps the first's file as it is, without formatting.
+    const kept = await finalizeGenerated({ path: files[1]!, content: source }, a!.content);
+    expect(kept.content).toBe(a!.content);
+  });
+
+  it("--check calls a file fresh when only its digest line differs", async () => {
+    const path = join(dir, "d.ts");
+    const fresh = await finalizeGenerated({ path, content: source }, undefined);
+    const otherDigest = fresh.content.replace(/digest: [0-9a-f]{16}/, "digest: 0000000000000000");
+    expect(otherDigest).not.toBe(fresh.content);
+    expect(checkGenerated(fresh, otherDigest)).toBe("fresh");
+  });
+
   it("writes only when the text changed", async () => {
     const path = join(dir, "b.ts");
     const file = await finalizeGenerated({ path, content: source }, undefined);

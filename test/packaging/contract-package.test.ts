@@ -4,8 +4,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { expect, it } from "vitest";
-import { newProject, packed, sh } from "./packages.js";
+import { afterAll, expect, it } from "vitest";
+import { newProject, removeProjects, packed, sh } from "./packages.js";
+
+afterAll(removeProjects);
 
 const TEST = `import { InMemoryMessageBroker } from "repid";
 import {

@@ -7,8 +7,10 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { newProject, packed, ROOT, sh, type Tarballs } from "./packages.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newProject, removeProjects, packed, ROOT, sh, type Tarballs } from "./packages.js";
+
+afterAll(removeProjects);
 
 /** Generated modules of this repository: the goldens (every type repid-gen supports), the example. */
 const GENERATED = [

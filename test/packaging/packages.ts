@@ -10,7 +10,7 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -72,12 +72,32 @@ function describeTarball(path: string): Tarball {
 }
 
 /**
+ * The vitest run this process belongs to: its parent's pid and start time (a pid alone is reused).
+ */
+function runKey(): string {
+  try {
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return `${process.ppid}-${fields[19]}`;
+  } catch {
+    return `${process.ppid}`;
+  }
+}
+
+const projects: string[] = [];
+
+/** Deletes the projects this test file made (each holds a full node_modules). */
+export function removeProjects(): void {
+  for (const dir of projects.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
  * The three tarballs, built and packed once for the whole test run (keyed by the vitest process
  * that started the test files), the same way a release is: `npm pack` and
  * `npm pack --workspaces`, each running its package's `prepack` build.
  */
 export async function packed(): Promise<Tarballs> {
-  const dir = join(tmpdir(), `repid-packs-${process.ppid}`);
+  const dir = join(tmpdir(), `repid-packs-${runKey()}`);
   const lock = join(dir, ".lock");
   const done = join(dir, ".done");
   mkdirSync(dir, { recursive: true });
@@ -127,6 +147,7 @@ export async function newProject(
   extra: Record<string, unknown> = {},
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `repid-${name}-`));
+  projects.push(dir);
   const lockRoot = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
     packages: Record<string, { version: string }>;
   };

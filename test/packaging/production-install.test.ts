@@ -6,8 +6,10 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { kib, newProject, npm, packed, sh, type Tarballs } from "./packages.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kib, newProject, removeProjects, npm, packed, sh, type Tarballs } from "./packages.js";
+
+afterAll(removeProjects);
 
 let tarballs: Tarballs;
 let service: string;
