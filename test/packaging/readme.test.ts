@@ -30,6 +30,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -38,11 +39,18 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { connect } from "amqplib";
 import { Redis } from "ioredis";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteTopology, queueNames, type Task } from "../../src/brokers/rabbitmq/topology.js";
 import { describeRedis, REDIS_URL } from "../brokers/redis-env.js";
 import { describeRabbit, RABBITMQ_URL } from "../brokers/rabbitmq-env.js";
-import { newProject, packed, ROOT, type Dependency, type Tarballs } from "./packages.js";
+import {
+  newProject,
+  packed,
+  removeProjects,
+  ROOT,
+  type Dependency,
+  type Tarballs,
+} from "./packages.js";
 
 // ---------------------------------------------------------------------------------------------
 // Blocks
@@ -541,7 +549,11 @@ export async function runMarkdown(markdown: string, options: RunOptions): Promis
             if (e?.ready && !(await pending.waitFor(e.ready, 60_000))) {
               fail(block, l.line, `\`${l.text}\` did not print ${e.ready}${shown(pending)}`);
             }
-            if (e?.whileRunning) await e.whileRunning();
+            if (e?.whileRunning) {
+              await e.whileRunning().catch((error: unknown) => {
+                fail(block, l.line, `while \`${l.text}\` ran: ${String(error)}${shown(pending!)}`);
+              });
+            }
             continue;
           }
           const started = Date.now();
@@ -649,6 +661,17 @@ async function deleteRabbitQueues(): Promise<void> {
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
 
+/** The ```text block right after the sh block that runs `command`: the output the README shows. */
+function shownOutput(markdown: string, command: string): RegExp {
+  const blocks = codeBlocks(markdown);
+  const at = blocks.findIndex(
+    (b) => SH.has(b.lang) && shLines(b).some((l) => l.text.startsWith(command)),
+  );
+  const next = blocks[at + 1];
+  if (at < 0 || next?.lang !== "text") throw new Error(`no \`\`\`text block after \`${command}\``);
+  return new RegExp(`^${next.code.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+}
+
 /** What the README's commands and snippets print (every block must also exit 0). */
 const EXPECTATIONS: readonly Expectation[] = [
   { in: "npx tsc --init", stdout: /Created a new tsconfig\.json/ },
@@ -670,10 +693,12 @@ const EXPECTATIONS: readonly Expectation[] = [
   { in: "resize_image", stdout: /processed: 1,\s+succeeded: 1/ },
   { in: "redis://127.0.0.1:7101,redis://127.0.0.1:7102", stdout: /^true true true\n$/ },
   { in: "async function build_report", stdout: /^report for 2026-11\n$/ },
-  { in: "npx repid-gen --compat", stdout: /upcast [0-9a-f]{12}[\s\S]*rollout: workers first/ },
+  // Exactly the output the README shows.
+  { in: "npx repid-gen --compat", stdout: shownOutput(README, "npx repid-gen --compat") },
   {
     in: "v1.jobs.welcome.enqueue",
     stdout: /^welcome Ada <ada@example\.com> \(trial\)\n$/,
+    stderr: /upcaster turned it into the current arguments/,
   },
   {
     in: "const audit: Hooks",
@@ -699,15 +724,26 @@ const EXPECTATIONS: readonly Expectation[] = [
       const page = await fetch("http://127.0.0.1:4000/");
       expect(page.status).toBe(200);
       const api = (await (await fetch("http://127.0.0.1:4000/api/queues")).json()) as {
-        queues: { name: string; ready: number }[];
+        queues: { name: string; paused: boolean; counts: { ready: number } }[];
       };
-      expect(api.queues.find((q) => q.name === "emails")?.ready).toBe(1);
+      // The job `npx repid enqueue` sent, waiting (no worker runs now).
+      expect(api.queues.find((q) => q.name === "emails")).toMatchObject({
+        paused: false,
+        counts: { ready: 1 },
+      });
     },
   },
   { in: "createTestApp({ routers: [router], registry })", stdout: /^all assertions passed\n$/ },
 ];
 
 let project: string;
+const scratches: string[] = [];
+
+afterAll(() => {
+  removeProjects();
+  // Each holds a link to the project's node_modules, not a copy: rmSync does not follow it.
+  for (const dir of scratches.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   const tarballs = await packed();
@@ -748,6 +784,7 @@ describe("the snippet runner", () => {
   /** A fresh project sharing the installed packages. */
   function scratch(): string {
     const dir = mkdtempSync(join(tmpdir(), "repid-readme-check-"));
+    scratches.push(dir);
     writeFileSync(join(dir, "package.json"), '{ "name": "check", "private": true }\n');
     symlinkSync(join(project, "node_modules"), join(dir, "node_modules"), "dir");
     return dir;
