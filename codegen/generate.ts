@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { CodegenError } from "../src/errors.js";
+import { CodegenError } from "repid";
 import { asyncApiDocument } from "./asyncapi.js";
 import type { GenConfig } from "./config.js";
 import { emit, type EmittedFile } from "./emit.js";
@@ -8,7 +8,13 @@ import type { CodegenWarning, GenModel } from "./model.js";
 import { posixRelative } from "./scan/location.js";
 import { loadProgram, type LoadedProgram } from "./scan/program.js";
 import { scan } from "./scan/scan.js";
-import { finalizeGenerated, readIfExists, writeGenerated, type WriteOutcome } from "./write.js";
+import {
+  finalizeGenerated,
+  readIfExists,
+  sameCode,
+  writeGenerated,
+  type WriteOutcome,
+} from "./write.js";
 
 export { ScanFailure } from "./scan/scan.js";
 
@@ -61,23 +67,6 @@ export interface Rendered {
   /** Actor files read. */
   readonly inputs: number;
   readonly timings: RenderTimings;
-}
-
-const DIGEST_LINE = /^\/\/ repid-gen digest: /;
-
-/**
- * `text` without its digest line (see write.ts): the digest is a cache key, which names
- * prettier's version and the paths of its config files, so two checkouts of one project can
- * differ there alone. Whether a file is up to date is decided by the rest.
- */
-function content(text: string): string {
-  const lines = text.split("\n");
-  return lines.filter((line, i) => i !== 1 || !DIGEST_LINE.test(line)).join("\n");
-}
-
-/** The same text but for the digest line. */
-function sameContent(current: string | undefined, next: string): boolean {
-  return current !== undefined && (current === next || content(current) === content(next));
 }
 
 /** True when `text` is an AsyncAPI document, which repid-gen may overwrite. */
@@ -181,8 +170,8 @@ export class Generator {
     let outcome: WriteOutcome = "unchanged";
     for (const file of rendered.files) {
       const existing = rendered.current.get(file.path);
-      if (options.check) outcome = sameContent(existing, file.content) ? "fresh" : "stale";
-      else if (sameContent(existing, file.content)) outcome = "unchanged";
+      if (options.check) outcome = sameCode(existing, file.content) ? "fresh" : "stale";
+      else if (sameCode(existing, file.content)) outcome = "unchanged";
       else outcome = await writeGenerated(file, existing, display);
     }
     const asyncapi = rendered.asyncapi

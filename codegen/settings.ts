@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from "node:path";
-import { CodegenError } from "../src/errors.js";
+import { CodegenError } from "repid";
 import { DEFAULT_CONFIG_FILE, parseConfig, readConfigFile, type GenConfig } from "./config.js";
 import { posixRelative } from "./scan/location.js";
 

@@ -101,7 +101,15 @@ export async function writeGenerated(
  * but whose code is the same is fresh.
  */
 export function checkGenerated(file: EmittedFile, current: string | undefined): WriteOutcome {
-  return current !== undefined && withoutDigest(current) === withoutDigest(file.content)
-    ? "fresh"
-    : "stale";
+  return sameCode(current, file.content) ? "fresh" : "stale";
+}
+
+/**
+ * True when `current` holds the code of `next`, its digest line aside (a cache key: two checkouts
+ * of one project may differ there alone).
+ */
+export function sameCode(current: string | undefined, next: string): boolean {
+  return (
+    current !== undefined && (current === next || withoutDigest(current) === withoutDigest(next))
+  );
 }
