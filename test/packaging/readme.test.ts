@@ -55,7 +55,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Blocks
 
-export interface Block {
+interface Block {
   /** 1-based, over every fenced block of the document. */
   readonly n: number;
   /** Line of the opening fence (1-based). */
@@ -65,7 +65,7 @@ export interface Block {
 }
 
 /** The fenced code blocks of a markdown document, in order. */
-export function codeBlocks(markdown: string): Block[] {
+function codeBlocks(markdown: string): Block[] {
   const lines = markdown.split("\n");
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -125,13 +125,13 @@ function tsFile(block: Block, ordinal: number): { file: string; standalone: bool
 // ---------------------------------------------------------------------------------------------
 // The project: what the README's npm lines install
 
-export interface Setup {
+interface Setup {
   readonly dependencies: Record<string, string>;
   readonly devDependencies: Record<string, string>;
 }
 
 /** Every package named in an `npm install` line, by kind (`--save-dev`/`-D`: development). */
-export function readSetup(blocks: readonly Block[]): Setup {
+function readSetup(blocks: readonly Block[]): Setup {
   const dependencies: Record<string, string> = {};
   const devDependencies: Record<string, string> = {};
   for (const block of blocks) {
@@ -200,7 +200,7 @@ function userShell(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** An expectation on what one command or one TypeScript block prints. */
-export interface Expectation {
+interface Expectation {
   /** A sh line that contains this text, or a TypeScript block that contains it. */
   readonly in: string;
   readonly stdout?: RegExp;
@@ -211,7 +211,7 @@ export interface Expectation {
   readonly whileRunning?: () => Promise<void>;
 }
 
-export interface RunOptions {
+interface RunOptions {
   /** The installed project. */
   readonly dir: string;
   readonly env?: Record<string, string>;
@@ -222,7 +222,7 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-export interface RunReport {
+interface RunReport {
   readonly blocks: number;
   readonly tsBlocks: number;
   readonly tsRun: number;
@@ -330,7 +330,7 @@ class Background {
   }
 }
 
-export class SnippetError extends Error {
+class SnippetError extends Error {
   override name = "SnippetError";
 }
 
@@ -358,7 +358,7 @@ function snapshot(dir: string): string {
  * comment for the conventions). Throws a `SnippetError` naming the block, its line and what it
  * printed at the first block that does not run as written or prints something unexpected.
  */
-export async function runMarkdown(markdown: string, options: RunOptions): Promise<RunReport> {
+async function runMarkdown(markdown: string, options: RunOptions): Promise<RunReport> {
   const name = options.name ?? "README.md";
   const { dir } = options;
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -615,11 +615,13 @@ async function deleteAll(client: Redis): Promise<void> {
 async function claimDatabase(): Promise<{ db: number; release: () => Promise<void> }> {
   const admin = new Redis(dbUrl(0));
   const token = randomUUID();
+  // A short expiry, renewed while this run lasts: a killed run holds the lock a minute at most.
   for (let waited = 0; ; waited += 1000) {
-    if ((await admin.set(LOCK, token, "PX", 600_000, "NX")) === "OK") break;
-    if (waited > 300_000) throw new Error(`${LOCK} held for 5 minutes: another run of this test?`);
+    if ((await admin.set(LOCK, token, "PX", 60_000, "NX")) === "OK") break;
+    if (waited > 200_000) throw new Error(`${LOCK} held for 200 s: another run of this test?`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+  const renew = setInterval(() => void admin.pexpire(LOCK, 60_000).catch(() => {}), 15_000);
   for (let db = 15; db >= 1; db--) {
     const client = new Redis(dbUrl(db));
     const size = await client.dbsize();
@@ -629,6 +631,7 @@ async function claimDatabase(): Promise<{ db: number; release: () => Promise<voi
       return {
         db,
         release: async () => {
+          clearInterval(renew);
           await deleteAll(client);
           client.disconnect();
           if ((await admin.get(LOCK)) === token) await admin.del(LOCK);
@@ -638,6 +641,7 @@ async function claimDatabase(): Promise<{ db: number; release: () => Promise<voi
     }
     client.disconnect();
   }
+  clearInterval(renew);
   await admin.del(LOCK);
   admin.disconnect();
   throw new Error("no empty Redis database among 1-15 for the README's services");
