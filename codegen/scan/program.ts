@@ -1,6 +1,7 @@
 import { isAbsolute, join } from "node:path";
 import { Project, ts } from "ts-morph";
 import { CodegenError } from "repid";
+import { scannerHost } from "./compiler-host.js";
 import { posixRelative } from "./location.js";
 
 /** The compiler program of one run, and the actor files in it. */
@@ -30,10 +31,8 @@ export function loadProgram(options: {
     ? options.tsconfig
     : join(options.root, options.tsconfig);
   const parsed = readTsconfig(options.root, tsconfig, options.tsconfig);
-  const project = new Project({
-    compilerOptions: { ...parsed.options, noEmit: true },
-    skipFileDependencyResolution: true,
-  });
+  const compilerOptions = { ...parsed.options, noEmit: true };
+  const project = new Project({ compilerOptions, skipFileDependencyResolution: true });
   const fs = project.getFileSystem();
   const patterns = options.actors.map((glob) =>
     glob.startsWith("!") ? `!${join(options.root, glob.slice(1))}` : join(options.root, glob),
@@ -46,7 +45,11 @@ export function loadProgram(options: {
   for (const file of ambientFiles(parsed.fileNames, (path) => fs.readFileSync(path))) {
     project.addSourceFileAtPath(file);
   }
-  const program = project.getProgram().compilerObject;
+  const program = ts.createProgram({
+    rootNames: project.getSourceFiles().map((file) => file.getFilePath()),
+    options: compilerOptions,
+    host: scannerHost(project, compilerOptions),
+  });
   return { project, program, actorFiles };
 }
 
