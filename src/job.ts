@@ -33,8 +33,16 @@ export interface JobOptions<TArgs = unknown> {
   readonly deferUntil?: Date | number;
   /** Do not run before this much time has passed; with `recurring`, the interval. */
   readonly deferBy?: Duration;
-  /** Run every `deferBy` for ever (rescheduled after each run). @defaultValue false */
+  /**
+   * Run every `deferBy` for ever (rescheduled after each run). An interval under 100 ms is
+   * refused unless `shortInterval` is set too. @defaultValue false
+   */
   readonly recurring?: boolean;
+  /**
+   * Allow `recurring` with a `deferBy` under 100 ms (a job that runs ten times a second or more,
+   * for ever, is usually a unit mistake: `deferBy: 1` is one millisecond). @defaultValue false
+   */
+  readonly shortInterval?: boolean;
   /** Run on a cron schedule (UTC); rescheduled after each run. */
   readonly cron?: string;
   /** Keep the result for `handle.result()`: `true` for one day, or a time to live. @defaultValue false */
@@ -48,6 +56,9 @@ export interface JobOptions<TArgs = unknown> {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** The shortest `recurring` interval taken without `shortInterval: true`. */
+const MIN_INTERVAL_MS = 100;
+
 const KNOWN = [
   "queue",
   "priority",
@@ -58,6 +69,7 @@ const KNOWN = [
   "deferUntil",
   "deferBy",
   "recurring",
+  "shortInterval",
   "cron",
   "storeResult",
   "connection",
@@ -125,6 +137,19 @@ export class Job<TArgs = unknown, TResult = unknown> {
     }
     if (this.recurring && (this.deferByMs === undefined || this.deferByMs === 0)) {
       throw new InvalidOptionError("recurring", "needs a positive deferBy interval");
+    }
+    if (options.shortInterval !== undefined && typeof options.shortInterval !== "boolean")
+      throw new InvalidOptionError("shortInterval", "expected a boolean");
+    if (
+      this.recurring &&
+      this.deferByMs !== undefined &&
+      this.deferByMs < MIN_INTERVAL_MS &&
+      options.shortInterval !== true
+    ) {
+      throw new InvalidOptionError(
+        "deferBy",
+        `a recurring interval of ${this.deferByMs} ms runs the job ${Math.round(1000 / this.deferByMs)} times a second for ever; durations are milliseconds ("1s", "5m" for longer ones). Set shortInterval: true if you mean it`,
+      );
     }
     this.resultTtlMs = resultTtl(options.storeResult);
     this.headers = checkHeaders(options.headers);

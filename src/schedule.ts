@@ -21,9 +21,18 @@ function cronOf(expression: string): Cron {
   return cron;
 }
 
-/** Checks a cron expression (throws `InvalidOptionError` when it does not parse). */
+/**
+ * Checks a cron expression: throws `InvalidOptionError` when it does not parse, or when no date
+ * ever matches it (`0 0 30 2 *`, February 30th), which would otherwise run once at once and
+ * never again.
+ */
 export function checkCron(expression: string): string {
-  cronOf(expression);
+  if (cronOf(expression).nextRun(new Date()) === null) {
+    throw new InvalidOptionError(
+      "cron",
+      `${JSON.stringify(expression)} never fires: no date matches it`,
+    );
+  }
   return expression;
 }
 

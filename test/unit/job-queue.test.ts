@@ -90,6 +90,21 @@ describe("Job", () => {
       expect(e.option ?? e.code, detail).toBe(detail);
     }
   });
+
+  it("refuses a cron that never fires and a recurring interval under 100 ms (issue 24)", () => {
+    for (const cron of ["0 0 30 2 *", "0 0 31 4 *"]) {
+      expect(() => new Job("j", { cron }), cron).toThrow(/never fires: no date matches it/);
+    }
+    expect(new Job("j", { cron: "0 0 29 2 *" }).schedule).toEqual({ cron: "0 0 29 2 *" });
+    const fast = (): Job => new Job("j", { recurring: true, deferBy: 1 });
+    expect(fast).toThrow(InvalidOptionError);
+    expect(fast).toThrow(/1 ms runs the job 1000 times a second.*shortInterval: true/);
+    expect(new Job("j", { recurring: true, deferBy: 1, shortInterval: true }).schedule).toEqual({
+      everyMs: 1,
+    });
+    expect(new Job("j", { recurring: true, deferBy: 100 }).schedule).toEqual({ everyMs: 100 });
+    expect(new Job("j", { deferBy: 1 }).schedule).toBeUndefined();
+  });
 });
 
 describe("enqueue", () => {
