@@ -69,7 +69,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (path === "" || (verdict.setCookie && req.method === "GET" && !path.startsWith("/api/"))) {
       // The token leaves the address bar once it sits in the cookie.
       url.searchParams.delete("token");
-      const target = `${basePath}${path || "/"}${url.search}`;
+      // One leading slash: "//host" would send the browser to another host.
+      const target = `${basePath}/${path.replace(/^\/+/, "")}${url.search}`;
       res.writeHead(302, { Location: target }).end();
       return true;
     }

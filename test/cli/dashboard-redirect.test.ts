@@ -1,0 +1,55 @@
+/**
+ * The dashboard's redirects stay on its own host: a path that normalizes to `//host` (such as
+ * `/.//evil.example`) is not turned into `Location: //evil.example`. Issue 24.
+ */
+import { createServer, request, type Server } from "node:http";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { InMemoryMessageBroker } from "../../src/brokers/in-memory/in-memory-broker.js";
+import { createDashboard, type Dashboard } from "../../src/cli/dashboard/handler.js";
+import { Connection } from "../../src/connection.js";
+
+let server: Server;
+let dashboard: Dashboard;
+let port: number;
+
+beforeAll(async () => {
+  const connection = new Connection(new InMemoryMessageBroker());
+  await connection.connect();
+  dashboard = createDashboard({ connection, token: "s3cret" });
+  server = createServer((req, res) => {
+    void dashboard.handle(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(async () => {
+  dashboard.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** A GET with the path sent exactly as written (fetch would normalize it first). */
+function get(path: string): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+it("redirects to a path of its own, never to another host", async () => {
+  for (const path of [
+    "/.//evil.example?token=s3cret",
+    "//evil.example?token=s3cret",
+    "/?token=s3cret",
+  ]) {
+    const reply = await get(path);
+    expect(reply.status, path).toBe(302);
+    expect(reply.location, path).toMatch(/^\/(?!\/)/);
+  }
+  expect((await get("/.//evil.example?token=s3cret")).location).toBe("/evil.example");
+});
