@@ -1,3 +1,4 @@
+import { setLongTimeout } from "../internal/timers.js";
 import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import { isCluster, type RedisClient } from "../brokers/redis/cluster.js";
 import { clusterFromUrls } from "../brokers/redis/cluster-connection.js";
@@ -131,7 +132,7 @@ export class RedisResultStore implements ResultStore {
       const set = listeners;
       const done: Listener = (result) => {
         if (!set.delete(done)) return;
-        clearTimeout(timer);
+        timer.clear();
         options.signal?.removeEventListener("abort", onAbort);
         if (set.size === 0 && this.#waiters.get(key) === set) {
           this.#waiters.delete(key);
@@ -140,7 +141,7 @@ export class RedisResultStore implements ResultStore {
         resolve(result);
       };
       const onAbort = (): void => done(undefined);
-      const timer = setTimeout(() => done(undefined), Math.max(0, options.timeoutMs));
+      const timer = setLongTimeout(() => done(undefined), Math.max(0, options.timeoutMs));
       set.add(done);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       // Subscribed first, read second: a result stored in between is published to us.

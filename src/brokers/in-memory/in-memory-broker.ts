@@ -1,5 +1,6 @@
 import { QueueNotDeclaredError } from "../../errors.js";
 import { Heap } from "../../internal/heap.js";
+import { setLongTimeout, type LongTimer } from "../../internal/timers.js";
 import { InMemoryAdmin } from "./admin.js";
 import {
   Level,
@@ -59,7 +60,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   readonly #leaseCheckMs: number;
   #seq = 0;
   #tokens = 0;
-  #delayTimer: NodeJS.Timeout | undefined;
+  #delayTimer: LongTimer | undefined;
   #delayTimerAt = Infinity;
   #leaseTimer: NodeJS.Timeout | undefined;
   /** Admin operations (see `BrokerAdmin`). */
@@ -94,7 +95,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   async disconnect(): Promise<void> {
     clearInterval(this.#leaseTimer);
     this.#leaseTimer = undefined;
-    clearTimeout(this.#delayTimer);
+    this.#delayTimer?.clear();
     this.#delayTimer = undefined;
     this.#delayTimerAt = Infinity;
     for (const waiter of [...this.#waiters]) this.#finish(waiter, []);
@@ -374,9 +375,10 @@ export class InMemoryMessageBroker implements MessageBroker {
 
   #armDelayTimer(at: number): void {
     if (at >= this.#delayTimerAt) return;
-    clearTimeout(this.#delayTimer);
+    this.#delayTimer?.clear();
     this.#delayTimerAt = at;
-    this.#delayTimer = setTimeout(
+    // A long timer: a plain one past 2^31-1 ms (24.8 days: a monthly cron) fires at once.
+    this.#delayTimer = setLongTimeout(
       () => {
         this.#delayTimer = undefined;
         this.#delayTimerAt = Infinity;
@@ -390,8 +392,8 @@ export class InMemoryMessageBroker implements MessageBroker {
         this.#wake();
       },
       Math.max(0, at - Date.now()),
+      true,
     );
-    this.#delayTimer.unref();
   }
 
   #recoverLeases(now: number): void {

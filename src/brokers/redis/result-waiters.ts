@@ -1,3 +1,4 @@
+import { setLongTimeout, type LongTimer } from "../../internal/timers.js";
 import type { Logger } from "../../logger.js";
 import type { StoredResult } from "../broker.js";
 import type { RedisClient } from "./cluster.js";
@@ -60,11 +61,11 @@ export class ResultWaiters {
         this.#pending.set(key, pending);
       }
       const entry = pending;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimer | undefined;
       let poll: NodeJS.Timeout | undefined;
       const done: Listener = (result) => {
         if (!entry.listeners.delete(done)) return;
-        clearTimeout(timer);
+        timer?.clear();
         clearTimeout(poll);
         signal?.removeEventListener("abort", onAbort);
         if (entry.listeners.size === 0 && this.#pending.get(key) === entry) {
@@ -76,7 +77,7 @@ export class ResultWaiters {
       };
       const onAbort = (): void => done(undefined);
       entry.listeners.add(done);
-      timer = setTimeout(() => done(undefined), Math.max(0, options.timeoutMs));
+      timer = setLongTimeout(() => done(undefined), Math.max(0, options.timeoutMs));
       signal?.addEventListener("abort", onAbort, { once: true });
       if (signal?.aborted) {
         // Still answer with a result already stored, as the in-memory broker does.
