@@ -94,10 +94,8 @@ describe("long timers", () => {
     });
 
     it("and through a RedisResultStore", async () => {
-      const store = new RedisResultStore(REDIS_URL, {
-        prefix: uniquePrefix(),
-        logger: silentLogger,
-      });
+      const prefix = uniquePrefix();
+      const store = new RedisResultStore(REDIS_URL, { prefix, logger: silentLogger });
       const connection = new Connection(new InMemoryMessageBroker(), {
         results: store,
         logger: silentLogger,
