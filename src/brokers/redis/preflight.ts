@@ -63,6 +63,47 @@ export async function connectClient(client: RedisClient, timeoutMs: number): Pro
 }
 
 /**
+ * Waits until a client the broker was given (and does not own) is ready: a lazy one is
+ * connected, one still connecting or reconnecting is waited for, up to `timeoutMs`. Throws a
+ * `RedisBrokerError` naming the state it stayed in and the last error it reported.
+ */
+export async function untilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === "ready") return;
+  if (client.status === "end" || client.status === "close") {
+    throw new RedisBrokerError(
+      "CONNECTION_CLOSED",
+      `the Redis client given to the broker is closed (status "${client.status}"); pass an open or lazy client`,
+    );
+  }
+  let last: Error | undefined;
+  const onError = (error: Error): void => {
+    last = error;
+  };
+  client.on("error", onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once("ready", resolve);
+      timer = setTimeout(() => {
+        client.off("ready", resolve);
+        reject(
+          new RedisBrokerError(
+            last ? failureCode(last) : "CONNECT_TIMEOUT",
+            `the Redis client given to the broker was not ready within ${timeoutMs} ms (status "${client.status}"${last ? `, last error: ${last.message}` : ""})`,
+            { cause: last },
+          ),
+        );
+      }, timeoutMs);
+      timer.unref?.();
+      if (client.status === "wait") client.connect().catch(() => {});
+    });
+  } finally {
+    clearTimeout(timer);
+    client.off("error", onError);
+  }
+}
+
+/**
  * Reads what the broker needs to know about the server, and says loudly what will go wrong:
  * an eviction policy other than `noeviction` (Redis may then drop queues and messages; refused
  * instead when `refuseEviction`), and a user that may not PUBLISH (result waiters then read).

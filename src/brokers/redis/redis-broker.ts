@@ -30,7 +30,7 @@ import {
 import { Enqueuer } from "./enqueuer.js";
 import { heartbeatCalls, heartbeatGroups, heartbeatKeys, startKeepAlive } from "./keep-alive.js";
 import { buildRenewCalls, buildSettleCalls, readSchedules } from "./operations.js";
-import { checkServer, connectClient } from "./preflight.js";
+import { checkServer, connectClient, untilReady } from "./preflight.js";
 import { HOUSEKEEPING_LIMIT, Receiver } from "./receiver.js";
 import { brokerError } from "./redis-errors.js";
 import { waitForReplicas, type ReplicaAcks } from "./replicas.js";
@@ -237,9 +237,9 @@ export class RedisMessageBroker implements MessageBroker {
     if (this.#owned && status !== "ready" && status !== "connect" && status !== "connecting") {
       if (status === "reconnecting") this.#client.disconnect();
       await connectClient(this.#client, this.#connectTimeoutMs);
-    } else if (!this.#owned && isCluster(this.#client) && status === "wait") {
-      // A lazy Cluster of yours: the broker needs its slot map (masters) before anything else.
-      await this.#client.connect();
+    } else if (!this.#owned) {
+      // A client of yours, in whatever state you made it: lazy, still connecting, reconnecting.
+      await untilReady(this.#client, this.#connectTimeoutMs);
     }
     const facts = await checkServer(
       this.#client,
