@@ -37,6 +37,16 @@ const CHECK_READONLY = 8;
 
 const F = ts.TypeFlags;
 
+/** A `#private` class member: its escaped name is `__#…`, which no string key can spell. */
+function isPrivateName(symbol: ts.Symbol): boolean {
+  return (symbol.escapedName as string).startsWith("__#");
+}
+
+/** A property keyed by a symbol (`[Symbol.iterator]`, a unique symbol): escaped as `__@…`. */
+function isSymbolKeyed(symbol: ts.Symbol): boolean {
+  return (symbol.escapedName as string).startsWith("__@");
+}
+
 /**
  * Turns checker types into the model's type IR. Named types (interfaces, aliases, enums, and
  * generic instantiations) are collected once each, in dependency order; anything that is not a
@@ -234,7 +244,7 @@ export class TypeConverter {
       const base = this.convert(bases[0]!, site, path);
       const brands: TypeNode[] = [];
       for (const o of objects) {
-        if (this.#checker.getPropertiesOfType(o).some((p) => p.getName().startsWith("__@")))
+        if (this.#checker.getPropertiesOfType(o).some(isSymbolKeyed))
           return fail(
             "is branded with a unique symbol, which the generated file cannot name; brand with a string key such as `__brand`",
           );
@@ -304,8 +314,10 @@ export class TypeConverter {
     for (const prop of checker.getPropertiesOfType(type)) {
       const name = prop.getName();
       const declaration = prop.valueDeclaration;
-      // Private members (TypeScript's and #private) are not part of what is sent.
-      if (name.startsWith("__#") || name.startsWith("#")) continue;
+      // Private members (TypeScript's and #private) are not part of what is sent. A `#private`
+      // name is escaped as `__#…`, a spelling no string key has (TypeScript escapes a key `__x`
+      // as `___x`): a key written `"#text"` is data.
+      if (isPrivateName(prop)) continue;
       if (
         declaration &&
         ts.getCombinedModifierFlags(declaration) &
@@ -318,7 +330,7 @@ export class TypeConverter {
         this.errors.push(errorAt(inner.location, `actor "${site.actor}": ${where} ${why}`));
         return { kind: "unknown" };
       };
-      if (name.startsWith("__@")) {
+      if (isSymbolKeyed(prop)) {
         failHere("is a symbol-keyed property, which is not a JSON value");
         continue;
       }
