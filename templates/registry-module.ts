@@ -1,11 +1,10 @@
 import type { ActorModel, GenModel, NamedType, TypeNode } from "../codegen/model.js";
 import { manifestText } from "./manifest-text.js";
-import { HELPERS, schemaText, type SchemaTextContext } from "./schema-text.js";
+import { HELPERS, literalKey, schemaText, type SchemaTextContext } from "./schema-text.js";
 import {
   declaration,
   docComment,
   namedTypeDeclarations,
-  propertyKey,
   typeText,
   type TypeTextContext,
 } from "./type-text.js";
@@ -59,6 +58,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
       isLazy: (name) => (order.get(name) ?? -1) >= index,
       objectOf: (name) => objects.get(name),
       types: typeCtx,
+      typed: options.verify === true,
     };
     body.push(namedTypeDeclarations(named, typeCtx));
     body.push(namedSchema(named, schemaCtx, out));
@@ -68,6 +68,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
     isLazy: () => false,
     objectOf: (name) => objects.get(name),
     types: typeCtx,
+    typed: options.verify === true,
   };
   for (const actor of model.actors) body.push(actorSection(actor, actorCtx, typeCtx, out));
   const schemas = body.join("\n\n");
@@ -114,7 +115,9 @@ type Expect<T extends true> = T;`;
 
 /** The helper consts the schemas use, each defined only when used. */
 function helpers(schemas: string): string[] {
-  const uses = (name: string) => new RegExp(`\\b${name}\\b`).test(schemas);
+  // A call (`dateSchema()`, `restTuple<...>(...)`), not a property or type of the same name: an
+  // unused helper fails to compile under noUnusedLocals.
+  const uses = (name: string) => new RegExp(`\\b${name}[<(]`).test(schemas);
   const out: string[] = [];
   if (uses(HELPERS.date))
     out.push(
@@ -148,8 +151,57 @@ return undefined;
 });
 }) as never;
 }`);
+  if (uses(HELPERS.object)) out.push(OBJECT_HELPER);
   return out;
 }
+
+const OBJECT_HELPER = `${docComment("An object `z.object` cannot say alone: one with a `__proto__` key (which `z.object` skips, as\nassigning it would set the prototype), or with index signatures keyed by a pattern. `shape`\nchecks the named keys; any other key must match the key schema of an index signature, and its\nvalue that signature's value schema (each one whose key schema it matches). Keys are defined,\nnever assigned, so `__proto__` stays a key.")}function ${HELPERS.object}<TOut = unknown, TIn = unknown>(
+shape: { readonly [key: string]: Zod4Schema<unknown, unknown> },
+indexes: readonly (readonly [key: Zod4Schema<unknown, unknown>, value: Zod4Schema<unknown, unknown>])[],
+): Zod4Schema<TOut, TIn> {
+const own = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+const named = Object.keys(shape);
+const rest: { [key: string]: Zod4Schema<unknown, unknown> } = {};
+for (const key of named) if (key !== "__proto__") rest[key] = shape[key]!;
+const object = z.object(rest);
+return z.unknown().transform((input, ctx) => {
+const report = (issues: readonly { readonly path: readonly PropertyKey[] }[], key?: string): void => {
+for (const issue of issues) ctx.addIssue({ ...issue, path: key === undefined ? issue.path : [key, ...issue.path] } as never);
+};
+const parsed = object.safeParse(input);
+if (!parsed.success) report(parsed.error.issues);
+if (typeof input !== "object" || input === null || Array.isArray(input)) return z.NEVER;
+const values = input as { readonly [key: string]: unknown };
+const data = (parsed.success ? parsed.data : {}) as { readonly [key: string]: unknown };
+const out: { [key: string]: unknown } = {};
+const define = (key: string, value: unknown): void => {
+Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+};
+for (const key of named) {
+if (key !== "__proto__") {
+if (own(data, key)) define(key, data[key]);
+continue;
+}
+const result = shape[key]!.safeParse(own(values, key) ? values[key] : undefined);
+if (!result.success) report(result.error.issues, key);
+else if (own(values, key)) define(key, result.data);
+}
+const unrecognized: string[] = [];
+for (const key of Object.keys(values)) {
+if (own(shape, key)) continue;
+const matching = indexes.filter(([k]) => k.safeParse(key).success);
+if (matching.length === 0) unrecognized.push(key);
+for (const [, schema] of matching) {
+const result = schema.safeParse(values[key]);
+if (result.success) define(key, result.data);
+else report(result.error.issues, key);
+}
+}
+// The code zod's strict objects use: an intersection lets the other side claim these keys.
+if (unrecognized.length > 0) ctx.addIssue({ code: "unrecognized_keys", keys: unrecognized, input, continue: true } as never);
+return out;
+}) as never;
+}`;
 
 /** Writes `export const X: Zod4Schema<O, I> = ...`, and in verify mode the check of its inferred type. */
 class SchemaWriter {
@@ -255,7 +307,7 @@ function registryText(actors: readonly ActorModel[]): string {
       a.doc,
       `Queue "${a.queue}"; runs ${how}${a.hasRetryPolicy ? "; custom retry policy" : ""}.`,
     ].filter(Boolean);
-    return `${docComment(notes.join("\n\n"))}${propertyKey(a.name)}: {\n${fields.join("\n")}\n},`;
+    return `${docComment(notes.join("\n\n"))}${literalKey(a.name)}: {\n${fields.join("\n")}\n},`;
   });
   // Inside a function declaration, each reference to a schema is checked without the compiler
   // walking back over every declaration of the module (quadratic in the number of actors).

@@ -11,6 +11,11 @@ export interface SchemaTextContext {
   readonly objectOf: (name: string) => ObjectNode | undefined;
   /** How type texts (brands, rest tuples) print references. */
   readonly types: Omit<TypeTextContext, "mode">;
+  /**
+   * Whether helpers that build a schema by hand are told its types, for the compile-time check
+   * of what each schema infers (`verify`); otherwise the declared type of the const is enough.
+   */
+  readonly typed?: boolean;
 }
 
 type ObjectNode = Extract<TypeNode, { kind: "object" }>;
@@ -20,7 +25,16 @@ export const HELPERS = {
   json: "jsonSchema",
   date: "dateSchema",
   restTuple: "restTuple",
+  object: "objectSchema",
 } as const;
+
+/**
+ * A key of an object literal in generated code. `__proto__: x` in an object literal sets the
+ * prototype instead of a key: that one is written computed, `["__proto__"]: x`, a data key.
+ */
+export function literalKey(name: string): string {
+  return name === "__proto__" ? `[${JSON.stringify(name)}]` : propertyKey(name);
+}
 
 /** The zod schema expression of a type. */
 export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
@@ -137,13 +151,38 @@ function propertyText(p: PropertyNode, ctx: SchemaTextContext): string {
   } else {
     value = schemaText(p.type, ctx);
   }
-  return `${propertyKey(p.name)}: ${value},`;
+  return `${literalKey(p.name)}: ${value},`;
 }
 
 function objectText(type: ObjectNode, ctx: SchemaTextContext, factory: string): string {
-  const shape = type.properties.map((p) => propertyText(p, ctx));
-  const base = `${factory}({\n${shape.join("\n")}\n})`;
+  const shape = `{\n${type.properties.map((p) => propertyText(p, ctx)).join("\n")}\n}`;
+  if (!isPlainObject(type)) {
+    // zod's objects skip a `__proto__` key, and check other keys against one catchall only.
+    const indexes = [
+      ...(type.index ? [["z.string()", schemaText(type.index, ctx)]] : []),
+      ...(type.patterns ?? []).map((p) => [keySchemaText(p.key, ctx), schemaText(p.value, ctx)]),
+    ];
+    const output = typeText(type, { ...ctx.types, mode: "output" });
+    const input = typeText(type, { ...ctx.types, mode: "input" });
+    const typeArgs = ctx.typed ? `<${output}, ${input}>` : "";
+    return `${HELPERS.object}${typeArgs}(${shape}, [${indexes.map(([k, v]) => `[${k}, ${v}]`).join(", ")}])`;
+  }
+  const base = `${factory}(${shape})`;
   return type.index ? `${base}.catchall(${schemaText(type.index, ctx)})` : base;
+}
+
+/** True when `z.object` says all of an object type: no `__proto__` key, no key pattern. */
+function isPlainObject(type: ObjectNode): boolean {
+  return !type.patterns && !type.properties.some((p) => p.name === "__proto__");
+}
+
+/**
+ * The schema of an index signature's keys. A numeric signature takes the keys TypeScript reads
+ * as numbers: those a number writes back unchanged (`"1"`, `"-2.5"`; not `"01"` or `"1.0"`).
+ */
+function keySchemaText(key: TypeNode, ctx: SchemaTextContext): string {
+  if (key.kind === "number") return "z.string().refine((key) => String(Number(key)) === key)";
+  return schemaText(key, ctx);
 }
 
 function withoutUndefined(type: TypeNode): TypeNode {
@@ -184,7 +223,7 @@ function objectUnionText(members: readonly TypeNode[], ctx: SchemaTextContext): 
   const others: TypeNode[] = [];
   for (const m of members) {
     const object = m.kind === "object" ? m : m.kind === "ref" ? ctx.objectOf(m.name) : undefined;
-    if (object && !object.index) objects.push(object);
+    if (object && !object.index && isPlainObject(object)) objects.push(object);
     else others.push(m);
   }
   if (objects.length < 2) return undefined;

@@ -121,6 +121,8 @@ function objectText(type: Extract<TypeNode, { kind: "object" }>, ctx: TypeTextCo
     return `${docComment(p.doc)}${p.readonly ? "readonly " : ""}${propertyKey(p.name)}${p.optional ? "?" : ""}: ${value}${orUndefined};`;
   });
   if (type.index) members.push(`[key: string]: ${typeText(type.index, ctx)};`);
+  for (const p of type.patterns ?? [])
+    members.push(`[key: ${typeText(p.key, ctx)}]: ${typeText(p.value, ctx)};`);
   return members.length === 0 ? "{}" : `{\n${members.join("\n")}\n}`;
 }
 
@@ -149,7 +151,7 @@ export function declaration(
   ctx: TypeTextContext,
   doc: string,
 ): string {
-  if (type.kind === "object" && !type.index)
+  if (type.kind === "object" && !type.index && !type.patterns)
     return `${doc}export interface ${name} ${objectText(type, ctx)}`;
   return `${doc}export type ${name} = ${typeText(type, ctx)};`;
 }

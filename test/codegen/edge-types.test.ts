@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { registry } from "./expected/edge-types.js";
+import { ROOT } from "./helpers.js";
 
 /**
  * Run-time side of the edge types (fixtures in test/codegen/fixtures/edge-types, generated into
@@ -46,5 +49,84 @@ describe("edge types: run-time checks agree with the generated types", () => {
     refuses("storeXml", { ...args, node: { ...node, "#text": 1 } });
     refuses("storeXml", { ...args, inline: { "#comment": [1] } });
     refuses("storeXml", {}, "result");
+  });
+
+  const element = { count: 1, tag: "div", "data-id": "x" };
+  const attributes = { id: "a", "aria-hidden": true, onClick: "go()" };
+  const render = {
+    element,
+    attributes,
+    versions: { v1: "a", "v2.5": "b" },
+    sparse: { label: "l", size: 2, "0": true, "7": false },
+    scores: { "1": 10, "2.5": 20, "-1": 0 },
+    both: { name: "n", other: "o", "n-1": 1 },
+    mixed: { id: "m", "x-1": 1 },
+  };
+
+  it("2. template-literal index signatures validate keys by their pattern, beside known keys", () => {
+    const at = "2024-05-01T10:00:00.000Z";
+    const received = send("render", { ...render, attributes: { ...attributes, "at-1": at } });
+    expect(received).toStrictEqual({
+      ...render,
+      attributes: { ...attributes, "at-1": new Date(at) },
+    });
+    const wrong = [
+      { element: { ...element, other: "x" } },
+      { element: { ...element, "data-n": 1 } },
+      { element: { ...element, count: "1" } },
+      { attributes: { ...attributes, "aria-x": "yes" } },
+      { attributes: { ...attributes, "at-x": at } },
+      { attributes: { ...attributes, "at-1": "yesterday" } },
+      { versions: { version: "a" } },
+      { both: { name: "n", "n-1": "one" } },
+      { both: { name: "n", other: true } },
+      { mixed: { id: "m", "x-1": "1" } },
+      { mixed: { "x-1": 1 } },
+    ];
+    for (const w of wrong) refuses("render", { ...render, ...w });
+    const result = schemaOf("render", "result");
+    expect(result.parse(json(element))).toStrictEqual(element);
+    expect(result.safeParse({ ...element, extra: "x" }).success).toBe(false);
+  });
+
+  it("3. numeric index signatures take keys that read as numbers, beside named keys", () => {
+    expect(send("render", render)).toStrictEqual(render);
+    const wrong = [
+      { sparse: { label: "l", size: 2, "0": "yes" } },
+      { sparse: { label: "l", size: 2, one: true } },
+      { sparse: { label: "l", size: 2, "01": true } },
+      { sparse: { label: 1, size: 2 } },
+      { sparse: { size: 2 } },
+      { scores: { one: 1 } },
+      { scores: { "1": "10" } },
+    ];
+    for (const w of wrong) refuses("render", { ...render, ...w });
+  });
+
+  it("5. a `__proto__` key is data, validated, and never sets a prototype", () => {
+    const wire = '{"polluted":{"__proto__":"p","name":"n"},"optional":{"__proto__":3,"ok":true}}';
+    const received = send("guard", JSON.parse(wire)) as {
+      polluted: object;
+      optional: object;
+    };
+    expect(JSON.stringify(received)).toBe(wire);
+    expect(Object.getPrototypeOf(received.polluted)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(received.polluted, "__proto__")?.value).toBe("p");
+    expect(
+      send("guard", JSON.parse('{"polluted":{"__proto__":"p","name":"n"},"optional":{"ok":true}}')),
+    ).toMatchObject({ optional: { ok: true } });
+    refuses("guard", JSON.parse('{"polluted":{"__proto__":1,"name":"n"},"optional":{"ok":true}}'));
+    refuses("guard", JSON.parse('{"polluted":{"name":"n"},"optional":{"ok":true}}'));
+    refuses(
+      "guard",
+      JSON.parse(
+        '{"polluted":{"__proto__":"p","name":"n"},"optional":{"__proto__":"3","ok":true}}',
+      ),
+    );
+    const result = schemaOf("guard", "result").parse(JSON.parse('{"__proto__":"r"}')) as object;
+    expect(Object.getOwnPropertyDescriptor(result, "__proto__")?.value).toBe("r");
+    const text = readFileSync(join(ROOT, "test/codegen/expected/edge-types.ts"), "utf8");
+    // In an object literal `__proto__: x` sets the prototype; the generated schemas never say it.
+    expect(text.split("/* repid-gen compat manifest")[0]).not.toMatch(/^\s*__proto__:\s*z/m);
   });
 });

@@ -10,6 +10,10 @@ import {
   jobs,
   type ActorArgs,
   type ActorResult,
+  type Attributes,
+  type Element,
+  type Polluted,
+  type Sparse,
   type XmlNode,
 } from "../codegen/expected/edge-types.js";
 import { Tagged } from "../codegen/fixtures/edge-types/hash-keys.js";
@@ -29,4 +33,70 @@ export async function hashKeys(): Promise<void> {
   await jobs.storeXml.enqueue({ node, inline: { "#comment": [1] }, tagged });
   // @ts-expect-error the private name is not part of the message
   expectTypeOf<ActorArgs<"storeXml">["tagged"]>().toHaveProperty("#secret");
+}
+
+/** 2. Template-literal index signatures keep their pattern beside known keys. */
+export async function templatePatterns(): Promise<void> {
+  const element = { count: 1, tag: "div", "data-id": "x" } as const;
+  const attributes = { id: "a", "aria-hidden": true, onClick: "go()", "at-1": new Date() };
+  const args = {
+    element,
+    attributes,
+    versions: { v1: "a", "v2.5": "b" },
+    sparse: { label: "l", size: 2, 0: true },
+    scores: { 1: 10 },
+    both: { name: "n", other: "o", "n-1": 1 },
+    mixed: { id: "m", "x-1": 1 },
+  };
+  await jobs.render.enqueue(args);
+  await jobs.render.enqueue({
+    ...args,
+    attributes: { ...attributes, "at-2": "2024-01-01T00:00:00Z" },
+  });
+  expectTypeOf<Element[`data-${string}`]>().toEqualTypeOf<string>();
+  expectTypeOf<Element["count"]>().toEqualTypeOf<number>();
+  expectTypeOf<Attributes[`at-${number}`]>().toEqualTypeOf<Date>();
+  expectTypeOf<ActorArgs<"render">["attributes"][`at-${number}`]>().toEqualTypeOf<Date | string>();
+  // @ts-expect-error a key outside the pattern
+  await jobs.render.enqueue({ ...args, element: { count: 1, tag: "div", other: "x" } });
+  // @ts-expect-error `data-` values are strings
+  await jobs.render.enqueue({ ...args, element: { count: 1, tag: "div", "data-n": 1 } });
+  // @ts-expect-error `aria-` values are booleans
+  await jobs.render.enqueue({ ...args, attributes: { id: "a", "aria-hidden": "yes" } });
+  // @ts-expect-error `v` keys end in a number
+  await jobs.render.enqueue({ ...args, versions: { vNext: "a" } });
+  // @ts-expect-error `n-` keys hold numbers, even where any string key could hold a string
+  await jobs.render.enqueue({ ...args, both: { name: "n", "n-1": "one" } });
+  // @ts-expect-error `x-` keys hold numbers, beside the other member's keys
+  await jobs.render.enqueue({ ...args, mixed: { id: "m", "x-1": "1" } });
+}
+
+/** 3. Numeric index signatures beside named keys. */
+export async function numericKeys(): Promise<void> {
+  const base = {
+    element: { count: 1, tag: "div" },
+    attributes: { id: "a" },
+    versions: {},
+    scores: { 1: 10, 2.5: 20 },
+    both: { name: "n" },
+    mixed: { id: "m" },
+  } as const;
+  await jobs.render.enqueue({ ...base, sparse: { label: "l", size: 2, 0: true, 7: false } });
+  expectTypeOf<Sparse[number]>().toEqualTypeOf<boolean>();
+  expectTypeOf<Sparse["label"]>().toEqualTypeOf<string>();
+  // @ts-expect-error numeric keys hold booleans
+  await jobs.render.enqueue({ ...base, sparse: { label: "l", size: 2, 0: "yes" } });
+  // @ts-expect-error a key that is not a number
+  await jobs.render.enqueue({ ...base, sparse: { label: "l", size: 2, one: true } });
+  // @ts-expect-error `scores` is keyed by numbers only
+  await jobs.render.enqueue({ ...base, sparse: { label: "l", size: 2 }, scores: { one: 1 } });
+}
+
+/** 5. A `__proto__` key is data. */
+export async function protoKey(): Promise<void> {
+  await jobs.guard.enqueue({ polluted: { ["__proto__"]: "p", name: "n" }, optional: { ok: true } });
+  expectTypeOf<Polluted["__proto__"]>().toEqualTypeOf<string>();
+  expectTypeOf<ActorResult<"guard">["__proto__"]>().toEqualTypeOf<string>();
+  // @ts-expect-error `__proto__` holds a string
+  await jobs.guard.enqueue({ polluted: { ["__proto__"]: 1, name: "n" }, optional: { ok: true } });
 }
