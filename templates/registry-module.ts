@@ -45,6 +45,9 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
       t.kind === "alias" && t.type.kind === "object" ? [[t.name, t.type] as const] : [],
     ),
   );
+  const aliases = new Map(
+    model.types.flatMap((t) => (t.kind === "alias" ? [[t.name, t.type] as const] : [])),
+  );
   const typeCtx: Omit<TypeTextContext, "mode"> = {
     distinct: new Set(inputNames.keys()),
     inputName: (name) => inputNames.get(name) ?? name,
@@ -57,6 +60,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
       schemaName: (name) => `${name}Schema`,
       isLazy: (name) => (order.get(name) ?? -1) >= index,
       objectOf: (name) => objects.get(name),
+      typeOf: (name) => aliases.get(name),
       types: typeCtx,
       typed: options.verify === true,
     };
@@ -67,6 +71,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
     schemaName: (name) => `${name}Schema`,
     isLazy: () => false,
     objectOf: (name) => objects.get(name),
+    typeOf: (name) => aliases.get(name),
     types: typeCtx,
     typed: options.verify === true,
   };

@@ -9,6 +9,8 @@ export interface SchemaTextContext {
   readonly isLazy: (name: string) => boolean;
   /** The object body of a named type, when it is a plain object (to inline it in a union). */
   readonly objectOf: (name: string) => ObjectNode | undefined;
+  /** The body of a named alias (to tell whether it may be a `Date`). */
+  readonly typeOf: (name: string) => TypeNode | undefined;
   /** How type texts (brands, rest tuples) print references. */
   readonly types: Omit<TypeTextContext, "mode">;
   /**
@@ -195,7 +197,10 @@ function withoutUndefined(type: TypeNode): TypeNode {
 function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string {
   const hasUndefined = members.some((m) => m.kind === "undefined");
   const hasNull = members.some((m) => m.kind === "null");
-  const rest = members.filter((m) => m.kind !== "undefined" && m.kind !== "null");
+  const rest = datesFirst(
+    members.filter((m) => m.kind !== "undefined" && m.kind !== "null"),
+    ctx,
+  );
   if (rest.length === 0)
     return hasNull && hasUndefined ? "z.null().optional()" : hasNull ? "z.null()" : "z.undefined()";
   let text: string;
@@ -213,6 +218,26 @@ function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string
 }
 
 /**
+ * A `Date` travels as an ISO string, which a string member would take as it is: members that
+ * may be a `Date` are tried first, so that a Date a producer sends reaches the actor as a Date.
+ * A string that reads as an ISO date-time becomes a Date too: JSON cannot tell them apart, and
+ * the type says either may come. Other strings stay strings.
+ */
+function datesFirst(members: readonly TypeNode[], ctx: SchemaTextContext): TypeNode[] {
+  const seen = new Set<string>();
+  const mayBeDate = (t: TypeNode): boolean => {
+    if (t.kind === "date") return true;
+    if (t.kind === "union") return t.members.some(mayBeDate);
+    if (t.kind !== "ref" || seen.has(t.name)) return false;
+    seen.add(t.name);
+    const body = ctx.typeOf(t.name);
+    return body !== undefined && mayBeDate(body);
+  };
+  const dates = members.filter(mayBeDate);
+  return [...dates, ...members.filter((m) => !dates.includes(m))];
+}
+
+/**
  * A union of two or more plain objects must never drop a field: zod takes the first member that
  * parses, and a plain object strips the keys it does not know. A discriminated union picks its
  * member by tag; otherwise each object is tried first as a strict object (exact keys), then, for
@@ -227,7 +252,7 @@ function objectUnionText(members: readonly TypeNode[], ctx: SchemaTextContext): 
     else others.push(m);
   }
   if (objects.length < 2) return undefined;
-  const other = others.map((m) => schemaText(m, ctx));
+  const other = datesFirst(others, ctx).map((m) => schemaText(m, ctx));
   const tag = discriminator(objects);
   if (tag !== undefined) {
     const du = `z.discriminatedUnion(${JSON.stringify(tag)}, [${objects.map((o) => objectText(o, ctx, "z.object")).join(", ")}])`;

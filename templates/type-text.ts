@@ -73,8 +73,14 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
     // An index signature, not `Record<string, V>`: a recursive alias may refer to itself in it.
     case "record":
       return `{ [key: string]: ${typeText(type.value, ctx)} }`;
-    case "union":
-      return type.members.map((m) => typeText(m, ctx)).join(" | ");
+    case "union": {
+      // A Date reads `Date | string` for producers: beside `string`, `Date` says it.
+      const hasString = type.members.some((m) => m.kind === "string");
+      const texts = type.members.map((m) =>
+        m.kind === "date" && hasString ? "Date" : typeText(m, ctx),
+      );
+      return texts.join(" | ");
+    }
     case "intersection":
       return type.members
         .map((m) => (needsParens(m) ? `(${typeText(m, ctx)})` : typeText(m, ctx)))

@@ -103,6 +103,31 @@ describe("edge types: run-time checks agree with the generated types", () => {
     for (const w of wrong) refuses("render", { ...render, ...w });
   });
 
+  it("4. `Date | string`: a Date arrives as a Date, another string as itself", () => {
+    const when = new Date("2024-05-01T10:00:00.000Z");
+    const args = {
+      when,
+      alias: "2024-05-01T10:00:00.000Z",
+      list: [when, "tomorrow"],
+      maybe: null,
+      nested: { at: "soon", label: "l" },
+    };
+    expect(send("schedule", args)).toStrictEqual({
+      ...args,
+      alias: when,
+      list: [when, "tomorrow"],
+    });
+    expect(send("schedule", { ...args, when: "hello" })).toMatchObject({ when: "hello" });
+    const result = schemaOf("schedule", "result");
+    expect(result.parse(json({ at: when, echo: [when, "x"] }))).toStrictEqual({
+      at: when,
+      echo: [when, "x"],
+    });
+    refuses("schedule", { ...args, when: 1 });
+    refuses("schedule", { ...args, when: new Date("invalid") });
+    refuses("schedule", { ...args, list: [1] });
+  });
+
   it("5. a `__proto__` key is data, validated, and never sets a prototype", () => {
     const wire = '{"polluted":{"__proto__":"p","name":"n"},"optional":{"__proto__":3,"ok":true}}';
     const received = send("guard", JSON.parse(wire)) as {

@@ -9,6 +9,7 @@ import { expectTypeOf } from "vitest";
 import {
   jobs,
   type ActorArgs,
+  type ActorParsedArgs,
   type ActorResult,
   type Attributes,
   type Element,
@@ -99,4 +100,22 @@ export async function protoKey(): Promise<void> {
   expectTypeOf<ActorResult<"guard">["__proto__"]>().toEqualTypeOf<string>();
   // @ts-expect-error `__proto__` holds a string
   await jobs.guard.enqueue({ polluted: { ["__proto__"]: 1, name: "n" }, optional: { ok: true } });
+}
+
+/** 4. `Date | string`: producers send either; the actor and the client read either. */
+export async function datesOrStrings(): Promise<void> {
+  const now = new Date();
+  await jobs.schedule.enqueue({
+    when: now,
+    alias: "2024-01-01T00:00:00Z",
+    list: [now, "tomorrow"],
+    maybe: null,
+    nested: { at: "soon", label: "l" },
+  });
+  expectTypeOf<ActorArgs<"schedule">["when"]>().toEqualTypeOf<Date | string>();
+  expectTypeOf<ActorParsedArgs<"schedule">["when"]>().toEqualTypeOf<Date | string>();
+  expectTypeOf<ActorParsedArgs<"schedule">["list"]>().toEqualTypeOf<(Date | string)[]>();
+  expectTypeOf<ActorResult<"schedule">["at"]>().toEqualTypeOf<Date | string>();
+  // @ts-expect-error a number is neither a Date nor a string
+  await jobs.schedule.enqueue({ when: 1, alias: now, list: [], nested: { at: now, label: "l" } });
 }
