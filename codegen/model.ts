@@ -271,7 +271,8 @@ export function renameRefs(type: TypeNode, rename: (name: string) => string): Ty
 
 /**
  * The names of the types whose producer-side (input) form differs from what the actor receives
- * (output): those that contain a `Date`, directly or through references.
+ * (output): those that contain a `Date` or `unknown` (for which producers send a JSON value),
+ * directly or through references.
  */
 export function typesWithDistinctInput(types: readonly NamedType[]): Set<string> {
   const result = new Set<string>();
@@ -291,7 +292,7 @@ export function typesWithDistinctInput(types: readonly NamedType[]): Set<string>
 
 /** True when `type` reads differently as input and output, given the named types that do. */
 export function containsDistinct(type: TypeNode, distinct: ReadonlySet<string>): boolean {
-  if (type.kind === "date") return true;
+  if (type.kind === "date" || type.kind === "unknown") return true;
   if (type.kind === "ref") return distinct.has(type.name);
   switch (type.kind) {
     case "array":

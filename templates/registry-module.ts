@@ -4,6 +4,8 @@ import { HELPERS, literalKey, schemaText, type SchemaTextContext } from "./schem
 import {
   declaration,
   docComment,
+  JSON_INPUT,
+  JSON_INPUT_DECLARATION,
   namedTypeDeclarations,
   typeText,
   type TypeTextContext,
@@ -114,7 +116,9 @@ const z: IsZod4 extends true ? typeof zod : any = zod;
 ${docComment("This file holds zod 4 schemas: with zod 3 installed, the compiler reports the line below.")}const zodVersion: IsZod4 extends true ? 4 : "repid-gen output needs zod ^4: npm install zod@^4" = 4;
 void zodVersion;`;
 
-const VERIFY_HELPERS = `type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+// `keyof { [key: string]: V }` is `string | number`, `keyof Record<string, V>` only `string`: alike.
+const VERIFY_HELPERS = `type Keys<T> = keyof T | (string extends keyof T ? number : never);
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([Keys<A>] extends [Keys<B>] ? ([Keys<B>] extends [Keys<A>] ? true : false) : false) : false) : false;
 type Accepts<TSchemaInput, TInput> = [TInput] extends [TSchemaInput] ? true : false;
 type Expect<T extends true> = T;`;
 
@@ -128,9 +132,10 @@ function helpers(schemas: string): string[] {
     out.push(
       `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.\nA function, not a const: the compiler checks a call without walking back over the module.")}function ${HELPERS.date}(): Zod4Schema<Date, Date | string> {\nreturn z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;\n}`,
     );
+  if (new RegExp(`\\b${JSON_INPUT}\\b`).test(schemas)) out.push(JSON_INPUT_DECLARATION);
   if (uses(HELPERS.json))
     out.push(
-      `${docComment("`unknown`: any JSON value.")}function ${HELPERS.json}(): Zod4Schema<unknown, unknown> {\nreturn z.json() as never;\n}`,
+      `${docComment("`unknown`: any JSON value ({@link JsonInput}); a key may hold `undefined`, which JSON\nleaves out.")}function ${HELPERS.json}(): Zod4Schema<unknown, ${JSON_INPUT}> {\nconst json: Zod4Schema<unknown, unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json.optional())]));\nreturn json as never;\n}`,
     );
   if (uses(HELPERS.restTuple))
     out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(

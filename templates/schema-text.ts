@@ -83,7 +83,7 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
     case "object":
       return objectText(type, ctx, "z.object");
     case "record":
-      return `z.record(z.string(), ${schemaText(type.value, ctx)})`;
+      return `z.record(z.string(), ${indexValueText(type.value, ctx)})`;
     case "union":
       return unionText(type.members, ctx);
     case "intersection":
@@ -161,8 +161,11 @@ function objectText(type: ObjectNode, ctx: SchemaTextContext, factory: string): 
   if (!isPlainObject(type)) {
     // zod's objects skip a `__proto__` key, and check other keys against one catchall only.
     const indexes = [
-      ...(type.index ? [["z.string()", schemaText(type.index, ctx)]] : []),
-      ...(type.patterns ?? []).map((p) => [keySchemaText(p.key, ctx), schemaText(p.value, ctx)]),
+      ...(type.index ? [["z.string()", indexValueText(type.index, ctx)]] : []),
+      ...(type.patterns ?? []).map((p) => [
+        keySchemaText(p.key, ctx),
+        indexValueText(p.value, ctx),
+      ]),
     ];
     const output = typeText(type, { ...ctx.types, mode: "output" });
     const input = typeText(type, { ...ctx.types, mode: "input" });
@@ -170,7 +173,19 @@ function objectText(type: ObjectNode, ctx: SchemaTextContext, factory: string): 
     return `${HELPERS.object}${typeArgs}(${shape}, [${indexes.map(([k, v]) => `[${k}, ${v}]`).join(", ")}])`;
   }
   const base = `${factory}(${shape})`;
-  return type.index ? `${base}.catchall(${schemaText(type.index, ctx)})` : base;
+  return type.index ? `${base}.catchall(${indexValueText(type.index, ctx)})` : base;
+}
+
+/**
+ * The value of a record or an index signature. It may be `undefined` exactly where its type
+ * allows it, as `Record<string, string | undefined>` always did, `Record<string, unknown>` too
+ * (`unknown` holds `undefined`): the producer's compile-time type and its check agree, and JSON
+ * leaves such a key out, so the worker sees the key missing, which reads `undefined` again.
+ * A value type without `undefined` refuses it, at compile time and at run time alike.
+ */
+function indexValueText(type: TypeNode, ctx: SchemaTextContext): string {
+  const schema = schemaText(type, ctx);
+  return type.kind === "unknown" ? `${schema}.optional()` : schema;
 }
 
 /** True when `z.object` says all of an object type: no `__proto__` key, no key pattern. */

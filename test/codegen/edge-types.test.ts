@@ -154,4 +154,33 @@ describe("edge types: run-time checks agree with the generated types", () => {
     // In an object literal `__proto__: x` sets the prototype; the generated schemas never say it.
     expect(text.split("/* repid-gen compat manifest")[0]).not.toMatch(/^\s*__proto__:\s*z/m);
   });
+
+  it("6. `undefined` values of records and index signatures: allowed where the type allows them, and JSON leaves the key out", () => {
+    const args = {
+      meta: { a: 1, gone: undefined },
+      labels: { a: "x", gone: undefined },
+      strict: { a: "x" },
+      open: { id: "i", extra: [1], gone: undefined },
+    };
+    expect(send("tagRecords", args)).toStrictEqual({
+      meta: { a: 1 },
+      labels: { a: "x" },
+      strict: { a: "x" },
+      open: { id: "i", extra: [1] },
+    });
+    refuses("tagRecords", { ...args, strict: { a: undefined } });
+    refuses("tagRecords", { ...args, meta: { a: () => 1 } });
+    refuses("tagRecords", { ...args, open: { id: "i", extra: new Map() } });
+  });
+
+  it("9. `unknown` takes JSON values and refuses the rest", () => {
+    for (const value of [{ a: [1, "x", null, { b: true }] }, "text", 1, null, [1, [2]], false])
+      expect(send("inspect", value)).toStrictEqual(value);
+    for (const value of [new Map([["a", 1]]), () => 1, undefined, Number.NaN, [undefined]])
+      refuses("inspect", value);
+    expect(
+      send("inspectMany", { payload: { deep: [1], gone: undefined }, items: [1, null] }),
+    ).toStrictEqual({ payload: { deep: [1] }, items: [1, null] });
+    expect(send("inspectMany", { payload: undefined, items: [] })).toStrictEqual({ items: [] });
+  });
 });

@@ -13,6 +13,7 @@ import {
   type ActorResult,
   type Attributes,
   type Element,
+  type JsonInput,
   type Polluted,
   type Sparse,
   type XmlNode,
@@ -118,4 +119,50 @@ export async function datesOrStrings(): Promise<void> {
   expectTypeOf<ActorResult<"schedule">["at"]>().toEqualTypeOf<Date | string>();
   // @ts-expect-error a number is neither a Date nor a string
   await jobs.schedule.enqueue({ when: 1, alias: now, list: [], nested: { at: now, label: "l" } });
+}
+
+/** 6. `undefined` values of records: a key JSON leaves out, allowed where the value type allows it. */
+export async function undefinedInRecords(): Promise<void> {
+  await jobs.tagRecords.enqueue({
+    meta: { a: 1, gone: undefined },
+    labels: { a: "x", gone: undefined },
+    strict: { a: "x" },
+    open: { id: "i", extra: [1], gone: undefined },
+  });
+  const args = { meta: {}, labels: {}, open: { id: "i" } };
+  // @ts-expect-error a `Record<string, string>` holds strings only
+  await jobs.tagRecords.enqueue({ ...args, strict: { a: undefined } });
+}
+
+/** 9. Producers send a JSON value for `unknown`. */
+export async function unknownValues(): Promise<void> {
+  await jobs.inspect.enqueue({ a: [1, "x", null, { b: true, c: undefined }] });
+  await jobs.inspect.enqueue("text");
+  await jobs.inspect.enqueue(1);
+  await jobs.inspect.enqueue(null);
+  await jobs.inspect.enqueue([1, [2, { three: 3 }]] as const);
+  await jobs.inspectMany.enqueue({
+    payload: { deep: [1] },
+    items: [1, "a", null],
+    maybe: undefined,
+  });
+  await jobs.inspectMany.enqueue({ payload: undefined, items: [] });
+  expectTypeOf<ActorArgs<"inspect">>().toEqualTypeOf<JsonInput>();
+  expectTypeOf<ActorParsedArgs<"inspect">>().toBeUnknown();
+  expectTypeOf<ActorParsedArgs<"inspectMany">["payload"]>().toBeUnknown();
+  expectTypeOf(await jobs.inspectMany.result("id")).toBeUnknown();
+  // @ts-expect-error a Map is not a JSON value
+  await jobs.inspect.enqueue(new Map([["a", 1]]));
+  // @ts-expect-error nor is a function
+  await jobs.inspect.enqueue(() => 1);
+  // @ts-expect-error nor a Date (its methods are not data)
+  await jobs.inspect.enqueue(new Date());
+  // @ts-expect-error nor a bigint
+  await jobs.inspect.enqueue(1n);
+  // @ts-expect-error the argument is a value, which `undefined` is not
+  await jobs.inspect.enqueue();
+  // @ts-expect-error nested, a Map is still not a JSON value
+  await jobs.inspectMany.enqueue({ payload: { m: new Map() }, items: [] });
+  // @ts-expect-error an array element cannot be `undefined` (JSON would write `null`)
+  await jobs.inspectMany.enqueue({ payload: 1, items: [undefined] });
 }
