@@ -7,6 +7,7 @@ import {
   type TupleElement,
   type TypeNode,
 } from "../model.js";
+import { arrayInterface } from "./array-interface.js";
 import type { ConvertContext, ConvertSite, Fail } from "./convert-context.js";
 import { errorAt, locate, posixRelative } from "./location.js";
 import type { NameAllocator } from "./names.js";
@@ -203,8 +204,17 @@ export class TypeConverter {
       const readonly = ref.target.symbol?.getName() === "ReadonlyArray";
       return { kind: "array", element: node, ...(readonly ? { readonly } : {}) };
     }
+    const arrayLike = arrayInterface(type, checker);
+    if (arrayLike) {
+      const element = this.#element(arrayLike.element, site, `${path}[]`);
+      return { kind: "array", element, ...(arrayLike.readonly ? { readonly: true } : {}) };
+    }
     if (checker.isTupleType(type))
       return this.#tuple(type as ts.TupleTypeReference, site, path, fail);
+    if (checker.isArrayLikeType(type))
+      return fail(
+        `is \`${checker.typeToString(type)}\`, an array with members of its own, which JSON does not carry; extend Array without adding members, or use an object`,
+      );
     if (symbol && this.#fromLib(symbol) && !(symbol.flags & ts.SymbolFlags.TypeLiteral)) {
       if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) {
         return fail(`is a \`${symbol.getName()}\`, which is not a plain JSON value`);

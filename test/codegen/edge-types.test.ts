@@ -173,6 +173,25 @@ describe("edge types: run-time checks agree with the generated types", () => {
     refuses("tagRecords", { ...args, open: { id: "i", extra: new Map() } });
   });
 
+  it("7. interfaces extending Array are arrays: recursive JSON and JSONSchema7", () => {
+    const schema = {
+      $id: "s",
+      type: "object",
+      properties: { a: { type: ["string", "null"], default: "x" }, b: true },
+      required: ["a"],
+      items: [{ type: "number" }, false],
+      enum: [1, "a", null, [1, [2]], { x: { y: [true] } }],
+      definitions: { d: { anyOf: [{ const: 1 }, { const: [1] }] } },
+    };
+    const args = { schema, value: [1, "x", null, { b: [true] }], frozen: ["a"], numbers: [1, 2] };
+    expect(send("validateDocument", args)).toStrictEqual(args);
+    expect(schemaOf("validateDocument", "result").parse([[{ a: 1 }]])).toStrictEqual([[{ a: 1 }]]);
+    refuses("validateDocument", { ...args, numbers: ["1"] });
+    refuses("validateDocument", { ...args, frozen: "a" });
+    refuses("validateDocument", { ...args, schema: { type: "text" } });
+    refuses("validateDocument", { ...args, value: [() => 1] });
+  });
+
   it("9. `unknown` takes JSON values and refuses the rest", () => {
     for (const value of [{ a: [1, "x", null, { b: true }] }, "text", 1, null, [1, [2]], false])
       expect(send("inspect", value)).toStrictEqual(value);

@@ -5,6 +5,7 @@
  * strictest flags (exactOptionalPropertyTypes, noUncheckedIndexedAccess) and `tsc --init`.
  * The run-time side of each class is in test/codegen/edge-types.test.ts.
  */
+import type { JSONSchema7 as RealJSONSchema7 } from "json-schema";
 import { expectTypeOf } from "vitest";
 import {
   jobs,
@@ -165,4 +166,24 @@ export async function unknownValues(): Promise<void> {
   await jobs.inspectMany.enqueue({ payload: { m: new Map() }, items: [] });
   // @ts-expect-error an array element cannot be `undefined` (JSON would write `null`)
   await jobs.inspectMany.enqueue({ payload: 1, items: [undefined] });
+}
+
+/** 7. Interfaces extending Array are arrays: recursive JSON types and JSONSchema7. */
+export async function arrayInterfaces(schema: RealJSONSchema7): Promise<void> {
+  const args = { schema, value: { a: [1, "x", null, { b: true }] }, frozen: ["a"], numbers: [1] };
+  await jobs.validateDocument.enqueue(args);
+  await jobs.validateDocument.enqueue({
+    ...args,
+    schema: {
+      type: "object",
+      properties: { a: { type: ["string", "null"] } },
+      enum: [1, [2], { x: null }],
+    },
+  });
+  expectTypeOf<ActorArgs<"validateDocument">["frozen"]>().toEqualTypeOf<readonly string[]>();
+  expectTypeOf<ActorArgs<"validateDocument">["numbers"]>().toEqualTypeOf<number[]>();
+  // @ts-expect-error a list of numbers
+  await jobs.validateDocument.enqueue({ ...args, numbers: ["1"] });
+  // @ts-expect-error `type` names a JSON Schema type
+  await jobs.validateDocument.enqueue({ ...args, schema: { type: "text" } });
 }
