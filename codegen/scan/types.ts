@@ -11,6 +11,7 @@ import { arrayInterface } from "./array-interface.js";
 import type { ConvertContext, ConvertSite, Fail } from "./convert-context.js";
 import { errorAt, locate, posixRelative } from "./location.js";
 import type { NameAllocator } from "./names.js";
+import { isDataInterface } from "./lib-data.js";
 import { declarationInfo, namedInfo, type NamedInfo } from "./named-info.js";
 import { convertObject, isSymbolKeyed } from "./object-type.js";
 import { stableNames, type NameRequest } from "./stable-names.js";
@@ -215,7 +216,12 @@ export class TypeConverter {
       return fail(
         `is \`${checker.typeToString(type)}\`, an array with members of its own, which JSON does not carry; extend Array without adding members, or use an object`,
       );
-    if (symbol && this.#fromLib(symbol) && !(symbol.flags & ts.SymbolFlags.TypeLiteral)) {
+    if (
+      symbol &&
+      this.#fromLib(symbol) &&
+      !(symbol.flags & ts.SymbolFlags.TypeLiteral) &&
+      !isDataInterface(type, checker)
+    ) {
       if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) {
         return fail(`is a \`${symbol.getName()}\`, which is not a plain JSON value`);
       }

@@ -192,6 +192,16 @@ describe("edge types: run-time checks agree with the generated types", () => {
     refuses("validateDocument", { ...args, value: [() => 1] });
   });
 
+  it("8. data-only interfaces of the standard library and @types/node are checked as copied", () => {
+    const args = {
+      options: { dateStyle: "short", timeZone: "UTC", hour12: true },
+      file: { root: "/", dir: "/a", base: "b.txt", ext: ".txt", name: "b" },
+    };
+    expect(send("formatDate", args)).toStrictEqual(args);
+    refuses("formatDate", { ...args, options: { dateStyle: "tiny" } });
+    refuses("formatDate", { ...args, file: { root: "/" } });
+  });
+
   it("9. `unknown` takes JSON values and refuses the rest", () => {
     for (const value of [{ a: [1, "x", null, { b: true }] }, "text", 1, null, [1, [2]], false])
       expect(send("inspect", value)).toStrictEqual(value);

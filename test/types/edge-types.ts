@@ -1,3 +1,5 @@
+// `tsc --init` leaves @types/node out; class 8 compares with node's own ParsedPath.
+/// <reference types="node" />
 /**
  * Compile-time tests of the edge types (test/codegen/expected/edge-types.ts, generated from
  * test/codegen/fixtures/edge-types): each right call compiles, and each `@ts-expect-error` must
@@ -6,6 +8,7 @@
  * The run-time side of each class is in test/codegen/edge-types.test.ts.
  */
 import type { JSONSchema7 as RealJSONSchema7 } from "json-schema";
+import { parse, type ParsedPath as NodeParsedPath } from "node:path";
 import { expectTypeOf } from "vitest";
 import {
   jobs,
@@ -15,6 +18,7 @@ import {
   type Attributes,
   type Element,
   type JsonInput,
+  type ParsedPath,
   type Polluted,
   type Sparse,
   type XmlNode,
@@ -133,6 +137,19 @@ export async function undefinedInRecords(): Promise<void> {
   const args = { meta: {}, labels: {}, open: { id: "i" } };
   // @ts-expect-error a `Record<string, string>` holds strings only
   await jobs.tagRecords.enqueue({ ...args, strict: { a: undefined } });
+}
+
+/** 8. Data-only interfaces of the standard library and @types/node are copied. */
+export async function libInterfaces(file: NodeParsedPath): Promise<void> {
+  const options: Intl.DateTimeFormatOptions = { dateStyle: "short", timeZone: "UTC" };
+  await jobs.formatDate.enqueue({ options, file: parse("/a/b.txt") });
+  await jobs.formatDate.enqueue({ options: { hour12: true }, file });
+  expectTypeOf(await jobs.formatDate.result("id")).toEqualTypeOf<ParsedPath>();
+  expectTypeOf<ParsedPath>().toEqualTypeOf<NodeParsedPath>();
+  // @ts-expect-error `dateStyle` is one of its words
+  await jobs.formatDate.enqueue({ options: { dateStyle: "tiny" }, file });
+  // @ts-expect-error a parsed path has an `ext`
+  await jobs.formatDate.enqueue({ options, file: { root: "/", dir: "/a", base: "b", name: "b" } });
 }
 
 /** 9. Producers send a JSON value for `unknown`. */
