@@ -81,6 +81,13 @@ export interface KeyPattern {
   readonly value: TypeNode;
 }
 
+/** A TSDoc block tag, such as `@deprecated Use x.`, as written in the source. */
+export interface DocTag {
+  /** Without the `@`. */
+  readonly name: string;
+  readonly text: string;
+}
+
 /** One element of a tuple type. */
 export interface TupleElement {
   readonly type: TypeNode;
@@ -149,6 +156,8 @@ export interface ActorModel {
   readonly result: TypeNode;
   readonly names: ActorNames;
   readonly doc?: string;
+  /** The block tags of the actor's TSDoc (`@deprecated`, `@see`...), kept on its client property. */
+  readonly tags?: readonly DocTag[];
   readonly source: SourceLocation;
   /** The schema fingerprint (see `shape.ts`): messages carry it in their headers. */
   readonly fingerprint: string;

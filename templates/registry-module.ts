@@ -87,7 +87,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
     ...(options.verify ? [VERIFY_HELPERS] : []),
     schemas,
     registryText(model.actors),
-    clientText(),
+    clientText(model.actors),
     ...checks,
     manifestText(
       model.actors.map((a) => ({
@@ -296,6 +296,25 @@ function actorSection(
   return parts.join("\n\n");
 }
 
+/** How an actor runs, for its TSDoc. */
+function howItRuns(a: ActorModel): string {
+  return a.mode === "async"
+    ? "async"
+    : a.runInProcess
+      ? "sync, in a child process"
+      : "sync, in a worker thread";
+}
+
+/** An actor's TSDoc: its own comment, where and how it runs, then its own tags (`@deprecated`...). */
+function actorDoc(a: ActorModel): string {
+  const notes = [
+    a.doc,
+    `Queue "${a.queue}"; runs ${howItRuns(a)}${a.hasRetryPolicy ? "; custom retry policy" : ""}.`,
+  ].filter(Boolean);
+  const tags = (a.tags ?? []).map((t) => (t.text === "" ? `@${t.name}` : `@${t.name} ${t.text}`));
+  return docComment([notes.join("\n\n"), tags.join("\n")].filter(Boolean).join("\n\n"));
+}
+
 function registryText(actors: readonly ActorModel[]): string {
   const entries = actors.map((a) => {
     const fields = [
@@ -307,17 +326,7 @@ function registryText(actors: readonly ActorModel[]): string {
       `args: ${a.names.argsSchema ?? "z.undefined()"},`,
       `result: ${a.names.resultSchema},`,
     ];
-    const how =
-      a.mode === "async"
-        ? "async"
-        : a.runInProcess
-          ? "sync, in a child process"
-          : "sync, in a worker thread";
-    const notes = [
-      a.doc,
-      `Queue "${a.queue}"; runs ${how}${a.hasRetryPolicy ? "; custom retry policy" : ""}.`,
-    ].filter(Boolean);
-    return `${docComment(notes.join("\n\n"))}${literalKey(a.name)}: {\n${fields.join("\n")}\n},`;
+    return `${actorDoc(a)}${literalKey(a.name)}: {\n${fields.join("\n")}\n},`;
   });
   // Inside a function declaration, each reference to a schema is checked without the compiler
   // walking back over every declaration of the module (quadratic in the number of actors).
@@ -325,9 +334,17 @@ function registryText(actors: readonly ActorModel[]): string {
   return `${define}\n\n${docComment("Every actor, keyed by name: give it to `new Worker({ registry })` to validate payloads.")}export const registry = defineActors();`;
 }
 
-function clientText(): string {
+/**
+ * The client's type names each actor's property, with the actor's TSDoc: editors show it on
+ * `jobs.x` and strike a `@deprecated` actor through (a mapped type would lose both).
+ */
+function clientText(actors: readonly ActorModel[]): string {
+  const members = actors.map(
+    (a) =>
+      `${actorDoc(a)}readonly ${a.property}: repid.RegistryClient<typeof registry>[${JSON.stringify(a.property)}];`,
+  );
   return [
-    `${docComment("The typed producer client: one property per actor, named in camelCase.")}export type Jobs = repid.RegistryClient<typeof registry>;`,
+    `${docComment("The typed producer client: one property per actor, named in camelCase.")}export interface Jobs {\n${members.join("\n")}\n}`,
     `${docComment("Builds the client. Without a connection, each call uses the ambient `magic()` connection.")}export function createJobs(connection?: repid.Connection): Jobs {\nreturn repid.createClient(registry, connection);\n}`,
     `${docComment('The client on the ambient `magic()` connection.\n@example await jobs.sendEmail.enqueue({ to: "a@b.c" }, { retries: 3 });')}export const jobs: Jobs = createJobs();`,
     `${docComment("The name of an actor.")}export type ActorName = keyof typeof registry;`,

@@ -1,5 +1,6 @@
 import { ts } from "ts-morph";
 import type { SourceLocation } from "../model.js";
+import { docText } from "./doc-text.js";
 import { isDataInterface } from "./lib-data.js";
 import { locate, objectFlags } from "./location.js";
 
@@ -47,7 +48,7 @@ export function declarationInfo(
   root: string,
 ): NamedInfo {
   const declaration = symbol.declarations?.[0];
-  const doc = ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim();
+  const doc = docText(symbol, checker);
   const name = base + args.map((a) => fragment(a, checker)).join("");
   const source = declaration ? locate(root, declaration) : { file: "", line: 0, column: 0 };
   const namespaces: string[] = [];

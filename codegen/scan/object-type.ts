@@ -1,6 +1,7 @@
 import { ts } from "ts-morph";
 import type { KeyPattern, PropertyNode, TypeNode } from "../model.js";
 import type { ConvertContext, ConvertSite, Fail } from "./convert-context.js";
+import { docText } from "./doc-text.js";
 import { withoutUndefined } from "./type-order.js";
 
 /** `ts.getCheckFlags` is internal to TypeScript; `Readonly` marks mapped readonly properties. */
@@ -74,7 +75,7 @@ export function convertObject(
       (getCheckFlags(prop) & CHECK_READONLY) !== 0 ||
       (declaration !== undefined &&
         (ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly) !== 0);
-    const doc = ts.displayPartsToString(prop.getDocumentationComment(checker)).trim();
+    const doc = docText(prop, checker);
     properties.push({ name, type: node, optional, readonly, ...(doc ? { doc } : {}) });
   }
   const { index, patterns } = indexSignatures(ctx, type, site, path, fail);

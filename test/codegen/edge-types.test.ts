@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { registry } from "./expected/edge-types.js";
+import { tempProject } from "../types/temp-project.js";
 import { ROOT } from "./helpers.js";
 
 /**
@@ -213,3 +215,69 @@ describe("edge types: run-time checks agree with the generated types", () => {
     expect(send("inspectMany", { payload: undefined, items: [] })).toStrictEqual({ items: [] });
   });
 });
+
+describe("edge types: docs of actors and their properties reach the client (10)", () => {
+  const dir = tempProject({
+    "registry.ts": readFileSync(join(ROOT, "test/codegen/expected/edge-types.ts"), "utf8"),
+    "use.ts": [
+      'import { jobs } from "./registry.js";',
+      'await jobs.sendLegacyNewsletter.enqueue({ to: "a", html: true });',
+      'await jobs.sendNewsletter.enqueue({ to: "a" });',
+      "await jobs.ping.enqueue();",
+      "",
+    ].join("\n"),
+  });
+  const file = join(dir, "use.ts");
+  const text = readFileSync(file, "utf8");
+  const service = languageService(dir, [join(dir, "registry.ts"), file]);
+
+  it("shows an actor's doc and tags on its client property", () => {
+    const info = service.getQuickInfoAtPosition(file, text.indexOf("sendLegacyNewsletter"));
+    const doc = ts.displayPartsToString(info?.documentation);
+    expect(doc).toContain("Sends the old newsletter.");
+    const tags = (info?.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`);
+    expect(tags).toContain("@deprecated Use `sendNewsletter`: it knows about unsubscribes.");
+    expect(tags).toContain("@see https://example.com/newsletters");
+  });
+
+  it("marks deprecated actors as deprecated where they are used (editors strike them through)", () => {
+    const deprecated = service
+      .getSuggestionDiagnostics(file)
+      .filter((d) => d.reportsDeprecated)
+      .map((d) => text.slice(d.start, d.start! + d.length!));
+    expect(deprecated.sort()).toEqual(["ping", "sendLegacyNewsletter"]);
+  });
+
+  it("keeps the doc and tags of an argument property", () => {
+    const to = service.getQuickInfoAtPosition(file, text.indexOf("to:"));
+    expect(ts.displayPartsToString(to?.documentation)).toBe("Who gets it.");
+    const html = service.getQuickInfoAtPosition(file, text.indexOf("html:"));
+    expect(ts.displayPartsToString(html?.documentation)).toBe("Whether to send HTML.");
+    expect(html?.tags?.map((t) => [t.name, ts.displayPartsToString(t.text)])).toEqual([
+      ["deprecated", "Every newsletter is HTML now."],
+    ]);
+  });
+});
+
+function languageService(dir: string, files: string[]): ts.LanguageService {
+  const config = ts.readConfigFile(join(dir, "tsconfig.json"), (p) => ts.sys.readFile(p));
+  const options = ts.parseJsonConfigFileContent(config.config, ts.sys, dir).options;
+  const host: ts.LanguageServiceHost = {
+    getCompilationSettings: () => options,
+    getScriptFileNames: () => files,
+    getScriptVersion: () => "1",
+    getScriptSnapshot: (name) => {
+      const content = ts.sys.readFile(name);
+      return content === undefined ? undefined : ts.ScriptSnapshot.fromString(content);
+    },
+    getCurrentDirectory: () => dir,
+    getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+    fileExists: (name) => ts.sys.fileExists(name),
+    readFile: (name) => ts.sys.readFile(name),
+    readDirectory: (...args) => ts.sys.readDirectory(...args),
+    directoryExists: (name) => ts.sys.directoryExists(name),
+    getDirectories: (name) => ts.sys.getDirectories(name),
+    realpath: (name) => ts.sys.realpath?.(name) ?? name,
+  };
+  return ts.createLanguageService(host, ts.createDocumentRegistry());
+}
