@@ -165,14 +165,15 @@ return undefined;
   return out;
 }
 
-const OBJECT_HELPER = `${docComment("An object `z.object` cannot say alone: one with a `__proto__` key (which `z.object` skips, as\nassigning it would set the prototype), or with index signatures keyed by a pattern. `shape`\nchecks the named keys; any other key must match the key schema of an index signature, and its\nvalue that signature's value schema (each one whose key schema it matches). Keys are defined,\nnever assigned, so `__proto__` stays a key.")}function ${HELPERS.object}<TOut = unknown, TIn = unknown>(
+const OBJECT_HELPER = `${docComment("An object `z.object` cannot say alone: one with index signatures keyed by a pattern, or with\na key that every object inherits (`__proto__`, `constructor`, `toString`...), which `z.object`\nskips or reads from the prototype when the value lacks it. `shape` checks the named keys, the\ninherited ones read only as own keys; any other key must match the key schema of an index\nsignature, and its value the value schema of each it matches. Keys are defined, never\nassigned, so `__proto__` stays a key.")}function ${HELPERS.object}<TOut = unknown, TIn = unknown>(
 shape: { readonly [key: string]: Zod4Schema<unknown, unknown> },
 indexes: readonly (readonly [key: Zod4Schema<unknown, unknown>, value: Zod4Schema<unknown, unknown>])[],
 ): Zod4Schema<TOut, TIn> {
 const own = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+const inherited = (key: string): boolean => key in Object.prototype;
 const named = Object.keys(shape);
 const rest: { [key: string]: Zod4Schema<unknown, unknown> } = {};
-for (const key of named) if (key !== "__proto__") rest[key] = shape[key]!;
+for (const key of named) if (!inherited(key)) rest[key] = shape[key]!;
 const object = z.object(rest);
 return z.unknown().transform((input, ctx) => {
 const report = (issues: readonly { readonly path: readonly PropertyKey[] }[], key?: string): void => {
@@ -188,7 +189,7 @@ const define = (key: string, value: unknown): void => {
 Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 };
 for (const key of named) {
-if (key !== "__proto__") {
+if (!inherited(key)) {
 if (own(data, key)) define(key, data[key]);
 continue;
 }

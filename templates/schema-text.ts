@@ -159,7 +159,8 @@ function propertyText(p: PropertyNode, ctx: SchemaTextContext): string {
 function objectText(type: ObjectNode, ctx: SchemaTextContext, factory: string): string {
   const shape = `{\n${type.properties.map((p) => propertyText(p, ctx)).join("\n")}\n}`;
   if (!isPlainObject(type)) {
-    // zod's objects skip a `__proto__` key, and check other keys against one catchall only.
+    // zod's objects skip `__proto__`, read inherited keys from the prototype, and check other
+    // keys against one catchall only.
     const indexes = [
       ...(type.index ? [["z.string()", indexValueText(type.index, ctx)]] : []),
       ...(type.patterns ?? []).map((p) => [
@@ -188,9 +189,29 @@ function indexValueText(type: TypeNode, ctx: SchemaTextContext): string {
   return type.kind === "unknown" ? `${schema}.optional()` : schema;
 }
 
-/** True when `z.object` says all of an object type: no `__proto__` key, no key pattern. */
+/**
+ * The keys every object inherits from `Object.prototype`. `z.object` skips `__proto__`, and
+ * reads the others through the prototype when a value lacks them: an optional `toString` key
+ * would refuse `{}`.
+ */
+const INHERITED_KEYS: ReadonlySet<string> = new Set([
+  "__proto__",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "constructor",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+]);
+
+/** True when `z.object` says all of an object type: no inherited key, no key pattern. */
 function isPlainObject(type: ObjectNode): boolean {
-  return !type.patterns && !type.properties.some((p) => p.name === "__proto__");
+  return !type.patterns && !type.properties.some((p) => INHERITED_KEYS.has(p.name));
 }
 
 /**

@@ -130,26 +130,26 @@ describe("edge types: run-time checks agree with the generated types", () => {
     refuses("schedule", { ...args, list: [1] });
   });
 
-  it("5. a `__proto__` key is data, validated, and never sets a prototype", () => {
-    const wire = '{"polluted":{"__proto__":"p","name":"n"},"optional":{"__proto__":3,"ok":true}}';
-    const received = send("guard", JSON.parse(wire)) as {
-      polluted: object;
-      optional: object;
-    };
+  it("5. a `__proto__` key is data, validated, and never sets a prototype; inherited names are own keys", () => {
+    const wire =
+      '{"polluted":{"__proto__":"p","name":"n"},"optional":{"__proto__":3,"ok":true},"inherited":{"valueOf":1}}';
+    const received = send("guard", JSON.parse(wire)) as { polluted: object };
     expect(JSON.stringify(received)).toBe(wire);
     expect(Object.getPrototypeOf(received.polluted)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(received.polluted, "__proto__")?.value).toBe("p");
-    expect(
-      send("guard", JSON.parse('{"polluted":{"__proto__":"p","name":"n"},"optional":{"ok":true}}')),
-    ).toMatchObject({ optional: { ok: true } });
-    refuses("guard", JSON.parse('{"polluted":{"__proto__":1,"name":"n"},"optional":{"ok":true}}'));
-    refuses("guard", JSON.parse('{"polluted":{"name":"n"},"optional":{"ok":true}}'));
-    refuses(
-      "guard",
-      JSON.parse(
-        '{"polluted":{"__proto__":"p","name":"n"},"optional":{"__proto__":"3","ok":true}}',
-      ),
-    );
+    const polluted = { ["__proto__"]: "p", name: "n" };
+    const args = { polluted, optional: { ok: true }, inherited: { valueOf: 1 } };
+    expect(send("guard", args)).toStrictEqual(args);
+    const inherited = { constructor: "c", toString: "t", valueOf: 2 };
+    expect(send("guard", { ...args, inherited })).toStrictEqual({ ...args, inherited });
+    const wrong: Record<string, unknown>[] = [
+      { polluted: JSON.parse('{"__proto__":1,"name":"n"}') },
+      { polluted: { name: "n" } },
+      { optional: JSON.parse('{"__proto__":"3","ok":true}') },
+      { inherited: { valueOf: 1, constructor: 1 } },
+      { inherited: {} },
+    ];
+    for (const w of wrong) refuses("guard", { ...args, ...w });
     const result = schemaOf("guard", "result").parse(JSON.parse('{"__proto__":"r"}')) as object;
     expect(Object.getOwnPropertyDescriptor(result, "__proto__")?.value).toBe("r");
     const text = readFileSync(join(ROOT, "test/codegen/expected/edge-types.ts"), "utf8");

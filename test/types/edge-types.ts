@@ -99,13 +99,19 @@ export async function numericKeys(): Promise<void> {
   await jobs.render.enqueue({ ...base, sparse: { label: "l", size: 2 }, scores: { one: 1 } });
 }
 
-/** 5. A `__proto__` key is data. */
+/** 5. A `__proto__` key is data, and so are the other keys every object inherits. */
 export async function protoKey(): Promise<void> {
-  await jobs.guard.enqueue({ polluted: { ["__proto__"]: "p", name: "n" }, optional: { ok: true } });
+  const polluted = { ["__proto__"]: "p", name: "n" };
+  const inherited = { constructor: "c", toString: "t", valueOf: 1 };
+  await jobs.guard.enqueue({ polluted, optional: { ok: true }, inherited });
   expectTypeOf<Polluted["__proto__"]>().toEqualTypeOf<string>();
   expectTypeOf<ActorResult<"guard">["__proto__"]>().toEqualTypeOf<string>();
+  expectTypeOf<ActorArgs<"guard">["inherited"]["valueOf"]>().toEqualTypeOf<number>();
+  const optional = { ok: true };
   // @ts-expect-error `__proto__` holds a string
-  await jobs.guard.enqueue({ polluted: { ["__proto__"]: 1, name: "n" }, optional: { ok: true } });
+  await jobs.guard.enqueue({ polluted: { ["__proto__"]: 1, name: "n" }, optional, inherited });
+  // @ts-expect-error `valueOf` holds a number
+  await jobs.guard.enqueue({ polluted, optional, inherited: { valueOf: "1" } });
 }
 
 /** 4. `Date | string`: producers send either; the actor and the client read either. */
