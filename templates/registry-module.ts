@@ -175,7 +175,8 @@ const named = Object.keys(shape);
 const rest: { [key: string]: Zod4Schema<unknown, unknown> } = {};
 for (const key of named) if (!inherited(key)) rest[key] = shape[key]!;
 const object = z.object(rest);
-return z.unknown().transform((input, ctx) => {
+// Parameters typed here, not by zod: with zod 3 installed \`z\` is \`any\` (see zodVersion).
+return z.unknown().transform((input: unknown, ctx: { addIssue(issue: never): void }) => {
 const report = (issues: readonly { readonly path: readonly PropertyKey[] }[], key?: string): void => {
 for (const issue of issues) ctx.addIssue({ ...issue, path: key === undefined ? issue.path : [key, ...issue.path] } as never);
 };

@@ -219,7 +219,8 @@ function isPlainObject(type: ObjectNode): boolean {
  * as numbers: those a number writes back unchanged (`"1"`, `"-2.5"`; not `"01"` or `"1.0"`).
  */
 function keySchemaText(key: TypeNode, ctx: SchemaTextContext): string {
-  if (key.kind === "number") return "z.string().refine((key) => String(Number(key)) === key)";
+  if (key.kind === "number")
+    return "z.string().refine((key: string) => String(Number(key)) === key)";
   return schemaText(key, ctx);
 }
 
