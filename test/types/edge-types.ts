@@ -5,7 +5,8 @@
  * test/codegen/fixtures/edge-types): each right call compiles, and each `@ts-expect-error` must
  * meet an error. type-tests.test.ts compiles this file under the repository's tsconfig, the
  * strictest flags (exactOptionalPropertyTypes, noUncheckedIndexedAccess) and `tsc --init`.
- * The run-time side of each class is in test/codegen/edge-types.test.ts.
+ * The run-time side of each class is in test/codegen/edge-types.test.ts, and so is class 10
+ * (actors' TSDoc on the client), which the language service checks.
  */
 import type { JSONSchema7 as RealJSONSchema7 } from "json-schema";
 import { parse, type ParsedPath as NodeParsedPath } from "node:path";
@@ -99,21 +100,6 @@ export async function numericKeys(): Promise<void> {
   await jobs.render.enqueue({ ...base, sparse: { label: "l", size: 2 }, scores: { one: 1 } });
 }
 
-/** 5. A `__proto__` key is data, and so are the other keys every object inherits. */
-export async function protoKey(): Promise<void> {
-  const polluted = { ["__proto__"]: "p", name: "n" };
-  const inherited = { constructor: "c", toString: "t", valueOf: 1 };
-  await jobs.guard.enqueue({ polluted, optional: { ok: true }, inherited });
-  expectTypeOf<Polluted["__proto__"]>().toEqualTypeOf<string>();
-  expectTypeOf<ActorResult<"guard">["__proto__"]>().toEqualTypeOf<string>();
-  expectTypeOf<ActorArgs<"guard">["inherited"]["valueOf"]>().toEqualTypeOf<number>();
-  const optional = { ok: true };
-  // @ts-expect-error `__proto__` holds a string
-  await jobs.guard.enqueue({ polluted: { ["__proto__"]: 1, name: "n" }, optional, inherited });
-  // @ts-expect-error `valueOf` holds a number
-  await jobs.guard.enqueue({ polluted, optional, inherited: { valueOf: "1" } });
-}
-
 /** 4. `Date | string`: producers send either; the actor and the client read either. */
 export async function datesOrStrings(): Promise<void> {
   const now = new Date();
@@ -132,6 +118,21 @@ export async function datesOrStrings(): Promise<void> {
   await jobs.schedule.enqueue({ when: 1, alias: now, list: [], nested: { at: now, label: "l" } });
 }
 
+/** 5. A `__proto__` key is data, and so are the other keys every object inherits. */
+export async function protoKey(): Promise<void> {
+  const polluted = { ["__proto__"]: "p", name: "n" };
+  const inherited = { constructor: "c", toString: "t", valueOf: 1 };
+  await jobs.guard.enqueue({ polluted, optional: { ok: true }, inherited });
+  expectTypeOf<Polluted["__proto__"]>().toEqualTypeOf<string>();
+  expectTypeOf<ActorResult<"guard">["__proto__"]>().toEqualTypeOf<string>();
+  expectTypeOf<ActorArgs<"guard">["inherited"]["valueOf"]>().toEqualTypeOf<number>();
+  const optional = { ok: true };
+  // @ts-expect-error `__proto__` holds a string
+  await jobs.guard.enqueue({ polluted: { ["__proto__"]: 1, name: "n" }, optional, inherited });
+  // @ts-expect-error `valueOf` holds a number
+  await jobs.guard.enqueue({ polluted, optional, inherited: { valueOf: "1" } });
+}
+
 /** 6. `undefined` values of records: a key JSON leaves out, allowed where the value type allows it. */
 export async function undefinedInRecords(): Promise<void> {
   await jobs.tagRecords.enqueue({
@@ -143,6 +144,26 @@ export async function undefinedInRecords(): Promise<void> {
   const args = { meta: {}, labels: {}, open: { id: "i" } };
   // @ts-expect-error a `Record<string, string>` holds strings only
   await jobs.tagRecords.enqueue({ ...args, strict: { a: undefined } });
+}
+
+/** 7. Interfaces extending Array are arrays: recursive JSON types and JSONSchema7. */
+export async function arrayInterfaces(schema: RealJSONSchema7): Promise<void> {
+  const args = { schema, value: { a: [1, "x", null, { b: true }] }, frozen: ["a"], numbers: [1] };
+  await jobs.validateDocument.enqueue(args);
+  await jobs.validateDocument.enqueue({
+    ...args,
+    schema: {
+      type: "object",
+      properties: { a: { type: ["string", "null"] } },
+      enum: [1, [2], { x: null }],
+    },
+  });
+  expectTypeOf<ActorArgs<"validateDocument">["frozen"]>().toEqualTypeOf<readonly string[]>();
+  expectTypeOf<ActorArgs<"validateDocument">["numbers"]>().toEqualTypeOf<number[]>();
+  // @ts-expect-error a list of numbers
+  await jobs.validateDocument.enqueue({ ...args, numbers: ["1"] });
+  // @ts-expect-error `type` names a JSON Schema type
+  await jobs.validateDocument.enqueue({ ...args, schema: { type: "text" } });
 }
 
 /** 8. Data-only interfaces of the standard library and @types/node are copied. */
@@ -189,24 +210,4 @@ export async function unknownValues(): Promise<void> {
   await jobs.inspectMany.enqueue({ payload: { m: new Map() }, items: [] });
   // @ts-expect-error an array element cannot be `undefined` (JSON would write `null`)
   await jobs.inspectMany.enqueue({ payload: 1, items: [undefined] });
-}
-
-/** 7. Interfaces extending Array are arrays: recursive JSON types and JSONSchema7. */
-export async function arrayInterfaces(schema: RealJSONSchema7): Promise<void> {
-  const args = { schema, value: { a: [1, "x", null, { b: true }] }, frozen: ["a"], numbers: [1] };
-  await jobs.validateDocument.enqueue(args);
-  await jobs.validateDocument.enqueue({
-    ...args,
-    schema: {
-      type: "object",
-      properties: { a: { type: ["string", "null"] } },
-      enum: [1, [2], { x: null }],
-    },
-  });
-  expectTypeOf<ActorArgs<"validateDocument">["frozen"]>().toEqualTypeOf<readonly string[]>();
-  expectTypeOf<ActorArgs<"validateDocument">["numbers"]>().toEqualTypeOf<number[]>();
-  // @ts-expect-error a list of numbers
-  await jobs.validateDocument.enqueue({ ...args, numbers: ["1"] });
-  // @ts-expect-error `type` names a JSON Schema type
-  await jobs.validateDocument.enqueue({ ...args, schema: { type: "text" } });
 }
