@@ -59,13 +59,26 @@ export function jsonSchemaOf(type: TypeNode): Schema {
       const properties: Record<string, Schema> = {};
       const required: string[] = [];
       for (const p of type.properties) {
-        properties[p.name] = p.doc
-          ? { ...jsonSchemaOf(p.type), description: p.doc }
-          : jsonSchemaOf(p.type);
+        // Defined, not assigned: a `__proto__` key would set the prototype.
+        Object.defineProperty(properties, p.name, {
+          value: p.doc ? { ...jsonSchemaOf(p.type), description: p.doc } : jsonSchemaOf(p.type),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         if (!p.optional && !acceptsMissing(p.type)) required.push(p.name);
       }
       const schema: Schema = { type: "object", properties };
       if (required.length > 0) schema.required = required;
+      if (type.patterns) {
+        const patternProperties: Record<string, Schema> = {};
+        for (const p of type.patterns) {
+          const pattern =
+            p.key.kind === "template" ? templatePattern(p.key.parts) : NUMERIC_KEY_PATTERN;
+          patternProperties[pattern] = jsonSchemaOf(p.value);
+        }
+        schema.patternProperties = patternProperties;
+      }
       schema.additionalProperties = type.index ? jsonSchemaOf(type.index) : false;
       return schema;
     }
@@ -79,6 +92,9 @@ export function jsonSchemaOf(type: TypeNode): Schema {
       return ref(type.name);
   }
 }
+
+/** The keys a numeric index signature takes: numbers as JavaScript writes them. */
+const NUMERIC_KEY_PATTERN = "^(-?(0|[1-9]\\d*)(\\.\\d+)?(e[+-]\\d+)?|NaN|-?Infinity)$";
 
 /** A required key whose type admits `undefined` may be missing on the wire. */
 function acceptsMissing(type: TypeNode): boolean {

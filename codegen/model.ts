@@ -59,6 +59,11 @@ export type TypeNode =
       readonly properties: readonly PropertyNode[];
       /** The value type of a string index signature next to the properties. */
       readonly index?: TypeNode;
+      /**
+       * Index signatures whose keys are narrower than `string` (`[i: number]: V`,
+       * `` [k: `data-${string}`]: V ``): a key no property names must match one of them.
+       */
+      readonly patterns?: readonly KeyPattern[];
     }
   /** `Record<string, V>` or `{ [key: string]: V }`. */
   | { readonly kind: "record"; readonly value: TypeNode }
@@ -66,6 +71,22 @@ export type TypeNode =
   | { readonly kind: "intersection"; readonly members: readonly TypeNode[] }
   /** A reference to a named type of the model, by its (unique) generated name. */
   | { readonly kind: "ref"; readonly name: string };
+
+/**
+ * An index signature keyed by a pattern: `key` is `number` (keys that read as numbers, as
+ * TypeScript's numeric index signatures take them) or a template literal type.
+ */
+export interface KeyPattern {
+  readonly key: TypeNode;
+  readonly value: TypeNode;
+}
+
+/** A TSDoc block tag, such as `@deprecated Use x.`, as written in the source. */
+export interface DocTag {
+  /** Without the `@`. */
+  readonly name: string;
+  readonly text: string;
+}
 
 /** One element of a tuple type. */
 export interface TupleElement {
@@ -135,6 +156,8 @@ export interface ActorModel {
   readonly result: TypeNode;
   readonly names: ActorNames;
   readonly doc?: string;
+  /** The block tags of the actor's TSDoc (`@deprecated`, `@see`...), kept on its client property. */
+  readonly tags?: readonly DocTag[];
   readonly source: SourceLocation;
   /** The schema fingerprint (see `shape.ts`): messages carry it in their headers. */
   readonly fingerprint: string;
@@ -175,7 +198,13 @@ export type Shape =
   | { readonly k: "array"; readonly of: Shape }
   | { readonly k: "tuple"; readonly items: readonly ShapeItem[] }
   | { readonly k: "template"; readonly parts: readonly (string | Shape)[] }
-  | { readonly k: "object"; readonly props: readonly ShapeProp[]; readonly index?: Shape }
+  | {
+      readonly k: "object";
+      readonly props: readonly ShapeProp[];
+      readonly index?: Shape;
+      /** Index signatures keyed by a pattern (see `KeyPattern`). */
+      readonly patterns?: readonly { readonly key: Shape; readonly of: Shape }[];
+    }
   | { readonly k: "record"; readonly of: Shape }
   | { readonly k: "union"; readonly of: readonly Shape[] }
   | { readonly k: "intersection"; readonly of: readonly Shape[] }
@@ -233,6 +262,9 @@ export function renameRefs(type: TypeNode, rename: (name: string) => string): Ty
         ...type,
         properties: type.properties.map((p) => ({ ...p, type: r(p.type) })),
         ...(type.index ? { index: r(type.index) } : {}),
+        ...(type.patterns
+          ? { patterns: type.patterns.map((p) => ({ key: r(p.key), value: r(p.value) })) }
+          : {}),
       };
     case "record":
       return { ...type, value: r(type.value) };
@@ -248,7 +280,8 @@ export function renameRefs(type: TypeNode, rename: (name: string) => string): Ty
 
 /**
  * The names of the types whose producer-side (input) form differs from what the actor receives
- * (output): those that contain a `Date`, directly or through references.
+ * (output): those that contain a `Date` or `unknown` (for which producers send a JSON value),
+ * directly or through references.
  */
 export function typesWithDistinctInput(types: readonly NamedType[]): Set<string> {
   const result = new Set<string>();
@@ -268,7 +301,7 @@ export function typesWithDistinctInput(types: readonly NamedType[]): Set<string>
 
 /** True when `type` reads differently as input and output, given the named types that do. */
 export function containsDistinct(type: TypeNode, distinct: ReadonlySet<string>): boolean {
-  if (type.kind === "date") return true;
+  if (type.kind === "date" || type.kind === "unknown") return true;
   if (type.kind === "ref") return distinct.has(type.name);
   switch (type.kind) {
     case "array":
@@ -278,7 +311,8 @@ export function containsDistinct(type: TypeNode, distinct: ReadonlySet<string>):
     case "object":
       return (
         type.properties.some((p) => containsDistinct(p.type, distinct)) ||
-        (type.index !== undefined && containsDistinct(type.index, distinct))
+        (type.index !== undefined && containsDistinct(type.index, distinct)) ||
+        (type.patterns ?? []).some((p) => containsDistinct(p.value, distinct))
       );
     case "record":
       return containsDistinct(type.value, distinct);

@@ -70,7 +70,15 @@ export class Shaper {
         const props = [...type.properties]
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
           .map((p) => ({ name: p.name, optional: p.optional, type: s(p.type) }));
-        return type.index ? { k: "object", props, index: s(type.index) } : { k: "object", props };
+        // Absent fields stay absent, so a shape without patterns keeps its fingerprint.
+        return {
+          k: "object",
+          props,
+          ...(type.index ? { index: s(type.index) } : {}),
+          ...(type.patterns
+            ? { patterns: type.patterns.map((p) => ({ key: s(p.key), of: s(p.value) })) }
+            : {}),
+        };
       }
       case "record":
         return { k: "record", of: s(type.value) };
@@ -134,6 +142,7 @@ function visitRefs(type: TypeNode, visit: (name: string) => void): void {
     case "object":
       type.properties.forEach((p) => visitRefs(p.type, visit));
       if (type.index) visitRefs(type.index, visit);
+      for (const p of type.patterns ?? []) visitRefs(p.value, visit);
       return;
     case "record":
       return visitRefs(type.value, visit);
@@ -180,7 +189,7 @@ export function shapeText(shape: Shape, depth = 0): string {
       return `\`${shape.parts.map((p) => (typeof p === "string" ? p : `\${${shapeText(p, depth + 1)}}`)).join("")}\``;
     case "object":
       if (depth > 1) return "{ … }";
-      return `{ ${[...shape.props.map((p) => `${p.name}${p.optional ? "?" : ""}`), ...(shape.index ? ["[key]"] : [])].join(", ")} }`;
+      return `{ ${[...shape.props.map((p) => `${p.name}${p.optional ? "?" : ""}`), ...(shape.index ? ["[key]"] : []), ...(shape.patterns ?? []).map((p) => `[${shapeText(p.key, depth + 1)}]`)].join(", ")} }`;
     case "record":
       return `Record<string, ${shapeText(shape.of, depth + 1)}>`;
     case "union":

@@ -1,11 +1,12 @@
 import type { ActorModel, GenModel, NamedType, TypeNode } from "../codegen/model.js";
 import { manifestText } from "./manifest-text.js";
-import { HELPERS, schemaText, type SchemaTextContext } from "./schema-text.js";
+import { HELPERS, literalKey, schemaText, type SchemaTextContext } from "./schema-text.js";
 import {
   declaration,
   docComment,
+  JSON_INPUT,
+  JSON_INPUT_DECLARATION,
   namedTypeDeclarations,
-  propertyKey,
   typeText,
   type TypeTextContext,
 } from "./type-text.js";
@@ -46,6 +47,9 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
       t.kind === "alias" && t.type.kind === "object" ? [[t.name, t.type] as const] : [],
     ),
   );
+  const aliases = new Map(
+    model.types.flatMap((t) => (t.kind === "alias" ? [[t.name, t.type] as const] : [])),
+  );
   const typeCtx: Omit<TypeTextContext, "mode"> = {
     distinct: new Set(inputNames.keys()),
     inputName: (name) => inputNames.get(name) ?? name,
@@ -58,7 +62,9 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
       schemaName: (name) => `${name}Schema`,
       isLazy: (name) => (order.get(name) ?? -1) >= index,
       objectOf: (name) => objects.get(name),
+      typeOf: (name) => aliases.get(name),
       types: typeCtx,
+      typed: options.verify === true,
     };
     body.push(namedTypeDeclarations(named, typeCtx));
     body.push(namedSchema(named, schemaCtx, out));
@@ -67,7 +73,9 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
     schemaName: (name) => `${name}Schema`,
     isLazy: () => false,
     objectOf: (name) => objects.get(name),
+    typeOf: (name) => aliases.get(name),
     types: typeCtx,
+    typed: options.verify === true,
   };
   for (const actor of model.actors) body.push(actorSection(actor, actorCtx, typeCtx, out));
   const schemas = body.join("\n\n");
@@ -79,7 +87,7 @@ export function registryModuleText(model: GenModel, options: RegistryModuleOptio
     ...(options.verify ? [VERIFY_HELPERS] : []),
     schemas,
     registryText(model.actors),
-    clientText(),
+    clientText(model.actors),
     ...checks,
     manifestText(
       model.actors.map((a) => ({
@@ -108,21 +116,26 @@ const z: IsZod4 extends true ? typeof zod : any = zod;
 ${docComment("This file holds zod 4 schemas: with zod 3 installed, the compiler reports the line below.")}const zodVersion: IsZod4 extends true ? 4 : "repid-gen output needs zod ^4: npm install zod@^4" = 4;
 void zodVersion;`;
 
-const VERIFY_HELPERS = `type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+// `keyof { [key: string]: V }` is `string | number`, `keyof Record<string, V>` only `string`: alike.
+const VERIFY_HELPERS = `type Keys<T> = keyof T | (string extends keyof T ? number : never);
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([Keys<A>] extends [Keys<B>] ? ([Keys<B>] extends [Keys<A>] ? true : false) : false) : false) : false;
 type Accepts<TSchemaInput, TInput> = [TInput] extends [TSchemaInput] ? true : false;
 type Expect<T extends true> = T;`;
 
 /** The helper consts the schemas use, each defined only when used. */
 function helpers(schemas: string): string[] {
-  const uses = (name: string) => new RegExp(`\\b${name}\\b`).test(schemas);
+  // A call (`dateSchema()`, `restTuple<...>(...)`), not a property or type of the same name: an
+  // unused helper fails to compile under noUnusedLocals.
+  const uses = (name: string) => new RegExp(`\\b${name}[<(]`).test(schemas);
   const out: string[] = [];
   if (uses(HELPERS.date))
     out.push(
       `${docComment("Dates travel as ISO strings: producers may send a `Date` or such a string; actors receive a `Date`.\nA function, not a const: the compiler checks a call without walking back over the module.")}function ${HELPERS.date}(): Zod4Schema<Date, Date | string> {\nreturn z.union([z.date(), z.iso.datetime({ offset: true })]).pipe(z.coerce.date()) as never;\n}`,
     );
+  if (new RegExp(`\\b${JSON_INPUT}\\b`).test(schemas)) out.push(JSON_INPUT_DECLARATION);
   if (uses(HELPERS.json))
     out.push(
-      `${docComment("`unknown`: any JSON value.")}function ${HELPERS.json}(): Zod4Schema<unknown, unknown> {\nreturn z.json() as never;\n}`,
+      `${docComment("`unknown`: any JSON value ({@link JsonInput}); a key may hold `undefined`, which JSON\nleaves out.")}function ${HELPERS.json}(): Zod4Schema<unknown, ${JSON_INPUT}> {\nconst json: Zod4Schema<unknown, unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json.optional())]));\nreturn json as never;\n}`,
     );
   if (uses(HELPERS.restTuple))
     out.push(`${docComment("A tuple with a rest element before its end (`[...A[], B]`), which `z.tuple` cannot express.")}function ${HELPERS.restTuple}<TOut, TIn>(
@@ -148,8 +161,59 @@ return undefined;
 });
 }) as never;
 }`);
+  if (uses(HELPERS.object)) out.push(OBJECT_HELPER);
   return out;
 }
+
+const OBJECT_HELPER = `${docComment("An object `z.object` cannot say alone: one with index signatures keyed by a pattern, or with\na key that every object inherits (`__proto__`, `constructor`, `toString`...), which `z.object`\nskips or reads from the prototype when the value lacks it. `shape` checks the named keys, the\ninherited ones read only as own keys; any other key must match the key schema of an index\nsignature, and its value the value schema of each it matches. Keys are defined, never\nassigned, so `__proto__` stays a key.")}function ${HELPERS.object}<TOut = unknown, TIn = unknown>(
+shape: { readonly [key: string]: Zod4Schema<unknown, unknown> },
+indexes: readonly (readonly [key: Zod4Schema<unknown, unknown>, value: Zod4Schema<unknown, unknown>])[],
+): Zod4Schema<TOut, TIn> {
+const own = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+const inherited = (key: string): boolean => key in Object.prototype;
+const named = Object.keys(shape);
+const rest: { [key: string]: Zod4Schema<unknown, unknown> } = {};
+for (const key of named) if (!inherited(key)) rest[key] = shape[key]!;
+const object = z.object(rest);
+// Parameters typed here, not by zod: with zod 3 installed \`z\` is \`any\` (see zodVersion).
+return z.unknown().transform((input: unknown, ctx: { addIssue(issue: never): void }) => {
+const report = (issues: readonly { readonly path: readonly PropertyKey[] }[], key?: string): void => {
+for (const issue of issues) ctx.addIssue({ ...issue, path: key === undefined ? issue.path : [key, ...issue.path] } as never);
+};
+const parsed = object.safeParse(input);
+if (!parsed.success) report(parsed.error.issues);
+if (typeof input !== "object" || input === null || Array.isArray(input)) return z.NEVER;
+const values = input as { readonly [key: string]: unknown };
+const data = (parsed.success ? parsed.data : {}) as { readonly [key: string]: unknown };
+const out: { [key: string]: unknown } = {};
+const define = (key: string, value: unknown): void => {
+Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+};
+for (const key of named) {
+if (!inherited(key)) {
+if (own(data, key)) define(key, data[key]);
+continue;
+}
+const result = shape[key]!.safeParse(own(values, key) ? values[key] : undefined);
+if (!result.success) report(result.error.issues, key);
+else if (own(values, key)) define(key, result.data);
+}
+const unrecognized: string[] = [];
+for (const key of Object.keys(values)) {
+if (own(shape, key)) continue;
+const matching = indexes.filter(([k]) => k.safeParse(key).success);
+if (matching.length === 0) unrecognized.push(key);
+for (const [, schema] of matching) {
+const result = schema.safeParse(values[key]);
+if (result.success) define(key, result.data);
+else report(result.error.issues, key);
+}
+}
+// The code zod's strict objects use: an intersection lets the other side claim these keys.
+if (unrecognized.length > 0) ctx.addIssue({ code: "unrecognized_keys", keys: unrecognized, input, continue: true } as never);
+return out;
+}) as never;
+}`;
 
 /** Writes `export const X: Zod4Schema<O, I> = ...`, and in verify mode the check of its inferred type. */
 class SchemaWriter {
@@ -234,6 +298,25 @@ function actorSection(
   return parts.join("\n\n");
 }
 
+/** How an actor runs, for its TSDoc. */
+function howItRuns(a: ActorModel): string {
+  return a.mode === "async"
+    ? "async"
+    : a.runInProcess
+      ? "sync, in a child process"
+      : "sync, in a worker thread";
+}
+
+/** An actor's TSDoc: its own comment, where and how it runs, then its own tags (`@deprecated`...). */
+function actorDoc(a: ActorModel): string {
+  const notes = [
+    a.doc,
+    `Queue "${a.queue}"; runs ${howItRuns(a)}${a.hasRetryPolicy ? "; custom retry policy" : ""}.`,
+  ].filter(Boolean);
+  const tags = (a.tags ?? []).map((t) => (t.text === "" ? `@${t.name}` : `@${t.name} ${t.text}`));
+  return docComment([notes.join("\n\n"), tags.join("\n")].filter(Boolean).join("\n\n"));
+}
+
 function registryText(actors: readonly ActorModel[]): string {
   const entries = actors.map((a) => {
     const fields = [
@@ -245,17 +328,7 @@ function registryText(actors: readonly ActorModel[]): string {
       `args: ${a.names.argsSchema ?? "z.undefined()"},`,
       `result: ${a.names.resultSchema},`,
     ];
-    const how =
-      a.mode === "async"
-        ? "async"
-        : a.runInProcess
-          ? "sync, in a child process"
-          : "sync, in a worker thread";
-    const notes = [
-      a.doc,
-      `Queue "${a.queue}"; runs ${how}${a.hasRetryPolicy ? "; custom retry policy" : ""}.`,
-    ].filter(Boolean);
-    return `${docComment(notes.join("\n\n"))}${propertyKey(a.name)}: {\n${fields.join("\n")}\n},`;
+    return `${actorDoc(a)}${literalKey(a.name)}: {\n${fields.join("\n")}\n},`;
   });
   // Inside a function declaration, each reference to a schema is checked without the compiler
   // walking back over every declaration of the module (quadratic in the number of actors).
@@ -263,9 +336,17 @@ function registryText(actors: readonly ActorModel[]): string {
   return `${define}\n\n${docComment("Every actor, keyed by name: give it to `new Worker({ registry })` to validate payloads.")}export const registry = defineActors();`;
 }
 
-function clientText(): string {
+/**
+ * The client's type names each actor's property, with the actor's TSDoc: editors show it on
+ * `jobs.x` and strike a `@deprecated` actor through (a mapped type would lose both).
+ */
+function clientText(actors: readonly ActorModel[]): string {
+  const members = actors.map(
+    (a) =>
+      `${actorDoc(a)}readonly ${a.property}: repid.RegistryClient<typeof registry>[${JSON.stringify(a.property)}];`,
+  );
   return [
-    `${docComment("The typed producer client: one property per actor, named in camelCase.")}export type Jobs = repid.RegistryClient<typeof registry>;`,
+    `${docComment("The typed producer client: one property per actor, named in camelCase.")}export interface Jobs {\n${members.join("\n")}\n}`,
     `${docComment("Builds the client. Without a connection, each call uses the ambient `magic()` connection.")}export function createJobs(connection?: repid.Connection): Jobs {\nreturn repid.createClient(registry, connection);\n}`,
     `${docComment('The client on the ambient `magic()` connection.\n@example await jobs.sendEmail.enqueue({ to: "a@b.c" }, { retries: 3 });')}export const jobs: Jobs = createJobs();`,
     `${docComment("The name of an actor.")}export type ActorName = keyof typeof registry;`,

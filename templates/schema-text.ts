@@ -9,8 +9,15 @@ export interface SchemaTextContext {
   readonly isLazy: (name: string) => boolean;
   /** The object body of a named type, when it is a plain object (to inline it in a union). */
   readonly objectOf: (name: string) => ObjectNode | undefined;
+  /** The body of a named alias (to tell whether it may be a `Date`). */
+  readonly typeOf: (name: string) => TypeNode | undefined;
   /** How type texts (brands, rest tuples) print references. */
   readonly types: Omit<TypeTextContext, "mode">;
+  /**
+   * Whether helpers that build a schema by hand are told its types, for the compile-time check
+   * of what each schema infers (`verify`); otherwise the declared type of the const is enough.
+   */
+  readonly typed?: boolean;
 }
 
 type ObjectNode = Extract<TypeNode, { kind: "object" }>;
@@ -20,7 +27,16 @@ export const HELPERS = {
   json: "jsonSchema",
   date: "dateSchema",
   restTuple: "restTuple",
+  object: "objectSchema",
 } as const;
+
+/**
+ * A key of an object literal in generated code. `__proto__: x` in an object literal sets the
+ * prototype instead of a key: that one is written computed, `["__proto__"]: x`, a data key.
+ */
+export function literalKey(name: string): string {
+  return name === "__proto__" ? `[${JSON.stringify(name)}]` : propertyKey(name);
+}
 
 /** The zod schema expression of a type. */
 export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
@@ -67,7 +83,7 @@ export function schemaText(type: TypeNode, ctx: SchemaTextContext): string {
     case "object":
       return objectText(type, ctx, "z.object");
     case "record":
-      return `z.record(z.string(), ${schemaText(type.value, ctx)})`;
+      return `z.record(z.string(), ${indexValueText(type.value, ctx)})`;
     case "union":
       return unionText(type.members, ctx);
     case "intersection":
@@ -137,13 +153,75 @@ function propertyText(p: PropertyNode, ctx: SchemaTextContext): string {
   } else {
     value = schemaText(p.type, ctx);
   }
-  return `${propertyKey(p.name)}: ${value},`;
+  return `${literalKey(p.name)}: ${value},`;
 }
 
 function objectText(type: ObjectNode, ctx: SchemaTextContext, factory: string): string {
-  const shape = type.properties.map((p) => propertyText(p, ctx));
-  const base = `${factory}({\n${shape.join("\n")}\n})`;
-  return type.index ? `${base}.catchall(${schemaText(type.index, ctx)})` : base;
+  const shape = `{\n${type.properties.map((p) => propertyText(p, ctx)).join("\n")}\n}`;
+  if (!isPlainObject(type)) {
+    // zod's objects skip `__proto__`, read inherited keys from the prototype, and check other
+    // keys against one catchall only.
+    const indexes = [
+      ...(type.index ? [["z.string()", indexValueText(type.index, ctx)]] : []),
+      ...(type.patterns ?? []).map((p) => [
+        keySchemaText(p.key, ctx),
+        indexValueText(p.value, ctx),
+      ]),
+    ];
+    const output = typeText(type, { ...ctx.types, mode: "output" });
+    const input = typeText(type, { ...ctx.types, mode: "input" });
+    const typeArgs = ctx.typed ? `<${output}, ${input}>` : "";
+    return `${HELPERS.object}${typeArgs}(${shape}, [${indexes.map(([k, v]) => `[${k}, ${v}]`).join(", ")}])`;
+  }
+  const base = `${factory}(${shape})`;
+  return type.index ? `${base}.catchall(${indexValueText(type.index, ctx)})` : base;
+}
+
+/**
+ * The value of a record or an index signature. It may be `undefined` exactly where its type
+ * allows it, as `Record<string, string | undefined>` always did, `Record<string, unknown>` too
+ * (`unknown` holds `undefined`): the producer's compile-time type and its check agree, and JSON
+ * leaves such a key out, so the worker sees the key missing, which reads `undefined` again.
+ * A value type without `undefined` refuses it, at compile time and at run time alike.
+ */
+function indexValueText(type: TypeNode, ctx: SchemaTextContext): string {
+  const schema = schemaText(type, ctx);
+  return type.kind === "unknown" ? `${schema}.optional()` : schema;
+}
+
+/**
+ * The keys every object inherits from `Object.prototype`. `z.object` skips `__proto__`, and
+ * reads the others through the prototype when a value lacks them: an optional `toString` key
+ * would refuse `{}`.
+ */
+const INHERITED_KEYS: ReadonlySet<string> = new Set([
+  "__proto__",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "constructor",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+]);
+
+/** True when `z.object` says all of an object type: no inherited key, no key pattern. */
+function isPlainObject(type: ObjectNode): boolean {
+  return !type.patterns && !type.properties.some((p) => INHERITED_KEYS.has(p.name));
+}
+
+/**
+ * The schema of an index signature's keys. A numeric signature takes the keys TypeScript reads
+ * as numbers: those a number writes back unchanged (`"1"`, `"-2.5"`; not `"01"` or `"1.0"`).
+ */
+function keySchemaText(key: TypeNode, ctx: SchemaTextContext): string {
+  if (key.kind === "number")
+    return "z.string().refine((key: string) => String(Number(key)) === key)";
+  return schemaText(key, ctx);
 }
 
 function withoutUndefined(type: TypeNode): TypeNode {
@@ -156,7 +234,10 @@ function withoutUndefined(type: TypeNode): TypeNode {
 function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string {
   const hasUndefined = members.some((m) => m.kind === "undefined");
   const hasNull = members.some((m) => m.kind === "null");
-  const rest = members.filter((m) => m.kind !== "undefined" && m.kind !== "null");
+  const rest = datesFirst(
+    members.filter((m) => m.kind !== "undefined" && m.kind !== "null"),
+    ctx,
+  );
   if (rest.length === 0)
     return hasNull && hasUndefined ? "z.null().optional()" : hasNull ? "z.null()" : "z.undefined()";
   let text: string;
@@ -174,6 +255,26 @@ function unionText(members: readonly TypeNode[], ctx: SchemaTextContext): string
 }
 
 /**
+ * A `Date` travels as an ISO string, which a string member would take as it is: members that
+ * may be a `Date` are tried first, so that a Date a producer sends reaches the actor as a Date.
+ * A string that reads as an ISO date-time becomes a Date too: JSON cannot tell them apart, and
+ * the type says either may come. Other strings stay strings.
+ */
+function datesFirst(members: readonly TypeNode[], ctx: SchemaTextContext): TypeNode[] {
+  const seen = new Set<string>();
+  const mayBeDate = (t: TypeNode): boolean => {
+    if (t.kind === "date") return true;
+    if (t.kind === "union") return t.members.some(mayBeDate);
+    if (t.kind !== "ref" || seen.has(t.name)) return false;
+    seen.add(t.name);
+    const body = ctx.typeOf(t.name);
+    return body !== undefined && mayBeDate(body);
+  };
+  const dates = members.filter(mayBeDate);
+  return [...dates, ...members.filter((m) => !dates.includes(m))];
+}
+
+/**
  * A union of two or more plain objects must never drop a field: zod takes the first member that
  * parses, and a plain object strips the keys it does not know. A discriminated union picks its
  * member by tag; otherwise each object is tried first as a strict object (exact keys), then, for
@@ -184,11 +285,11 @@ function objectUnionText(members: readonly TypeNode[], ctx: SchemaTextContext): 
   const others: TypeNode[] = [];
   for (const m of members) {
     const object = m.kind === "object" ? m : m.kind === "ref" ? ctx.objectOf(m.name) : undefined;
-    if (object && !object.index) objects.push(object);
+    if (object && !object.index && isPlainObject(object)) objects.push(object);
     else others.push(m);
   }
   if (objects.length < 2) return undefined;
-  const other = others.map((m) => schemaText(m, ctx));
+  const other = datesFirst(others, ctx).map((m) => schemaText(m, ctx));
   const tag = discriminator(objects);
   if (tag !== undefined) {
     const du = `z.discriminatedUnion(${JSON.stringify(tag)}, [${objects.map((o) => objectText(o, ctx, "z.object")).join(", ")}])`;

@@ -35,10 +35,12 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
     case "null":
     case "undefined":
     case "void":
-    case "unknown":
     case "any":
     case "never":
       return type.kind;
+    // Producers send a JSON value (see `JSON_INPUT`); the actor reads whatever came.
+    case "unknown":
+      return ctx.mode === "input" ? JSON_INPUT : "unknown";
     case "date":
       return ctx.mode === "input" ? "Date | string" : "Date";
     case "literal":
@@ -72,9 +74,15 @@ export function typeText(type: TypeNode, ctx: TypeTextContext): string {
       return objectText(type, ctx);
     // An index signature, not `Record<string, V>`: a recursive alias may refer to itself in it.
     case "record":
-      return `{ [key: string]: ${typeText(type.value, ctx)} }`;
-    case "union":
-      return type.members.map((m) => typeText(m, ctx)).join(" | ");
+      return `{ [key: string]: ${valueText(type.value, ctx)} }`;
+    case "union": {
+      // A Date reads `Date | string` for producers: beside `string`, `Date` says it.
+      const hasString = type.members.some((m) => m.kind === "string");
+      const texts = type.members.map((m) =>
+        m.kind === "date" && hasString ? "Date" : typeText(m, ctx),
+      );
+      return texts.join(" | ");
+    }
     case "intersection":
       return type.members
         .map((m) => (needsParens(m) ? `(${typeText(m, ctx)})` : typeText(m, ctx)))
@@ -91,6 +99,16 @@ function templateText(parts: readonly (string | TypeNode)[], ctx: TypeTextContex
   return `\`${text}\``;
 }
 
+/**
+ * The type producers send for `unknown`, declared in the generated module when used: a JSON
+ * value, so that a `Map`, a class instance or a function fails to compile. An object's key may
+ * hold `undefined`, which JSON leaves out; an array's element may not (JSON would write `null`).
+ */
+export const JSON_INPUT = "JsonInput";
+
+/** The declaration of `JSON_INPUT`. */
+export const JSON_INPUT_DECLARATION = `${docComment("What producers may send for `unknown`: a JSON value. A key may hold `undefined`, which JSON\nleaves out. A value typed by an interface needs a type alias instead: only those have the\nimplicit index signature this asks for.")}export type ${JSON_INPUT} = string | number | boolean | null | readonly ${JSON_INPUT}[] | { readonly [key: string]: ${JSON_INPUT} | undefined };`;
+
 /** True when a value of `type` may be `undefined`. */
 export function acceptsUndefined(type: TypeNode): boolean {
   return (
@@ -100,6 +118,23 @@ export function acceptsUndefined(type: TypeNode): boolean {
     type.kind === "void" ||
     (type.kind === "union" && type.members.some(acceptsUndefined))
   );
+}
+
+/** True when the text of `type` already admits `undefined` (`unknown` reads `JsonInput` for producers). */
+function printsUndefined(type: TypeNode, mode: TypeMode): boolean {
+  if (type.kind === "unknown") return mode === "output";
+  if (type.kind === "union") return type.members.some((m) => printsUndefined(m, mode));
+  return acceptsUndefined(type);
+}
+
+/**
+ * The value of a property or an index signature, which may be `undefined` where the type says
+ * so: JSON leaves such a key out, and the schema lets it be missing.
+ */
+function valueText(type: TypeNode, ctx: TypeTextContext, optional = false): string {
+  const text = typeText(type, ctx);
+  const orUndefined = (optional || acceptsUndefined(type)) && !printsUndefined(type, ctx.mode);
+  return orUndefined ? `${text} | undefined` : text;
 }
 
 function needsParens(type: TypeNode): boolean {
@@ -116,11 +151,12 @@ function needsParens(type: TypeNode): boolean {
 function objectText(type: Extract<TypeNode, { kind: "object" }>, ctx: TypeTextContext): string {
   // An optional key also takes `undefined`, so producers compile under exactOptionalPropertyTypes.
   const members = type.properties.map((p) => {
-    const value = typeText(p.type, ctx);
-    const orUndefined = p.optional && !acceptsUndefined(p.type) ? " | undefined" : "";
-    return `${docComment(p.doc)}${p.readonly ? "readonly " : ""}${propertyKey(p.name)}${p.optional ? "?" : ""}: ${value}${orUndefined};`;
+    const value = valueText(p.type, ctx, p.optional);
+    return `${docComment(p.doc)}${p.readonly ? "readonly " : ""}${propertyKey(p.name)}${p.optional ? "?" : ""}: ${value};`;
   });
-  if (type.index) members.push(`[key: string]: ${typeText(type.index, ctx)};`);
+  if (type.index) members.push(`[key: string]: ${valueText(type.index, ctx)};`);
+  for (const p of type.patterns ?? [])
+    members.push(`[key: ${typeText(p.key, ctx)}]: ${valueText(p.value, ctx)};`);
   return members.length === 0 ? "{}" : `{\n${members.join("\n")}\n}`;
 }
 
@@ -149,7 +185,7 @@ export function declaration(
   ctx: TypeTextContext,
   doc: string,
 ): string {
-  if (type.kind === "object" && !type.index)
+  if (type.kind === "object" && !type.index && !type.patterns)
     return `${doc}export interface ${name} ${objectText(type, ctx)}`;
   return `${doc}export type ${name} = ${typeText(type, ctx)};`;
 }

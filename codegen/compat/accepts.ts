@@ -123,7 +123,8 @@ class Checker {
         if (w.k === "object")
           return (
             w.props.every((p) => this.accepts(r.of, renv, p.type, wenv)) &&
-            (!w.index || this.accepts(r.of, renv, w.index, wenv))
+            (!w.index || this.accepts(r.of, renv, w.index, wenv)) &&
+            (w.patterns ?? []).every((p) => this.accepts(r.of, renv, p.of, wenv))
           );
         return false;
       case "object":
@@ -155,14 +156,18 @@ class Checker {
   }
 
   #object(r: Extract<Shape, { k: "object" }>, renv: Env, w: Shape, wenv: Env): boolean {
+    const patterns = r.patterns ?? [];
     if (w.k === "record") {
-      // Any key may come, or none.
+      // Any key may come, or none: one outside the reader's patterns needs its index signature.
       return (
         r.props.every((p) => mayBeAbsent(p) && this.accepts(p.type, renv, w.of, wenv)) &&
-        (!r.index || this.accepts(r.index, renv, w.of, wenv))
+        (patterns.length === 0 || r.index !== undefined) &&
+        (!r.index || this.accepts(r.index, renv, w.of, wenv)) &&
+        patterns.every((p) => this.accepts(p.of, renv, w.of, wenv))
       );
     }
     if (w.k !== "object") return false;
+    if (!this.#patterns(r, renv, w, wenv)) return false;
     const written = new Map(w.props.map((p) => [p.name, p]));
     for (const rp of r.props) {
       const wp = written.get(rp.name);
@@ -186,6 +191,55 @@ class Checker {
     }
     return true;
   }
+
+  /**
+   * Keys the reader does not name, against its key patterns: such a key must match one of them
+   * (or the reader's string index signature), and fit each it matches. Patterns are compared
+   * as written: a writer's pattern the reader does not have is accepted only when the reader
+   * has no patterns of its own (it strips those keys, or takes them through its index signature).
+   */
+  #patterns(
+    r: Extract<Shape, { k: "object" }>,
+    renv: Env,
+    w: Extract<Shape, { k: "object" }>,
+    wenv: Env,
+  ): boolean {
+    const rp = r.patterns ?? [];
+    const wp = w.patterns ?? [];
+    if (rp.length === 0 && wp.length === 0) return true;
+    const named = new Set(r.props.map((p) => p.name));
+    for (const p of w.props) {
+      if (named.has(p.name)) continue;
+      const matching = rp.filter((q) => keyMatches(q.key, p.name));
+      if (rp.length > 0 && matching.length === 0 && !r.index) return false;
+      const type = withoutUndefined(p.type);
+      if (!matching.every((q) => this.accepts(q.of, renv, type, wenv))) return false;
+    }
+    // A reader property the writer leaves out may still come through a writer's pattern.
+    for (const p of r.props) {
+      if (w.props.some((q) => q.name === p.name)) continue;
+      for (const q of wp)
+        if (keyMatches(q.key, p.name) && !this.accepts(p.type, renv, q.of, wenv)) return false;
+    }
+    if (w.index && rp.length > 0) {
+      if (!r.index) return false;
+      if (!rp.every((q) => this.accepts(q.of, renv, w.index!, wenv))) return false;
+    }
+    for (const q of wp) {
+      if (r.index && !this.accepts(r.index, renv, q.of, wenv)) return false;
+      const same = rp.find((x) => JSON.stringify(x.key) === JSON.stringify(q.key));
+      // Without patterns the reader strips such keys, or takes them through its index signature.
+      if (same ? !this.accepts(same.of, renv, q.of, wenv) : rp.length > 0) return false;
+    }
+    return true;
+  }
+}
+
+/** True when an object key fits an index signature's key shape (`number`, a template). */
+function keyMatches(key: Shape, name: string): boolean {
+  if (key.k === "number") return String(Number(name)) === name;
+  if (key.k === "string") return true;
+  return key.k === "template" && templateMatches(key, name);
 }
 
 /** What a property holds when it is present: `undefined` travels as a missing key. */
@@ -204,7 +258,15 @@ function mergeObjects(members: readonly Shape[]): Shape | undefined {
       const seen = props.get(p.name);
       props.set(p.name, seen ? { ...p, optional: seen.optional && p.optional } : p);
     }
-  return { k: "object", props: [...props.values()] };
+  const objects = members as Extract<Shape, { k: "object" }>[];
+  const patterns = objects.flatMap((m) => m.patterns ?? []);
+  const index = objects.find((m) => m.index)?.index;
+  return {
+    k: "object",
+    props: [...props.values()],
+    ...(index ? { index } : {}),
+    ...(patterns.length > 0 ? { patterns } : {}),
+  };
 }
 
 function templateMatches(template: Extract<Shape, { k: "template" }>, value: string): boolean {

@@ -93,6 +93,14 @@ function diffObjects(
       });
     } else out.push(...diffShapes(`${path}[key]`, bi, ai));
   }
+  if (JSON.stringify(before.patterns ?? []) !== JSON.stringify(after.patterns ?? [])) {
+    out.push({
+      path: `${path}[key]`,
+      change: "key patterns changed",
+      oldFitsNew: accepts(after, before),
+      newFitsOld: accepts(before, after),
+    });
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { ts } from "ts-morph";
 import type { CodegenError } from "repid";
-import type { ActorModel, SourceLocation } from "../model.js";
+import type { ActorModel, DocTag, SourceLocation } from "../model.js";
+import { docComment, docTags } from "./doc-text.js";
 import { errorAt, locate } from "./location.js";
 import type { RepidClassDetector } from "./receiver.js";
 
@@ -13,6 +14,7 @@ export interface ActorCall extends Pick<
   /** The actor function's own node (or the call's argument when it cannot be found). */
   readonly fnNode: ts.Node;
   readonly doc: string;
+  readonly tags: readonly DocTag[];
   /** Where the call is. */
   readonly location: SourceLocation;
   /** The `upcast` option: each upcaster's fingerprint and parameter type (when declared). */
@@ -112,7 +114,7 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
   const storeResult = options.has("storeResult")
     ? literalOf(options.get("storeResult")!, "boolean", "string", "number")
     : undefined;
-  const doc = docOf(fnNode, checker) || docOf(call, checker);
+  const { doc, tags } = docOf(fnNode, checker) ?? docOf(call, checker) ?? { doc: "", tags: [] };
   return {
     name,
     queue,
@@ -124,6 +126,7 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
     signature,
     fnNode,
     doc,
+    tags,
     location,
     upcasts,
   };
@@ -312,8 +315,11 @@ function isAsync(fnNode: ts.Node): boolean {
   );
 }
 
-/** The TSDoc of the function, or of the variable the call's result is stored in. */
-function docOf(fnNode: ts.Node, checker: ts.TypeChecker): string {
+/** The TSDoc of the function, or of the variable the call's result is stored in, if it has one. */
+function docOf(
+  fnNode: ts.Node,
+  checker: ts.TypeChecker,
+): { doc: string; tags: DocTag[] } | undefined {
   let target: ts.Node = fnNode;
   if (ts.isCallExpression(fnNode) && ts.isVariableDeclaration(fnNode.parent)) {
     target = fnNode.parent.name;
@@ -326,5 +332,8 @@ function docOf(fnNode: ts.Node, checker: ts.TypeChecker): string {
     target = fnNode.name;
   }
   const symbol = checker.getSymbolAtLocation(target);
-  return symbol ? ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim() : "";
+  if (!symbol) return undefined;
+  const doc = docComment(symbol, checker);
+  const tags = docTags(symbol, checker);
+  return doc === "" && tags.length === 0 ? undefined : { doc, tags };
 }

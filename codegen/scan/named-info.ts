@@ -1,5 +1,7 @@
 import { ts } from "ts-morph";
 import type { SourceLocation } from "../model.js";
+import { docText } from "./doc-text.js";
+import { isDataInterface } from "./lib-data.js";
 import { locate, objectFlags } from "./location.js";
 
 /** What names a declared type: its name, doc, place, and the parts of its path. */
@@ -24,7 +26,8 @@ export function namedInfo(
     return declarationInfo(alias, alias.getName(), type.aliasTypeArguments ?? [], checker, root);
   }
   const symbol = type.getSymbol();
-  if (!symbol || fromLib(symbol)) return undefined;
+  // A data-only interface of the standard library is copied like the user's own.
+  if (!symbol || (fromLib(symbol) && !isDataInterface(type, checker))) return undefined;
   if (!(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class))) return undefined;
   if (checker.isArrayType(type) || checker.isTupleType(type)) return undefined;
   let args: readonly ts.Type[] = [];
@@ -45,7 +48,7 @@ export function declarationInfo(
   root: string,
 ): NamedInfo {
   const declaration = symbol.declarations?.[0];
-  const doc = ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim();
+  const doc = docText(symbol, checker);
   const name = base + args.map((a) => fragment(a, checker)).join("");
   const source = declaration ? locate(root, declaration) : { file: "", line: 0, column: 0 };
   const namespaces: string[] = [];

@@ -241,6 +241,7 @@ function toActorModel(
     args,
     result,
     ...(call.doc ? { doc: call.doc } : {}),
+    ...(call.tags.length > 0 ? { tags: call.tags } : {}),
     source: call.location,
     call,
   };

@@ -4,36 +4,24 @@ import {
   renameRefs,
   type CodegenWarning,
   type NamedType,
-  type PropertyNode,
-  type SourceLocation,
   type TupleElement,
   type TypeNode,
 } from "../model.js";
+import { arrayInterface } from "./array-interface.js";
+import type { ConvertContext, ConvertSite, Fail } from "./convert-context.js";
 import { errorAt, locate, posixRelative } from "./location.js";
 import type { NameAllocator } from "./names.js";
+import { isDataInterface } from "./lib-data.js";
 import { declarationInfo, namedInfo, type NamedInfo } from "./named-info.js";
+import { convertObject, isSymbolKeyed } from "./object-type.js";
 import { stableNames, type NameRequest } from "./stable-names.js";
 import { compareTypeNodes, withoutUndefined } from "./type-order.js";
 import { unresolvedReason } from "./unresolved.js";
-
-/** Where a conversion is, for messages: the nearest declaration in the user's source. */
-export interface ConvertSite {
-  readonly location: SourceLocation;
-  readonly actor: string;
-  /** What is being converted, such as `args` or `result`. */
-  readonly what: string;
-  /** The type as written there, to explain a type that does not resolve. */
-  readonly typeNode?: ts.Node | undefined;
-}
 
 export interface TypeConverterOptions {
   readonly root: string;
   readonly allowAny: boolean;
 }
-
-/** `ts.getCheckFlags` is internal to TypeScript; `Readonly` marks mapped readonly properties. */
-const getCheckFlags = (ts as unknown as { getCheckFlags(s: ts.Symbol): number }).getCheckFlags;
-const CHECK_READONLY = 8;
 
 const F = ts.TypeFlags;
 
@@ -50,6 +38,7 @@ export class TypeConverter {
   readonly #enumsBySymbol = new Map<ts.Symbol, string>();
   readonly #declarations: NamedType[] = [];
   readonly #requests: NameRequest[] = [];
+  readonly #context: ConvertContext;
   /** Every problem found, each at its own place: a run reports them all at once. */
   readonly errors: CodegenError[] = [];
   readonly warnings: CodegenWarning[] = [];
@@ -58,6 +47,17 @@ export class TypeConverter {
     this.#program = program;
     this.#checker = program.getTypeChecker();
     this.#options = options;
+    this.#context = {
+      checker: this.#checker,
+      convert: (type, site, path) => this.convert(type, site, path),
+      template: (type, site, path, fail) => this.#template(type, site, path, fail),
+      siteOf: (declaration, site) => this.#siteOf(declaration, site),
+      report: (location, message) => this.errors.push(errorAt(location, message)),
+    };
+  }
+
+  #objectOf(type: ts.Type, site: ConvertSite, path: string, fail: Fail): TypeNode {
+    return convertObject(this.#context, type, site, path, fail);
   }
 
   /**
@@ -167,12 +167,7 @@ export class TypeConverter {
     return key;
   }
 
-  #structure(
-    type: ts.Type,
-    site: ConvertSite,
-    path: string,
-    fail: (why: string) => TypeNode,
-  ): TypeNode {
+  #structure(type: ts.Type, site: ConvertSite, path: string, fail: Fail): TypeNode {
     const checker = this.#checker;
     if (type.isUnion()) {
       const members: TypeNode[] = [];
@@ -210,23 +205,32 @@ export class TypeConverter {
       const readonly = ref.target.symbol?.getName() === "ReadonlyArray";
       return { kind: "array", element: node, ...(readonly ? { readonly } : {}) };
     }
+    const arrayLike = arrayInterface(type, checker);
+    if (arrayLike) {
+      const element = this.#element(arrayLike.element, site, `${path}[]`);
+      return { kind: "array", element, ...(arrayLike.readonly ? { readonly: true } : {}) };
+    }
     if (checker.isTupleType(type))
       return this.#tuple(type as ts.TupleTypeReference, site, path, fail);
-    if (symbol && this.#fromLib(symbol) && !(symbol.flags & ts.SymbolFlags.TypeLiteral)) {
+    if (checker.isArrayLikeType(type))
+      return fail(
+        `is \`${checker.typeToString(type)}\`, an array with members of its own, which JSON does not carry; extend Array without adding members, or use an object`,
+      );
+    if (
+      symbol &&
+      this.#fromLib(symbol) &&
+      !(symbol.flags & ts.SymbolFlags.TypeLiteral) &&
+      !isDataInterface(type, checker)
+    ) {
       if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) {
         return fail(`is a \`${symbol.getName()}\`, which is not a plain JSON value`);
       }
     }
-    return this.#object(type, site, path, fail);
+    return this.#objectOf(type, site, path, fail);
   }
 
   /** Objects intersect as objects; a primitive and objects form a brand. */
-  #intersection(
-    type: ts.IntersectionType,
-    site: ConvertSite,
-    path: string,
-    fail: (why: string) => TypeNode,
-  ): TypeNode {
+  #intersection(type: ts.IntersectionType, site: ConvertSite, path: string, fail: Fail): TypeNode {
     const primitive = F.String | F.Number | F.Boolean | F.StringLiteral | F.NumberLiteral;
     const bases = type.types.filter((t) => t.flags & primitive);
     const objects = type.types.filter((t) => !(t.flags & primitive));
@@ -234,11 +238,11 @@ export class TypeConverter {
       const base = this.convert(bases[0]!, site, path);
       const brands: TypeNode[] = [];
       for (const o of objects) {
-        if (this.#checker.getPropertiesOfType(o).some((p) => p.getName().startsWith("__@")))
+        if (this.#checker.getPropertiesOfType(o).some(isSymbolKeyed))
           return fail(
             "is branded with a unique symbol, which the generated file cannot name; brand with a string key such as `__brand`",
           );
-        brands.push(this.#object(o, site, path, fail));
+        brands.push(this.#objectOf(o, site, path, fail));
       }
       const brand: TypeNode =
         brands.length === 1 ? brands[0]! : { kind: "intersection", members: brands };
@@ -270,12 +274,7 @@ export class TypeConverter {
     return node;
   }
 
-  #template(
-    type: ts.TemplateLiteralType,
-    site: ConvertSite,
-    path: string,
-    fail: (why: string) => TypeNode,
-  ): TypeNode {
+  #template(type: ts.TemplateLiteralType, site: ConvertSite, path: string, fail: Fail): TypeNode {
     const parts: (string | TypeNode)[] = [];
     type.texts.forEach((text, i) => {
       if (text !== "") parts.push(text);
@@ -292,63 +291,6 @@ export class TypeConverter {
     return { kind: "template", parts };
   }
 
-  #object(
-    type: ts.Type,
-    site: ConvertSite,
-    path: string,
-    fail: (why: string) => TypeNode,
-  ): TypeNode {
-    const checker = this.#checker;
-    const isClass = (type.getSymbol()?.flags ?? 0) & ts.SymbolFlags.Class;
-    const properties: PropertyNode[] = [];
-    for (const prop of checker.getPropertiesOfType(type)) {
-      const name = prop.getName();
-      const declaration = prop.valueDeclaration;
-      // Private members (TypeScript's and #private) are not part of what is sent.
-      if (name.startsWith("__#") || name.startsWith("#")) continue;
-      if (
-        declaration &&
-        ts.getCombinedModifierFlags(declaration) &
-          (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)
-      )
-        continue;
-      const inner = this.#siteOf(declaration, site);
-      const where = `${path}.${name}`;
-      const failHere = (why: string): TypeNode => {
-        this.errors.push(errorAt(inner.location, `actor "${site.actor}": ${where} ${why}`));
-        return { kind: "unknown" };
-      };
-      if (name.startsWith("__@")) {
-        failHere("is a symbol-keyed property, which is not a JSON value");
-        continue;
-      }
-      if (prop.flags & (ts.SymbolFlags.Method | ts.SymbolFlags.Accessor) && isClass) {
-        return fail(
-          `is an instance of class \`${type.getSymbol()!.getName()}\`, whose methods do not survive JSON`,
-        );
-      }
-      if (prop.flags & ts.SymbolFlags.Method) {
-        failHere(`is a method, which cannot be sent in a message`);
-        continue;
-      }
-      const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
-      let node = this.convert(checker.getTypeOfSymbol(prop), inner, where);
-      if (optional) node = withoutUndefined(node);
-      const readonly =
-        (getCheckFlags(prop) & CHECK_READONLY) !== 0 ||
-        (declaration !== undefined &&
-          (ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly) !== 0);
-      const doc = ts.displayPartsToString(prop.getDocumentationComment(checker)).trim();
-      properties.push({ name, type: node, optional, readonly, ...(doc ? { doc } : {}) });
-    }
-    const index = checker
-      .getIndexInfosOfType(type)
-      .find((info) => !(info.keyType.flags & F.ESSymbolLike));
-    const indexNode = index ? this.convert(index.type, site, `${path}[string]`) : undefined;
-    if (properties.length === 0 && indexNode) return { kind: "record", value: indexNode };
-    return { kind: "object", properties, ...(indexNode ? { index: indexNode } : {}) };
-  }
-
   /** The site of a property: its own declaration when it is in the user's code. */
   #siteOf(declaration: ts.Declaration | undefined, site: ConvertSite): ConvertSite {
     if (!declaration || this.#isExternal(declaration.getSourceFile())) return site;
@@ -356,12 +298,7 @@ export class TypeConverter {
     return { ...site, location: locate(this.#options.root, declaration), typeNode };
   }
 
-  #tuple(
-    type: ts.TupleTypeReference,
-    site: ConvertSite,
-    path: string,
-    fail: (why: string) => TypeNode,
-  ): TypeNode {
+  #tuple(type: ts.TupleTypeReference, site: ConvertSite, path: string, fail: Fail): TypeNode {
     const args = this.#checker.getTypeArguments(type);
     const flags = type.target.elementFlags;
     const elements: TupleElement[] = args.map((arg, i) => {
@@ -381,7 +318,7 @@ export class TypeConverter {
     return { kind: "tuple", elements, ...(readonly ? { readonly } : {}) };
   }
 
-  #enum(symbol: ts.Symbol, fail: (why: string) => TypeNode): string {
+  #enum(symbol: ts.Symbol, fail: Fail): string {
     const existing = this.#enumsBySymbol.get(symbol);
     if (existing !== undefined) return existing;
     const info = declarationInfo(symbol, symbol.getName(), [], this.#checker, this.#options.root);
@@ -409,7 +346,7 @@ export class TypeConverter {
     return name;
   }
 
-  #enumMember(member: ts.Symbol, fail: (why: string) => TypeNode): TypeNode {
+  #enumMember(member: ts.Symbol, fail: Fail): TypeNode {
     const declaration = member.valueDeclaration;
     if (!declaration || !ts.isEnumMember(declaration))
       return fail("is an enum member repid-gen cannot locate");

@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Parser } from "@asyncapi/parser";
 import { describe, expect, it } from "vitest";
+import { asyncApiDocument } from "../../codegen/asyncapi.js";
+import { Generator } from "../../codegen/generate.js";
+import { options } from "./helpers.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const run = promisify(execFile);
@@ -64,5 +67,22 @@ describe("repid-gen --asyncapi (issue 12)", () => {
     const { document, diagnostics } = await new Parser().parse(readFileSync(out, "utf8"));
     expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
     expect(document!.messages().all().length).toBeGreaterThanOrEqual(9);
+  });
+
+  it("describes key patterns and a `__proto__` key as JSON Schema (edge types)", async () => {
+    const glob = "test/codegen/fixtures/edge-types/**/*.ts";
+    const document = async (globs: string[]) =>
+      asyncApiDocument((await new Generator(options(globs, "none.ts")).render()).model);
+    const doc = JSON.parse(JSON.stringify(await document([glob])));
+    const schemas = doc.components.schemas;
+    expect(schemas.Element.patternProperties).toEqual({ "^data-.*$": { type: "string" } });
+    expect(schemas.Element.additionalProperties).toBe(false);
+    expect(Object.keys(schemas.Sparse.patternProperties)).toHaveLength(1);
+    expect(Object.keys(schemas.Polluted.properties)).toEqual(["__proto__", "name"]);
+    // The AsyncAPI parser reads a `__proto__` key as a prototype, and a property named `$ref`
+    // (JSONSchema7 has one) as a reference: it checks the rest.
+    const rest = await document([glob, "!**/proto-key.ts", "!**/array-interfaces.ts"]);
+    const { diagnostics } = await new Parser().parse(JSON.stringify(rest));
+    expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
   });
 });

@@ -80,6 +80,12 @@ describe("codegen errors, located at file:line:col", () => {
     ]);
   });
 
+  it("refuses an interface that extends Array and adds members, in one error (JSON carries only the elements)", async () => {
+    expect(await scanErrors("array-members.err.ts")).toEqual([
+      `${dir}/array-members.err.ts:7:50: actor "tagAll": args.tags is \`Tagged\`, an array with members of its own, which JSON does not carry; extend Array without adding members, or use an object`,
+    ]);
+  });
+
   it("names both places of a duplicate actor name", async () => {
     expect(await scanErrors("duplicate-name.err.ts")).toEqual([
       `${dir}/duplicate-name.err.ts:7:1: duplicate actor name "report": also defined at ${dir}/duplicate-name.err.ts:6:1`,

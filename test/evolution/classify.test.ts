@@ -13,6 +13,12 @@ import { union } from "../../codegen/shape.js";
 const str: Shape = { k: "string" };
 const num: Shape = { k: "number" };
 const date: Shape = { k: "date" };
+const dataKey: Shape = { k: "template", parts: ["data-", str] };
+const keyed = (key: Shape, of: Shape, ...props: ShapeProp[]): Shape => ({
+  k: "object",
+  props,
+  patterns: [{ key, of }],
+});
 const lit = (v: string | number | boolean): Shape => ({ k: "literal", v });
 const req = (name: string, type: Shape): ShapeProp => ({ name, optional: false, type });
 const opt = (name: string, type: Shape): ShapeProp => ({ name, optional: true, type });
@@ -65,6 +71,21 @@ const CLASSES: readonly [string, Shape, Shape, boolean, boolean][] = [
     true,
   ],
   ["number → unknown", num, { k: "unknown" }, true, false],
+  [
+    "key pattern added beside a field (an old worker strips those keys)",
+    obj(req("a", str)),
+    keyed(dataKey, str, req("a", str)),
+    true,
+    true,
+  ],
+  [
+    "key pattern's values narrowed",
+    keyed(dataKey, union([num, str])),
+    keyed(dataKey, str),
+    false,
+    true,
+  ],
+  ["record → numeric keys only", { k: "record", of: num }, keyed(num, num), false, true],
   [
     "tuple element added, optional",
     { k: "tuple", items: [{ kind: "required", type: num }] },

@@ -17,6 +17,7 @@ const SOURCES: Record<string, string[]> = {
   basic: ["test/codegen/fixtures/basic/**/*.ts", "!**/*.err.ts"],
   receivers: ["test/codegen/fixtures/receivers/**/*.ts"],
   cases: ["test/codegen/fixtures/cases/**/*.ts", "!**/*.d.ts"],
+  "edge-types": ["test/codegen/fixtures/edge-types/**/*.ts"],
   "example-app": ["example-app/actors/**/*.ts"],
 };
 

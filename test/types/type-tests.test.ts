@@ -11,7 +11,9 @@ const expectedDir = join(ROOT, "test/codegen/expected");
 const expectedFiles = readdirSync(expectedDir)
   .filter((f) => f.endsWith(".ts"))
   .map((f) => join(expectedDir, f));
-const consumers = ["client-types.ts", "cases-types.ts"].map((f) => join(ROOT, "test/types", f));
+const consumers = ["client-types.ts", "cases-types.ts", "edge-types.ts"].map((f) =>
+  join(ROOT, "test/types", f),
+);
 const misuses = ["misuse.ts", "cases-misuse.ts"].map((f) => join(ROOT, "test/types/fixtures", f));
 const ALL = [...expectedFiles, ...consumers, ...misuses];
 
