@@ -7,7 +7,7 @@ import { emit, type EmittedFile } from "./emit.js";
 import type { CodegenWarning, GenModel } from "./model.js";
 import { posixRelative } from "./scan/location.js";
 import { loadProgram, type LoadedProgram } from "./scan/program.js";
-import { scan } from "./scan/scan.js";
+import { scan, ScanFailure } from "./scan/scan.js";
 import {
   finalizeGenerated,
   readIfExists,
@@ -115,15 +115,19 @@ export class Generator {
     const o = this.#options;
     const started = performance.now();
     this.#loaded ??= loadProgram(o);
-    const { program, actorFiles: files } = this.#loaded;
-    const loaded = performance.now();
-    const model = scan(program, files, {
-      root: o.root,
-      tsconfig: o.tsconfig,
-      actors: o.actors,
-      allowAny: o.allowAny,
-      command: o.command ?? "npx repid-gen",
-    });
+    let loaded = performance.now();
+    let model: GenModel;
+    try {
+      model = this.#scan(this.#loaded);
+    } catch (error) {
+      // A type that does not resolve may be the DOM's, which the program left out: load it.
+      if (!this.#loaded.withoutDom || !(error instanceof ScanFailure)) throw error;
+      if (!error.errors.some((e) => e.message.includes("does not resolve"))) throw error;
+      this.#loaded = loadProgram({ ...o, dom: true });
+      loaded = performance.now();
+      model = this.#scan(this.#loaded);
+    }
+    const files = this.#loaded.actorFiles;
     const scanned = performance.now();
     const emitted = emit(model, this.#path(o.output));
     const asyncapi = o.asyncapi
@@ -155,6 +159,17 @@ export class Generator {
         format: formattedAt - emittedAt,
       },
     };
+  }
+
+  #scan(loaded: LoadedProgram): GenModel {
+    const o = this.#options;
+    return scan(loaded.program, loaded.actorFiles, {
+      root: o.root,
+      tsconfig: o.tsconfig,
+      actors: o.actors,
+      allowAny: o.allowAny,
+      command: o.command ?? "npx repid-gen",
+    });
   }
 
   #path(path: string): string {
