@@ -17,15 +17,27 @@ export interface JobDetails extends JobView {
   readonly result?: StoredResult;
 }
 
+/** A job that has ended and left only its stored result: its message is gone from the broker. */
+export interface FinishedJob {
+  readonly id: string;
+  readonly state: "finished";
+  readonly result: StoredResult;
+}
+
 /** Looks a job up (in `queue`, or in every queue) and reads its stored result. */
 export async function jobDetails(
   admin: Admin,
   connection: Connection,
   id: string,
   queue?: string,
-): Promise<JobDetails | undefined> {
+): Promise<JobDetails | FinishedJob | undefined> {
   const view = await admin.job(id, queue);
-  if (!view) return undefined;
+  if (!view) {
+    const kept = await connection.broker
+      .readResult(id, queue === undefined ? {} : { queue })
+      .catch(() => undefined);
+    return kept ? { id, state: "finished", result: kept } : undefined;
+  }
   const result = await connection.broker
     .readResult(id, { queue: view.message.queue })
     .catch(() => undefined);

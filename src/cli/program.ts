@@ -110,7 +110,9 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
       act(async (s, o, id) => {
         const found = await jobDetails(await admin(s, o), await s.connection(o), id!, opt(o.queue));
         if (!found) {
-          s.stderr.write(`repid: job "${id}" not found\n`);
+          s.stderr.write(
+            `repid: job "${id}" not found: it is not waiting, delayed, running or dead, and no result of it is stored (a result is kept for its job's storeResult time, then it expires)\n`,
+          );
           return ExitCode.FAILED;
         }
         s.stdout.write(o.json ? json(found) : describeJob(found));

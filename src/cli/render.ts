@@ -1,7 +1,7 @@
 /** The human renderings of admin results: table rows and job details. */
 import type { JobView, QueueInfo } from "../brokers/admin.js";
 import type { ScheduleInfo } from "../brokers/broker.js";
-import type { JobDetails } from "./operations.js";
+import type { FinishedJob, JobDetails } from "./operations.js";
 import { fields, time } from "./output.js";
 
 type Rows = [header: string[], rows: string[][]];
@@ -56,7 +56,17 @@ export function scheduleRows(schedules: readonly ScheduleInfo[]): Rows {
 }
 
 /** A job in full: the `repid job` output. */
-export function describeJob(job: JobDetails): string {
+export function describeJob(job: JobDetails | FinishedJob): string {
+  if (job.state === "finished") {
+    return fields([
+      ["id", job.id],
+      [
+        "state",
+        "finished (its message is gone; the stored result is kept for its storeResult time)",
+      ],
+      ["result", resultText(job.result)],
+    ]);
+  }
   const m = job.message;
   const text = fields([
     ["id", m.id],

@@ -4,7 +4,16 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Admin, Connection, InMemoryMessageBroker, Job, silentLogger } from "../../src/index.js";
+import {
+  Admin,
+  Connection,
+  InMemoryMessageBroker,
+  Job,
+  Repid,
+  Router,
+  Worker,
+  silentLogger,
+} from "../../src/index.js";
 import { bury, cli, outgoing, take } from "./helpers.js";
 
 const registry = fileURLToPath(new URL("./fixtures/registry.ts", import.meta.url));
@@ -104,8 +113,28 @@ describe("repid job", () => {
     expect(await cli(connection, "job", "gone", "--queue", "emails")).toEqual({
       code: 1,
       stdout: "",
-      stderr: 'repid: job "gone" not found\n',
+      stderr:
+        'repid: job "gone" not found: it is not waiting, delayed, running or dead, and no result of it is stored (a result is kept for its job\'s storeResult time, then it expires)\n',
     });
+  });
+
+  it("shows a finished job's stored result, though its message is gone (issue 24)", async () => {
+    const router = new Router();
+    router.actor({ name: "answer", queue: "reports", storeResult: true }, async () => ({ n: 42 }));
+    const app = new Repid(connection);
+    const handle = await app.magic(() =>
+      new Job("answer", { queue: "reports", storeResult: true }).enqueue(),
+    );
+    await app.magic(() =>
+      new Worker({ routers: [router], messagesLimit: 1, logger: silentLogger }).run(),
+    );
+    expect(await admin.job(handle.id)).toBeUndefined();
+    const run = await cli(connection, "job", handle.id);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^state:\s+finished /m);
+    expect(run.stdout).toMatch(/^result:\s+ok \{"n":42\}$/m);
+    const json = JSON.parse((await cli(connection, "job", handle.id, "--json")).stdout);
+    expect(json).toMatchObject({ id: handle.id, state: "finished", result: { ok: true } });
   });
 });
 

@@ -149,6 +149,12 @@ async function lookup(event) {
   const out = $("lookup-result");
   try {
     const job = await api("jobs/" + q(id) + (queue ? "?queue=" + q(queue) : ""));
+    if (job.state === "finished") {
+      out.replaceChildren(h("dl", { "data-found": job.id },
+        [["state", "finished (its stored result)"], ["result", JSON.stringify(job.result)]]
+          .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])));
+      return;
+    }
     const m = job.message;
     out.replaceChildren(h("dl", { "data-found": m.id },
       [["state", job.cancelling ? "running (cancelling)" : job.state], ["queue", m.queue], ["actor", m.topic],
