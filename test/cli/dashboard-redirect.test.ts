@@ -1,6 +1,7 @@
 /**
  * The dashboard's redirects stay on its own host: a path that normalizes to `//host` (such as
- * `/.//evil.example`) is not turned into `Location: //evil.example`. Issue 24.
+ * `/.//evil.example`) is not turned into `Location: //evil.example`; malformed input is a 400.
+ * Issue 24.
  */
 import { createServer, request, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -15,6 +16,7 @@ let port: number;
 beforeAll(async () => {
   const connection = new Connection(new InMemoryMessageBroker());
   await connection.connect();
+  await connection.broker.declareQueue("default");
   dashboard = createDashboard({ connection, token: "s3cret" });
   server = createServer((req, res) => {
     void dashboard.handle(req, res).then((handled) => {
@@ -52,4 +54,15 @@ it("redirects to a path of its own, never to another host", async () => {
     expect(reply.location, path).toMatch(/^\/(?!\/)/);
   }
   expect((await get("/.//evil.example?token=s3cret")).location).toBe("/evil.example");
+});
+
+it("answers 400, not 500, to a malformed path or limit", async () => {
+  const auth = { Authorization: "Bearer s3cret" };
+  const status = async (path: string): Promise<number> =>
+    (await fetch(`http://127.0.0.1:${port}${path}`, { headers: auth })).status;
+  expect(await status("/api/queues/%E0%A4%A/jobs")).toBe(400);
+  expect(await status("/api/queues/default/jobs?limit=NaN")).toBe(400);
+  expect(await status("/api/queues/default/jobs?limit=0")).toBe(400);
+  expect(await status("/api/queues/default/jobs?limit=-3")).toBe(400);
+  expect(await status("/api/queues/default/jobs?limit=5")).toBe(200);
 });

@@ -51,6 +51,9 @@ const routes: [method: string, pattern: RegExp, handler: Handler][] = [
       }
       const limit = query.get("limit");
       const cursor = query.get("cursor");
+      if (limit !== null && !/^[1-9]\d{0,5}$/.test(limit)) {
+        throw new InvalidOptionError("limit", "a whole number from 1 to 999999");
+      }
       return ctx.admin.jobs(queue!, state as MessageState, {
         ...(limit ? { limit: Number(limit) } : {}),
         ...(cursor ? { cursor } : {}),
@@ -136,8 +139,13 @@ export async function answer(
   for (const [m, pattern, handler] of routes) {
     const match = pattern.exec(path);
     if (!match || m !== method) continue;
+    let params: string[];
     try {
-      const params = match.slice(1).map((p) => decodeURIComponent(p));
+      params = match.slice(1).map((p) => decodeURIComponent(p));
+    } catch {
+      return { status: 400, body: { error: `malformed path /api/${path}`, code: "BAD_REQUEST" } };
+    }
+    try {
       const result = await handler(ctx, params, query, body);
       return isReply(result) ? result : { status: 200, body: result };
     } catch (error) {
