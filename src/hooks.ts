@@ -56,6 +56,8 @@ export type LifecycleEvent =
       readonly type: "worker-started";
       readonly queues: readonly string[];
       readonly consumer: string;
+      /** The names of the actors this worker runs; a message for any other is dead-lettered. */
+      readonly actors: readonly string[];
     }
   | { readonly type: "worker-stopping"; readonly reason: "stop" | "limit" }
   /** A run starts; `waitMs` is the time from enqueue (or due time) to start. */

@@ -175,7 +175,12 @@ export class WorkerRun {
       if (queues.length > 0) {
         liveness = await startLiveness(this.#broker, this.#consumer, queues, heartbeatMs, logger);
       }
-      this.#emit({ type: "worker-started", queues, consumer: this.#consumer });
+      this.#emit({
+        type: "worker-started",
+        queues,
+        consumer: this.#consumer,
+        actors: [...this.#s.actors.keys()].sort(),
+      });
       await this.#receiveLoop();
       if (this.#state === "receiving") {
         this.#state = "draining";

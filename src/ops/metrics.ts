@@ -91,7 +91,8 @@ const STATES = [
  * `job_run_duration_seconds` and `job_queue_wait_seconds` (enqueue or due time → start); gauge
  * `jobs_in_flight`. Gauge `queue_messages` (labels `queue`, `state`: ready, delayed, running,
  * dead) is sampled from `broker` at scrape time, and `queue_sample_errors_total` counts failed
- * samples.
+ * samples. A worker's messages for actors it does not run (each dead-lettered) are labelled
+ * `actor="unknown"`, so that names sent by mistake do not each add a set of series.
  *
  * A worker with `health` serves these at `/metrics`; or serve `scrape()` yourself.
  * @example
@@ -150,6 +151,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   // Every series starts at zero as soon as its queue and actor are seen, so that its first
   // increase shows in `rate()` and `increase()`.
   const byQueue = new Map<string, Map<string, Children>>();
+  /** Actors run by the workers of this process (from their "worker-started" events). */
+  const known = new Set<string>();
   const children = (queue: string, actor: string): Children => {
     let byActor = byQueue.get(queue);
     if (!byActor) byQueue.set(queue, (byActor = new Map()));
@@ -240,35 +243,41 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
       );
     },
     onEvent(event: LifecycleEvent): void {
+      if (event.type === "worker-started") {
+        for (const queue of event.queues) sampler?.learn(queue);
+        for (const actor of event.actors) known.add(actor);
+        return;
+      }
+      if (!("job" in event)) return;
+      // A worker's events for an actor it does not run (a typo, a producer ahead of the
+      // workers) go under one label: one series set, not one per name it is sent.
+      const actor = known.size === 0 || known.has(event.job.actor) ? event.job.actor : UNKNOWN;
       switch (event.type) {
         case "started": {
-          const c = children(event.job.queue, event.job.actor);
+          const c = children(event.job.queue, actor);
           c.started.value++;
           c.queueWait.observe(event.waitMs / 1000);
           return;
         }
         case "succeeded":
-          children(event.job.queue, event.job.actor).succeeded.value++;
+          children(event.job.queue, actor).succeeded.value++;
           return;
         case "retried":
-          children(event.job.queue, event.job.actor).retried.value++;
+          children(event.job.queue, actor).retried.value++;
           return;
         case "dead-lettered":
-          children(event.job.queue, event.job.actor).deadLettered.value++;
+          children(event.job.queue, actor).deadLettered.value++;
           return;
         case "rescheduled":
-          children(event.job.queue, event.job.actor).rescheduled.value++;
+          children(event.job.queue, actor).rescheduled.value++;
           return;
         case "recovered":
-          children(event.job.queue, event.job.actor).recovered.value++;
-          return;
-        case "worker-started":
-          for (const queue of event.queues) sampler?.learn(queue);
+          children(event.job.queue, actor).recovered.value++;
           return;
         case "old-schema":
           oldSchema.inc({
             queue: event.job.queue,
-            actor: event.job.actor,
+            actor,
             fingerprint: event.fingerprint,
             handling: event.handling,
           });
@@ -285,6 +294,9 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     scrape: endpoint.scrape,
   };
 }
+
+/** The `actor` label of a worker's events for actors it does not run. */
+const UNKNOWN = "unknown";
 
 /** Stopped from outside (a worker stopping, a lost lease, an operator) is not a failure. */
 function countsAsFailure(code: string | undefined): boolean {

@@ -207,3 +207,34 @@ describe("Prometheus metrics (issue 11)", () => {
     }
   });
 });
+
+describe("metrics of actors a worker does not run (issue 24)", () => {
+  it("go under one actor=\"unknown\" label, not a series set per name", async () => {
+    const broker = new InMemoryMessageBroker();
+    const metrics = prometheusMetrics({ broker });
+    const app = new Repid(new Connection(broker, { logger: silentLogger, hooks: [metrics.hooks] }));
+    const worker = new Worker({ messagesLimit: 31, logger: silentLogger, handleSignals: [] });
+    worker.actor(async function known() {});
+    // The producer is another service: its connection has no metrics.
+    const producer = new Connection(broker, { logger: silentLogger });
+    const names = Array.from({ length: 30 }, (_, i) => `typo_${i}`);
+    await new Queue("default", { connection: producer }).declare();
+    await enqueueMany([new Job("known"), ...names.map((name) => new Job(name))], {
+      connection: producer,
+    });
+    await app.magic(() => worker.run());
+    const text = await metrics.scrape();
+    const started = text
+      .split("\n")
+      .filter((line) => /^repid_jobs_started_total\{/.test(line) && !line.endsWith(" 0"));
+    expect(started.map((line) => /actor="([^"]+)"/.exec(line)?.[1]).sort()).toEqual([
+      "known",
+      "unknown",
+    ]);
+    const dead = text
+      .split("\n")
+      .find((line) => /^repid_jobs_dead_lettered_total\{.*actor="unknown"/.test(line));
+    expect(dead).toMatch(/ 30$/);
+    expect(text).not.toContain('actor="typo_');
+  });
+});
