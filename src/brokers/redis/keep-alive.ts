@@ -1,3 +1,4 @@
+import { lookup } from "node:dns";
 import { Worker } from "node:worker_threads";
 import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "../../logger.js";
@@ -6,34 +7,82 @@ import { groupBySlot, isCluster, type RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
 import { keepAliveThreadUrl, type Script, type ScriptCall } from "./scripts.js";
 
-/** Connection settings a thread can receive (functions such as retryStrategy cannot cross). */
-const PORTABLE: readonly (keyof RedisOptions)[] = [
-  "host",
-  "port",
-  "path",
-  "username",
-  "password",
-  "db",
-  "family",
-  "tls",
-  "connectTimeout",
-];
+/**
+ * Options of a client that only shape its own behaviour (retries, reconnection, queueing): the
+ * thread sets its own, so these are not copied. Every other option is, or the thread is not used.
+ */
+const BEHAVIOUR: ReadonlySet<string> = new Set([
+  "retryStrategy",
+  "reconnectOnError",
+  "sentinelRetryStrategy",
+  "sentinelReconnectStrategy",
+  "clusterRetryStrategy",
+  "maxRetriesPerRequest",
+  "enableOfflineQueue",
+  "enableReadyCheck",
+  "lazyConnect",
+  "autoResubscribe",
+  "autoResendUnfulfilledCommands",
+  "commandTimeout",
+  "connectionName",
+  "scripts",
+  "showFriendlyErrorStack",
+  "monitor",
+  "readOnly",
+  "offlineQueue",
+  "Connector",
+]);
 
-function portableOptions(client: RedisClient, name: string): RedisOptions {
+/** The options the thread connects with, or the first one that cannot cross into a thread. */
+export function portableOptions(
+  client: RedisClient,
+  name: string,
+):
+  | { readonly options: RedisOptions; readonly clusterOptions?: Record<string, unknown> }
+  | { readonly refused: string } {
   const out: Record<string, unknown> = { connectionName: name };
+  let clusterOptions: Record<string, unknown> | undefined;
+  if (isCluster(client)) {
+    // The cluster's own address translation and name lookup: how its nodes are reached.
+    const c = client.options as Record<string, unknown>;
+    if (c["dnsLookup"] !== undefined && c["dnsLookup"] !== lookup) return { refused: "dnsLookup" };
+    clusterOptions = {};
+    if (c["natMap"]) {
+      try {
+        clusterOptions["natMap"] = structuredClone(c["natMap"]);
+      } catch {
+        return { refused: "natMap" };
+      }
+    }
+  }
   const options = (
     isCluster(client) ? (client.options.redisOptions ?? {}) : (client as Redis).options
   ) as Record<string, unknown>;
-  for (const key of PORTABLE) {
-    const value = options[key];
-    if (value === undefined) continue;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || value === null || BEHAVIOUR.has(key)) continue;
     try {
       out[key] = structuredClone(value);
     } catch {
-      // not transferable (a TLS option holding a function): the thread connects without it
+      // A function or a native handle (tls.checkServerIdentity, tls.secureContext, dnsLookup, a
+      // natMap function): a thread would connect with weaker or other settings than this client.
+      return { refused: describeRefused(key, value) };
     }
   }
-  return out as RedisOptions;
+  return { options: out as RedisOptions, ...(clusterOptions ? { clusterOptions } : {}) };
+}
+
+/** `tls.checkServerIdentity` rather than `tls`: the part that cannot be copied. */
+function describeRefused(key: string, value: unknown): string {
+  if (value && typeof value === "object") {
+    for (const [inner, v] of Object.entries(value)) {
+      try {
+        structuredClone(v);
+      } catch {
+        return `${key}.${inner}`;
+      }
+    }
+  }
+  return key;
 }
 
 /** A cluster's known nodes, for the thread to build its own Cluster client from. */
@@ -163,10 +212,26 @@ export function startKeepAlive(s: KeepAliveSettings): KeepAlive {
   };
   // Until the thread has written its first heartbeat, a timer here keeps the record alive.
   let fallback: NodeJS.Timeout | undefined = fallBack();
+  const portable = portableOptions(s.client, s.name);
+  if ("refused" in portable) {
+    s.logger.warn(
+      `repid redis: the keep-alive thread cannot use the client's option "${portable.refused}" (a function or a native object cannot cross into a thread), and would connect with other settings; heartbeats of consumer "${s.consumer}" run on the main thread instead, where an event loop blocked past the heartbeat's time to live lets other workers take its leases`,
+      { consumer: s.consumer, option: portable.refused },
+    );
+    return {
+      async stop() {
+        if (stopping) return;
+        stopping = true;
+        clearInterval(fallback);
+        await s.beat(0);
+      },
+    };
+  }
   const thread = KeepAliveThread.shared();
   const id = thread.add(
     {
-      options: portableOptions(s.client, s.name),
+      options: portable.options,
+      clusterOptions: portable.clusterOptions,
       cluster: clusterNodes(s.client),
       groups: s.groups,
       consumer: s.consumer,

@@ -4,29 +4,45 @@
 // from the main thread.
 //
 // Messages from the main thread:
-//   { type: "add", id, spec }   spec: { options, cluster, groups, consumer, ttlMs, intervalMs,
-//                                lua, sha } (see keep-alive.ts)
+//   { type: "add", id, spec }   spec: { options, clusterOptions, cluster, groups, consumer,
+//                                ttlMs, intervalMs, lua, sha } (see keep-alive.ts)
 //   { type: "remove", id }      stops that heartbeat once its call in flight has answered
 // Messages to it, each with the id: "started" (first heartbeat written), "error" (a refresh
 // failed; message), "recovered" (written again after errors), "removed".
 //
-// One Redis: a connection per heartbeat with the small client beside this file. A cluster: an
-// ioredis Cluster per heartbeat (loaded only then: it needs slot routing).
+// Each heartbeat has its own ioredis client made from the options of the broker's own client
+// (one Redis, Sentinel, TLS, unix socket, ACL user, key prefix: whatever crossed into the
+// thread; keep-alive.ts keeps the heartbeat on the main thread when an option cannot cross), or
+// an ioredis Cluster for a cluster. ioredis loads once per process, with the first heartbeat.
 import { parentPort } from "node:worker_threads";
-import { RespClient } from "./resp-client.js";
 
 const beats = new Map();
 /** How long a removal waits for the refresh in flight. */
 const REMOVE_WAIT_MS = 500;
 
-class ClusterClient {
-  constructor(nodes, options) {
-    this.made = import("ioredis").then(({ Cluster }) => {
-      const client = new Cluster(nodes, {
-        lazyConnect: true,
-        slotsRefreshInterval: 2000,
-        redisOptions: { ...options, maxRetriesPerRequest: 1 },
-      });
+/** An ioredis client for one heartbeat, made when first used. */
+class ThreadClient {
+  constructor(spec) {
+    const timeoutMs = Math.max(1000, spec.ttlMs);
+    // A heartbeat never waits in a queue: a call fails at once while disconnected, and one
+    // without a reply within the time to live fails; the next tick tries again.
+    const own = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: timeoutMs,
+      retryStrategy: () => 200,
+    };
+    this.made = import("ioredis").then(({ Redis, Cluster }) => {
+      const client = spec.cluster
+        ? new Cluster(spec.cluster, {
+            ...spec.clusterOptions,
+            lazyConnect: true,
+            slotsRefreshInterval: 2000,
+            enableOfflineQueue: false,
+            redisOptions: { ...spec.options, ...own, lazyConnect: false },
+          })
+        : new Redis({ ...spec.options, ...own });
       client.on("error", () => {}); // reported through the failing calls
       return client;
     });
@@ -34,6 +50,7 @@ class ClusterClient {
 
   async call(args) {
     const client = await this.made;
+    if (client.status === "wait") await client.connect();
     return client.call(...args);
   }
 
@@ -46,9 +63,7 @@ class Heartbeat {
   constructor(id, spec) {
     this.id = id;
     this.spec = spec;
-    this.client = spec.cluster
-      ? new ClusterClient(spec.cluster, spec.options)
-      : new RespClient(spec.options, Math.max(1000, spec.ttlMs));
+    this.client = new ThreadClient(spec);
     this.started = false;
     this.failing = false;
     this.inFlight = undefined;

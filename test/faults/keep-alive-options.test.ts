@@ -1,0 +1,141 @@
+/**
+ * The keep-alive thread connects with the broker's own client options, never weaker ones (issue
+ * 24): a URL password the server does not need (ioredis accepts it; the thread's heartbeats then
+ * failed forever and a blocked worker's job ran again elsewhere), and TLS options that cannot
+ * cross into a thread (a checkServerIdentity function: the thread connected in plain text, AUTH
+ * included), which now keep the heartbeat on the main thread with a warning.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
+import { message } from "../brokers/contract.js";
+import { newPrefix } from "./harness.js";
+import {
+  freePort,
+  recordingLogger,
+  startRedis,
+  until,
+  type ThrowawayRedis,
+} from "./redis-server.js";
+
+let redis: ThrowawayRedis;
+let dir: string;
+let tlsPort: number;
+let ca: Buffer;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "repid-tls-options-"));
+  const key = join(dir, "key.pem");
+  const cert = join(dir, "cert.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+    ],
+    { stdio: "ignore" },
+  );
+  ca = readFileSync(cert);
+  tlsPort = await freePort();
+  redis = await startRedis([
+    "--tls-port",
+    String(tlsPort),
+    "--tls-cert-file",
+    cert,
+    "--tls-key-file",
+    key,
+    "--tls-ca-cert-file",
+    cert,
+    "--tls-auth-clients",
+    "no",
+  ]);
+});
+afterAll(async () => {
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A consumer holds a message and keeps alive while its event loop is blocked for 2 s (three
+ * times the heartbeat's time to live); another broker then must not get the message.
+ */
+async function heldThroughBlockedLoop(open: () => Promise<RedisMessageBroker>): Promise<unknown[]> {
+  const broker = await open();
+  const other = await open();
+  try {
+    await broker.declareQueue("default");
+    await broker.enqueue([message({ id: "long" })]);
+    const alive = broker.keepAlive("busy", ["default"], 600);
+    const [held] = await broker.receive(["default"], { max: 1, leaseMs: 60_000, consumer: "busy" });
+    const until = Date.now() + 2000;
+    while (Date.now() < until) {
+      /* a user's synchronous loop */
+    }
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const taken = await other.receive(["default"], { max: 1, leaseMs: 60_000, signal: ac.signal });
+    await broker.settle([{ kind: "ack", delivery: held! }]);
+    await alive.stop();
+    return taken;
+  } finally {
+    await broker.disconnect();
+    await other.disconnect();
+  }
+}
+
+it("a URL password the server does not need: the thread's heartbeats hold the lease", async () => {
+  const prefix = newPrefix();
+  const logger = recordingLogger();
+  const taken = await heldThroughBlockedLoop(async () => {
+    const b = new RedisMessageBroker(`redis://:not-needed@127.0.0.1:${redis.port}`, {
+      prefix,
+      logger,
+    });
+    await b.connect();
+    return b;
+  });
+  expect(taken).toEqual([]);
+  expect(logger.lines.filter((l) => /refreshing the heartbeat/.test(l))).toEqual([]);
+});
+
+it("TLS options that cannot cross into a thread: heartbeats stay on the main thread, with a warning", async () => {
+  const prefix = newPrefix();
+  const logger = recordingLogger();
+  const broker = new RedisMessageBroker(
+    { host: "localhost", port: tlsPort, tls: { ca, checkServerIdentity: () => undefined } },
+    { prefix, logger },
+  );
+  await broker.connect();
+  try {
+    await broker.declareQueue("default");
+    const alive = broker.keepAlive("careful", ["default"], 600);
+    expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
+      expect.stringMatching(
+        /keep-alive thread cannot use the client's option "tls\.checkServerIdentity".*main thread/,
+      ),
+    ]);
+    // Several heartbeat intervals pass with nothing failing: no connection in plain text to the
+    // TLS port (it would fail every refresh), and the record is refreshed from here.
+    await until(() => logger.lines.some((l) => l.startsWith("error")), 1500).catch(() => {});
+    expect(logger.lines.filter((l) => l.startsWith("error"))).toEqual([]);
+    const consumers = await redis.admin().zrange(`${prefix}:{default}:consumers`, 0, -1);
+    expect(consumers).toContain("careful");
+    await alive.stop();
+  } finally {
+    await broker.disconnect();
+  }
+});
