@@ -132,7 +132,7 @@ it("TLS options that cannot cross into a thread: heartbeats stay on the main thr
     // TLS port (it would fail every refresh), and the record is refreshed from here.
     await until(() => logger.lines.some((l) => l.startsWith("error")), 1500).catch(() => {});
     expect(logger.lines.filter((l) => l.startsWith("error"))).toEqual([]);
-    const consumers = await redis.admin().zrange(`${prefix}:{default}:consumers`, 0, -1);
+    const consumers = await redis.admin().zrange(`${prefix}:{default}:consumers`, "0", "-1");
     expect(consumers).toContain("careful");
     await alive.stop();
   } finally {
