@@ -27,6 +27,9 @@ export type Verdict =
   | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
 
 /** Decides whether `req` may be served. `basePath` scopes the cookie. */
+/** Headers a proxy adds: a request that carries one came through a proxy. */
+const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip", "via"];
+
 export function authorize(
   req: IncomingMessage,
   url: URL,
@@ -45,6 +48,17 @@ export function authorize(
     }
   }
   if (token === undefined) {
+    // Without a token, only this machine is trusted: a peer on loopback, reaching a loopback
+    // address, with no sign of a proxy in front (a reverse proxy on this machine connects from
+    // loopback on behalf of anyone, and says so in these headers).
+    const forwarded = FORWARDING_HEADERS.find((name) => req.headers[name] !== undefined);
+    if (forwarded !== undefined || !LOOPBACK_ADDRESSES.has(req.socket.remoteAddress ?? "")) {
+      return {
+        ok: false,
+        status: 403,
+        reason: `${forwarded === undefined ? "a request from beyond this machine" : `a forwarded request (${forwarded})`} needs a token: start the dashboard with --token`,
+      };
+    }
     if (!LOOPBACK_ADDRESSES.has(req.socket.localAddress ?? "")) {
       return {
         ok: false,

@@ -1,7 +1,8 @@
 /**
- * The dashboard's redirects stay on its own host: a path that normalizes to `//host` (such as
- * `/.//evil.example`) is not turned into `Location: //evil.example`; malformed input is a 400.
- * Issue 24.
+ * Requests the dashboard must refuse or answer carefully (issue 24): its redirects stay on its own
+ * host (a path that normalizes to `//host`, such as `/.//evil.example`, is not turned into
+ * `Location: //evil.example`); malformed input is a 400, not a 500; without a token, a request
+ * that a proxy forwarded is refused even though it comes from loopback.
  */
 import { createServer, request, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -65,4 +66,34 @@ it("answers 400, not 500, to a malformed path or limit", async () => {
   expect(await status("/api/queues/default/jobs?limit=0")).toBe(400);
   expect(await status("/api/queues/default/jobs?limit=-3")).toBe(400);
   expect(await status("/api/queues/default/jobs?limit=5")).toBe(200);
+});
+
+it("without a token, refuses a request a proxy forwarded, though it comes from loopback", async () => {
+  const open = createDashboard({ connection: new Connection(new InMemoryMessageBroker()) });
+  const local = createServer((req, res) => {
+    void open.handle(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => local.listen(0, "127.0.0.1", resolve));
+  const at = `http://127.0.0.1:${(local.address() as { port: number }).port}/api/queues`;
+  try {
+    expect((await fetch(at)).status).toBe(200);
+    const forwarded: Record<string, string>[] = [
+      { "X-Forwarded-For": "203.0.113.9" },
+      { Forwarded: "for=203.0.113.9" },
+      { "X-Real-IP": "203.0.113.9" },
+      { "X-Forwarded-Host": "repid.example" },
+    ];
+    for (const header of forwarded) {
+      const reply = await fetch(at, { headers: header });
+      expect(reply.status, JSON.stringify(header)).toBe(403);
+      expect(((await reply.json()) as { error: string }).error).toMatch(
+        /forwarded request.*--token/,
+      );
+    }
+  } finally {
+    open.close();
+    await new Promise((resolve) => local.close(resolve));
+  }
 });
