@@ -152,9 +152,10 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
     .action(act(deadLetterAction("replay")));
 
   program
-    .command("purge-dead <queue>")
-    .description("delete dead letters (all of the queue's unless --id is given)")
-    .option("--id <ids...>", "only these dead letters")
+    .command("delete-dead <queue>")
+    .description("delete dead letters for good")
+    .option("--id <ids...>", "these dead letters")
+    .option("--all", "every dead letter of the queue")
     .action(act(deadLetterAction("deleteDead")));
 
   for (const verb of ["pause", "resume"] as const) {
@@ -246,7 +247,7 @@ async function admin(session: CliSession, options: GlobalOptions): Promise<Admin
 function deadLetterAction(operation: "replay" | "deleteDead"): Action {
   return async (s, o, queue) => {
     const ids = o.id as string[] | undefined;
-    if (operation === "replay" && (ids === undefined) === (o.all === undefined)) {
+    if ((ids === undefined) === (o.all === undefined)) {
       throw new InvalidOptionError("id", "pass --id <ids...> or --all (one of them)");
     }
     const count = await (await admin(s, o))[operation](queue!, ids);

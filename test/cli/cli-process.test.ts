@@ -129,7 +129,7 @@ describeRedis("repid as a process on Redis", () => {
       state: "ready",
       message: { attempt: 1 },
     });
-    const purge = await repid(["purge-dead", emails, "--json", ...flags]);
+    const purge = await repid(["delete-dead", emails, "--all", "--json", ...flags]);
     expect(JSON.parse(purge.stdout)).toEqual({ queue: emails, deleted: 2 });
     expect(await broker.counts(emails)).toMatchObject({ ready: 1, dead: 0 });
   });

@@ -165,7 +165,7 @@ describe("repid cancel", () => {
   });
 });
 
-describe("repid replay and purge-dead", () => {
+describe("repid replay and delete-dead", () => {
   it("replays chosen or all dead letters to ready with attempt 1", async () => {
     await bury(broker, "emails", ["a", "b", "c"]);
     expect(await cli(connection, "replay", "emails", "--id", "b")).toMatchObject({
@@ -184,20 +184,24 @@ describe("repid replay and purge-dead", () => {
     expect((await broker.counts("emails")).ready).toBe(3);
   });
 
-  it("asks for --id or --all (exit 2)", async () => {
-    const run = await cli(connection, "replay", "emails");
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("pass --id <ids...> or --all");
-    expect((await cli(connection, "replay", "emails", "--all", "--id", "x")).code).toBe(2);
+  it("asks for --id or --all (exit 2), for replay and delete-dead alike (issue 24)", async () => {
+    await bury(broker, "emails", ["kept"]);
+    for (const command of ["replay", "delete-dead"]) {
+      const run = await cli(connection, command, "emails");
+      expect(run.code, command).toBe(2);
+      expect(run.stderr).toContain("pass --id <ids...> or --all");
+      expect((await cli(connection, command, "emails", "--all", "--id", "x")).code).toBe(2);
+    }
+    expect((await broker.counts("emails")).dead).toBe(1);
   });
 
   it("deletes chosen dead letters, then all of them", async () => {
     await bury(broker, "emails", ["a", "b", "c"]);
-    expect(await cli(connection, "purge-dead", "emails", "--id", "a", "--id", "b")).toMatchObject({
+    expect(await cli(connection, "delete-dead", "emails", "--id", "a", "--id", "b")).toMatchObject({
       code: 0,
       stdout: "deleted 2 dead letters of emails\n",
     });
-    expect((await cli(connection, "purge-dead", "emails")).stdout).toBe(
+    expect((await cli(connection, "delete-dead", "emails", "--all")).stdout).toBe(
       "deleted 1 dead letter of emails\n",
     );
     expect((await broker.counts("emails")).dead).toBe(0);
@@ -335,7 +339,7 @@ describe("repid --help", () => {
     "job",
     "cancel",
     "replay",
-    "purge-dead",
+    "delete-dead",
     "pause",
     "resume",
     "schedules",

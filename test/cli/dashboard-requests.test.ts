@@ -97,3 +97,20 @@ it("without a token, refuses a request a proxy forwarded, though it comes from l
     await new Promise((resolve) => local.close(resolve));
   }
 });
+
+it("replays or deletes dead letters only when told which: ids, or all (issue 24)", async () => {
+  const post = async (path: string, body: unknown): Promise<number> =>
+    (
+      await fetch(`http://127.0.0.1:${port}/api/queues/default/${path}`, {
+        method: "POST",
+        headers: { Authorization: "Bearer s3cret", "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      })
+    ).status;
+  for (const operation of ["replay", "delete-dead"]) {
+    expect(await post(operation, {}), operation).toBe(400);
+    expect(await post(operation, { ids: ["x"], all: true }), operation).toBe(400);
+    expect(await post(operation, { all: true }), operation).toBe(200);
+    expect(await post(operation, { ids: ["x"] }), operation).toBe(200);
+  }
+});

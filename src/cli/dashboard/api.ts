@@ -85,12 +85,16 @@ const routes: [method: string, pattern: RegExp, handler: Handler][] = [
   [
     "POST",
     /^queues\/([^/]+)\/replay$/,
-    async (ctx, [queue], _q, body) => ({ replayed: await ctx.admin.replay(queue!, ids(body)) }),
+    async (ctx, [queue], _q, body) => ({
+      replayed: await ctx.admin.replay(queue!, chosen(body)),
+    }),
   ],
   [
     "POST",
     /^queues\/([^/]+)\/delete-dead$/,
-    async (ctx, [queue], _q, body) => ({ deleted: await ctx.admin.deleteDead(queue!, ids(body)) }),
+    async (ctx, [queue], _q, body) => ({
+      deleted: await ctx.admin.deleteDead(queue!, chosen(body)),
+    }),
   ],
   [
     "POST",
@@ -171,6 +175,18 @@ function failure(error: unknown): ApiReply {
     return { status, body: { error: error.message, code: error.code } };
   }
   return { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
+}
+
+/**
+ * Which dead letters a replay or deletion is for: `{ ids: [...] }` or `{ all: true }`, exactly
+ * one of them (as the CLI's --id and --all), so that a body that lost its ids acts on nothing.
+ */
+function chosen(body: Record<string, unknown>): string[] | undefined {
+  const list = ids(body);
+  if ((list === undefined) === (body.all !== true)) {
+    throw new InvalidOptionError("ids", 'send { "ids": [...] } or { "all": true } (one of them)');
+  }
+  return list;
 }
 
 function ids(body: Record<string, unknown>): string[] | undefined {

@@ -120,8 +120,8 @@ async function refreshJobs(more) {
     h("button", { "aria-pressed": String(state === view.state), onclick: () => select(view.queue, state) }, state)));
   const base = "queues/" + q(view.queue) + "/";
   $("jobs-actions").replaceChildren(...(view.state === "dead" ? [
-    h("button", { onclick: () => act("replayed all of " + view.queue, () => api(base + "replay", {})) }, "Replay all"),
-    h("button", { class: "danger", onclick: () => act("deleted the dead letters of " + view.queue, () => api(base + "delete-dead", {})) }, "Delete all"),
+    h("button", { onclick: () => act("replayed all of " + view.queue, () => api(base + "replay", { all: true })) }, "Replay all"),
+    h("button", { class: "danger", onclick: () => act("deleted the dead letters of " + view.queue, () => api(base + "delete-dead", { all: true })) }, "Delete all"),
   ] : []));
   if (view.extraPages && !more) return;
   const cursor = more && view.next ? "&cursor=" + q(view.next) : "";
