@@ -1,4 +1,4 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, constants } from "node:os";
 import type { Connection } from "./connection.js";
 import type { Hooks } from "./hooks.js";
 import { toMs, type Duration } from "./duration.js";
@@ -32,7 +32,9 @@ export interface WorkerOptions {
   /**
    * Signals that start a graceful shutdown. A second one forces it, unless it arrives within
    * 500 ms of the first: then it is taken for a copy of the first (a terminal sends Ctrl-C to the
-   * whole process group, and wrappers such as tsx or npm relay it once more).
+   * whole process group, and wrappers such as tsx or npm relay it once more). A forced stop aborts
+   * every running actor's `ctx.signal` (an actor's duty is to end when it aborts), and the process
+   * exits a second later (code 128 + the signal's number) if something still holds it.
    * @defaultValue ["SIGINT", "SIGTERM"]
    */
   readonly handleSignals?: readonly NodeJS.Signals[];
@@ -87,6 +89,9 @@ export interface WorkerRunner {
  * long after it died (its leases, renewed for long jobs, are not waited out).
  */
 const HEARTBEAT_MS = 3_000;
+
+/** How long after a forced stop the process may still run before the worker ends it. */
+const FORCED_EXIT_MS = 1000;
 
 const KNOWN = [
   "routers",
@@ -236,8 +241,20 @@ export class Worker extends Router {
         logger.info(
           `repid: ${signal} received, ${run.stopping ? "forcing stop" : "shutting down"}`,
         );
-        if (run.stopping) run.force();
-        else run.stop();
+        if (!run.stopping) {
+          run.stop();
+          return;
+        }
+        run.force();
+        // A second signal asks for the process to end: an actor that ignores ctx.signal (a
+        // timer, a socket of its own) must not keep it alive. What could be settled was given
+        // back by then; the rest returns when its leases expire.
+        setTimeout(() => {
+          logger.warn(
+            `repid: forced stop: work that ignores ctx.signal still holds the process; exiting`,
+          );
+          process.exit(128 + (constants.signals[signal] ?? 0));
+        }, FORCED_EXIT_MS).unref();
       };
       const signals = this.#options.handleSignals ?? ["SIGINT", "SIGTERM"];
       for (const signal of signals) process.on(signal, onSignal);

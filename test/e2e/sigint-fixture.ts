@@ -11,8 +11,15 @@ const finished = new Promise<void>((resolve) =>
 
 const app = new Repid(new Connection(new InMemoryMessageBroker(), { logger }));
 const worker = new Worker({ gracefulShutdownTime: "60s" });
+// IGNORE_SIGNAL=1: an actor that ignores ctx.signal and holds the process with a timer.
+const ignores = process.env["IGNORE_SIGNAL"] === "1";
 worker.actor(async function wait_for_test(_: unknown, ctx) {
   log("started");
+  if (ignores) {
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+    log("actor ended");
+    return;
+  }
   await Promise.race([
     finished,
     new Promise((resolve) => ctx.signal.addEventListener("abort", resolve)),

@@ -19,8 +19,8 @@ interface Child {
   report(): Promise<{ code: number | null; runner: Record<string, number>; out: string }>;
 }
 
-function start(command: string, args: string[]): Child {
-  const child = spawn(command, args, { cwd: root, env });
+function start(command: string, args: string[], extraEnv: Record<string, string> = {}): Child {
+  const child = spawn(command, args, { cwd: root, env: { ...env, ...extraEnv } });
   let out = "";
   const watchers = new Set<() => void>();
   child.stdout.on("data", (d: Buffer) => {
@@ -82,5 +82,22 @@ describe("Ctrl-C", () => {
     expect(runner).toMatchObject({ processed: 0, succeeded: 0, rejected: 1 });
     expect(out.match(/SIGINT/g)).toHaveLength(2);
     expect(out).toMatch(/SIGINT received, forcing stop/);
+  });
+
+  it("after a forced stop, an actor that ignores ctx.signal does not keep the process alive (issue 24)", async () => {
+    const child = start(process.execPath, ["--import", "tsx", fixture], { IGNORE_SIGNAL: "1" });
+    await child.lines(/^started$/);
+    child.process.kill("SIGINT");
+    await child.lines(/SIGINT received, shutting down/);
+    await sleep(700);
+    child.process.kill("SIGINT");
+    const { code, runner, out } = await child.report();
+    // Ended by the worker (128 + SIGINT's 2), long before the actor's 60 s timer.
+    expect(code).toBe(130);
+    expect(runner).toMatchObject({ processed: 0, rejected: 1 });
+    expect(out).toMatch(
+      /forced stop: work that ignores ctx.signal still holds the process; exiting/,
+    );
+    expect(out).not.toMatch(/actor ended/);
   });
 });
