@@ -13,6 +13,12 @@ export class Cancellation {
   #listener: ((reason: unknown) => void) | undefined;
   /** Epoch ms after which the attempt times out; Infinity until set. */
   deadline = Infinity;
+  /**
+   * An async actor's body that was still running when its attempt was aborted (a timeout, a
+   * cancellation, a lost lease): it cannot be stopped from outside, so the worker keeps a slot
+   * for it until it settles.
+   */
+  lingering: Promise<unknown> | undefined;
   timeoutMs = 0;
 
   get aborted(): boolean {

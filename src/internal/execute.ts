@@ -289,11 +289,17 @@ async function runActor(
   try {
     if (actor.mode === "async") {
       controller.startTimer(timeoutMs);
-      const value = await raceAbort(
-        actor.fn(args, new Context(message, actor.name, controller)) as Promise<unknown>,
-        controller,
-      );
-      return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
+      const body = actor.fn(args, new Context(message, actor.name, controller)) as Promise<unknown>;
+      try {
+        const value = await raceAbort(body, controller);
+        return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
+      } catch (error) {
+        // Aborted while the body still ran: the worker keeps its slot until the body ends.
+        if (controller.aborted && error === controller.reason) {
+          controller.lingering = Promise.resolve(body).then(ignore, ignore);
+        }
+        throw error;
+      }
     }
     // The pool times a sync call itself, from the moment it reaches a thread or process.
     const pool = actor.mode === "thread" ? deps.pools.thread() : deps.pools.process();
@@ -340,6 +346,8 @@ class Context implements ActorContext {
     return this.#cancel.signal;
   }
 }
+
+function ignore(): void {}
 
 function raceAbort<T>(promise: Promise<T>, cancel: Cancellation): Promise<T> {
   if (cancel.aborted) return Promise.reject(cancel.reason);
