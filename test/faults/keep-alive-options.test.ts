@@ -3,12 +3,14 @@
  * 24): a URL password the server does not need (ioredis accepts it; the thread's heartbeats then
  * failed forever and a blocked worker's job ran again elsewhere), and TLS options that cannot
  * cross into a thread (a checkServerIdentity function: the thread connected in plain text, AUTH
- * included), which now keep the heartbeat on the main thread with a warning.
+ * included), which now keep the heartbeat on the main thread with a warning; and a Sentinel setup
+ * (the thread heartbeated to localhost:6379 instead of the master).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { message } from "../brokers/contract.js";
@@ -137,5 +139,56 @@ it("TLS options that cannot cross into a thread: heartbeats stay on the main thr
     await alive.stop();
   } finally {
     await broker.disconnect();
+  }
+});
+
+it("a Sentinel setup: the thread's heartbeats go to the master Sentinel names", async () => {
+  // A sentinel process on loopback watching this file's throwaway server as "repid-master".
+  const port = await freePort();
+  const config = join(dir, "sentinel.conf");
+  writeFileSync(
+    config,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor repid-master 127.0.0.1 ${redis.port} 1`,
+      "sentinel down-after-milliseconds repid-master 60000",
+      "",
+    ].join("\n"),
+  );
+  const sentinel = spawn("redis-server", [config, "--sentinel"], { stdio: "ignore" });
+  const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => 50 });
+  probe.on("error", () => {});
+  try {
+    await until(
+      async () => {
+        try {
+          if (probe.status === "wait") await probe.connect();
+          const addr = (await probe.call("SENTINEL", "get-master-addr-by-name", "repid-master")) as
+            string[] | null;
+          return addr?.[1] === String(redis.port);
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      "sentinel names the master",
+    );
+    const prefix = newPrefix();
+    const logger = recordingLogger();
+    const taken = await heldThroughBlockedLoop(async () => {
+      const b = new RedisMessageBroker(
+        { sentinels: [{ host: "127.0.0.1", port }], name: "repid-master" },
+        { prefix, logger },
+      );
+      await b.connect();
+      return b;
+    });
+    expect(taken).toEqual([]);
+    expect(logger.lines.filter((l) => /refreshing the heartbeat/.test(l))).toEqual([]);
+  } finally {
+    probe.disconnect();
+    sentinel.kill("SIGKILL");
   }
 });
