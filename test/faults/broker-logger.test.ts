@@ -28,7 +28,9 @@ describe("broker warnings", () => {
     await connection.connect();
     await connection.disconnect();
     expect(logger.lines.filter((line) => EVICTION.test(line))).toHaveLength(1);
-    expect(logger.lines.find((line) => EVICTION.test(line))).toMatch(/^error: repid redis: WARNING/);
+    expect(logger.lines.find((line) => EVICTION.test(line))).toMatch(
+      /^error: repid redis: WARNING/,
+    );
   });
 
   it("are printed by the default logger when nobody passed a logger", async () => {

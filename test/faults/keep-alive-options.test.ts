@@ -6,9 +6,8 @@
  * included), which now keep the heartbeat on the main thread with a warning; and a Sentinel setup
  * (the thread heartbeated to localhost:6379 instead of the master).
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -18,58 +17,23 @@ import { newPrefix } from "./harness.js";
 import {
   freePort,
   recordingLogger,
-  startRedis,
+  startTlsRedis,
   until,
   type ThrowawayRedis,
+  type TlsRedis,
 } from "./redis-server.js";
 
+let tls: TlsRedis;
 let redis: ThrowawayRedis;
 let dir: string;
 let tlsPort: number;
 let ca: Buffer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "repid-tls-options-"));
-  const key = join(dir, "key.pem");
-  const cert = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-    ],
-    { stdio: "ignore" },
-  );
-  ca = readFileSync(cert);
-  tlsPort = await freePort();
-  redis = await startRedis([
-    "--tls-port",
-    String(tlsPort),
-    "--tls-cert-file",
-    cert,
-    "--tls-key-file",
-    key,
-    "--tls-ca-cert-file",
-    cert,
-    "--tls-auth-clients",
-    "no",
-  ]);
+  tls = await startTlsRedis();
+  ({ redis, dir, tlsPort, ca } = tls);
 });
-afterAll(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => tls.stop());
 
 /**
  * A consumer holds a message and keeps alive while its event loop is blocked for 2 s (three

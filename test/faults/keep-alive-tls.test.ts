@@ -2,65 +2,29 @@
  * The keep-alive thread over TLS: a throwaway redis-server with a TLS port and a self-signed
  * certificate (made here with openssl), a broker connected with `tls: { ca }`. The thread must
  * open its own TLS connection and keep a consumer alive while the event loop is blocked, without
- * a single logged failure (its own client, not ioredis, speaks to Redis).
+ * a single logged failure (its ioredis client is made from the broker client's options).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { message } from "../brokers/contract.js";
 import { newPrefix } from "./harness.js";
-import { freePort, recordingLogger, startRedis, type ThrowawayRedis } from "./redis-server.js";
+import {
+  recordingLogger,
+  startTlsRedis,
+  type ThrowawayRedis,
+  type TlsRedis,
+} from "./redis-server.js";
 
+let tls: TlsRedis;
 let redis: ThrowawayRedis;
-let dir: string;
 let tlsPort: number;
 let ca: Buffer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "repid-tls-"));
-  const key = join(dir, "key.pem");
-  const cert = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-    ],
-    { stdio: "ignore" },
-  );
-  ca = readFileSync(cert);
-  tlsPort = await freePort();
-  redis = await startRedis([
-    "--tls-port",
-    String(tlsPort),
-    "--tls-cert-file",
-    cert,
-    "--tls-key-file",
-    key,
-    "--tls-ca-cert-file",
-    cert,
-    "--tls-auth-clients",
-    "no",
-  ]);
+  tls = await startTlsRedis();
+  ({ redis, tlsPort, ca } = tls);
 });
-afterAll(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => tls.stop());
 
 it("keeps a consumer alive from the thread over TLS while the event loop is blocked", async () => {
   const prefix = newPrefix();

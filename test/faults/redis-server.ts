@@ -2,8 +2,8 @@
  * Throwaway Redis servers for the fault-injection suite: each on a free loopback port, in its own
  * temporary directory, started and stopped by pid. The shared Redis is never reconfigured.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,4 +151,47 @@ export async function until(
 export async function redisTime(client: Redis): Promise<number> {
   const [s, us] = await client.time();
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+}
+
+/** A throwaway server with a TLS port beside its plain one, and the certificate to trust. */
+export interface TlsRedis {
+  readonly redis: ThrowawayRedis;
+  readonly tlsPort: number;
+  /** The self-signed certificate (CN=localhost), to pass as `tls: { ca }`. */
+  readonly ca: Buffer;
+  /** A temporary folder of this server's, for other files a test needs. */
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `redis-server` with a TLS port and a self-signed certificate made with openssl. */
+export async function startTlsRedis(): Promise<TlsRedis> {
+  const dir = mkdtempSync(join(tmpdir(), "repid-tls-"));
+  const key = join(dir, "key.pem");
+  const cert = join(dir, "cert.pem");
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert].concat([
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+    ]),
+    { stdio: "ignore" },
+  );
+  const tlsPort = await freePort();
+  const redis = await startRedis([
+    ...["--tls-port", String(tlsPort), "--tls-cert-file", cert, "--tls-key-file", key],
+    ...["--tls-ca-cert-file", cert, "--tls-auth-clients", "no"],
+  ]);
+  return {
+    redis,
+    tlsPort,
+    ca: readFileSync(cert),
+    dir,
+    stop: async () => {
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

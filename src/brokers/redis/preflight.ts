@@ -19,18 +19,15 @@ export interface ServerFacts {
  * On failure the client is disconnected, so nothing keeps reconnecting behind the caller's back.
  */
 export async function connectClient(client: RedisClient, timeoutMs: number): Promise<void> {
-  let last: Error | undefined;
-  const onError = (error: Error): void => {
-    last = error;
-  };
-  client.on("error", onError);
+  const errors = watchErrors(client);
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
         () =>
           reject(
-            last ?? new RedisBrokerError("CONNECT_TIMEOUT", `no answer within ${timeoutMs} ms`),
+            errors.last() ??
+              new RedisBrokerError("CONNECT_TIMEOUT", `no answer within ${timeoutMs} ms`),
           ),
         timeoutMs,
       );
@@ -41,7 +38,7 @@ export async function connectClient(client: RedisClient, timeoutMs: number): Pro
           reject(error);
       };
       client.on("error", fatal);
-      client.connect().then(resolve, (error: unknown) => reject(last ?? error));
+      client.connect().then(resolve, (error: unknown) => reject(errors.last() ?? error));
       timer.unref?.();
       // `fatal` stays attached only while connecting.
       const detach = (): void => void client.off("error", fatal);
@@ -58,7 +55,7 @@ export async function connectClient(client: RedisClient, timeoutMs: number): Pro
     );
   } finally {
     clearTimeout(timer);
-    client.off("error", onError);
+    errors.stop();
   }
 }
 
@@ -75,17 +72,14 @@ export async function untilReady(client: RedisClient, timeoutMs: number): Promis
       `the Redis client given to the broker is closed (status "${client.status}"); pass an open or lazy client`,
     );
   }
-  let last: Error | undefined;
-  const onError = (error: Error): void => {
-    last = error;
-  };
-  client.on("error", onError);
+  const errors = watchErrors(client);
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       client.once("ready", resolve);
       timer = setTimeout(() => {
         client.off("ready", resolve);
+        const last = errors.last();
         reject(
           new RedisBrokerError(
             last ? failureCode(last) : "CONNECT_TIMEOUT",
@@ -99,8 +93,18 @@ export async function untilReady(client: RedisClient, timeoutMs: number): Promis
     });
   } finally {
     clearTimeout(timer);
-    client.off("error", onError);
+    errors.stop();
   }
+}
+
+/** The last error a client reports until `stop()` (ioredis tells connect failures as events). */
+function watchErrors(client: RedisClient): { last(): Error | undefined; stop(): void } {
+  let last: Error | undefined;
+  const onError = (error: Error): void => {
+    last = error;
+  };
+  client.on("error", onError);
+  return { last: () => last, stop: () => void client.off("error", onError) };
 }
 
 /**
