@@ -13,13 +13,9 @@ export class Cancellation {
   #listener: ((reason: unknown) => void) | undefined;
   /** Epoch ms after which the attempt times out; Infinity until set. */
   deadline = Infinity;
-  /**
-   * An async actor's body that was still running when its attempt was aborted (a timeout, a
-   * cancellation, a lost lease): it cannot be stopped from outside, so the worker keeps a slot
-   * for it until it settles.
-   */
-  lingering: Promise<unknown> | undefined;
   timeoutMs = 0;
+  #release: (() => void) | undefined;
+  #released = false;
 
   get aborted(): boolean {
     return this.#aborted;
@@ -58,6 +54,25 @@ export class Cancellation {
     const listener = this.#listener;
     this.#listener = undefined;
     listener?.(reason);
+  }
+
+  /**
+   * Waits for the body of an aborted async actor to end (it cannot be stopped from outside), or
+   * for `release()`: until then its attempt holds its slot, its lease and its settlement.
+   */
+  linger(body: Promise<unknown>): Promise<void> {
+    if (this.#released) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      this.#release = done;
+      body.then(done, done);
+    });
+  }
+
+  /** Stops waiting for an aborted body (a forced stop): its attempt settles now. */
+  release(): void {
+    this.#released = true;
+    this.#release?.();
   }
 
   /** Sets the one abort listener (the executor racing the actor). */

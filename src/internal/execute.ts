@@ -14,6 +14,7 @@ import { SCHEMA_HEADER, zodIssues } from "../registry.js";
 import type { Actor, ActorContext } from "../router.js";
 import { nextRunAt } from "../schedule.js";
 import type { Cancellation } from "./cancellation.js";
+import type { Logger } from "../logger.js";
 import type { HookSet } from "./hook-set.js";
 import type { ExecutorPool } from "./pool/executor-pool.js";
 import type { SchemaVersions } from "./schema-versions.js";
@@ -36,6 +37,9 @@ export interface ExecuteDeps {
   readonly hooks: HookSet;
   /** Counts and reports messages written with another schema than the registry's. */
   readonly schemas: SchemaVersions;
+  readonly logger: Logger;
+  /** The worker's slots (named in the warning about an aborted body that runs on). */
+  readonly concurrency: number;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -294,9 +298,11 @@ async function runActor(
         const value = await raceAbort(body, controller);
         return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
       } catch (error) {
-        // Aborted while the body still ran: the worker keeps its slot until the body ends.
+        // Aborted while the body still runs: the attempt ends with it, keeping its slot, its
+        // lease and its settlement (a retry elsewhere would run beside it), unless a forced stop
+        // lets go of it.
         if (controller.aborted && error === controller.reason) {
-          controller.lingering = Promise.resolve(body).then(ignore, ignore);
+          await lingerOn(Promise.resolve(body), controller, message, deps);
         }
         throw error;
       }
@@ -347,7 +353,25 @@ class Context implements ActorContext {
   }
 }
 
-function ignore(): void {}
+/** How long an aborted async body may run on before the worker warns that it holds a slot. */
+const LINGER_WARN_MS = 10_000;
+
+async function lingerOn(
+  body: Promise<unknown>,
+  controller: Cancellation,
+  message: Message,
+  deps: ExecuteDeps,
+): Promise<void> {
+  const warning = setTimeout(() => {
+    deps.logger.warn(
+      `repid: actor "${message.topic}" did not end when job "${message.id}" was aborted (it ignores ctx.signal): its body still runs ${LINGER_WARN_MS / 1000} s later and holds one of the worker's ${deps.concurrency} slots; the job settles when it ends`,
+      { id: message.id, actor: message.topic },
+    );
+  }, LINGER_WARN_MS);
+  warning.unref();
+  await controller.linger(body);
+  clearTimeout(warning);
+}
 
 function raceAbort<T>(promise: Promise<T>, cancel: Cancellation): Promise<T> {
   if (cancel.aborted) return Promise.reject(cancel.reason);

@@ -2,9 +2,10 @@
  * One `Worker.run()`. Its concurrency rules, which the code below keeps:
  *
  * - Slots: at most `concurrency` attempts run at once (`#running`). A slot is freed the moment an
- *   attempt's outcome is known, so the next receive can travel with that settlement; but an async
- *   actor aborted (timed out, cancelled) while its body still runs keeps its slot until that body
- *   ends (`#lingering`; warned about after 10 s): it cannot be stopped from outside.
+ *   attempt's outcome is known, so the next receive can travel with that settlement. An async
+ *   actor aborted (timed out, cancelled) while its body still runs cannot be stopped from
+ *   outside: its attempt ends when the body does (warned about after 10 s), keeping its slot,
+ *   lease and settlement until then, unless a forced stop lets go of it.
  * - Prefetch: at most `prefetch` more deliveries wait, leased, in `#buffer`, in delivery order.
  *   A receive goes out only when a quarter of slots + prefetch is free (one round trip fetches
  *   many), and only while the run is `receiving`.
@@ -76,9 +77,6 @@ const SETTLE_AFTER_FORCE_MS = 2_000;
 type Counts = { -readonly [K in keyof WorkerRunner]: number };
 type State = "receiving" | "draining" | "stopping" | "forced";
 
-/** How long an aborted async body may run on before the worker warns that it holds a slot. */
-const LINGER_WARN_MS = 10_000;
-
 export class WorkerRun {
   readonly #s: RunSettings;
   readonly #broker: MessageBroker;
@@ -101,8 +99,6 @@ export class WorkerRun {
   };
   /** Started attempts by delivery. */
   readonly #running = new Map<Delivery, Cancellation>();
-  /** Bodies of async actors aborted while still running: each holds a slot until it ends. */
-  readonly #lingering = new Set<Promise<unknown>>();
   /** Received ahead of free slots (see `prefetch`), in delivery order. */
   readonly #buffer: Delivery[] = [];
   readonly #listeners: (() => void)[] = [];
@@ -132,6 +128,8 @@ export class WorkerRun {
       pools: { thread: () => this.#pool("thread"), process: () => this.#pool("process") },
       hooks: settings.hooks,
       schemas: this.#schemas,
+      logger: settings.logger,
+      concurrency: settings.concurrency,
     };
   }
 
@@ -164,7 +162,10 @@ export class WorkerRun {
     if (!this.stopping) this.stop();
     this.#state = "forced";
     this.#grace?.clear();
-    for (const cancel of this.#running.values()) cancel.abort(new ActorAbortedError());
+    for (const cancel of this.#running.values()) {
+      cancel.abort(new ActorAbortedError());
+      cancel.release();
+    }
     // The aborted attempts' give-backs get a moment; a broker that cannot take them then is
     // given up on (those messages come back when their leases expire).
     setTimeout(() => this.#settler.close(), SETTLE_AFTER_FORCE_MS).unref();
@@ -224,7 +225,7 @@ export class WorkerRun {
     const consumer = this.#consumer;
     let received = 0;
     while (this.#state === "receiving" && received < limit) {
-      const held = this.#running.size + this.#lingering.size + this.#buffer.length;
+      const held = this.#running.size + this.#buffer.length;
       if (held > refillAt) {
         await this.#changed();
         continue;
@@ -273,7 +274,7 @@ export class WorkerRun {
 
   #pump(): void {
     while (
-      this.#running.size + this.#lingering.size < this.#s.concurrency &&
+      this.#running.size < this.#s.concurrency &&
       this.#buffer.length > 0 &&
       !this.stopping
     ) {
@@ -302,10 +303,8 @@ export class WorkerRun {
       };
     }
     // The slot is free as soon as the outcome is known: the next receive goes out together
-    // with this settlement instead of one round trip after it. An aborted async body that
-    // still runs keeps it (the actor did not end on ctx.signal), so concurrency holds.
+    // with this settlement instead of one round trip after it.
     this.#running.delete(delivery);
-    if (cancel.lingering) this.#linger(cancel.lingering, delivery.message);
     this.#pump();
     if (executed.settlement) {
       this.#settle(delivery, executed.settlement, executed.outcome, executed.failed, startedAt);
@@ -438,23 +437,6 @@ export class WorkerRun {
     if (outcome === "lost") return;
     this.#counts[outcome]++;
     if (outcome !== "rejected") this.#counts.processed++;
-  }
-
-  #linger(body: Promise<unknown>, message: Message): void {
-    this.#lingering.add(body);
-    const warning = setTimeout(() => {
-      this.#s.logger.warn(
-        `repid: actor "${message.topic}" did not end when job "${message.id}" was aborted (it ignores ctx.signal): its body still runs ${LINGER_WARN_MS / 1000} s later and holds one of the worker's ${this.#s.concurrency} slots`,
-        { id: message.id, actor: message.topic },
-      );
-    }, LINGER_WARN_MS);
-    warning.unref();
-    void body.then(() => {
-      clearTimeout(warning);
-      this.#lingering.delete(body);
-      this.#pump();
-      this.#notify();
-    });
   }
 
   #checkDeadlines(): void {
