@@ -1,11 +1,11 @@
 /** The public API of repid. Every export is named here; nothing else is public. */
-import "./zod-version.js";
-export { Repid, type MagicOptions } from "./repid.js";
-export { Connection, type ConnectionOptions } from "./connection.js";
-export { Job, enqueueMany, type JobOptions } from "./job.js";
-export { JobHandle, type ResultDecoder } from "./result.js";
-export { Queue, type QueueOptions } from "./queue.js";
-export { Admin } from "./admin.js";
+import "./core/zod-version.js";
+export { Repid, type MagicOptions } from "./connection/repid.js";
+export { Connection, type ConnectionOptions } from "./connection/connection.js";
+export { Job, enqueueMany, type JobOptions } from "./producer/job.js";
+export { JobHandle, type ResultDecoder } from "./producer/result.js";
+export { Queue, type QueueOptions } from "./producer/queue.js";
+export { Admin } from "./ops/admin.js";
 export { InMemoryResultStore } from "./results/in-memory-result-store.js";
 export type { HealthOptions } from "./ops/health-options.js";
 export type {
@@ -19,7 +19,7 @@ export type {
   PageOptions,
   QueueInfo,
 } from "./brokers/admin.js";
-export { Priority } from "./priority.js";
+export { Priority } from "./core/priority.js";
 export {
   Router,
   type Actor,
@@ -28,16 +28,16 @@ export {
   type ActorFunction,
   type ActorOptions,
   type Upcasters,
-} from "./router.js";
-export { Worker, type WorkerOptions, type WorkerRunner } from "./worker.js";
+} from "./worker/router.js";
+export { Worker, type WorkerOptions, type WorkerRunner } from "./worker/worker.js";
 export {
   defaultRetryPolicy,
   defaultRetryPolicyFactory,
   type DefaultRetryPolicyOptions,
   type RetryPolicy,
-} from "./retry-policy.js";
-export { toMs, type Duration, type DurationString, type DurationUnit } from "./duration.js";
-export { defaultLogger, silentLogger, type Logger } from "./logger.js";
+} from "./worker/retry-policy.js";
+export { toMs, type Duration, type DurationString, type DurationUnit } from "./core/duration.js";
+export { defaultLogger, silentLogger, type Logger } from "./core/logger.js";
 export {
   MAX_HEADERS_BYTES,
   type EnqueueEvent,
@@ -46,7 +46,7 @@ export {
   type LifecycleEvent,
   type RunEvent,
   type RunOutcome,
-} from "./hooks.js";
+} from "./core/hooks.js";
 export {
   SCHEMA_HEADER,
   createClient,
@@ -56,7 +56,7 @@ export {
   type EnqueueOptions,
   type Registry,
   type RegistryClient,
-} from "./registry.js";
+} from "./core/registry.js";
 export {
   InMemoryMessageBroker,
   type InMemoryBrokerOptions,
@@ -113,4 +113,4 @@ export {
   ValidationError,
   type RepidErrorCode,
   type ValidationIssue,
-} from "./errors.js";
+} from "./core/errors.js";

@@ -1,7 +1,7 @@
-import { Connection } from "../src/connection.js";
+import { Connection } from "../src/connection/connection.js";
 import { InMemoryMessageBroker } from "../src/brokers/in-memory/in-memory-broker.js";
-import { silentLogger, type Logger } from "../src/logger.js";
-import { Repid } from "../src/repid.js";
+import { silentLogger, type Logger } from "../src/core/logger.js";
+import { Repid } from "../src/connection/repid.js";
 
 export function memoryApp(logger?: Logger): {
   app: Repid;

@@ -3,12 +3,13 @@ import { dirname, join } from "node:path";
 import { ts } from "ts-morph";
 import { objectFlags } from "./location.js";
 
-const CLASS_FILE = /[\\/](?:dist[\\/])?src[\\/](router|worker)\.(?:d\.)?[cm]?[jt]s$/;
+// src/worker/ since the worker wing; src/ in releases before it.
+const CLASS_FILE = /[\\/](?:dist[\\/])?src[\\/](?:worker[\\/])?(router|worker)\.(?:d\.)?[cm]?[jt]s$/;
 const CLASS_NAMES = new Set(["Router", "Worker"]);
 
 /**
  * Decides whether a value's type is repid's `Router` or `Worker` (or a subclass of one): the
- * class must be declared in repid's own `src/router.ts` / `src/worker.ts`, or their built
+ * class must be declared in repid's own `src/worker/router.ts` / `src/worker/worker.ts`, or their built
  * `.d.ts`, inside a package named `repid`. Aliases and re-exports resolve to that declaration.
  */
 export class RepidClassDetector {

@@ -29,7 +29,7 @@
  * returns `false`), `receive` with the deliveries the first call leased, same tokens, not a
  * second batch.
  */
-import type { Logger } from "../logger.js";
+import type { Logger } from "../core/logger.js";
 
 import type { BrokerAdmin, Cancelled } from "./admin.js";
 

@@ -1,6 +1,6 @@
-import { Connection } from "../connection.js";
-import { InvalidOptionError, PeerDependencyError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { Connection } from "../connection/connection.js";
+import { InvalidOptionError, PeerDependencyError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { Writable } from "./output.js";
 
 /** Where the CLI finds its broker. */

@@ -3,13 +3,13 @@
  * alike: a job with its stored result, validated enqueue from a registry, actor schemas.
  */
 import { z } from "zod";
-import type { Admin } from "../admin.js";
+import type { Admin } from "../ops/admin.js";
 import type { JobView } from "../brokers/admin.js";
 import type { StoredResult } from "../brokers/broker.js";
-import type { Connection } from "../connection.js";
-import { ValidationError } from "../errors.js";
-import { Job } from "../job.js";
-import { SCHEMA_HEADER, zodIssues, type Registry } from "../registry.js";
+import type { Connection } from "../connection/connection.js";
+import { ValidationError } from "../core/errors.js";
+import { Job } from "../producer/job.js";
+import { SCHEMA_HEADER, zodIssues, type Registry } from "../core/registry.js";
 import { findActor } from "./registry-loader.js";
 
 /** A job as `Admin.job` finds it, with its stored result when the broker keeps one. */

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Admin } from "../admin.js";
+import { Admin } from "../ops/admin.js";
 import { MESSAGE_STATES, type MessageState } from "../brokers/admin.js";
-import type { Connection } from "../connection.js";
-import { InvalidOptionError } from "../errors.js";
+import type { Connection } from "../connection/connection.js";
+import { InvalidOptionError } from "../core/errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { describeJob, jobRows, queueRows, scheduleRows } from "./render.js";
 import { enqueueActor, jobDetails } from "./operations.js";

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { InvalidOptionError } from "../errors.js";
-import type { ActorDefinition, Registry } from "../registry.js";
+import { InvalidOptionError } from "../core/errors.js";
+import type { ActorDefinition, Registry } from "../core/registry.js";
 
 /**
  * Imports a generated registry module (`export const registry = defineRegistry(...)`, as

@@ -1,6 +1,6 @@
 import { CommanderError } from "commander";
-import type { Connection } from "../connection.js";
-import { BrokerError, RepidError } from "../errors.js";
+import type { Connection } from "../connection/connection.js";
+import { BrokerError, RepidError } from "../core/errors.js";
 import { openRedis, type OpenedConnection } from "./connect.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Writable } from "./output.js";

@@ -2,12 +2,12 @@
  * The `health` option of a `Worker`, checked when the worker is built. The server itself
  * (`./health.ts`, with `node:http`) is loaded only when a worker that has the option runs.
  */
-import { toMs, type Duration } from "../duration.js";
-import { InvalidOptionError } from "../errors.js";
+import { toMs, type Duration } from "../core/duration.js";
+import { InvalidOptionError } from "../core/errors.js";
 import type { MessageBroker } from "../brokers/broker.js";
-import type { Hooks } from "../hooks.js";
-import type { Logger } from "../logger.js";
-import { checkKnownKeys, checkObject } from "../internal/validate.js";
+import type { Hooks } from "../core/hooks.js";
+import type { Logger } from "../core/logger.js";
+import { checkKnownKeys, checkObject } from "../core/validate.js";
 
 /** Serves Prometheus text; `prometheusMetrics()` from `repid/metrics` makes one. */
 export interface MetricsEndpoint {

@@ -15,8 +15,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { MessageBroker } from "../brokers/broker.js";
-import { InvalidOptionError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { InvalidOptionError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { HealthSettings, MetricsEndpoint } from "./health-options.js";
 
 /** Where the health server listens. */

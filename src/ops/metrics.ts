@@ -9,8 +9,8 @@
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { MessageBroker, QueueCounts } from "../brokers/broker.js";
-import { toMs, type Duration } from "../duration.js";
-import type { EnqueueEvent, Hooks, LifecycleEvent, RunEvent, RunOutcome } from "../hooks.js";
+import { toMs, type Duration } from "../core/duration.js";
+import type { EnqueueEvent, Hooks, LifecycleEvent, RunEvent, RunOutcome } from "../core/hooks.js";
 import {
   HistogramFamily,
   ValueFamily,

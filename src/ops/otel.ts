@@ -22,7 +22,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { EnqueueEvent, Hooks, RunEvent, RunOutcome } from "../hooks.js";
+import type { EnqueueEvent, Hooks, RunEvent, RunOutcome } from "../core/hooks.js";
 
 export interface OpenTelemetryOptions {
   /** @defaultValue the global tracer provider's (`trace.getTracerProvider()`) tracer "repid" */

@@ -1,11 +1,11 @@
-import { setLongTimeout } from "../internal/timers.js";
+import { setLongTimeout } from "../core/timers.js";
 import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import { isCluster, type RedisClient } from "../brokers/redis/cluster.js";
 import { clusterFromUrls } from "../brokers/redis/cluster-connection.js";
 import type { ResultStore, StoredResult } from "../brokers/broker.js";
 import { decodeResult, encodeResult } from "../brokers/redis/codec.js";
-import { BrokerError } from "../errors.js";
-import { AdoptedLogger, type Logger } from "../logger.js";
+import { BrokerError } from "../core/errors.js";
+import { AdoptedLogger, type Logger } from "../core/logger.js";
 
 /** Options of `RedisResultStore`. */
 export interface RedisResultStoreOptions {

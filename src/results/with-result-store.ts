@@ -13,7 +13,7 @@ import type {
   Settlement,
   StoredResult,
 } from "../brokers/broker.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../core/logger.js";
 import { capabilitiesOf } from "../brokers/broker.js";
 
 /**

@@ -1,13 +1,13 @@
 import type { z } from "zod";
 import { InMemoryMessageBroker } from "../brokers/in-memory/in-memory-broker.js";
-import { Connection } from "../connection.js";
-import { toMs, type Duration } from "../duration.js";
-import { InvalidOptionError, NoRetryError } from "../errors.js";
-import { silentLogger, type Logger } from "../logger.js";
-import { createClient, type Registry, type RegistryClient } from "../registry.js";
-import { Repid } from "../repid.js";
-import type { ActorContext, Router } from "../router.js";
-import { Worker, type WorkerRunner } from "../worker.js";
+import { Connection } from "../connection/connection.js";
+import { toMs, type Duration } from "../core/duration.js";
+import { InvalidOptionError, NoRetryError } from "../core/errors.js";
+import { silentLogger, type Logger } from "../core/logger.js";
+import { createClient, type Registry, type RegistryClient } from "../core/registry.js";
+import { Repid } from "../connection/repid.js";
+import type { ActorContext, Router } from "../worker/router.js";
+import { Worker, type WorkerRunner } from "../worker/worker.js";
 import { TestBroker, type EnqueuedMessage } from "./test-broker.js";
 
 /** Options of `createTestApp`. */

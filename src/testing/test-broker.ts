@@ -22,7 +22,7 @@ import type {
   Schedule,
   Settlement,
 } from "../brokers/broker.js";
-import { nextRunAt } from "../schedule.js";
+import { nextRunAt } from "../core/schedule.js";
 
 /** A message the test enqueued, as recorded by the test app. */
 export interface EnqueuedMessage {

@@ -7,7 +7,7 @@
 import { connect } from "amqplib";
 import { expect, it } from "vitest";
 import { queueNames } from "../../src/brokers/rabbitmq/topology.js";
-import { QueueNotDeclaredError } from "../../src/errors.js";
+import { QueueNotDeclaredError } from "../../src/core/errors.js";
 import { RabbitMessageBroker } from "../../src/rabbitmq.js";
 import { message, waitFor } from "./contract.js";
 import { describeRabbit, RABBITMQ_URL, testBroker } from "./rabbitmq-env.js";

@@ -10,7 +10,7 @@ import {
   RedisMessageBroker,
   type RedisBrokerOptions,
 } from "../../src/brokers/redis/redis-broker.js";
-import { BrokerError, QueueNotDeclaredError } from "../../src/errors.js";
+import { BrokerError, QueueNotDeclaredError } from "../../src/core/errors.js";
 import { message, waitFor } from "./contract.js";
 import {
   adminClient,

@@ -8,7 +8,7 @@ import { Cluster, Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { Job, Queue, silentLogger } from "../../src/index.js";
-import { Connection } from "../../src/connection.js";
+import { Connection } from "../../src/connection/connection.js";
 import {
   clusterAdmin,
   clusterDeletePrefix,

@@ -15,7 +15,7 @@ import { Cluster, Redis } from "ioredis";
 import { keySlot } from "../../src/brokers/redis/cluster.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { Connection, Job, Repid, Worker } from "../../src/index.js";
-import type { Logger } from "../../src/logger.js";
+import type { Logger } from "../../src/core/logger.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import type { ReplicaAcks } from "../../src/brokers/redis/replicas.js";
 import { masterOfKey } from "./redis-cluster-env.js";

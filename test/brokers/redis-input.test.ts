@@ -1,6 +1,6 @@
 import { Cluster } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { BrokerError, InvalidOptionError } from "../../src/errors.js";
+import { BrokerError, InvalidOptionError } from "../../src/core/errors.js";
 import { RedisMessageBroker } from "../../src/redis.js";
 
 describe("RedisMessageBroker takes a Redis Cluster and refuses inputs it cannot use (issue 13)", () => {

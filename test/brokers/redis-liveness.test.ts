@@ -9,7 +9,7 @@ import type { Delivery } from "../../src/brokers/broker.js";
 import type { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { keepAliveThreadsStarted } from "../../src/brokers/redis/keep-alive.js";
 import { RedisMessageBroker as Broker } from "../../src/brokers/redis/redis-broker.js";
-import { QueueNotDeclaredError } from "../../src/errors.js";
+import { QueueNotDeclaredError } from "../../src/core/errors.js";
 import { message } from "./contract.js";
 import {
   REDIS_URL,

@@ -5,8 +5,8 @@
  * minute (about 43 bytes of Redis memory per processed job, ~150 MB at 60,000 jobs/s).
  */
 import { expect, it } from "vitest";
-import { Connection } from "../../src/connection.js";
-import { Worker } from "../../src/worker.js";
+import { Connection } from "../../src/connection/connection.js";
+import { Worker } from "../../src/worker/worker.js";
 import { message } from "./contract.js";
 import { brokerPerTest, describeRedis, keysWithPrefix } from "./redis-env.js";
 

@@ -8,7 +8,7 @@ import { createServer, request, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { InMemoryMessageBroker } from "../../src/brokers/in-memory/in-memory-broker.js";
 import { createDashboard, type Dashboard } from "../../src/cli/dashboard/handler.js";
-import { Connection } from "../../src/connection.js";
+import { Connection } from "../../src/connection/connection.js";
 
 let server: Server;
 let dashboard: Dashboard;

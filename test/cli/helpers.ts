@@ -1,6 +1,6 @@
 import type { Delivery, MessageBroker, Message } from "../../src/brokers/broker.js";
 import { runCli } from "../../src/cli/run.js";
-import type { Connection } from "../../src/connection.js";
+import type { Connection } from "../../src/connection/connection.js";
 
 /** What one CLI run printed and returned. */
 export interface CliRun {

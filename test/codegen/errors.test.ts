@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Generator, ScanFailure } from "../../codegen/generate.js";
-import { CodegenError } from "../../src/errors.js";
+import { CodegenError } from "../../src/core/errors.js";
 import { options, render } from "./helpers.js";
 
 const dir = "test/codegen/fixtures/errors";

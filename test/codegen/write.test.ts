@@ -8,7 +8,7 @@ import {
   isGenerated,
   writeGenerated,
 } from "../../codegen/write.js";
-import { CodegenError } from "../../src/errors.js";
+import { CodegenError } from "../../src/core/errors.js";
 import { bannerText } from "../../templates/registry-module.js";
 
 const dir = mkdtempSync(join(tmpdir(), "repid-gen-write-"));

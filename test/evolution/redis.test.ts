@@ -10,10 +10,10 @@
  * Each test has its own key prefix; workers run one message at a time so the order is exact.
  */
 import { afterEach, expect, it } from "vitest";
-import { Connection } from "../../src/connection.js";
+import { Connection } from "../../src/connection/connection.js";
 import { prometheusMetrics } from "../../src/metrics.js";
-import { Router } from "../../src/router.js";
-import { Worker } from "../../src/worker.js";
+import { Router } from "../../src/worker/router.js";
+import { Worker } from "../../src/worker/worker.js";
 import { describeRedis, testBroker } from "../brokers/redis-env.js";
 import { recordingLogger } from "../helpers.js";
 import * as v1 from "./fixtures/v1/registry.js";

@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { enqueueActor } from "../../src/cli/operations.js";
-import { Job } from "../../src/job.js";
-import { Queue } from "../../src/queue.js";
-import { defineRegistry, createClient } from "../../src/registry.js";
-import { Router, type Upcasters } from "../../src/router.js";
-import { Worker } from "../../src/worker.js";
-import { InvalidOptionError } from "../../src/errors.js";
+import { Job } from "../../src/producer/job.js";
+import { Queue } from "../../src/producer/queue.js";
+import { defineRegistry, createClient } from "../../src/core/registry.js";
+import { Router, type Upcasters } from "../../src/worker/router.js";
+import { Worker } from "../../src/worker/worker.js";
+import { InvalidOptionError } from "../../src/core/errors.js";
 import { z } from "zod";
 import { memoryApp, recordingLogger } from "../helpers.js";
 

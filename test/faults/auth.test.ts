@@ -8,10 +8,10 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { RedisBrokerError } from "../../src/brokers/redis/redis-errors.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
-import { Connection } from "../../src/connection.js";
-import { BrokerError } from "../../src/errors.js";
-import { Job } from "../../src/job.js";
-import { Worker } from "../../src/worker.js";
+import { Connection } from "../../src/connection/connection.js";
+import { BrokerError } from "../../src/core/errors.js";
+import { Job } from "../../src/producer/job.js";
+import { Worker } from "../../src/worker/worker.js";
 import { freePort, recordingLogger, startRedis, type ThrowawayRedis } from "./redis-server.js";
 import { newPrefix } from "./harness.js";
 

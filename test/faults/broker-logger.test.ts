@@ -5,7 +5,7 @@
  * given its own logger keeps it. Issue 24.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Connection } from "../../src/connection.js";
+import { Connection } from "../../src/connection/connection.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { recordingLogger, startRedis, type ThrowawayRedis } from "./redis-server.js";
 

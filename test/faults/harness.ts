@@ -9,10 +9,10 @@ import {
   RedisMessageBroker,
   type RedisBrokerOptions,
 } from "../../src/brokers/redis/redis-broker.js";
-import { Connection } from "../../src/connection.js";
-import type { Logger } from "../../src/logger.js";
-import { silentLogger } from "../../src/logger.js";
-import { Worker, type WorkerRunner } from "../../src/worker.js";
+import { Connection } from "../../src/connection/connection.js";
+import type { Logger } from "../../src/core/logger.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { Worker, type WorkerRunner } from "../../src/worker/worker.js";
 
 /** Starts and finishes per job number. */
 export class Runs {

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import type { Logger } from "../../src/logger.js";
+import type { Logger } from "../../src/core/logger.js";
 
 /** A port nobody listens on right now (bound once by us, then released). */
 export async function freePort(): Promise<number> {

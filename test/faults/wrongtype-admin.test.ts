@@ -6,10 +6,10 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Admin } from "../../src/admin.js";
+import { Admin } from "../../src/ops/admin.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
-import { Connection } from "../../src/connection.js";
-import { silentLogger } from "../../src/logger.js";
+import { Connection } from "../../src/connection/connection.js";
+import { silentLogger } from "../../src/core/logger.js";
 import { jobs, newPrefix, producer } from "./harness.js";
 import { startRedis, type ThrowawayRedis } from "./redis-server.js";
 

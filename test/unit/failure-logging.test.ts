@@ -8,7 +8,7 @@ import {
   Worker,
   enqueueMany,
 } from "../../src/index.js";
-import { defaultLogger } from "../../src/logger.js";
+import { defaultLogger } from "../../src/core/logger.js";
 import { recordingLogger } from "../helpers.js";
 
 describe("default failure logging (issue 11)", () => {

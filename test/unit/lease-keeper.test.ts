@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryMessageBroker } from "../../src/brokers/in-memory/in-memory-broker.js";
 import type { Delivery } from "../../src/brokers/broker.js";
-import { LeaseKeeper } from "../../src/internal/lease-keeper.js";
+import { LeaseKeeper } from "../../src/worker/run/lease-keeper.js";
 import { message } from "../brokers/contract.js";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

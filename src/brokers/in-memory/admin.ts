@@ -9,7 +9,7 @@ import type {
   QueueInfo,
 } from "../admin.js";
 import type { DeadLetter, QueueCounts } from "../broker.js";
-import { QueueNotDeclaredError } from "../../errors.js";
+import { QueueNotDeclaredError } from "../../core/errors.js";
 import { newRec, type QueueState, type Rec } from "./records.js";
 
 /** What the admin needs from the in-memory broker's internals. */

@@ -1,6 +1,6 @@
-import { QueueNotDeclaredError } from "../../errors.js";
-import { Heap } from "../../internal/heap.js";
-import { setLongTimeout, type LongTimer } from "../../internal/timers.js";
+import { QueueNotDeclaredError } from "../../core/errors.js";
+import { Heap } from "../../core/heap.js";
+import { setLongTimeout, type LongTimer } from "../../core/timers.js";
 import { InMemoryAdmin } from "./admin.js";
 import {
   Level,

@@ -1,5 +1,5 @@
 /** The in-memory broker's data structures: records, priority levels, the running list. */
-import { Heap } from "../../internal/heap.js";
+import { Heap } from "../../core/heap.js";
 import type { CancelMode } from "../admin.js";
 import type { DeadLetter, Delivery, FailureInfo, Message } from "../broker.js";
 

@@ -1,4 +1,4 @@
-import { setLongTimeout } from "../../internal/timers.js";
+import { setLongTimeout } from "../../core/timers.js";
 import type { StoredResult } from "../broker.js";
 
 interface Entry {

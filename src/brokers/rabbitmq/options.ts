@@ -1,5 +1,5 @@
-import { NotSupportedError } from "../../errors.js";
-import type { Logger } from "../../logger.js";
+import { NotSupportedError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 
 /** Options of `RabbitMessageBroker`. */
 export interface RabbitBrokerOptions {

@@ -1,6 +1,6 @@
 import type { ConsumeMessage } from "amqplib";
-import { BrokerError, QueueNotDeclaredError } from "../../errors.js";
-import { AdoptedLogger, type Logger } from "../../logger.js";
+import { BrokerError, QueueNotDeclaredError } from "../../core/errors.js";
+import { AdoptedLogger, type Logger } from "../../core/logger.js";
 import type {
   BrokerCapabilities,
   DeadLetter,

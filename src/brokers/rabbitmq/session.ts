@@ -15,8 +15,8 @@ import {
   type ConfirmChannel,
   type Options,
 } from "amqplib";
-import { BrokerError } from "../../errors.js";
-import type { Logger } from "../../logger.js";
+import { BrokerError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import type { Task } from "./topology.js";
 
 /** Where to connect: a URL, amqplib connect options, or an open amqplib connection (not owned). */

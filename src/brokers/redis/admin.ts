@@ -1,4 +1,4 @@
-import { QueueNotDeclaredError } from "../../errors.js";
+import { QueueNotDeclaredError } from "../../core/errors.js";
 import type {
   BrokerAdmin,
   CancelMode,

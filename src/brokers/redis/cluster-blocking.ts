@@ -1,5 +1,5 @@
 import { Redis, type Cluster } from "ioredis";
-import type { Logger } from "../../logger.js";
+import type { Logger } from "../../core/logger.js";
 import { BlockingPool, POLL_MS, sleep, type Follow, type WaitOutcome } from "./blocking-pool.js";
 import { groupBySlot, isClusterRedirect, keySlot, masterKeyOf, refreshSlots } from "./cluster.js";
 

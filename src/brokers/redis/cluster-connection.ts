@@ -1,5 +1,5 @@
 import { Cluster, type ClusterOptions, type RedisOptions } from "ioredis";
-import { InvalidOptionError } from "../../errors.js";
+import { InvalidOptionError } from "../../core/errors.js";
 
 /**
  * Defaults of a Cluster client the broker builds from URLs (a `Cluster` you pass is used as it

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
-import { InvalidOptionError } from "../../errors.js";
-import { checkQueueName } from "../../internal/validate.js";
-import type { Logger } from "../../logger.js";
+import { InvalidOptionError } from "../../core/errors.js";
+import { checkQueueName } from "../../core/validate.js";
+import type { Logger } from "../../core/logger.js";
 import { isCluster, type RedisClient } from "./cluster.js";
 import { clusterFromUrls } from "./cluster-connection.js";
 

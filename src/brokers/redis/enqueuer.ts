@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { QueueNotDeclaredError } from "../../errors.js";
+import { QueueNotDeclaredError } from "../../core/errors.js";
 import type { EnqueueOutcome, OutgoingMessage } from "../broker.js";
 import type { RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";

@@ -1,7 +1,7 @@
 import { lookup } from "node:dns";
 import { Worker } from "node:worker_threads";
 import type { Redis, RedisOptions } from "ioredis";
-import type { Logger } from "../../logger.js";
+import type { Logger } from "../../core/logger.js";
 import type { KeepAlive } from "../broker.js";
 import { groupBySlot, isCluster, type RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";

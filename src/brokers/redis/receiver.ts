@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../../logger.js";
+import type { Logger } from "../../core/logger.js";
 import type { Delivery, ReceiveOptions, Settlement } from "../broker.js";
 import { sleep, type BlockingPool } from "./blocking-pool.js";
 import { chunkBySlot, type RedisClient } from "./cluster.js";

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../../errors.js";
-import { AdoptedLogger, type Logger } from "../../logger.js";
+import { InvalidOptionError } from "../../core/errors.js";
+import { AdoptedLogger, type Logger } from "../../core/logger.js";
 import type {
   DeadLetter,
   Delivery,

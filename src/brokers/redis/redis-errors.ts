@@ -1,4 +1,4 @@
-import { BrokerError, RepidError } from "../../errors.js";
+import { BrokerError, RepidError } from "../../core/errors.js";
 
 /**
  * What went wrong with Redis, as far as the broker can tell: Redis's own error code where it

@@ -1,5 +1,5 @@
-import { setLongTimeout, type LongTimer } from "../../internal/timers.js";
-import type { Logger } from "../../logger.js";
+import { setLongTimeout, type LongTimer } from "../../core/timers.js";
+import type { Logger } from "../../core/logger.js";
 import type { StoredResult } from "../broker.js";
 import type { RedisClient } from "./cluster.js";
 import { decodeResult } from "./codec.js";

@@ -1,9 +1,9 @@
 /** The dashboard's JSON API: each route is one `Admin` operation (or one of `../operations`). */
-import type { Admin } from "../../admin.js";
+import type { Admin } from "../../ops/admin.js";
 import { MESSAGE_STATES, type CancelMode, type MessageState } from "../../brokers/admin.js";
-import type { Connection } from "../../connection.js";
-import { InvalidOptionError, RepidError, ValidationError } from "../../errors.js";
-import type { Registry } from "../../registry.js";
+import type { Connection } from "../../connection/connection.js";
+import { InvalidOptionError, RepidError, ValidationError } from "../../core/errors.js";
+import type { Registry } from "../../core/registry.js";
 import { actorSchemas, enqueueActor, jobDetails } from "../operations.js";
 import type { CountSampler } from "./sampler.js";
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
-import { Admin } from "../../admin.js";
-import type { Connection } from "../../connection.js";
-import { InvalidOptionError } from "../../errors.js";
-import type { Registry } from "../../registry.js";
+import { Admin } from "../../ops/admin.js";
+import type { Connection } from "../../connection/connection.js";
+import { InvalidOptionError } from "../../core/errors.js";
+import type { Registry } from "../../core/registry.js";
 import { answer, type ApiContext } from "./api.js";
 import { APP_JS } from "./assets/app-js.js";
 import { INDEX_HTML, STYLE_CSS } from "./assets/page.js";

@@ -1,5 +1,5 @@
 import type { QueueCounts } from "../../brokers/broker.js";
-import type { Admin } from "../../admin.js";
+import type { Admin } from "../../ops/admin.js";
 
 /** Counts of one queue at one instant. */
 export interface Sample {

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { InvalidOptionError } from "../../errors.js";
+import { InvalidOptionError } from "../../core/errors.js";
 import { isLoopbackHost } from "./auth.js";
 import { mountDashboard, type DashboardOptions } from "./handler.js";
 

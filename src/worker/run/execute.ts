@@ -1,0 +1,391 @@
+import type { Delivery, FailureInfo, KeptResult, Message, Settlement } from "../../brokers/broker.js";
+import {
+  ActorAbortedError,
+  InvalidPayloadError,
+  JobCancelledError,
+  RepidError,
+  SchemaMismatchError,
+  UnknownActorError,
+  ValidationError,
+  toFailureInfo,
+} from "../../core/errors.js";
+import type { ActorDefinition, Registry } from "../../core/registry.js";
+import { SCHEMA_HEADER, zodIssues } from "../../core/registry.js";
+import type { Actor, ActorContext } from "../router.js";
+import { nextRunAt } from "../../core/schedule.js";
+import type { Cancellation } from "./cancellation.js";
+import type { Logger } from "../../core/logger.js";
+import type { HookSet } from "../../connection/hook-set.js";
+import type { ExecutorPool } from "../pool/executor-pool.js";
+import type { SchemaVersions } from "./schema-versions.js";
+
+/** Why an attempt was cut short from outside the actor. */
+export class LeaseLostError extends RepidError {
+  constructor() {
+    super("ACTOR_ABORTED", "The message's lease was lost (another worker may hold it now)");
+  }
+}
+
+export type Outcome =
+  "succeeded" | "retried" | "deadLettered" | "rescheduled" | "rejected" | "lost";
+
+export interface ExecuteDeps {
+  readonly actors: ReadonlyMap<string, Actor>;
+  readonly registry: Registry | undefined;
+  readonly pools: { thread: () => ExecutorPool; process: () => ExecutorPool };
+  /** `aroundRun` hooks; skipped entirely when there are none. */
+  readonly hooks: HookSet;
+  /** Counts and reports messages written with another schema than the registry's. */
+  readonly schemas: SchemaVersions;
+  readonly logger: Logger;
+  /** The worker's slots (named in the warning about an aborted body that runs on). */
+  readonly concurrency: number;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** How to settle a delivery; `failed` is true when the actor ran and threw or timed out. */
+export interface Executed {
+  readonly settlement: Settlement | undefined;
+  readonly outcome: Outcome;
+  readonly failed: boolean;
+}
+
+type Attempt =
+  { ok: true; value: string | undefined } | { ok: false; error: FailureInfo; cause: unknown };
+
+/**
+ * Runs one delivery to its end and says how to settle it (or `undefined` when the lease was lost
+ * and the message is no longer ours to settle).
+ */
+export async function execute(
+  delivery: Delivery,
+  controller: Cancellation,
+  deps: ExecuteDeps,
+): Promise<Executed> {
+  const message = delivery.message;
+  const actor = deps.actors.get(message.topic);
+  if (!actor) return dead(delivery, new UnknownActorError(message.topic), message.resultTtlMs);
+  const ttl = message.resultTtlMs ?? actor.resultTtlMs;
+
+  let args: unknown;
+  try {
+    args = message.payload === undefined ? undefined : JSON.parse(message.payload);
+  } catch (error) {
+    return dead(
+      delivery,
+      new InvalidPayloadError(`Payload is not valid JSON: ${(error as Error).message}`),
+      ttl,
+    );
+  }
+  const definition = deps.registry?.[message.topic];
+  if (definition) {
+    const sent = message.headers?.[SCHEMA_HEADER];
+    if (sent === undefined || sent === definition.fingerprint || !definition.fingerprint) {
+      const parsed = definition.args.safeParse(args);
+      if (!parsed.success)
+        return dead(delivery, new ValidationError(actor.name, zodIssues(parsed.error)), ttl);
+      args = parsed.data;
+    } else {
+      const checked = await otherSchema(
+        definition.args,
+        definition.fingerprint,
+        sent,
+        actor,
+        message,
+        args,
+        deps.schemas,
+      );
+      if (!checked.ok) return dead(delivery, checked.error, ttl);
+      args = checked.args;
+    }
+  }
+
+  const timeoutMs = Math.min(message.timeoutMs, actor.timeoutMs ?? Infinity);
+  const attempt = deps.hooks.hasAround
+    ? await deps.hooks.run(
+        {
+          id: message.id,
+          actor: actor.name,
+          queue: message.queue,
+          attempt: message.attempt,
+          headers: message.headers ?? NO_HEADERS,
+          enqueuedAt: message.enqueuedAt,
+          startedAt: Date.now(),
+        },
+        () => runActor(actor, delivery, args, timeoutMs, controller, deps),
+      )
+    : await runActor(actor, delivery, args, timeoutMs, controller, deps);
+  try {
+    return afterRun(delivery, actor, attempt, ttl);
+  } catch (error) {
+    // The actor ran, but deciding what comes next failed (a stored schedule that no longer
+    // parses, say): the attempt still ends, with the real error, instead of staying leased.
+    return { ...dead(delivery, error as Error, ttl), failed: !attempt.ok };
+  }
+}
+
+/**
+ * Checks a message whose `repid-schema` header names another fingerprint than the registry's
+ * (`current`): it is counted, goes through the actor's upcaster for that fingerprint when it
+ * declares one, and is dead-lettered as `SCHEMA_MISMATCH` (both fingerprints named) when it
+ * still does not fit the current schema.
+ */
+async function otherSchema(
+  schema: ActorDefinition["args"],
+  current: string,
+  sent: string,
+  actor: Actor,
+  message: Message,
+  raw: unknown,
+  schemas: SchemaVersions,
+): Promise<{ ok: true; args: unknown } | { ok: false; error: Error }> {
+  const seen = schemas.seen(message, sent, current);
+  const mismatch = (issues: SchemaMismatchError["issues"], reason?: string, cause?: unknown) => {
+    schemas.report(message, sent, current, "dead-lettered", seen);
+    const details = { actor: actor.name, fingerprint: sent, expected: current, issues, seen };
+    return {
+      ok: false as const,
+      error: new SchemaMismatchError(
+        reason === undefined ? details : { ...details, reason },
+        cause === undefined ? undefined : { cause },
+      ),
+    };
+  };
+  const upcaster = actor.upcasts?.get(sent);
+  let input = raw;
+  if (upcaster) {
+    try {
+      input = await upcaster(raw);
+    } catch (error) {
+      return mismatch(
+        [],
+        `its upcaster threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        error,
+      );
+    }
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error);
+    return upcaster
+      ? mismatch(issues, `the arguments its upcaster returned fail this worker's schema`)
+      : mismatch(issues);
+  }
+  schemas.report(message, sent, current, upcaster ? "upcast" : "validated", seen);
+  return { ok: true, args: parsed.data };
+}
+
+/** The settlement for an attempt that ran (or was cut short). */
+function afterRun(
+  delivery: Delivery,
+  actor: Actor,
+  attempt: Attempt,
+  ttl: number | undefined,
+): Executed {
+  const message = delivery.message;
+  const now = Date.now();
+
+  if (!attempt.ok && attempt.cause instanceof LeaseLostError) {
+    return { settlement: undefined, outcome: "lost", failed: false };
+  }
+  if (!attempt.ok && attempt.cause instanceof JobCancelledError) {
+    // Cancelled by an operator: never retried nor rescheduled.
+    const cancelled = attempt.cause;
+    return cancelled.mode === "ack"
+      ? { settlement: { kind: "ack", delivery }, outcome: "succeeded", failed: false }
+      : {
+          settlement: { kind: "dead", delivery, error: attempt.error },
+          outcome: "deadLettered",
+          failed: false,
+        };
+  }
+  if (!attempt.ok && attempt.cause instanceof ActorAbortedError) {
+    return {
+      settlement: { kind: "requeue", delivery, attempt: message.attempt },
+      outcome: "rejected",
+      failed: false,
+    };
+  }
+  const failed = !attempt.ok;
+  if (!attempt.ok && message.attempt <= message.retries && attempt.error.code !== "NO_RETRY") {
+    const delay = actor.retryPolicy(message.attempt);
+    return {
+      settlement: {
+        kind: "requeue",
+        delivery,
+        attempt: message.attempt + 1,
+        executeAt: now + (Number.isFinite(delay) && delay > 0 ? delay : 0),
+        lastError: attempt.error,
+      },
+      outcome: "retried",
+      failed,
+    };
+  }
+  const result: KeptResult | undefined =
+    ttl === undefined
+      ? undefined
+      : attempt.ok
+        ? { ttlMs: ttl, stored: { ok: true, value: attempt.value, finishedAt: now } }
+        : failedResult(attempt.error, message.attempt, ttl, now);
+  const next = message.schedule
+    ? nextRunAt(message.schedule, now, message.executeAt ?? now)
+    : undefined;
+  if (next !== undefined) {
+    return {
+      settlement: {
+        kind: "requeue",
+        delivery,
+        attempt: 1,
+        executeAt: next,
+        ...(attempt.ok ? {} : { lastError: attempt.error }),
+        ...(result ? { result } : {}),
+      },
+      outcome: "rescheduled",
+      failed,
+    };
+  }
+  if (attempt.ok) {
+    // The hot path: no spreads, one object shape per case.
+    return {
+      settlement: result ? { kind: "ack", delivery, result } : { kind: "ack", delivery },
+      outcome: "succeeded",
+      failed,
+    };
+  }
+  return {
+    settlement: { kind: "dead", delivery, error: attempt.error, ...(result ? { result } : {}) },
+    outcome: "deadLettered",
+    failed,
+  };
+}
+
+/** Dead-letters a message the actor never saw (bad input), storing the failure as its result. */
+function dead(delivery: Delivery, cause: Error, ttl: number | undefined): Executed {
+  const error = toFailureInfo(cause);
+  const result =
+    ttl === undefined ? undefined : failedResult(error, delivery.message.attempt, ttl, Date.now());
+  return {
+    settlement: { kind: "dead", delivery, error, ...(result ? { result } : {}) },
+    outcome: "deadLettered",
+    failed: false,
+  };
+}
+
+function failedResult(
+  error: FailureInfo,
+  attempts: number,
+  ttlMs: number,
+  now: number,
+): KeptResult {
+  return { ttlMs, stored: { ok: false, error, attempts, finishedAt: now } };
+}
+
+async function runActor(
+  actor: Actor,
+  delivery: Delivery,
+  args: unknown,
+  timeoutMs: number,
+  controller: Cancellation,
+  deps: ExecuteDeps,
+): Promise<Attempt> {
+  const message = delivery.message;
+  try {
+    if (actor.mode === "async") {
+      controller.startTimer(timeoutMs);
+      const body = actor.fn(args, new Context(message, actor.name, controller)) as Promise<unknown>;
+      try {
+        const value = await raceAbort(body, controller);
+        return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
+      } catch (error) {
+        // Aborted while the body still runs: the attempt ends with it, keeping its slot, its
+        // lease and its settlement (a retry elsewhere would run beside it), unless a forced stop
+        // lets go of it.
+        if (controller.aborted && error === controller.reason) {
+          await lingerOn(Promise.resolve(body), controller, message, deps);
+        }
+        throw error;
+      }
+    }
+    // The pool times a sync call itself, from the moment it reaches a thread or process.
+    const pool = actor.mode === "thread" ? deps.pools.thread() : deps.pools.process();
+    const outcome = await pool.run(
+      {
+        type: "run",
+        module: actor.module ?? "",
+        actor: actor.name,
+        args,
+        jobId: message.id,
+        attempt: message.attempt,
+        queue: message.queue,
+        headers: message.headers ?? NO_HEADERS,
+      },
+      timeoutMs,
+      controller.signal,
+    );
+    return outcome.ok ? outcome : { ...outcome, cause: undefined };
+  } catch (error) {
+    const cause = controller.aborted ? controller.reason : error;
+    return { ok: false, error: toFailureInfo(cause), cause };
+  }
+}
+
+/** The context an async actor receives; its AbortSignal is made only if the actor reads it. */
+class Context implements ActorContext {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly queue: string;
+  readonly actor: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly #cancel: Cancellation;
+
+  constructor(message: Message, actor: string, cancel: Cancellation) {
+    this.jobId = message.id;
+    this.attempt = message.attempt;
+    this.queue = message.queue;
+    this.actor = actor;
+    this.headers = message.headers ?? NO_HEADERS;
+    this.#cancel = cancel;
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancel.signal;
+  }
+}
+
+/** How long an aborted async body may run on before the worker warns that it holds a slot. */
+const LINGER_WARN_MS = 10_000;
+
+async function lingerOn(
+  body: Promise<unknown>,
+  controller: Cancellation,
+  message: Message,
+  deps: ExecuteDeps,
+): Promise<void> {
+  const warning = setTimeout(() => {
+    deps.logger.warn(
+      `repid: actor "${message.topic}" did not end when job "${message.id}" was aborted (it ignores ctx.signal): its body still runs ${LINGER_WARN_MS / 1000} s later and holds one of the worker's ${deps.concurrency} slots; the job settles when it ends`,
+      { id: message.id, actor: message.topic },
+    );
+  }, LINGER_WARN_MS);
+  warning.unref();
+  await controller.linger(body);
+  clearTimeout(warning);
+}
+
+function raceAbort<T>(promise: Promise<T>, cancel: Cancellation): Promise<T> {
+  if (cancel.aborted) return Promise.reject(cancel.reason);
+  return new Promise<T>((resolve, reject) => {
+    cancel.onAbort(reject);
+    promise.then(
+      (value) => {
+        cancel.offAbort();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cancel.offAbort();
+        reject(error);
+      },
+    );
+  });
+}
