@@ -49,14 +49,16 @@ export {
 } from "./core/hooks.js";
 export {
   SCHEMA_HEADER,
-  createClient,
   defineRegistry,
-  type ActorClient,
   type ActorDefinition,
-  type EnqueueOptions,
   type Registry,
-  type RegistryClient,
 } from "./core/registry.js";
+export {
+  createClient,
+  type ActorClient,
+  type EnqueueOptions,
+  type RegistryClient,
+} from "./producer/registry-client.js";
 export {
   InMemoryMessageBroker,
   type InMemoryBrokerOptions,

@@ -33,16 +33,12 @@ import type { Logger } from "../core/logger.js";
 
 import type { BrokerAdmin, Cancelled } from "./admin.js";
 
-/** Numeric priority on the wire: 0 high, 1 medium, 2 low. */
-export type PriorityLevel = 0 | 1 | 2;
+import type { FailureInfo } from "../core/errors.js";
+import type { PriorityLevel } from "../core/priority.js";
+import type { Schedule } from "../core/schedule.js";
 
-/** Recurrence of a periodic job; after every run the message is rescheduled from it. */
-export interface Schedule {
-  /** A cron expression (5 or 6 fields), evaluated in UTC. */
-  readonly cron?: string;
-  /** A fixed interval in milliseconds. */
-  readonly everyMs?: number;
-}
+// Part of the contract, defined in core/ where producers and workers read them too.
+export type { FailureInfo, PriorityLevel, Schedule };
 
 /** What a producer hands to a broker. */
 export interface OutgoingMessage {
@@ -93,14 +89,6 @@ export interface Delivery {
   readonly leaseUntil: number;
 }
 
-/** Details of a failure, stored with dead letters and failed results. */
-export interface FailureInfo {
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string;
-  /** A `RepidError` code or the reason the broker refused the message. */
-  readonly code?: string;
-}
 
 /** A stored outcome of a finished job. */
 export type StoredResult =

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Connection } from "./connection.js";
 import { NoConnectionError } from "../core/errors.js";
-import { refuseInExecutor } from "../worker/actor-table.js";
+import { refuseInExecutor } from "../core/executor-flag.js";
 
 const ambient = new AsyncLocalStorage<Connection>();
 

@@ -1,4 +1,11 @@
-import type { FailureInfo } from "../brokers/broker.js";
+/** Details of a failure, stored with dead letters and failed results. */
+export interface FailureInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  /** A `RepidError` code or the reason the broker refused the message. */
+  readonly code?: string;
+}
 
 /** Every code a `RepidError` can carry. */
 export type RepidErrorCode =

@@ -11,7 +11,7 @@
  * (only `onEnqueue` returning `false` refuses one, on purpose). With no hook registered, none of
  * this costs anything on the hot path.
  */
-import type { FailureInfo } from "../brokers/broker.js";
+import type { FailureInfo } from "./errors.js";
 
 /** Headers travel with a message on every broker; their JSON may take at most this many bytes. */
 export const MAX_HEADERS_BYTES = 8 * 1024;

@@ -1,5 +1,7 @@
-import type { PriorityLevel } from "../brokers/broker.js";
 import { InvalidOptionError } from "./errors.js";
+
+/** Numeric priority on the wire: 0 high, 1 medium, 2 low. */
+export type PriorityLevel = 0 | 1 | 2;
 
 /**
  * Job priorities. Among ready messages of a queue HIGH runs before MEDIUM before LOW.

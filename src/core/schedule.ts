@@ -1,6 +1,13 @@
 import { Cron } from "croner";
-import type { Schedule } from "../brokers/broker.js";
 import { InvalidOptionError } from "./errors.js";
+
+/** Recurrence of a periodic job; after every run the message is rescheduled from it. */
+export interface Schedule {
+  /** A cron expression (5 or 6 fields), evaluated in UTC. */
+  readonly cron?: string;
+  /** A fixed interval in milliseconds. */
+  readonly everyMs?: number;
+}
 
 const cache = new Map<string, Cron>();
 

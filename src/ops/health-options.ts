@@ -1,12 +1,11 @@
 /**
  * The `health` option of a `Worker`, checked when the worker is built. The server itself
- * (`./health.ts`, with `node:http`) is loaded only when a worker that has the option runs.
+ * (`./health.ts`, with `node:http`) is loaded only when a worker that has the option runs
+ * (`./start-health.ts`).
  */
 import { toMs, type Duration } from "../core/duration.js";
 import { InvalidOptionError } from "../core/errors.js";
-import type { MessageBroker } from "../brokers/broker.js";
 import type { Hooks } from "../core/hooks.js";
-import type { Logger } from "../core/logger.js";
 import { checkKnownKeys, checkObject } from "../core/validate.js";
 
 /** Serves Prometheus text; `prometheusMetrics()` from `repid/metrics` makes one. */
@@ -92,34 +91,4 @@ export function findMetrics(hooks: readonly Hooks[]): MetricsEndpoint | undefine
     if (endpoint) return endpoint;
   }
   return undefined;
-}
-
-/** A running health server (see `./health.ts`). */
-export interface RunningHealth {
-  readonly address: { readonly host: string; readonly port: number };
-  close(): Promise<void>;
-}
-
-/**
- * Starts a worker's health server, loading `node:http` and the server only now. The metrics
- * served are `settings.metrics`, else the first of `hooks` that carries some.
- */
-export async function startHealth(
-  settings: HealthSettings,
-  deps: {
-    readonly broker: Pick<MessageBroker, "queueExists">;
-    readonly queues: readonly string[];
-    readonly run: { readonly stopping: boolean; readonly receiveError: unknown };
-    readonly hooks: readonly Hooks[];
-    readonly logger: Logger;
-  },
-): Promise<RunningHealth> {
-  const { HealthServer } = await import("./health.js");
-  return HealthServer.start(settings, {
-    broker: deps.broker,
-    queue: deps.queues[0] ?? "default",
-    run: deps.run,
-    metrics: settings.metrics ?? findMetrics(deps.hooks),
-    logger: deps.logger,
-  });
 }

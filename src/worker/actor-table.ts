@@ -1,5 +1,4 @@
-import { ActorNotFoundError } from "../core/errors.js";
-import type { ActorFunction } from "./router.js";
+import type { ActorFunction } from "./actor-function.js";
 
 /**
  * Sync actors by module and name, shared by every copy of repid loaded in this thread. A worker
@@ -33,23 +32,4 @@ export function findActorByName(name: string): ActorFunction | undefined {
     if (fn) return fn;
   }
   return undefined;
-}
-
-const EXECUTOR = Symbol.for("repid.executor");
-
-/** Marks this thread/process as a repid executor (it runs sync actors, never a worker loop). */
-export function markExecutor(): void {
-  (globalThis as { [EXECUTOR]?: boolean })[EXECUTOR] = true;
-}
-
-export function isExecutor(): boolean {
-  return (globalThis as { [EXECUTOR]?: boolean })[EXECUTOR] === true;
-}
-
-/** Fails fast when a sync actor's module starts an app or a worker as it is imported. */
-export function refuseInExecutor(what: string): void {
-  if (!isExecutor()) return;
-  throw new ActorNotFoundError(
-    `${what} ran while a worker thread/process imported the module of a sync actor. Keep sync actors in a module without top-level side effects (no magic(), no worker.run()), and import that module from your service.`,
-  );
 }

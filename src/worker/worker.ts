@@ -3,13 +3,9 @@ import type { Connection } from "../connection/connection.js";
 import type { Hooks } from "../core/hooks.js";
 import { toMs, type Duration } from "../core/duration.js";
 import { InvalidOptionError } from "../core/errors.js";
-import { refuseInExecutor } from "./actor-table.js";
-import {
-  healthSettings,
-  startHealth,
-  type HealthOptions,
-  type HealthSettings,
-} from "../ops/health-options.js";
+import { refuseInExecutor } from "../core/executor-flag.js";
+import { healthSettings, type HealthOptions, type HealthSettings } from "../ops/health-options.js";
+import { startHealth } from "../ops/start-health.js";
 import { WorkerRun } from "./run/worker-run.js";
 import {
   checkKnownKeys,

@@ -4,7 +4,8 @@
  */
 import { parentPort } from "node:worker_threads";
 import { ActorNotFoundError, toFailureInfo } from "../../core/errors.js";
-import { findActor, findActorByName, markExecutor } from "../actor-table.js";
+import { markExecutor } from "../../core/executor-flag.js";
+import { findActor, findActorByName } from "../actor-table.js";
 import { displayPath } from "../caller.js";
 import type { ParentMessage, RunReply, RunRequest } from "./protocol.js";
 

@@ -1,0 +1,96 @@
+import type { z } from "zod";
+import type { Connection } from "../connection/connection.js";
+import type { Duration } from "../core/duration.js";
+import { ValidationError } from "../core/errors.js";
+import {
+  SCHEMA_HEADER,
+  zodIssues,
+  type ActorDefinition,
+  type Registry,
+} from "../core/registry.js";
+import { Job, type JobOptions } from "./job.js";
+import type { JobHandle } from "./result.js";
+
+/** Producer options of a generated client call: the Job options minus what the actor fixes. */
+export type EnqueueOptions = Omit<JobOptions, "queue" | "args">;
+
+/** The typed producer side of one actor. */
+export interface ActorClient<TArgsIn, TResult> {
+  /** Validates `args`, then enqueues a job for this actor. @throws ValidationError */
+  enqueue(
+    ...params: undefined extends TArgsIn
+      ? [args?: TArgsIn, options?: EnqueueOptions]
+      : [args: TArgsIn, options?: EnqueueOptions]
+  ): Promise<JobHandle<TResult>>;
+  /** Awaits the result of a job of this actor enqueued anywhere. */
+  result(id: string, options?: { readonly timeout?: Duration }): Promise<TResult>;
+}
+
+/** The client type of a registry: one property per actor. */
+export type RegistryClient<R extends Registry> = {
+  readonly [K in keyof R as R[K]["property"]]: ActorClient<
+    z.input<R[K]["args"]>,
+    z.output<R[K]["result"]>
+  >;
+};
+
+/**
+ * Builds the typed producer client of a registry. Without a connection, each call uses the
+ * ambient `magic()` connection.
+ */
+export function createClient<R extends Registry>(
+  registry: R,
+  connection?: Connection,
+): RegistryClient<R> {
+  const client: Record<string, ActorClient<unknown, unknown>> = {};
+  for (const definition of Object.values(registry)) {
+    client[definition.property] = actorClient(definition, connection);
+  }
+  return client as RegistryClient<R>;
+}
+
+function actorClient(
+  definition: ActorDefinition,
+  connection: Connection | undefined,
+): ActorClient<unknown, unknown> {
+  // Results come back as JSON; the result schema turns them into what the actor's type says
+  // (ISO strings into Dates, say) and rejects what does not match.
+  const decode = (value: unknown): unknown => {
+    const parsed = definition.result.safeParse(value);
+    if (!parsed.success)
+      throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
+    return parsed.data;
+  };
+  return {
+    async enqueue(args?: unknown, options: EnqueueOptions = {}) {
+      const parsed = definition.args.safeParse(args);
+      if (!parsed.success) throw new ValidationError(definition.name, zodIssues(parsed.error));
+      const storeResult = options.storeResult ?? definition.storeResult;
+      const job = new Job(definition.name, {
+        ...(definition.timeout !== undefined ? { timeout: definition.timeout } : {}),
+        ...options,
+        ...(storeResult !== undefined ? { storeResult } : {}),
+        queue: definition.queue,
+        ...(args !== undefined ? { args } : {}),
+        ...(definition.fingerprint !== undefined
+          ? { headers: { ...options.headers, [SCHEMA_HEADER]: definition.fingerprint } }
+          : {}),
+      });
+      const explicit = options.connection ?? connection;
+      const handle = await job.enqueue(explicit ? { connection: explicit } : {});
+      // The registry knows what the producer alone cannot: that no result will be stored.
+      const none = definition.storeResult === false && !options.storeResult;
+      const known = none ? { storesResult: false, actor: definition.name } : handle;
+      return handle.withDecoder(decode, known);
+    },
+    async result(id: string, options: { readonly timeout?: Duration } = {}) {
+      return Job.result(id, {
+        ...options,
+        decode,
+        queue: definition.queue,
+        ...(connection ? { connection } : {}),
+      });
+    },
+  };
+}
+

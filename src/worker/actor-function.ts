@@ -1,0 +1,18 @@
+/** What an actor receives besides its arguments. */
+export interface ActorContext {
+  readonly jobId: string;
+  /** 1 on the first run, 2 on the first retry, ... */
+  readonly attempt: number;
+  readonly queue: string;
+  readonly actor: string;
+  /** Aborted when the attempt times out or the worker is forced to stop. */
+  readonly signal: AbortSignal;
+  /** The message's headers (metadata set by `onEnqueue` hooks, e.g. trace context). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Any function an actor can be: one JSON argument (or none) and the context. */
+export type ActorFunction<TArgs = any, TResult = unknown> = (
+  args: TArgs,
+  context: ActorContext,
+) => TResult;
