@@ -10,7 +10,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { MessageBroker, QueueCounts } from "../brokers/broker.js";
 import { toMs, type Duration } from "../core/duration.js";
-import type { EnqueueEvent, Hooks, LifecycleEvent, RunEvent, RunOutcome } from "../core/hooks.js";
+import type { EnqueueEvent, LifecycleEvent, RunEvent, RunOutcome } from "../core/hooks.js";
 import {
   HistogramFamily,
   ValueFamily,

@@ -2,12 +2,7 @@ import type { z } from "zod";
 import type { Connection } from "../connection/connection.js";
 import type { Duration } from "../core/duration.js";
 import { ValidationError } from "../core/errors.js";
-import {
-  SCHEMA_HEADER,
-  zodIssues,
-  type ActorDefinition,
-  type Registry,
-} from "../core/registry.js";
+import { SCHEMA_HEADER, zodIssues, type ActorDefinition, type Registry } from "../core/registry.js";
 import { Job, type JobOptions } from "./job.js";
 import type { JobHandle } from "./result.js";
 
@@ -93,4 +88,3 @@ function actorClient(
     },
   };
 }
-

@@ -7,6 +7,7 @@ import { refuseInExecutor } from "../core/executor-flag.js";
 import { healthSettings, type HealthOptions, type HealthSettings } from "../ops/health-options.js";
 import { startHealth } from "../ops/start-health.js";
 import { WorkerRun } from "./run/worker-run.js";
+import type { WorkerRunner } from "./run/run-report.js";
 import {
   checkKnownKeys,
   checkNonNegativeInteger,
@@ -65,20 +66,7 @@ export interface WorkerOptions {
   readonly health?: HealthOptions;
 }
 
-/** What `run()` returns: counts of what this worker did. */
-export interface WorkerRunner {
-  /** Messages settled by this worker (succeeded, retried, dead-lettered or rescheduled). */
-  readonly processed: number;
-  readonly succeeded: number;
-  /** Attempts that threw or timed out (retried + dead-lettered after a run). */
-  readonly failed: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-  /** Periodic jobs put back for their next run. */
-  readonly rescheduled: number;
-  /** Messages given back unfinished at shutdown (attempt counter unchanged). */
-  readonly rejected: number;
-}
+export type { WorkerRunner } from "./run/run-report.js";
 
 /**
  * A worker's heartbeat lives this long: a crashed worker's messages are recovered about this

@@ -242,7 +242,9 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
         runs.forEach((at, k) => expect(at).toBeGreaterThanOrEqual(first + k * 150 - 2));
         // The next run is scheduled once: a message that is due counts as ready, so the sum is
         // what does not depend on how long the check took to start.
-        await waitFor(async () => (await pending()) === 1 && (await new Queue().counts()).running === 0);
+        await waitFor(
+          async () => (await pending()) === 1 && (await new Queue().counts()).running === 0,
+        );
         expect(await pending()).toBe(1);
         expect((await new Queue().counts()).dead).toBe(0);
       });

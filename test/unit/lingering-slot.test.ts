@@ -64,9 +64,12 @@ it("a timed-out async body that still runs keeps its slot until it ends", async 
     logger: silentLogger,
     handleSignals: [],
   });
-  worker.actor({ timeout: "50ms" }, async function stubborn_actor(_args: unknown, ctx: ActorContext) {
-    await stubborn.body("stubborn", ctx);
-  });
+  worker.actor(
+    { timeout: "50ms" },
+    async function stubborn_actor(_args: unknown, ctx: ActorContext) {
+      await stubborn.body("stubborn", ctx);
+    },
+  );
   worker.actor(async function next() {
     order.push("next started");
   });
@@ -80,7 +83,11 @@ it("a timed-out async body that still runs keeps its slot until it ends", async 
     stubborn.release();
     await running;
   });
-  expect(order.slice(0, 3)).toEqual(["stubborn aborted JOB_TIMEOUT", "released", "stubborn body ended"]);
+  expect(order.slice(0, 3)).toEqual([
+    "stubborn aborted JOB_TIMEOUT",
+    "released",
+    "stubborn body ended",
+  ]);
   // The dead letter is settled once the body ended; "next" takes the freed slot meanwhile.
   expect(order.slice(3).sort()).toEqual(["dead JOB_TIMEOUT", "next started"]);
 });
@@ -90,7 +97,12 @@ it("the retry of a timed-out attempt does not start on another worker while its 
   const stubborn = stubbornBody(order);
   const app = new Repid(new Connection(new InMemoryMessageBroker(), { logger: silentLogger }));
   const make = (): Worker => {
-    const worker = new Worker({ concurrency: 1, messagesLimit: 1, logger: silentLogger, handleSignals: [] });
+    const worker = new Worker({
+      concurrency: 1,
+      messagesLimit: 1,
+      logger: silentLogger,
+      handleSignals: [],
+    });
     worker.actor(
       { timeout: "50ms", retryPolicy: () => 0 },
       async function flaky(_args: unknown, ctx: ActorContext) {
@@ -127,7 +139,12 @@ it("the in-flight gauge counts a timed-out body until it ends", async () => {
   const app = new Repid(
     new Connection(new InMemoryMessageBroker(), { logger: silentLogger, hooks: [metrics.hooks] }),
   );
-  const worker = new Worker({ concurrency: 1, messagesLimit: 1, logger: silentLogger, handleSignals: [] });
+  const worker = new Worker({
+    concurrency: 1,
+    messagesLimit: 1,
+    logger: silentLogger,
+    handleSignals: [],
+  });
   worker.actor({ timeout: "50ms" }, async function slow(_args: unknown, ctx: ActorContext) {
     await stubborn.body("slow", ctx);
   });

@@ -1,4 +1,10 @@
-import type { Delivery, FailureInfo, KeptResult, Message, Settlement } from "../../brokers/broker.js";
+import type {
+  Delivery,
+  FailureInfo,
+  KeptResult,
+  Message,
+  Settlement,
+} from "../../brokers/broker.js";
 import {
   ActorAbortedError,
   InvalidPayloadError,
