@@ -4,7 +4,7 @@
  * suite runs the admin tests on every broker that has one. The `Admin` class, the `repid` CLI and
  * the dashboard are three faces of these same operations, named alike.
  */
-import type { FailureInfo, Message, QueueCounts } from "./broker.js";
+import type { FailureInfo, Message, QueueCounts } from "./records.js";
 
 /** Where a message is. */
 export type MessageState = "ready" | "delayed" | "running" | "dead";

@@ -1,33 +1,27 @@
 import { QueueNotDeclaredError } from "../../core/errors.js";
 import { Heap } from "../../core/heap.js";
-import { setLongTimeout, type LongTimer } from "../../core/timers.js";
 import { InMemoryAdmin } from "./admin.js";
-import {
-  Level,
-  MemoryDelivery,
-  RunningList,
-  newRec,
-  type QueueState,
-  type Rec,
-} from "./records.js";
+import { DelayTimer } from "./delay-timer.js";
+import { bury, heldRecord, leaseReady, place, promoteDue } from "./queue-transitions.js";
+import { ReceiveWaiters } from "./receive-waiters.js";
+import { Level, RunningList, newRec, type QueueState, type Rec } from "./records.js";
 import type {
   DeadLetter,
   Delivery,
   EnqueueOutcome,
   FailureInfo,
   KeepAlive,
-  Message,
   MessageBroker,
   OutgoingMessage,
   QueueCounts,
   ReceiveOptions,
-  Schedule,
   ScheduleInfo,
   Settlement,
   StoredResult,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { ResultStore } from "./result-store.js";
+import { sameSchedule, stalledError, stored } from "./stored-messages.js";
 
 export interface InMemoryBrokerOptions {
   /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
@@ -38,20 +32,13 @@ export interface InMemoryBrokerOptions {
   readonly leaseCheckIntervalMs?: number;
 }
 
-interface Waiter {
-  readonly queues: readonly string[];
-  readonly options: ReceiveOptions;
-  readonly resolve: (deliveries: Delivery[]) => void;
-  readonly cleanup: () => void;
-}
-
 /**
  * The embedded broker: everything in this process's memory, nothing survives it. Honours the
  * whole broker contract (priorities, delays, leases, uniqueness, dead letters, results).
  */
 export class InMemoryMessageBroker implements MessageBroker {
   readonly #queues = new Map<string, QueueState>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new ReceiveWaiters();
   readonly #results = new ResultStore();
   /** Heartbeat expiry (epoch ms) per consumer. */
   readonly #consumers = new Map<string, number>();
@@ -60,10 +47,8 @@ export class InMemoryMessageBroker implements MessageBroker {
   readonly #leaseCheckMs: number;
   #seq = 0;
   #tokens = 0;
-  #delayTimer: LongTimer | undefined;
-  #delayTimerAt = Infinity;
+  readonly #delays = new DelayTimer(() => this.#promoteAllDue());
   #leaseTimer: NodeJS.Timeout | undefined;
-  /** Admin operations (see `BrokerAdmin`). */
   /** The whole contract (see `BrokerCapabilities`). */
   readonly capabilities = {
     delays: true,
@@ -72,6 +57,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     schedules: true,
     globalRunningCount: true,
   } as const;
+  /** Admin operations (see `BrokerAdmin`). */
   readonly admin: BrokerAdmin = new InMemoryAdmin({
     queues: this.#queues,
     nextSeq: () => ++this.#seq,
@@ -95,10 +81,8 @@ export class InMemoryMessageBroker implements MessageBroker {
   async disconnect(): Promise<void> {
     clearInterval(this.#leaseTimer);
     this.#leaseTimer = undefined;
-    this.#delayTimer?.clear();
-    this.#delayTimer = undefined;
-    this.#delayTimerAt = Infinity;
-    for (const waiter of [...this.#waiters]) this.#finish(waiter, []);
+    this.#delays.clear();
+    this.#waiters.finishAll();
     this.#results.close();
   }
 
@@ -159,17 +143,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
     const taken = this.#take(queues, options, Date.now());
     if (taken.length > 0 || options.signal?.aborted) return Promise.resolve(taken);
-    return new Promise((resolve) => {
-      const onAbort = (): void => this.#finish(waiter, []);
-      const waiter: Waiter = {
-        queues,
-        options,
-        resolve,
-        cleanup: () => options.signal?.removeEventListener("abort", onAbort),
-      };
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(queues, options);
   }
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
@@ -263,19 +237,8 @@ export class InMemoryMessageBroker implements MessageBroker {
     for (let k = 0; k < queues.length && out.length < options.max; k++) {
       const q = this.#queues.get(queues[(start + k) % queues.length]!);
       if (!q || q.paused) continue;
-      this.#promoteDue(q, now);
-      for (let level = 0; level < 3 && out.length < options.max; level++) {
-        const rec = q.ready[level]!.pop();
-        if (!rec) continue;
-        level--;
-        if (rec.state !== "ready") continue;
-        rec.state = "running";
-        q.running.add(rec);
-        rec.token = String(++this.#tokens);
-        rec.leaseUntil = now + options.leaseMs;
-        rec.holder = options.consumer;
-        out.push(new MemoryDelivery(rec));
-      }
+      promoteDue(q, now);
+      leaseReady(q, options, now, out, () => String(++this.#tokens));
     }
     return out;
   }
@@ -304,13 +267,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #held(d: Delivery): Rec | undefined {
-    // Deliveries made here carry their record; others are looked up by queue and id.
-    const rec =
-      d instanceof MemoryDelivery
-        ? d.rec
-        : this.#queues.get(d.message.queue)?.records.get(d.message.id);
-    // Flushing marks records "gone", so a stale delivery never matches a running record.
-    return rec && rec.state === "running" && rec.token === d.token ? rec : undefined;
+    return heldRecord(this.#queues, d);
   }
 
   #place(
@@ -320,17 +277,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     now: number,
     fresh: boolean,
   ): void {
-    rec.token = "";
-    if (rec.state === "running") q.running.remove(rec);
-    if (executeAt !== undefined && executeAt > now) {
-      rec.state = "delayed";
-      rec.message = { ...rec.message, executeAt };
-      q.delayed.push({ rec, at: executeAt });
-      this.#armDelayTimer(executeAt);
-    } else {
-      rec.state = "ready";
-      q.ready[level(rec.message.priority)].push(rec, fresh);
-    }
+    place(q, rec, executeAt, now, fresh, (at) => this.#delays.arm(at));
   }
 
   /** A periodic message enqueued again: its definition is replaced (see the contract). */
@@ -356,44 +303,19 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #bury(q: QueueState, rec: Rec, error: FailureInfo, now: number): void {
-    if (rec.state === "running") q.running.remove(rec);
-    rec.state = "gone";
-    q.records.delete(rec.message.id);
-    q.dead.push({ message: rec.message, error, failedAt: now });
-    if (q.dead.length > this.#maxDead) q.dead.splice(0, q.dead.length - this.#maxDead);
+    bury(q, rec, error, now, this.#maxDead);
   }
 
-  #promoteDue(q: QueueState, now: number): void {
-    for (let top = q.delayed.peek(); top && top.at <= now; top = q.delayed.peek()) {
-      q.delayed.pop();
-      if (top.rec.state === "delayed" && top.rec.message.executeAt === top.at) {
-        top.rec.state = "ready";
-        q.ready[level(top.rec.message.priority)].push(top.rec, false);
-      }
+  /** The delay timer fired: what is due becomes ready, and the timer waits for the next one. */
+  #promoteAllDue(): void {
+    const now = Date.now();
+    let next = Infinity;
+    for (const q of this.#queues.values()) {
+      promoteDue(q, now);
+      next = Math.min(next, q.delayed.peek()?.at ?? Infinity);
     }
-  }
-
-  #armDelayTimer(at: number): void {
-    if (at >= this.#delayTimerAt) return;
-    this.#delayTimer?.clear();
-    this.#delayTimerAt = at;
-    // A long timer: a plain one past 2^31-1 ms (24.8 days: a monthly cron) fires at once.
-    this.#delayTimer = setLongTimeout(
-      () => {
-        this.#delayTimer = undefined;
-        this.#delayTimerAt = Infinity;
-        const now = Date.now();
-        let next = Infinity;
-        for (const q of this.#queues.values()) {
-          this.#promoteDue(q, now);
-          next = Math.min(next, q.delayed.peek()?.at ?? Infinity);
-        }
-        if (next < Infinity) this.#armDelayTimer(next);
-        this.#wake();
-      },
-      Math.max(0, at - Date.now()),
-      true,
-    );
+    if (next < Infinity) this.#delays.arm(next);
+    this.#wake();
   }
 
   #recoverLeases(now: number): void {
@@ -422,55 +344,6 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #wake(): void {
-    if (this.#waiters.size === 0) return;
-    const now = Date.now();
-    for (const waiter of [...this.#waiters]) {
-      const taken = this.#take(waiter.queues, waiter.options, now);
-      if (taken.length > 0) this.#finish(waiter, taken);
-    }
+    this.#waiters.wake((queues, options, now) => this.#take(queues, options, now));
   }
-
-  #finish(waiter: Waiter, deliveries: Delivery[]): void {
-    if (!this.#waiters.delete(waiter)) return;
-    waiter.cleanup();
-    waiter.resolve(deliveries);
-  }
-}
-
-/** A stored message with one fixed shape (keeps property access monomorphic on the hot path). */
-function stored(m: OutgoingMessage, now: number): Message {
-  const message: { -readonly [K in keyof Message]: Message[K] } = {
-    id: m.id,
-    queue: m.queue,
-    topic: m.topic,
-    payload: m.payload,
-    priority: m.priority,
-    retries: m.retries,
-    timeoutMs: m.timeoutMs,
-    attempt: 1,
-    enqueuedAt: now,
-    stalls: 0,
-  };
-  if (m.executeAt !== undefined) message.executeAt = m.executeAt;
-  if (m.schedule !== undefined) message.schedule = m.schedule;
-  if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
-  if (m.headers !== undefined) message.headers = m.headers;
-  return message;
-}
-
-function sameSchedule(a: Schedule | undefined, b: Schedule | undefined): boolean {
-  return a?.cron === b?.cron && a?.everyMs === b?.everyMs;
-}
-
-/** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */
-function level(priority: number): 0 | 1 | 2 {
-  return priority <= 0 ? 0 : priority >= 2 ? 2 : 1;
-}
-
-function stalledError(stalls: number): FailureInfo {
-  return {
-    name: "StalledError",
-    code: "STALLED",
-    message: `Lease expired ${stalls} times without the message being settled (worker crashed or hung)`,
-  };
 }

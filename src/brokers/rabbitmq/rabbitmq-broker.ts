@@ -19,22 +19,13 @@ import type {
 import { decodeMessage } from "./codec.js";
 import { consumeBurst, type Source } from "./consume.js";
 import { Leases, type Held, type RabbitDelivery } from "./leases.js";
-import {
-  arrivalReplacement,
-  endedReplacement,
-  publication,
-  settlementPublication,
-} from "./publications.js";
+import { arrivalReplacement, publication } from "./publications.js";
 import { unsupported, type RabbitBrokerOptions } from "./options.js";
+import { QueueRegistry } from "./queue-registry.js";
 import { readCounts, readDeadLetters } from "./reads.js";
 import { Session, type AmqpSource, type Live, type Publication } from "./session.js";
-import {
-  declareTopology,
-  deleteTopology,
-  purgeTopology,
-  queueNames,
-  type QueueNames,
-} from "./topology.js";
+import { Settler } from "./settler.js";
+import { declareTopology, deleteTopology, purgeTopology, type QueueNames } from "./topology.js";
 
 /**
  * A broker on RabbitMQ (AMQP 0-9-1, through amqplib), without plugins.
@@ -75,24 +66,20 @@ export class RabbitMessageBroker implements MessageBroker {
   });
   readonly #session: Session;
   readonly #leases = new Leases();
-  readonly #prefix: string;
+  readonly #queues: QueueRegistry;
+  readonly #settler: Settler;
   readonly #maxStalls: number;
   readonly #opTimeoutMs: number;
   readonly #leaseCheckMs: number;
   readonly #logger: Logger;
-  /** Queues known to exist (declared or seen by this instance). */
-  readonly #known = new Set<string>();
-  readonly #names = new Map<string, QueueNames>();
   #leaseTimer: NodeJS.Timeout | undefined;
   #connected = false;
-  #warnedResults = false;
 
   /**
    * @param source an AMQP URL, amqplib connect options, or an open amqplib connection (which the
    * broker then neither closes nor can reopen).
    */
   constructor(source: AmqpSource, options: RabbitBrokerOptions = {}) {
-    this.#prefix = options.prefix ?? "repid";
     this.#maxStalls = options.maxStalls ?? 3;
     this.#opTimeoutMs = options.operationTimeoutMs ?? 30_000;
     this.#leaseCheckMs = options.leaseCheckIntervalMs ?? 250;
@@ -102,6 +89,14 @@ export class RabbitMessageBroker implements MessageBroker {
       connectionName: options.connectionName ?? "repid",
       logger: this.#logger,
       onLost: (gen) => this.#leases.dropGeneration(gen),
+    });
+    this.#queues = new QueueRegistry(options.prefix ?? "repid", this.#session);
+    this.#settler = new Settler({
+      session: this.#session,
+      leases: this.#leases,
+      logger: this.#logger,
+      maxStalls: this.#maxStalls,
+      names: (queue) => this.#queueNames(queue),
     });
   }
 
@@ -126,7 +121,9 @@ export class RabbitMessageBroker implements MessageBroker {
     const stashed = this.#leases.drainStash();
     const live = this.#session.current;
     if (live && stashed.length > 0) {
-      await this.#replace(live, stashed, (h) => [this.#back(h.message)]).catch(() => undefined);
+      await this.#settler
+        .replace(live, stashed, (h) => [this.#back(h.message)])
+        .catch(() => undefined);
     }
     await this.#session.close();
   }
@@ -140,7 +137,7 @@ export class RabbitMessageBroker implements MessageBroker {
         { cause: error },
       );
     }
-    this.#known.add(queue);
+    this.#queues.add(queue);
   }
 
   async flushQueue(queue: string): Promise<void> {
@@ -153,15 +150,12 @@ export class RabbitMessageBroker implements MessageBroker {
   async deleteQueue(queue: string): Promise<void> {
     await this.#live();
     this.#ackAll(this.#leases.dropQueue(queue));
-    this.#known.delete(queue);
+    this.#queues.forget(queue);
     await deleteTopology((tasks) => this.#session.run(tasks), this.#queueNames(queue));
   }
 
   async queueExists(queue: string): Promise<boolean> {
-    const found = await this.#session.probe((ch) => ch.checkQueue(this.#queueNames(queue).main));
-    if (found) this.#known.add(queue);
-    else this.#known.delete(queue);
-    return found !== undefined;
+    return this.#queues.exists(queue);
   }
 
   async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
@@ -179,7 +173,7 @@ export class RabbitMessageBroker implements MessageBroker {
     for (const i of returned) {
       // Deleted by someone else since this instance last saw it.
       const queue = messages[i]!.queue;
-      this.#known.delete(queue);
+      this.#queues.forget(queue);
       throw new QueueNotDeclaredError(queue);
     }
     return messages.map((m) => ({ id: m.id, created: true }));
@@ -224,45 +218,8 @@ export class RabbitMessageBroker implements MessageBroker {
     }
   }
 
-  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
-    const now = Date.now();
-    const live = this.#session.current;
-    const taken = settlements.map((s) => {
-      const held = this.#leases.take(s.delivery.token);
-      return held && live && held.gen === live.gen ? held : undefined;
-    });
-    if (!live) return settlements.map(() => false);
-    if (!this.#warnedResults && settlements.some((s) => s.result)) {
-      this.#warnedResults = true;
-      this.#logger.warn(
-        "repid: RabbitMQ keeps no results; a job's result was dropped (pass `results` to the Connection)",
-      );
-    }
-    // Each replacement confirmed before its delivery is acked, on this connection only: a
-    // settlement never outlives the channel its delivery is on.
-    const applied = await Promise.all(
-      settlements.map(async (s, i) => {
-        const held = taken[i];
-        if (!held || s.kind === "ack") return held !== undefined;
-        const names = this.#queueNames(held.message.queue);
-        try {
-          await this.#session.publish([settlementPublication(names, s, held.message, now)], 0);
-          return true;
-        } catch (error) {
-          this.#logger.warn("repid: RabbitMQ did not confirm a settlement; it was not applied", {
-            error,
-          });
-          return false;
-        }
-      }),
-    );
-    if (this.#session.current !== live) return settlements.map(() => false);
-    taken.forEach((held, i) => {
-      if (held && applied[i]) live.cons.ack(held.raw);
-      // Not confirmed: back to the queue (counted as a stall, as a lost lease would be).
-      else if (held) live.cons.nack(held.raw, false, true);
-    });
-    return applied;
+  settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    return this.#settler.settle(settlements);
   }
 
   async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<boolean[]> {
@@ -318,7 +275,7 @@ export class RabbitMessageBroker implements MessageBroker {
     const names = this.#queueNames(source.queue);
     const replacement = arrivalReplacement(names, message, raw, this.#maxStalls, Date.now());
     if (replacement || !message) {
-      if (replacement) void this.#replaceRaw(live, raw, [replacement]);
+      if (replacement) void this.#settler.replaceRaw(live, raw, [replacement]);
       return undefined;
     }
     return {
@@ -339,42 +296,8 @@ export class RabbitMessageBroker implements MessageBroker {
   }
 
   /** Ends leases that expired (or whose consumer did): back with `stalls` + 1, or dead. */
-  async #endLeases(): Promise<void> {
-    if (this.#leases.size === 0) return;
-    const ended = this.#leases.ended(Date.now());
-    const live = this.#session.current;
-    if (ended.length === 0 || !live) return;
-    const now = Date.now();
-    await this.#replace(live, ended, (h) =>
-      endedReplacement(this.#queueNames(h.message.queue), h.message, this.#maxStalls, now),
-    ).catch((error: unknown) =>
-      this.#logger.warn("repid: putting back expired RabbitMQ deliveries failed", { error }),
-    );
-  }
-
-  /** Publishes what replaces each delivery (confirmed), then acks the deliveries. */
-  async #replace(
-    live: Live,
-    held: readonly Held[],
-    make: (h: Held) => Publication | Publication[],
-  ): Promise<void> {
-    const current = held.filter((h) => h.gen === live.gen);
-    await this.#session.publish(current.flatMap(make), 0);
-    if (this.#session.current === live) for (const h of current) live.cons.ack(h.raw);
-  }
-
-  async #replaceRaw(live: Live, raw: ConsumeMessage, pubs: Publication[]): Promise<void> {
-    try {
-      await this.#session.publish(pubs, 0);
-      if (this.#session.current === live) live.cons.ack(raw);
-    } catch (error) {
-      this.#logger.warn(
-        "repid: re-routing a RabbitMQ delivery failed; RabbitMQ will redeliver it",
-        {
-          error,
-        },
-      );
-    }
+  #endLeases(): Promise<void> {
+    return this.#settler.endLeases();
   }
 
   #back(message: Message): Publication {
@@ -384,7 +307,7 @@ export class RabbitMessageBroker implements MessageBroker {
   /** Throws `QueueNotDeclaredError` for the first queue that does not exist. */
   async #checkDeclared(queues: Iterable<string>, trustKnown = false): Promise<void> {
     for (const queue of queues) {
-      if (trustKnown && this.#known.has(queue)) continue;
+      if (trustKnown && this.#queues.known(queue)) continue;
       if (!(await this.queueExists(queue))) throw new QueueNotDeclaredError(queue);
     }
   }
@@ -400,9 +323,7 @@ export class RabbitMessageBroker implements MessageBroker {
   }
 
   #queueNames(queue: string): QueueNames {
-    let names = this.#names.get(queue);
-    if (!names) this.#names.set(queue, (names = queueNames(this.#prefix, queue)));
-    return names;
+    return this.#queues.names(queue);
   }
 }
 

@@ -103,6 +103,30 @@ export function duplicateClient<C extends RedisClient>(
   }) as C;
 }
 
+/**
+ * The connection for result subscriptions: a duplicate of the main client, or on a cluster whose
+ * results are published with SPUBLISH (`sharded`: Redis 7+), one with sharded subscribers.
+ */
+export function subscriberClient(
+  client: RedisClient,
+  name: string,
+  connectTimeoutMs: number,
+  sharded: boolean,
+): RedisClient {
+  if (!isCluster(client) || !sharded) return duplicateClient(client, name, connectTimeoutMs);
+  return client.duplicate(undefined, {
+    lazyConnect: true,
+    enableOfflineQueue: true,
+    shardedSubscribers: true,
+    redisOptions: {
+      ...client.options.redisOptions,
+      maxRetriesPerRequest: null,
+      connectTimeout: connectTimeoutMs,
+      connectionName: name,
+    },
+  });
+}
+
 /** Routes a client's `error` events to the logger (ioredis prints them to stderr otherwise). */
 export function logErrors(client: RedisClient, logger: Logger, role: string): void {
   client.on("error", (error: Error) => {

@@ -5,6 +5,7 @@ import type { RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
 import { buildEnqueueCalls } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
+import { waitForReplicas, type ReplicaAcks } from "./replicas.js";
 import { runResending } from "./resend.js";
 import type { ScriptRunner } from "./scripts.js";
 
@@ -18,23 +19,50 @@ interface Waiting {
  * The enqueue side of the Redis broker. Single-queue calls made in the same event-loop turn to
  * the same queue travel together as one script call (one round trip for many concurrent
  * producers); calls to different queues never share a batch, so an undeclared queue fails only
- * its own callers. Each call gets exactly its own outcomes.
+ * its own callers. Each call gets exactly its own outcomes. With `replicas`, each call then waits
+ * until that many replicas of every master written to have its messages (see replicas.ts).
  */
 export class Enqueuer {
   readonly #client: RedisClient;
   readonly #keys: KeySpace;
   readonly #scripts: ScriptRunner;
+  readonly #replicas: ReplicaAcks | undefined;
   readonly #coalesced = new Map<string, Waiting[]>();
   readonly #nonce = randomBytes(6).toString("base64url");
   #calls = 0;
 
-  constructor(client: RedisClient, keys: KeySpace, scripts: ScriptRunner) {
+  constructor(
+    client: RedisClient,
+    keys: KeySpace,
+    scripts: ScriptRunner,
+    replicas: ReplicaAcks | undefined,
+  ) {
     this.#client = client;
     this.#keys = keys;
     this.#scripts = scripts;
+    this.#replicas = replicas;
   }
 
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    if (!this.#replicas) return this.#enqueue(messages);
+    return this.#enqueueReplicated(messages, this.#replicas);
+  }
+
+  async #enqueueReplicated(
+    messages: readonly OutgoingMessage[],
+    acks: ReplicaAcks,
+  ): Promise<EnqueueOutcome[]> {
+    const outcomes = await this.#enqueue(messages);
+    const queues = [...new Set(messages.map((m) => m.queue))];
+    await waitForReplicas(
+      this.#client,
+      queues.map((q) => this.#keys.queue(q).declared),
+      acks,
+    );
+    return outcomes;
+  }
+
+  #enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     if (messages.length === 0) return Promise.resolve([]);
     const queue = messages[0]!.queue;
     for (const m of messages) if (m.queue !== queue) return this.#enqueueNow(messages);

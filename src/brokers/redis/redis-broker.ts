@@ -14,66 +14,36 @@ import type {
   StoredResult,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
-import { queueNames, RedisAdmin } from "./admin.js";
+import { RedisAdmin } from "./admin.js";
 import { BlockingPool } from "./blocking-pool.js";
 import { isCluster, type RedisClient } from "./cluster.js";
 import { ClusterBlocking } from "./cluster-blocking.js";
-import { decodeDeadLetter, decodeResult } from "./codec.js";
 import {
   createClient,
   duplicateClient,
   KeySpace,
   logErrors,
-  type QueueKeys,
+  subscriberClient,
   type RedisConnectionInput,
 } from "./connection.js";
 import { Enqueuer } from "./enqueuer.js";
+import { JobResults } from "./job-results.js";
 import { heartbeatCalls, heartbeatGroups, heartbeatKeys, startKeepAlive } from "./keep-alive.js";
-import { buildRenewCalls, buildSettleCalls, readSchedules } from "./operations.js";
+import type { RedisBrokerOptions } from "./options.js";
 import { checkServer, connectClient, untilReady } from "./preflight.js";
-import { HOUSEKEEPING_LIMIT, Receiver } from "./receiver.js";
-import { brokerError } from "./redis-errors.js";
-import { waitForReplicas, type ReplicaAcks } from "./replicas.js";
-import { runResending } from "./resend.js";
+import { RedisQueues } from "./queues.js";
+import { Receiver } from "./receiver.js";
+import { brokerError, wrapErrors } from "./redis-errors.js";
+import type { ReplicaAcks } from "./replicas.js";
 import { ResultWaiters } from "./result-waiters.js";
 import { ScriptRunner, type CallOutcome, type ScriptCall } from "./scripts.js";
+import { Settler } from "./settler.js";
 import { SpentMemos } from "./spent-memos.js";
 
 export type { RedisConnectionInput } from "./connection.js";
+export type { RedisBrokerOptions } from "./options.js";
 export type { ReplicaAcks } from "./replicas.js";
 export { RedisBrokerError } from "./redis-errors.js";
-
-/** Options of {@link RedisMessageBroker}. */
-export interface RedisBrokerOptions {
-  /** Namespace of every key (`<prefix>:{<queue>}:...`); distinct prefixes never interact. @defaultValue "repid" */
-  readonly prefix?: string;
-  /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
-  readonly maxStalls?: number;
-  /** Dead letters kept per queue; the oldest go first. @defaultValue 10_000 */
-  readonly maxDeadLetters?: number;
-  /** Longest single block of an idle `receive` before it looks again, in ms. @defaultValue 1000 */
-  readonly maxBlockMs?: number;
-  /**
-   * How long `connect()` and a blocking connection may take to connect, in ms. Past it, `connect()`
-   * fails with Redis's last error, and idle receives poll instead of blocking. @defaultValue 5000
-   */
-  readonly connectTimeoutMs?: number;
-  /**
-   * What to do when Redis's `maxmemory-policy` is not `noeviction` (an evicting Redis loses
-   * jobs): `"warn"` logs an error at connect, `"refuse"` makes `connect()` fail. @defaultValue "warn"
-   */
-  readonly evictionPolicy?: "warn" | "refuse";
-  /**
-   * Makes `enqueue` wait until `replicas` replicas of each master written to have acknowledged
-   * the new messages (Redis `WAIT`), at most `timeoutMs`; fewer acknowledgements fail the
-   * enqueue with a `RedisBrokerError` of code `NOT_REPLICATED` (the messages may be stored:
-   * enqueueing again with the same ids adds nothing twice). Narrows what a failover can lose:
-   * see "Redis Cluster" in the README. @defaultValue undefined (no waiting)
-   */
-  readonly waitForReplicas?: ReplicaAcks;
-  /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */
-  readonly logger?: Logger;
-}
 
 /**
  * The Redis broker: messages survive processes, consumers may run anywhere. Every state change
@@ -108,15 +78,15 @@ export class RedisMessageBroker implements MessageBroker {
   /** 's' when results are announced with SPUBLISH (a cluster of Redis 7+), else 'p'. */
   #publish: "p" | "s" = "p";
   readonly #results: ResultWaiters;
+  readonly #jobResults: JobResults;
   readonly #receiver: Receiver;
   readonly #enqueuer: Enqueuer;
+  readonly #settler: Settler;
+  readonly #queues: RedisQueues;
   /** Aborts every pending receive on disconnect. */
   #closing = new AbortController();
   #connecting: Promise<void> | undefined;
-  #settleCalls = 0;
-  readonly #settleNonce = Math.random().toString(36).slice(2, 10);
   readonly #spent = new SpentMemos();
-  #saidRefused = false;
 
   constructor(
     connection: RedisConnectionInput = "redis://127.0.0.1:6379",
@@ -152,7 +122,8 @@ export class RedisMessageBroker implements MessageBroker {
           this.#logger,
           this.#connectTimeoutMs,
         );
-    this.#results = new ResultWaiters(client, () => this.#openSubscriber(open), this.#logger);
+    this.#results = new ResultWaiters(client, () => this.#openSubscriber(), this.#logger);
+    this.#jobResults = new JobResults(client, this.#keys, this.#results);
     this.#receiver = new Receiver({
       client,
       keys: this.#keys,
@@ -165,7 +136,25 @@ export class RedisMessageBroker implements MessageBroker {
       settle: (s) => this.settle(s),
       spent: this.#spent,
     });
-    this.#enqueuer = new Enqueuer(client, this.#keys, this.#scripts);
+    this.#enqueuer = new Enqueuer(client, this.#keys, this.#scripts, this.#replicas);
+    this.#settler = new Settler({
+      client,
+      keys: this.#keys,
+      scripts: this.#scripts,
+      logger: this.#logger,
+      maxDead: this.#maxDead,
+      spent: this.#spent,
+      publish: () => this.#publish,
+      closing: () => this.#closing.signal.aborted,
+    });
+    this.#queues = new RedisQueues({
+      client,
+      keys: this.#keys,
+      scripts: this.#scripts,
+      logger: this.#logger,
+      maxStalls: this.#maxStalls,
+      maxDead: this.#maxDead,
+    });
     this.admin = new RedisAdmin({
       client,
       keys: this.#keys,
@@ -198,19 +187,9 @@ export class RedisMessageBroker implements MessageBroker {
   }
 
   /** The subscriber for result waits: on a cluster of Redis 7+, one with sharded subscribers. */
-  #openSubscriber(open: (role: string) => RedisClient): RedisClient {
-    if (!isCluster(this.#client) || this.#publish !== "s") return open("results");
-    const sub = this.#client.duplicate(undefined, {
-      lazyConnect: true,
-      enableOfflineQueue: true,
-      shardedSubscribers: true,
-      redisOptions: {
-        ...this.#client.options.redisOptions,
-        maxRetriesPerRequest: null,
-        connectTimeout: this.#connectTimeoutMs,
-        connectionName: `${this.#keys.prefix}:results`,
-      },
-    });
+  #openSubscriber(): RedisClient {
+    const name = `${this.#keys.prefix}:results`;
+    const sub = subscriberClient(this.#client, name, this.#connectTimeoutMs, this.#publish === "s");
     logErrors(sub, this.#logger, "results");
     return sub;
   }
@@ -252,7 +231,7 @@ export class RedisMessageBroker implements MessageBroker {
     this.#publish = facts.sharded ? "s" : "p";
     this.#results.sharded = facts.sharded;
     // Said at connect already; settlements need not say it again.
-    if (!facts.canPublish) this.#saidRefused = true;
+    if (!facts.canPublish) this.#settler.refusalSaid();
     await this.#scripts.loadAll(this.#client);
   }
 
@@ -273,106 +252,36 @@ export class RedisMessageBroker implements MessageBroker {
   }
 
   /** Declares the queue; a queue that exists is left untouched (no write: works on a full Redis). */
-  async declareQueue(queue: string): Promise<void> {
-    const keys = this.#keys.queue(queue);
-    await this.#call("declare queue", async () => {
-      if ((await this.#client.exists(keys.declared)) === 0)
-        await this.#client.set(keys.declared, "1");
-    });
+  declareQueue(queue: string): Promise<void> {
+    return this.#queues.declare(queue);
   }
 
-  async flushQueue(queue: string): Promise<void> {
-    await this.#flush(queue, false);
+  flushQueue(queue: string): Promise<void> {
+    return this.#queues.flush(queue, false);
   }
 
-  async deleteQueue(queue: string): Promise<void> {
-    await this.#flush(queue, true);
+  deleteQueue(queue: string): Promise<void> {
+    return this.#queues.flush(queue, true);
   }
 
-  async #flush(queue: string, remove: boolean): Promise<void> {
-    const k = this.#keys.queue(queue);
-    await this.#run(`${remove ? "delete" : "flush"} queue`, {
-      script: "flush",
-      keys: [...k.state, k.declared, k.seq],
-      args: [remove ? "1" : "0"],
-    });
-  }
-
-  async queueExists(queue: string): Promise<boolean> {
-    const keys = this.#keys.queue(queue);
-    return (await this.#call("check queue", () => this.#client.exists(keys.declared))) === 1;
+  queueExists(queue: string): Promise<boolean> {
+    return this.#queues.exists(queue);
   }
 
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    if (!this.#replicas) return this.#enqueuer.enqueue(messages);
-    return this.#enqueueReplicated(messages, this.#replicas);
-  }
-
-  async #enqueueReplicated(
-    messages: readonly OutgoingMessage[],
-    acks: ReplicaAcks,
-  ): Promise<EnqueueOutcome[]> {
-    const outcomes = await this.#enqueuer.enqueue(messages);
-    const queues = [...new Set(messages.map((m) => m.queue))];
-    await waitForReplicas(
-      this.#client,
-      queues.map((q) => this.#keys.queue(q).declared),
-      acks,
-    );
-    return outcomes;
+    return this.#enqueuer.enqueue(messages);
   }
 
   receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
     return this.#receiver.receive(queues, options, this.#closing.signal);
   }
 
-  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
-    if (settlements.length === 0) return [];
-    const { calls, slices } = buildSettleCalls(
-      this.#keys,
-      settlements,
-      this.#maxDead,
-      () => `s.${this.#settleNonce}.${(this.#settleCalls++).toString(36)}`,
-      this.#publish,
-      (queue) => this.#spent.take(queue),
-    );
-    const outcomes = await this.#call("settle", () =>
-      runResending(this.#scripts, this.#client, calls, () => this.#closing.signal.aborted),
-    );
-    // Answered calls (applied, or refused by Redis itself): nothing sends them again.
-    outcomes.forEach((outcome, c) => {
-      if (outcome.ok || outcome.error.name === "ReplyError")
-        this.#spent.add(slices[c]!.queue, calls[c]!.memo!);
-    });
-    const flags = new Array<boolean>(settlements.length).fill(false);
-    let refused = 0;
-    outcomes.forEach((outcome, c) => {
-      if (!outcome.ok) throw brokerError("settle", outcome.error);
-      const values = outcome.value as number[];
-      const indices = slices[c]!.indices;
-      indices.forEach((index, k) => (flags[index] = values[k] === 1));
-      refused += values[indices.length] ?? 0;
-    });
-    if (refused > 0 && !this.#saidRefused) {
-      this.#saidRefused = true;
-      this.#logger.warn(
-        "repid redis: Redis refused to PUBLISH a job's result (ACL channel permissions): results are stored and settlements applied; waiters read the result keys instead",
-      );
-    }
-    return flags;
+  settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    return this.#settler.settle(settlements);
   }
 
-  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
-    if (deliveries.length === 0) return [];
-    const { calls, slices } = buildRenewCalls(this.#keys, deliveries, leaseMs);
-    const outcomes = await this.#runMany("renew", calls);
-    const flags = new Array<boolean | Cancelled>(deliveries.length).fill(false);
-    outcomes.forEach((outcome, c) => {
-      if (!outcome.ok) throw brokerError("renew", outcome.error);
-      const values = outcome.value as number[];
-      slices[c]!.indices.forEach((index, k) => (flags[index] = renewed(values[k])));
-    });
-    return flags;
+  renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
+    return this.#settler.renew(deliveries, leaseMs);
   }
 
   async heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void> {
@@ -399,65 +308,22 @@ export class RedisMessageBroker implements MessageBroker {
     return heartbeatGroups(heartbeatKeys(this.#keys, queues), isCluster(this.#client));
   }
 
-  async schedules(queue: string): Promise<ScheduleInfo[]> {
-    const k = this.#keys.queue(queue);
-    const reply = (await this.#run("list schedules", {
-      script: "schedules",
-      keys: [k.msg, k.lease, k.delayed, k.sched],
-      args: [],
-    })) as string[];
-    return readSchedules(queue, reply);
+  schedules(queue: string): Promise<ScheduleInfo[]> {
+    return this.#queues.schedules(queue);
   }
 
-  async removeSchedule(queue: string, id: string): Promise<boolean> {
-    const k = this.#keys.queue(queue);
-    const removed = await this.#run("remove schedule", {
-      script: "remove-schedule",
-      keys: k.state,
-      args: [id],
-    });
-    return removed === 1;
+  removeSchedule(queue: string, id: string): Promise<boolean> {
+    return this.#queues.removeSchedule(queue, id);
   }
 
   /** Counts as of now: due delayed messages count as ready, ended leases are recovered first. */
-  async counts(queue: string): Promise<QueueCounts> {
-    const reply = (await this.#run("count messages", this.#housekeeping(queue))) as number[];
-    if ((reply[4] ?? 0) > 0) {
-      this.#logger.error(
-        `repid redis: ${reply[4]} message(s) of queue "${queue}" had no stored body (evicted? use maxmemory-policy noeviction): dead-lettered with code EVICTED`,
-        { queue, count: reply[4] },
-      );
-    }
-    return {
-      ready: reply[0] ?? 0,
-      delayed: reply[1] ?? 0,
-      running: reply[2] ?? 0,
-      dead: reply[3] ?? 0,
-    };
+  counts(queue: string): Promise<QueueCounts> {
+    return this.#queues.counts(queue);
   }
 
   /** Dead letters as of now: ended leases past `maxStalls` are dead-lettered first. */
-  async deadLetters(
-    queue: string,
-    options: { readonly limit?: number } = {},
-  ): Promise<DeadLetter[]> {
-    const k = this.#keys.queue(queue);
-    const limit = options.limit ?? Infinity;
-    if (limit <= 0) return [];
-    await this.#run("read dead letters", this.#housekeeping(queue));
-    const stop = Number.isFinite(limit) ? Math.floor(limit) - 1 : -1;
-    const raw = await this.#call("read dead letters", () => this.#client.lrange(k.dead, 0, stop));
-    return raw.map((entry) => decodeDeadLetter(queue, entry));
-  }
-
-  /** Promotes due messages, recovers ended leases, then counts (see counts.lua). */
-  #housekeeping(queue: string): ScriptCall {
-    const k: QueueKeys = this.#keys.queue(queue);
-    return {
-      script: "counts",
-      keys: k.state,
-      args: [this.#maxStalls, this.#maxDead, HOUSEKEEPING_LIMIT],
-    };
+  deadLetters(queue: string, options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.#queues.deadLetters(queue, options);
   }
 
   /**
@@ -465,22 +331,18 @@ export class RedisMessageBroker implements MessageBroker {
    * `JobHandle` does); without it the broker first looks for the job's queue among the
    * declared queues (one read per queue).
    */
-  async readResult(
+  readResult(
     id: string,
     options: { readonly queue?: string } = {},
   ): Promise<StoredResult | undefined> {
-    const queue = options.queue ?? (await this.#locate(id));
-    if (queue === undefined) return undefined;
-    return decodeResult(
-      await this.#call("read result", () => this.#client.get(this.#keys.result(queue, id))),
-    );
+    return this.#jobResults.read(id, options);
   }
 
   /**
    * Waits for job `id`'s result (see `readResult` for `queue`). Without `queue`, while the job is
    * found in no declared queue (not enqueued yet), it looks again at growing intervals.
    */
-  async waitForResult(
+  waitForResult(
     id: string,
     options: {
       readonly timeoutMs: number;
@@ -488,39 +350,7 @@ export class RedisMessageBroker implements MessageBroker {
       readonly queue?: string;
     },
   ): Promise<StoredResult | undefined> {
-    if (options.queue !== undefined)
-      return this.#results.wait(this.#keys.result(options.queue, id), options);
-    const deadline = Date.now() + Math.max(0, options.timeoutMs);
-    for (let every = 50; ; every = Math.min(1000, every * 2)) {
-      const queue = await this.#locate(id);
-      if (queue !== undefined) {
-        return this.#results.wait(this.#keys.result(queue, id), {
-          ...options,
-          timeoutMs: Math.max(0, deadline - Date.now()),
-        });
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || options.signal?.aborted) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(every, left)));
-    }
-  }
-
-  /** The declared queue holding job `id` (its message or its result), if any. */
-  async #locate(id: string): Promise<string | undefined> {
-    return this.#call("find the job's queue", async () => {
-      const names = await queueNames(this.#client, this.#keys.prefix);
-      const found = await Promise.all(
-        names.map(async (q) => {
-          const k = this.#keys.queue(q);
-          const [inQueue, hasResult] = await Promise.all([
-            this.#client.hexists(k.msg, id),
-            this.#client.exists(this.#keys.result(q, id)),
-          ]);
-          return inQueue === 1 || hasResult === 1;
-        }),
-      );
-      return names[found.indexOf(true)];
-    });
+    return this.#jobResults.wait(id, options);
   }
 
   async #run(what: string, call: ScriptCall): Promise<unknown> {
@@ -532,17 +362,6 @@ export class RedisMessageBroker implements MessageBroker {
   }
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw brokerError(what, error);
-    }
+    return wrapErrors(what, fn);
   }
-}
-
-/** renew.lua's answer for one lease (see the script). */
-function renewed(value: number | undefined): boolean | Cancelled {
-  if (value === 2) return { cancelled: "dead" };
-  if (value === 3) return { cancelled: "ack" };
-  return value === 1;
 }

@@ -48,6 +48,15 @@ export function brokerError(what: string, error: unknown): RepidError {
   });
 }
 
+/** Runs `fn`; what it throws is wrapped by `brokerError(what, ...)`. */
+export async function wrapErrors<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw brokerError(what, error);
+  }
+}
+
 /**
  * True when Redis answered with an error about the data (a key of the wrong type, a script that
  * failed on what it read), as opposed to a connection that failed or a server that refused us.

@@ -5,6 +5,7 @@
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] id   ARGV[2] mode ('dead' or 'ack')
 -- Returns 'removed', 'cancelling' or 'not-found'.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local id = ARGV[1]
 if redis.call('HEXISTS', k.msg, id) == 0 then return 'not-found' end

@@ -6,6 +6,7 @@
 -- messages of its priority. A dead letter whose id a live message holds, or whose stored form
 -- is unreadable (malformed, evicted), is not replayed and stays.
 -- Returns the number replayed or deleted.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local all = ARGV[2] == '*'
 local wanted = {}

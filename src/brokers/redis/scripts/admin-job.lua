@@ -3,6 +3,7 @@
 -- ARGV[1] id
 -- Returns { state, stored, leaseUntil (Redis time) or '', cancel mode or '' }
 -- for a live message, { 'dead', deadEntry } for a dead letter (the newest with that id), or {}.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local id = ARGV[1]
 local stored = redis.call('HGET', k.msg, id)

@@ -17,6 +17,7 @@
 -- (CLIENT PAUSE, a restart, a full stop of the network): that time does not count against the
 -- leases and heartbeats, and nobody loses a job to a stall of Redis itself. Delayed messages
 -- (`delayed` scores) stay in Redis time: a due time is a promise to the user.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 
 local PRIO_UNIT = 17592186044416
 local HEADER = '^(%d+)|([012])|(%d+)|(%d+)|(%d*)|()'

@@ -3,6 +3,7 @@
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] maxStalls   ARGV[2] maxDeadLetters   ARGV[3] housekeeping limit
 -- Returns { ready, delayed, running, dead, evicted }.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local now = now_ms()
 local qnow = queue_clock(k.clock, now)

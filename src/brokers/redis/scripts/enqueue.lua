@@ -11,6 +11,7 @@
 -- else one integer per message: 1 created, 0 the id already existed (ready, delayed or
 -- running). A call sent again after a lost reply finds its own messages stored byte for byte
 -- (the body holds the id of the call that stored it) and answers 1 again.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local msg, ready, delayed, lease, sched = KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
 local REST = '^([012])|%d+|%d+|(%d*)|()'
 local n = tonumber(ARGV[1])

@@ -6,6 +6,7 @@
 -- ARGV[1] '1' to delete the queue too (declared marker, seq counter, consumers, clock), '0' to
 -- keep it declared
 -- Returns 1.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 redis.call('UNLINK', k.msg, k.lease, k.ready, k.delayed, k.running, k.dead, k.notify, k.sched,
   k.fresh[1], k.fresh[2], k.fresh[3])

@@ -3,6 +3,7 @@
 -- KEYS: pairs of (consumers zset, clock hash), one pair per queue
 -- ARGV[1] consumer   ARGV[2] ttl ms
 -- Returns the number of queues written.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local consumer = ARGV[1]
 local ttl = tonumber(ARGV[2])
 local now = now_ms()

@@ -5,6 +5,7 @@
 -- Returns { now, nextAt, q1, ready1, due1, q2, ready2, due2, ... } for the queues (1-based, in
 -- KEYS order) that have ready messages or something due now (a delayed message, a lease
 -- deadline, a holder's heartbeat expiry); nextAt (or -1) is the earliest such time still ahead.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local now = now_ms()
 local next_at = -1
 local out = { now, -1 }

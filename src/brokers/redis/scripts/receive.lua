@@ -11,6 +11,7 @@
 -- Returns { now, leaseUntil, nextAt, evicted, id1, stored1, id2, stored2, ... } where nextAt (or
 -- -1) is the earliest delayed due time, lease deadline or holder's heartbeat expiry, given only
 -- when nothing was leased, and evicted counts message bodies found missing.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local spent = tonumber(ARGV[8]) or 0
 local memo = nil

@@ -3,6 +3,7 @@
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] id
 -- Returns 1 when a periodic message was removed, else 0.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local id = ARGV[1]
 if redis.call('HDEL', k.sched, id) == 0 then return 0 end

@@ -3,6 +3,7 @@
 -- ARGV[1] leaseMs   ARGV[2] count n, then n pairs: id, token
 -- Returns one integer per lease: 1 renewed, 0 no longer held, 2 renewed but cancelled by an
 -- operator (to be dead-lettered), 3 renewed but cancelled (to be acked); see admin-cancel.lua.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local qnow = queue_clock(k.clock, now_ms())
 local lease_until = qnow + tonumber(ARGV[1])

@@ -3,6 +3,7 @@
 -- ARGV: none
 -- Returns { id1, stored1, state1, dueAt1, ... }: state 'running', 'delayed' (dueAt its due time,
 -- else '') or 'ready'. Ids whose message is gone are dropped from the index.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local out = {}
 local index = redis.call('HKEYS', KEYS[4])
 for _, id in ipairs(index) do

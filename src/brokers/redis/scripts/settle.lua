@@ -13,6 +13,7 @@
 -- ARGV[#ARGV] (last) 's' to announce results with SPUBLISH (sharded: a cluster of Redis 7+), else PUBLISH
 -- Returns n integers (1 applied, 0 the lease was no longer held), then the number of refused
 -- publications.
+-- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local memo = KEYS[STATE_N + 1]
 drop_spent(tonumber(ARGV[#ARGV - 1]))

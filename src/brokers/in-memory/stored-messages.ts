@@ -1,0 +1,35 @@
+/** What the in-memory broker stores for a message, and the failure it records for a stall. */
+import type { FailureInfo, Message, OutgoingMessage, Schedule } from "../broker.js";
+
+/** A stored message with one fixed shape (keeps property access monomorphic on the hot path). */
+export function stored(m: OutgoingMessage, now: number): Message {
+  const message: { -readonly [K in keyof Message]: Message[K] } = {
+    id: m.id,
+    queue: m.queue,
+    topic: m.topic,
+    payload: m.payload,
+    priority: m.priority,
+    retries: m.retries,
+    timeoutMs: m.timeoutMs,
+    attempt: 1,
+    enqueuedAt: now,
+    stalls: 0,
+  };
+  if (m.executeAt !== undefined) message.executeAt = m.executeAt;
+  if (m.schedule !== undefined) message.schedule = m.schedule;
+  if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
+  if (m.headers !== undefined) message.headers = m.headers;
+  return message;
+}
+
+export function sameSchedule(a: Schedule | undefined, b: Schedule | undefined): boolean {
+  return a?.cron === b?.cron && a?.everyMs === b?.everyMs;
+}
+
+export function stalledError(stalls: number): FailureInfo {
+  return {
+    name: "StalledError",
+    code: "STALLED",
+    message: `Lease expired ${stalls} times without the message being settled (worker crashed or hung)`,
+  };
+}

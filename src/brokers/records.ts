@@ -1,0 +1,139 @@
+/**
+ * The records the broker contract passes: messages as producers send them and brokers store and
+ * deliver them, deliveries, settlements, results, dead letters, counts and schedules. The
+ * contract itself (`MessageBroker`, its glossary and capabilities) is in `./broker.ts`, which
+ * exports these too; the admin operations (`./admin.ts`) use them without depending on it.
+ */
+
+import type { FailureInfo } from "../core/errors.js";
+import type { PriorityLevel } from "../core/priority.js";
+import type { Schedule } from "../core/schedule.js";
+
+// Records of the contract that are defined in core/, where producers and workers read them too.
+export type { FailureInfo, PriorityLevel, Schedule };
+
+/** What a producer hands to a broker. */
+export interface OutgoingMessage {
+  /** Unique within the queue while the message exists (waiting, delayed or running). */
+  readonly id: string;
+  readonly queue: string;
+  /** The actor name the consumer routes on. */
+  readonly topic: string;
+  /** JSON text of the job's arguments, or `undefined` for none. Brokers never parse it. */
+  readonly payload: string | undefined;
+  readonly priority: PriorityLevel;
+  /** Retries allowed after the first attempt. */
+  readonly retries: number;
+  /** Execution timeout of one attempt, in ms. */
+  readonly timeoutMs: number;
+  /** Epoch ms before which the message must not be delivered; absent means now. */
+  readonly executeAt?: number;
+  readonly schedule?: Schedule;
+  /** Keep the result (or final error) this many ms after the job ends; absent: keep none. */
+  readonly resultTtlMs?: number;
+  /**
+   * Per-message metadata (trace context, tenant, ...), stored and delivered unchanged; absent when
+   * empty. At most `MAX_HEADERS_BYTES` as JSON (the runtime checks before sending).
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A message as stored and delivered. */
+export interface Message extends OutgoingMessage {
+  /** 1 for the first run; raised by one on each retry, unchanged by rejects and lease expiry. */
+  readonly attempt: number;
+  /** Epoch ms when the message was first enqueued. */
+  readonly enqueuedAt: number;
+  /**
+   * How many leases on this message in a row ended without a settlement (expired, or their
+   * consumer's heartbeat expired). Every applied settlement resets it to 0, so a periodic job or a
+   * retried one starts each new run clean.
+   */
+  readonly stalls: number;
+}
+
+/** A message handed to a consumer, under a lease. */
+export interface Delivery {
+  readonly message: Message;
+  /** Fencing token of this lease; settle and renew only succeed with the current token. */
+  readonly token: string;
+  /** Epoch ms when the lease expires unless renewed. */
+  readonly leaseUntil: number;
+}
+
+
+/** A stored outcome of a finished job. */
+export type StoredResult =
+  | { readonly ok: true; readonly value: string | undefined; readonly finishedAt: number }
+  | {
+      readonly ok: false;
+      readonly error: FailureInfo;
+      readonly attempts: number;
+      readonly finishedAt: number;
+    };
+
+/** A result to store with a settlement, and how long to keep it. */
+export interface KeptResult {
+  readonly stored: StoredResult;
+  readonly ttlMs: number;
+}
+
+/** How a consumer ends its hold on a delivery. */
+export type Settlement =
+  /** Done: the message leaves the broker. `result` is stored first when the message asked for it. */
+  | { readonly kind: "ack"; readonly delivery: Delivery; readonly result?: KeptResult }
+  /**
+   * Back to the queue as the same id: ready at once when `executeAt` is absent or past, delayed
+   * otherwise. `attempt` becomes the message's attempt (same for a reject, +1 for a retry, 1 for
+   * the next run of a periodic job). A result given is stored in the same atomic step.
+   */
+  | {
+      readonly kind: "requeue";
+      readonly delivery: Delivery;
+      readonly attempt: number;
+      readonly executeAt?: number;
+      readonly lastError?: FailureInfo;
+      readonly result?: KeptResult;
+    }
+  /** Never to run again: kept in the queue's dead-letter store with `error`. */
+  | {
+      readonly kind: "dead";
+      readonly delivery: Delivery;
+      readonly error: FailureInfo;
+      readonly result?: KeptResult;
+    };
+
+export interface DeadLetter {
+  readonly message: Message;
+  readonly error: FailureInfo;
+  /** Epoch ms when the message was dead-lettered. */
+  readonly failedAt: number;
+}
+
+export interface QueueCounts {
+  readonly ready: number;
+  readonly delayed: number;
+  readonly running: number;
+  readonly dead: number;
+}
+
+export interface EnqueueOutcome {
+  readonly id: string;
+  /**
+   * False when a message with this id already existed in the queue (nothing was added; for a
+   * periodic message, its definition was replaced, see `enqueue`).
+   */
+  readonly created: boolean;
+}
+
+/** A periodic message as `schedules()` lists it. */
+export interface ScheduleInfo {
+  readonly id: string;
+  readonly queue: string;
+  /** The actor it runs. */
+  readonly topic: string;
+  readonly schedule: Schedule;
+  /** Epoch ms of its next run (while running: of the run in progress). */
+  readonly nextRunAt: number;
+  readonly state: "ready" | "delayed" | "running";
+}

@@ -1,0 +1,117 @@
+import type { Logger } from "../../core/logger.js";
+import type { DeadLetter, QueueCounts, ScheduleInfo } from "../broker.js";
+import type { RedisClient } from "./cluster.js";
+import { decodeDeadLetter } from "./codec.js";
+import type { KeySpace, QueueKeys } from "./connection.js";
+import { readSchedules } from "./operations.js";
+import { HOUSEKEEPING_LIMIT } from "./receiver.js";
+import { wrapErrors } from "./redis-errors.js";
+import type { ScriptCall, ScriptRunner } from "./scripts.js";
+
+export interface QueuesSettings {
+  readonly client: RedisClient;
+  readonly keys: KeySpace;
+  readonly scripts: ScriptRunner;
+  readonly logger: Logger;
+  readonly maxStalls: number;
+  readonly maxDead: number;
+}
+
+/**
+ * The Redis broker's operations on whole queues: declaring, flushing and deleting them
+ * (flush.lua), counting their messages and reading their dead letters after housekeeping
+ * (counts.lua), listing and removing their periodic messages (schedules.lua, remove-schedule.lua).
+ */
+export class RedisQueues {
+  readonly #s: QueuesSettings;
+
+  constructor(settings: QueuesSettings) {
+    this.#s = settings;
+  }
+
+  /** Declares the queue; a queue that exists is left untouched (no write: works on a full Redis). */
+  async declare(queue: string): Promise<void> {
+    const { client } = this.#s;
+    const keys = this.#s.keys.queue(queue);
+    await wrapErrors("declare queue", async () => {
+      if ((await client.exists(keys.declared)) === 0) await client.set(keys.declared, "1");
+    });
+  }
+
+  /** Removes every message of the queue, and with `remove` the queue itself. */
+  async flush(queue: string, remove: boolean): Promise<void> {
+    const k = this.#s.keys.queue(queue);
+    await this.#run(`${remove ? "delete" : "flush"} queue`, {
+      script: "flush",
+      keys: [...k.state, k.declared, k.seq],
+      args: [remove ? "1" : "0"],
+    });
+  }
+
+  async exists(queue: string): Promise<boolean> {
+    const keys = this.#s.keys.queue(queue);
+    return (await wrapErrors("check queue", () => this.#s.client.exists(keys.declared))) === 1;
+  }
+
+  async schedules(queue: string): Promise<ScheduleInfo[]> {
+    const k = this.#s.keys.queue(queue);
+    const reply = (await this.#run("list schedules", {
+      script: "schedules",
+      keys: [k.msg, k.lease, k.delayed, k.sched],
+      args: [],
+    })) as string[];
+    return readSchedules(queue, reply);
+  }
+
+  async removeSchedule(queue: string, id: string): Promise<boolean> {
+    const k = this.#s.keys.queue(queue);
+    const removed = await this.#run("remove schedule", {
+      script: "remove-schedule",
+      keys: k.state,
+      args: [id],
+    });
+    return removed === 1;
+  }
+
+  /** Counts as of now: due delayed messages count as ready, ended leases are recovered first. */
+  async counts(queue: string): Promise<QueueCounts> {
+    const reply = (await this.#run("count messages", this.#housekeeping(queue))) as number[];
+    if ((reply[4] ?? 0) > 0) {
+      this.#s.logger.error(
+        `repid redis: ${reply[4]} message(s) of queue "${queue}" had no stored body (evicted? use maxmemory-policy noeviction): dead-lettered with code EVICTED`,
+        { queue, count: reply[4] },
+      );
+    }
+    return {
+      ready: reply[0] ?? 0,
+      delayed: reply[1] ?? 0,
+      running: reply[2] ?? 0,
+      dead: reply[3] ?? 0,
+    };
+  }
+
+  /** Dead letters as of now: ended leases past `maxStalls` are dead-lettered first. */
+  async deadLetters(queue: string, options: { readonly limit?: number }): Promise<DeadLetter[]> {
+    const k = this.#s.keys.queue(queue);
+    const limit = options.limit ?? Infinity;
+    if (limit <= 0) return [];
+    await this.#run("read dead letters", this.#housekeeping(queue));
+    const stop = Number.isFinite(limit) ? Math.floor(limit) - 1 : -1;
+    const raw = await wrapErrors("read dead letters", () => this.#s.client.lrange(k.dead, 0, stop));
+    return raw.map((entry) => decodeDeadLetter(queue, entry));
+  }
+
+  /** Promotes due messages, recovers ended leases, then counts (see counts.lua). */
+  #housekeeping(queue: string): ScriptCall {
+    const k: QueueKeys = this.#s.keys.queue(queue);
+    return {
+      script: "counts",
+      keys: k.state,
+      args: [this.#s.maxStalls, this.#s.maxDead, HOUSEKEEPING_LIMIT],
+    };
+  }
+
+  #run(what: string, call: ScriptCall): Promise<unknown> {
+    return wrapErrors(what, () => this.#s.scripts.run(this.#s.client, call));
+  }
+}
