@@ -61,7 +61,6 @@ export interface Delivery {
   readonly leaseUntil: number;
 }
 
-
 /** A stored outcome of a finished job. */
 export type StoredResult =
   | { readonly ok: true; readonly value: string | undefined; readonly finishedAt: number }
