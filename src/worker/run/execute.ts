@@ -10,12 +10,11 @@ import {
   InvalidPayloadError,
   JobCancelledError,
   RepidError,
-  SchemaMismatchError,
   UnknownActorError,
   ValidationError,
   toFailureInfo,
 } from "../../core/errors.js";
-import type { ActorDefinition, Registry } from "../../core/registry.js";
+import type { Registry } from "../../core/registry.js";
 import { SCHEMA_HEADER, zodIssues } from "../../core/registry.js";
 import type { Actor, ActorContext } from "../router.js";
 import { nextRunAt } from "../../core/schedule.js";
@@ -23,6 +22,7 @@ import type { Cancellation } from "./cancellation.js";
 import type { Logger } from "../../core/logger.js";
 import type { HookSet } from "../../connection/hook-set.js";
 import type { ExecutorPool } from "../pool/executor-pool.js";
+import { checkOtherSchema } from "./schema-check.js";
 import type { SchemaVersions } from "./schema-versions.js";
 
 /** Why an attempt was cut short from outside the actor. */
@@ -93,7 +93,7 @@ export async function execute(
         return dead(delivery, new ValidationError(actor.name, zodIssues(parsed.error)), ttl);
       args = parsed.data;
     } else {
-      const checked = await otherSchema(
+      const checked = await checkOtherSchema(
         definition.args,
         definition.fingerprint,
         sent,
@@ -129,57 +129,6 @@ export async function execute(
     // parses, say): the attempt still ends, with the real error, instead of staying leased.
     return { ...dead(delivery, error as Error, ttl), failed: !attempt.ok };
   }
-}
-
-/**
- * Checks a message whose `repid-schema` header names another fingerprint than the registry's
- * (`current`): it is counted, goes through the actor's upcaster for that fingerprint when it
- * declares one, and is dead-lettered as `SCHEMA_MISMATCH` (both fingerprints named) when it
- * still does not fit the current schema.
- */
-async function otherSchema(
-  schema: ActorDefinition["args"],
-  current: string,
-  sent: string,
-  actor: Actor,
-  message: Message,
-  raw: unknown,
-  schemas: SchemaVersions,
-): Promise<{ ok: true; args: unknown } | { ok: false; error: Error }> {
-  const seen = schemas.seen(message, sent, current);
-  const mismatch = (issues: SchemaMismatchError["issues"], reason?: string, cause?: unknown) => {
-    schemas.report(message, sent, current, "dead-lettered", seen);
-    const details = { actor: actor.name, fingerprint: sent, expected: current, issues, seen };
-    return {
-      ok: false as const,
-      error: new SchemaMismatchError(
-        reason === undefined ? details : { ...details, reason },
-        cause === undefined ? undefined : { cause },
-      ),
-    };
-  };
-  const upcaster = actor.upcasts?.get(sent);
-  let input = raw;
-  if (upcaster) {
-    try {
-      input = await upcaster(raw);
-    } catch (error) {
-      return mismatch(
-        [],
-        `its upcaster threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-        error,
-      );
-    }
-  }
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issues = zodIssues(parsed.error);
-    return upcaster
-      ? mismatch(issues, `the arguments its upcaster returned fail this worker's schema`)
-      : mismatch(issues);
-  }
-  schemas.report(message, sent, current, upcaster ? "upcast" : "validated", seen);
-  return { ok: true, args: parsed.data };
 }
 
 /** The settlement for an attempt that ran (or was cut short). */
