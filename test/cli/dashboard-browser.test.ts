@@ -20,7 +20,8 @@ import {
   type ActorContext,
 } from "../../src/index.js";
 import { registry } from "./fixtures/registry.js";
-import { bury, outgoing } from "./helpers.js";
+import type { Message } from "../../src/brokers/broker.js";
+import { bury, outgoing, take } from "./helpers.js";
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -277,5 +278,179 @@ describe("the dashboard beyond loopback", () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+/** The parts of the page's window that the layout probe uses (this file has no DOM types). */
+interface Rect {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+  readonly width: number;
+  readonly height: number;
+}
+interface InPageElement {
+  readonly tagName: string;
+  readonly id: string;
+  readonly parentElement: InPageElement | null;
+  readonly clientLeft: number;
+  readonly clientTop: number;
+  readonly clientWidth: number;
+  readonly clientHeight: number;
+  readonly scrollWidth: number;
+  readonly textContent: string | null;
+  getBoundingClientRect(): Rect;
+  getClientRects(): { readonly length: number };
+  closest(selector: string): InPageElement | null;
+  querySelector(selector: string): InPageElement | null;
+  querySelectorAll(selector: string): Iterable<InPageElement>;
+}
+interface InPageWindow {
+  readonly document: {
+    readonly documentElement: InPageElement;
+    querySelector(selector: string): InPageElement | null;
+    querySelectorAll(selector: string): Iterable<InPageElement>;
+  };
+  getComputedStyle(element: InPageElement): {
+    readonly overflowX: string;
+    readonly overflowY: string;
+    readonly visibility: string;
+    readonly lineHeight: string;
+  };
+}
+
+const LONG_ERROR =
+  "The remote mail server at mx3.mail-relay.example.net refused the message after the DATA " +
+  "command because the sender's domain has no valid SPF record and the recipient's mailbox " +
+  "policy rejects unauthenticated bulk mail; see " +
+  "https://mail-relay.example.net/errors/554/5.7.1?policy=spf-strict&recipient=someone-with-a-long-address%40example.org " +
+  "for the full explanation and what the sender can do about it";
+const LONG_ID = "9f1c2e7a5b3d4c6e8a0b1c2d3e4f5a6b";
+
+describe("the dashboard's first view, its layout from 1024 to 1920 px, its job view (issue 24)", () => {
+  let lb: InMemoryMessageBroker;
+  let lconn: Connection;
+  let ldash: RunningDashboard;
+  let lpage: Page;
+
+  /** Dead-letters these messages (the queue holds nothing ready before). */
+  async function deadLetters(
+    queue: string,
+    letters: {
+      id: string;
+      error: { name: string; message: string; stack?: string; code?: string };
+      extra?: Partial<Message>;
+    }[],
+  ): Promise<void> {
+    await lb.enqueue(letters.map((l) => outgoing(queue, l.id, l.extra)));
+    const taken = await take(lb, queue, letters.length);
+    expect(taken.map((d) => d.message.id)).toEqual(letters.map((l) => l.id));
+    await lb.settle(
+      taken.map((delivery, i) => ({ kind: "dead" as const, delivery, error: letters[i]!.error })),
+    );
+  }
+
+  beforeAll(async () => {
+    lb = new InMemoryMessageBroker();
+    lconn = new Connection(lb, { logger: silentLogger });
+    await lconn.connect();
+    const longQueue = "billing-invoices-eu-west-1-reconciliation-nightly";
+    for (const queue of ["alpha", longQueue, "mailer", "zeta"]) await lb.declareQueue(queue);
+    // mailer: 4 dead + 1 running + 1 ready + 1 delayed = 7, as many as zeta's 7 ready: mailer
+    // wins the tie by name; alpha (first by name) has 2, the long-named queue none.
+    await deadLetters("mailer", [
+      {
+        id: LONG_ID,
+        error: {
+          name: "SmtpError",
+          code: "SMTP_554",
+          message: LONG_ERROR,
+          stack: `SmtpError: ${LONG_ERROR}\n    at relay (smtp.ts:88:13)\n    at deliver (mailer.ts:12:7)`,
+        },
+        extra: {
+          headers: {
+            traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            tenant: "acme",
+          },
+        },
+      },
+      {
+        id: "d-xss",
+        error: { name: "Error", message: '<img src=x onerror="globalThis.__xss=1">' },
+        extra: {
+          payload: JSON.stringify({ html: "</pre><script>globalThis.__xss=2</script>", n: 1 }),
+          headers: { note: "<b>bold</b>" },
+        },
+      },
+      { id: "d3", error: { name: "Error", message: "boom" } },
+      { id: "d4", error: { name: "Error", message: "boom" } },
+    ]);
+    await lb.enqueue([outgoing("mailer", "run-1")]);
+    // Running for the hour: no consumer renews its lease.
+    const running = await lb.receive(["mailer"], { max: 1, leaseMs: 3_600_000 });
+    expect(running.map((d) => d.message.id)).toEqual(["run-1"]);
+    await lb.enqueue([
+      outgoing("mailer", "r-1"),
+      outgoing("mailer", "later-1", { executeAt: Date.now() + 3_600_000 }),
+    ]);
+    await lb.enqueue(Array.from({ length: 7 }, (_, i) => outgoing("zeta", `z${i + 1}`)));
+
+    // alpha: a job waiting after a failed attempt, and one that finished and left its result.
+    await lb.enqueue([outgoing("alpha", "retry-1", { retries: 3 }), outgoing("alpha", "done-1")]);
+    const [retry, done] = await take(lb, "alpha", 2);
+    expect([retry?.message.id, done?.message.id]).toEqual(["retry-1", "done-1"]);
+    await lb.settle([
+      {
+        kind: "requeue",
+        delivery: retry!,
+        attempt: 2,
+        lastError: {
+          name: "TimeoutError",
+          code: "TIMEOUT",
+          message: "attempt 1 timed out after 60000 ms",
+          stack: "TimeoutError: attempt 1 timed out after 60000 ms\n    at run (worker.ts:40:3)",
+        },
+      },
+      {
+        kind: "ack",
+        delivery: done!,
+        result: {
+          stored: {
+            ok: true,
+            value: JSON.stringify({ sent: 3, ids: ["a", "b"] }),
+            finishedAt: Date.now(),
+          },
+          ttlMs: 3_600_000,
+        },
+      },
+    ]);
+    await lb.enqueue([outgoing("alpha", "a-1")]);
+
+    ldash = await serveDashboard({ connection: lconn, port: 0, sampleEveryMs: 100 });
+    lpage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Fails with the selector waited for, before the test's own timeout.
+    lpage.setDefaultTimeout(10_000);
+  });
+
+  afterAll(async () => {
+    await lpage?.close();
+    await ldash?.close();
+    await lconn?.disconnect();
+  });
+
+  const rows = (on: Page) =>
+    on.evaluate(() =>
+      [...(globalThis as unknown as InPageWindow).document.querySelectorAll("#job-rows tr")].map(
+        (tr) => (tr as unknown as { dataset: { job: string } }).dataset.job,
+      ),
+    );
+
+  it("opens on the busiest queue (most messages, ties by name) in its fullest state", async () => {
+    await lpage.goto(ldash.url);
+    await shows("#jobs-queue", "mailer", lpage);
+    await shows('#state-tabs button[aria-pressed="true"]', "dead", lpage);
+    await lpage.waitForSelector(`tr[data-job="${LONG_ID}"][data-state="dead"]`);
+    expect(await rows(lpage)).toEqual([LONG_ID, "d-xss", "d3", "d4"]);
   });
 });

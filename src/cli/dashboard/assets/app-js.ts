@@ -70,9 +70,20 @@ function rate(history) {
   return (perMin >= 0 ? "+" : "") + perMin.toFixed(1) + "/min";
 }
 
+function total(counts) { return STATES.reduce((sum, state) => sum + counts[state], 0); }
+
+// The first view: the queue with the most messages (ties by name), in its state with the most
+// (ties in tab order), so that it opens on something rather than on an empty tab.
+function firstView(queues) {
+  const busiest = queues.reduce((best, queue) =>
+    total(queue.counts) > total(best.counts) || (total(queue.counts) === total(best.counts) && queue.name < best.name) ? queue : best);
+  const state = STATES.reduce((best, state) => (busiest.counts[state] > busiest.counts[best] ? state : best), STATES[0]);
+  return { queue: busiest.name, state };
+}
+
 async function refreshQueues() {
   const { queues } = await api("queues");
-  if (!view.queue && queues.length) view.queue = queues[0].name;
+  if (!view.queue && queues.length) Object.assign(view, firstView(queues));
   $("queue-rows").replaceChildren(...queues.map((queue) => h("tr", { "data-queue": queue.name },
     h("td", {}, h("a", { href: "#", class: "queue-link", onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
       queue.paused ? h("span", { class: "paused" }, "paused") : null,
