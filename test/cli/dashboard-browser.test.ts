@@ -131,13 +131,13 @@ describe("the dashboard in a browser", () => {
   it("finds a job by id", async () => {
     await page.fill("#lookup-id", "d2");
     await page.click("#lookup-form button");
-    await page.waitForSelector('[data-found="d2"]');
-    const found = await page.textContent("#lookup-result");
+    await page.waitForSelector('#job-view[data-job="d2"]');
+    const found = await page.textContent("#job-view dl");
     expect(found).toContain("statedead");
     expect(found).toContain("SmtpError: mailbox d2 unavailable");
     await page.fill("#lookup-id", "nobody");
     await page.click("#lookup-form button");
-    await shows("#lookup-result .err", 'job "nobody" not found');
+    await shows("#job-view .err", 'job "nobody" not found');
   });
 
   it("Cancel on a running job aborts ctx.signal on its worker; it ends dead-lettered CANCELLED", async () => {
@@ -320,6 +320,19 @@ interface InPageWindow {
   };
 }
 
+/** The job view's fields, label to text. */
+async function jobFields(on: Page): Promise<Record<string, string>> {
+  return on.evaluate(() => {
+    const w = globalThis as unknown as InPageWindow;
+    const out: Record<string, string> = {};
+    for (const dt of w.document.querySelectorAll("#job-view dt")) {
+      const dd = dt.closest("div")?.querySelector("dd") ?? null;
+      out[(dt.textContent ?? "").trim()] = (dd?.textContent ?? "").trim();
+    }
+    return out;
+  });
+}
+
 const LONG_ERROR =
   "The remote mail server at mx3.mail-relay.example.net refused the message after the DATA " +
   "command because the sender's domain has no valid SPF record and the recipient's mailbox " +
@@ -452,5 +465,68 @@ describe("the dashboard's first view, its layout from 1024 to 1920 px, its job v
     await shows('#state-tabs button[aria-pressed="true"]', "dead", lpage);
     await lpage.waitForSelector(`tr[data-job="${LONG_ID}"][data-state="dead"]`);
     expect(await rows(lpage)).toEqual([LONG_ID, "d-xss", "d3", "d4"]);
+  });
+
+  it("a job's view: clicked in a list or found by id; escaped; a finished job's result", async () => {
+    await lpage.click(`tr[data-job="${LONG_ID}"] .job-link`);
+    await lpage.waitForSelector(`#job-view[data-job="${LONG_ID}"]`);
+    expect(await jobFields(lpage)).toMatchObject({
+      id: LONG_ID,
+      queue: "mailer",
+      actor: "send_email",
+      state: "dead",
+      attempt: "1 of 1 (retries: 0)",
+      error: `[SMTP_554] SmtpError: ${LONG_ERROR}`,
+      headers: expect.stringContaining("tenant: acme"),
+    });
+    expect(Object.keys(await jobFields(lpage))).toEqual(
+      expect.arrayContaining(["enqueued", "failed at", "arguments", "stack"]),
+    );
+    expect(await lpage.textContent("#job-view .args")).toBe(
+      JSON.stringify({ to: `${LONG_ID}@example.com`, subject: "hi" }, null, 2),
+    );
+    expect(await lpage.textContent("#job-view .stack")).toContain("at relay (smtp.ts:88:13)");
+
+    // Data stays text: no element made of it, no script run.
+    await lpage.click('tr[data-job="d-xss"] .job-link');
+    await lpage.waitForSelector('#job-view[data-job="d-xss"]');
+    expect(await jobFields(lpage)).toMatchObject({
+      error: 'Error: <img src=x onerror="globalThis.__xss=1">',
+      headers: "note: <b>bold</b>",
+    });
+    expect(await lpage.textContent("#job-view .args")).toContain(
+      '"html": "</pre><script>globalThis.__xss=2</script>"',
+    );
+    expect(await lpage.locator("#job-view img, #job-view script, #job-view b").count()).toBe(0);
+    expect(await lpage.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+
+    // Entering an id: a job waiting after a failed attempt shows that attempt's error.
+    await lpage.fill("#lookup-id", "retry-1");
+    await lpage.click("#lookup-form button");
+    await lpage.waitForSelector('#job-view[data-job="retry-1"]');
+    expect(await jobFields(lpage)).toMatchObject({
+      queue: "alpha",
+      state: "ready",
+      attempt: "2 of 4 (retries: 3)",
+      "last attempt's error": "[TIMEOUT] TimeoutError: attempt 1 timed out after 60000 ms",
+    });
+    expect(await lpage.textContent("#job-view .stack")).toContain("at run (worker.ts:40:3)");
+
+    await lpage.fill("#lookup-id", "done-1");
+    await lpage.click("#lookup-form button");
+    await lpage.waitForSelector('#job-view[data-job="done-1"]');
+    expect(await jobFields(lpage)).toMatchObject({ id: "done-1", state: "finished" });
+    expect(await lpage.textContent("#job-view .result")).toBe(
+      JSON.stringify({ sent: 3, ids: ["a", "b"] }, null, 2),
+    );
+
+    await lpage.fill("#lookup-id", "nobody");
+    await lpage.click("#lookup-form button");
+    await shows("#job-view .err", 'job "nobody" not found', lpage);
+
+    await lpage.click(`tr[data-job="d3"] .job-link`);
+    await lpage.waitForSelector('#job-view[data-job="d3"]');
+    await lpage.click("#job-close");
+    await lpage.waitForSelector("#job-view dl", { state: "detached" });
   });
 });

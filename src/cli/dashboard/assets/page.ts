@@ -21,9 +21,9 @@ export const INDEX_HTML = `<!doctype html>
 <table><thead><tr><th>Id</th><th>Actor</th><th>Attempt</th><th>When</th><th>Error</th><th></th></tr></thead>
 <tbody id="job-rows"></tbody></table>
 <button id="more" hidden>More</button></section>
-<section id="lookup"><h2>Find a job</h2>
-<form id="lookup-form"><input id="lookup-id" placeholder="job id" required><input id="lookup-queue" placeholder="queue (optional)"><button>Find</button></form>
-<div id="lookup-result"></div></section>
+<section id="job"><h2>Job</h2>
+<form id="lookup-form"><input id="lookup-id" placeholder="job id" aria-label="job id" required><input id="lookup-queue" placeholder="queue (optional)" aria-label="queue"><button>Find</button></form>
+<div id="job-view"></div></section>
 <section id="schedules"><h2>Schedules</h2>
 <table><thead><tr><th>Id</th><th>Queue</th><th>Actor</th><th>Schedule</th><th>Next run</th><th></th></tr></thead>
 <tbody id="schedule-rows"></tbody></table></section>
@@ -55,5 +55,14 @@ svg.spark polyline { fill: none; stroke: #2a6fdb; stroke-width: 1.5; }
 .rate { font-size: .85em; color: #556; margin-left: .4rem; }
 .actor { border-top: 1px solid #e4e6eb; padding: .5rem 0; }
 input { font: inherit; margin-right: .4rem; }
+#job-view { margin-top: .6rem; }
+.job-title { display: flex; align-items: baseline; gap: .6rem; }
+.job-title h3 { margin: 0; font-size: 1rem; overflow-wrap: anywhere; min-width: 0; flex: 1; }
+dl.fields { margin: .5rem 0 0; }
+dl.fields > div { display: grid; grid-template-columns: 9rem minmax(0, 1fr); gap: .6rem; padding: .2rem 0; border-bottom: 1px solid #e4e6eb; }
+dl.fields dt { color: #556; }
+dl.fields dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+dl.fields pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+dl.fields ul { margin: 0; padding: 0; list-style: none; }
 #status.error { color: #f88; }
 `;
