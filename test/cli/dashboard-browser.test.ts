@@ -320,6 +320,98 @@ interface InPageWindow {
   };
 }
 
+/**
+ * What is wrong with the page's layout, as geometry: a horizontal scrollbar on the document; a
+ * control (button, input, summary) reaching past the viewport's sides, past its table cell, or
+ * past an ancestor that clips (overflow other than visible); a section whose content is wider
+ * than the section; an element of a section reaching past the section's sides.
+ */
+async function layoutProblems(on: Page): Promise<string[]> {
+  // No named functions inside: the page gets this function's source as it is.
+  return on.evaluate(() => {
+    const w = globalThis as unknown as InPageWindow;
+    const problems: string[] = [];
+    const root = w.document.documentElement;
+    const slack = 0.5;
+    // An element past a section's sides is reported, not each of its descendants.
+    const reported = new Set<InPageElement>();
+    if (root.scrollWidth > root.clientWidth) {
+      problems.push(`document scrolls sideways: ${root.scrollWidth} > ${root.clientWidth}`);
+    }
+    for (const control of w.document.querySelectorAll("button, input, textarea, summary")) {
+      if (control.getClientRects().length === 0) continue;
+      if (w.getComputedStyle(control).visibility === "hidden") continue;
+      const name = `${control.tagName.toLowerCase()} "${(control.textContent ?? "").trim()}"${control.id ? `#${control.id}` : ""}`;
+      const box = control.getBoundingClientRect();
+      if (box.left < -slack || box.right > root.clientWidth + slack) {
+        problems.push(
+          `${name} [${box.left}, ${box.right}] leaves the viewport (${root.clientWidth})`,
+        );
+      }
+      const cell = control.closest("td, th");
+      if (cell) {
+        const c = cell.getBoundingClientRect();
+        if (box.left < c.left - slack || box.right > c.right + slack) {
+          problems.push(
+            `${name} [${box.left}, ${box.right}] leaves its cell [${c.left}, ${c.right}]`,
+          );
+        }
+      }
+      for (let up = control.parentElement; up; up = up.parentElement) {
+        const style = w.getComputedStyle(up);
+        if (style.overflowX === "visible" && style.overflowY === "visible") continue;
+        const b = up.getBoundingClientRect();
+        const left = b.left + up.clientLeft;
+        const top = b.top + up.clientTop;
+        if (
+          box.left < left - slack ||
+          box.right > left + up.clientWidth + slack ||
+          box.top < top - slack ||
+          box.bottom > top + up.clientHeight + slack
+        ) {
+          problems.push(`${name} is clipped by ${up.tagName.toLowerCase()}#${up.id}`);
+        }
+      }
+    }
+    for (const section of w.document.querySelectorAll("main section")) {
+      if (section.scrollWidth > section.clientWidth) {
+        problems.push(
+          `section#${section.id} scrolls sideways: ${section.scrollWidth} > ${section.clientWidth}`,
+        );
+      }
+      const s = section.getBoundingClientRect();
+      const left = s.left + section.clientLeft;
+      const right = left + section.clientWidth;
+      for (const inner of section.querySelectorAll("*")) {
+        if (inner.getClientRects().length === 0) continue;
+        if (inner.parentElement && reported.has(inner.parentElement)) {
+          reported.add(inner);
+          continue;
+        }
+        const b = inner.getBoundingClientRect();
+        if (b.left < left - slack || b.right > right + slack) {
+          reported.add(inner);
+          problems.push(
+            `${inner.tagName.toLowerCase()} "${(inner.textContent ?? "").slice(0, 40)}" [${b.left}, ${b.right}] leaves section#${section.id} [${left}, ${right}]`,
+          );
+        }
+      }
+    }
+    return problems;
+  });
+}
+
+/** The width of the element at `selector` and its height in lines of its own line height. */
+async function extent(on: Page, selector: string): Promise<{ width: number; lines: number }> {
+  return on.evaluate((s) => {
+    const w = globalThis as unknown as InPageWindow;
+    const el = w.document.querySelector(s);
+    if (!el) throw new Error(`no ${s}`);
+    const box = el.getBoundingClientRect();
+    return { width: box.width, lines: box.height / parseFloat(w.getComputedStyle(el).lineHeight) };
+  }, selector);
+}
+
 /** The job view's fields, label to text. */
 async function jobFields(on: Page): Promise<Record<string, string>> {
   return on.evaluate(() => {
@@ -444,6 +536,7 @@ describe("the dashboard's first view, its layout from 1024 to 1920 px, its job v
     lpage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // Fails with the selector waited for, before the test's own timeout.
     lpage.setDefaultTimeout(10_000);
+    await lpage.goto(ldash.url);
   });
 
   afterAll(async () => {
@@ -460,7 +553,6 @@ describe("the dashboard's first view, its layout from 1024 to 1920 px, its job v
     );
 
   it("opens on the busiest queue (most messages, ties by name) in its fullest state", async () => {
-    await lpage.goto(ldash.url);
     await shows("#jobs-queue", "mailer", lpage);
     await shows('#state-tabs button[aria-pressed="true"]', "dead", lpage);
     await lpage.waitForSelector(`tr[data-job="${LONG_ID}"][data-state="dead"]`);
@@ -528,5 +620,38 @@ describe("the dashboard's first view, its layout from 1024 to 1920 px, its job v
     await lpage.waitForSelector('#job-view[data-job="d3"]');
     await lpage.click("#job-close");
     await lpage.waitForSelector("#job-view dl", { state: "detached" });
+  });
+
+  it("fits 1024 to 1920 px: no sideways scrolling, no clipped button, dead letters' errors readable", async () => {
+    mkdirSync("test-output", { recursive: true });
+    const mailer = (state: string) => `tr[data-queue="mailer"] td[data-count="${state}"] a`;
+    for (const width of [1024, 1280, 1680, 1920]) {
+      await lpage.setViewportSize({ width, height: 900 });
+
+      await lpage.click(mailer("ready"));
+      await lpage.waitForSelector('tr[data-job="r-1"][data-state="ready"]');
+      await lpage.screenshot({ path: `test-output/dashboard-${width}-queues.png`, fullPage: true });
+      expect.soft(await layoutProblems(lpage), `${width} px, queues`).toEqual([]);
+
+      await lpage.click(mailer("dead"));
+      const longRow = `tr[data-job="${LONG_ID}"][data-state="dead"]`;
+      await lpage.waitForSelector(longRow);
+      await lpage.screenshot({ path: `test-output/dashboard-${width}-dead.png`, fullPage: true });
+      expect.soft(await layoutProblems(lpage), `${width} px, dead letters`).toEqual([]);
+      const cell = await extent(lpage, `${longRow} td:has(.err-text)`);
+      const text = await extent(lpage, `${longRow} .err-text`);
+      expect.soft(cell.width, `${width} px: error column width`).toBeGreaterThanOrEqual(200);
+      expect.soft(text.lines, `${width} px: error lines`).toBeLessThanOrEqual(3.05);
+
+      await lpage.click(`${longRow} .job-link`);
+      await lpage.waitForSelector(`#job-view[data-job="${LONG_ID}"]`);
+      await lpage.screenshot({ path: `test-output/dashboard-${width}-job.png`, fullPage: true });
+      expect.soft(await layoutProblems(lpage), `${width} px, job view`).toEqual([]);
+      expect
+        .soft((await extent(lpage, "#job-view .error")).width, `${width} px: job view error width`)
+        .toBeGreaterThanOrEqual(200);
+      await lpage.click("#job-close");
+      await lpage.waitForSelector("#job-view dl", { state: "detached" });
+    }
   });
 });

@@ -86,15 +86,16 @@ async function refreshQueues() {
   const { queues } = await api("queues");
   if (!view.queue && queues.length) Object.assign(view, firstView(queues));
   $("queue-rows").replaceChildren(...queues.map((queue) => h("tr", { "data-queue": queue.name },
-    h("td", {}, h("a", { href: "#", class: "queue-link", onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
+    h("td", {}, h("div", { class: "name-cell" },
+      h("a", { href: "#", class: "queue-link", title: queue.name, onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
       queue.paused ? h("span", { class: "paused" }, "paused") : null,
-      queue.problem ? h("span", { class: "paused", title: queue.problem }, "broken data") : null),
+      queue.problem ? h("span", { class: "paused", title: queue.problem }, "broken data") : null)),
     STATES.map((state) => h("td", { class: "n", "data-count": state },
       h("a", { href: "#", onclick: (e) => { e.preventDefault(); select(queue.name, state); } }, queue.counts[state]))),
     h("td", {}, sparkline(queue.history), h("span", { class: "rate" }, rate(queue.history))),
-    h("td", {}, queue.paused
+    h("td", {}, h("div", { class: "buttons" }, queue.paused
       ? h("button", { onclick: () => act("resumed " + queue.name, () => api("queues/" + q(queue.name) + "/resume", {})) }, "Resume")
-      : h("button", { onclick: () => act("paused " + queue.name, () => api("queues/" + q(queue.name) + "/pause", {})) }, "Pause")))));
+      : h("button", { onclick: () => act("paused " + queue.name, () => api("queues/" + q(queue.name) + "/pause", {})) }, "Pause"))))));
 }
 
 function select(queue, state) {
@@ -117,13 +118,14 @@ function jobRow(job) {
     buttons.push(h("button", { class: "danger", onclick: () => act("cancel " + m.id, () => api(base + "jobs/" + q(m.id) + "/cancel", { mode: "dead" })) }, "Cancel"));
   }
   const error = job.error ? h("div", { class: "err" },
-    h("span", { class: "err-text" }, (job.error.code ? "[" + job.error.code + "] " : "") + job.error.name + ": " + job.error.message),
+    h("div", { class: "err-text", title: errorLine(job.error) }, errorLine(job.error)),
     job.error.stack ? h("details", {}, h("summary", {}, "stack"), h("pre", {}, job.error.stack)) : null) : "";
   const at = job.state === "delayed" ? m.executeAt : job.state === "running" ? job.leaseUntil : job.state === "dead" ? job.failedAt : m.enqueuedAt;
   const open = h("a", { href: "#", class: "job-link", title: "open job " + m.id, onclick: (e) => { e.preventDefault(); openJob(m.id, m.queue); } }, m.id);
   return h("tr", { "data-job": m.id, "data-state": job.state },
-    h("td", {}, open), h("td", {}, m.topic), h("td", { class: "n" }, m.attempt), h("td", {}, when(at)),
-    h("td", {}, error), h("td", {}, buttons));
+    h("td", {}, open), h("td", { class: "clip", title: m.topic }, m.topic),
+    h("td", { class: "n" }, m.attempt), h("td", {}, when(at)),
+    h("td", { class: "error" }, error), h("td", {}, h("div", { class: "buttons" }, buttons)));
 }
 
 async function refreshJobs(more) {
@@ -149,10 +151,11 @@ async function refreshJobs(more) {
 async function refreshSchedules() {
   const schedules = await api("schedules");
   $("schedule-rows").replaceChildren(...schedules.map((s) => h("tr", { "data-schedule": s.id },
-    h("td", {}, s.id), h("td", {}, s.queue), h("td", {}, s.topic),
+    h("td", { class: "clip", title: s.id }, s.id), h("td", { class: "clip", title: s.queue }, s.queue),
+    h("td", { class: "clip", title: s.topic }, s.topic),
     h("td", {}, s.schedule.cron ? "cron " + s.schedule.cron : "every " + s.schedule.everyMs + " ms"),
     h("td", {}, when(s.nextRunAt)),
-    h("td", {}, h("button", { class: "danger", onclick: () => act("removed schedule " + s.id, () => api("queues/" + q(s.queue) + "/schedules/" + q(s.id) + "/remove", {})) }, "Remove")))));
+    h("td", {}, h("div", { class: "buttons" }, h("button", { class: "danger", onclick: () => act("removed schedule " + s.id, () => api("queues/" + q(s.queue) + "/schedules/" + q(s.id) + "/remove", {})) }, "Remove"))))));
 }
 
 // One job in full, built from text nodes only: what the job itself holds, then its error and
