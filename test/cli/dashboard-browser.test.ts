@@ -622,6 +622,48 @@ describe("the dashboard's first view, its layout from 1024 to 1920 px, its job v
     await lpage.waitForSelector("#job-view dl", { state: "detached" });
   });
 
+  it("a page of jobs that arrives after another queue or state was chosen is not shown", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const requested = new Promise<void>((resolve) => (asked = resolve));
+    const zetaReady = /\/api\/queues\/zeta\/jobs\?state=ready/;
+    await lpage.route(zetaReady, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    try {
+      await lpage.click('tr[data-queue="zeta"] td[data-count="ready"] a');
+      await requested;
+      await lpage.click('tr[data-queue="mailer"] td[data-count="dead"] a');
+      await lpage.waitForSelector(`tr[data-job="${LONG_ID}"][data-state="dead"]`);
+      // Records the rows put in the table from now on, and counts the page's refreshes.
+      await lpage.evaluate(`
+        globalThis.added = [];
+        new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) added.push(n.dataset.job); })
+          .observe(document.getElementById("job-rows"), { childList: true });
+        globalThis.refreshes = 0;
+        new MutationObserver(() => refreshes++)
+          .observe(document.getElementById("status"), { childList: true, characterData: true, subtree: true });
+      `);
+      release();
+      // Two refreshes later, the held page has long arrived and been dealt with.
+      await lpage.waitForFunction(
+        () => (globalThis as unknown as { refreshes: number }).refreshes >= 2,
+      );
+      const added = await lpage.evaluate(
+        () => (globalThis as unknown as { added: string[] }).added,
+      );
+      expect(added.filter((id) => id.startsWith("z"))).toEqual([]);
+      await shows("#jobs-queue", "mailer", lpage);
+      expect(await rows(lpage)).toEqual([LONG_ID, "d-xss", "d3", "d4"]);
+    } finally {
+      release();
+      await lpage.unroute(zetaReady);
+    }
+  });
+
   it("fits 1024 to 1920 px: no sideways scrolling, no clipped button, dead letters' errors readable", async () => {
     mkdirSync("test-output", { recursive: true });
     const mailer = (state: string) => `tr[data-queue="mailer"] td[data-count="${state}"] a`;

@@ -140,7 +140,10 @@ async function refreshJobs(more) {
   ] : []));
   if (view.extraPages && !more) return;
   const cursor = more && view.next ? "&cursor=" + q(view.next) : "";
+  const asked = JSON.stringify([view.queue, view.state]);
   const page = await api(base + "jobs?state=" + view.state + "&limit=50" + cursor);
+  // Another queue or state was chosen while this page was on its way: it is not what to show.
+  if (JSON.stringify([view.queue, view.state]) !== asked) return;
   const rows = page.items.map(jobRow);
   if (more) $("job-rows").append(...rows);
   else $("job-rows").replaceChildren(...rows);
