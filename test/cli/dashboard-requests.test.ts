@@ -9,13 +9,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { InMemoryMessageBroker } from "../../src/brokers/in-memory/in-memory-broker.js";
 import { createDashboard, type Dashboard } from "../../src/cli/dashboard/handler.js";
 import { Connection } from "../../src/connection/connection.js";
+import { outgoing, take } from "./helpers.js";
 
 let server: Server;
 let dashboard: Dashboard;
 let port: number;
+let connection: Connection;
 
 beforeAll(async () => {
-  const connection = new Connection(new InMemoryMessageBroker());
+  connection = new Connection(new InMemoryMessageBroker());
   await connection.connect();
   await connection.broker.declareQueue("default");
   dashboard = createDashboard({ connection, token: "s3cret" });
@@ -113,4 +115,45 @@ it("replays or deletes dead letters only when told which: ids, or all (issue 24)
     expect(await post(operation, { all: true }), operation).toBe(200);
     expect(await post(operation, { ids: ["x"] }), operation).toBe(200);
   }
+});
+
+it("GET /api/jobs/<id>: 400 for a malformed id, 404 for an unknown one, the job or its stored result otherwise; behind the token (issue 24)", async () => {
+  const broker = connection.broker;
+  await broker.enqueue([outgoing("default", "done-1", { resultTtlMs: 60_000 })]);
+  const [done] = await take(broker, "default", 1);
+  const finishedAt = Date.now();
+  await broker.settle([
+    {
+      kind: "ack",
+      delivery: done!,
+      result: { stored: { ok: true, value: "42", finishedAt }, ttlMs: 60_000 },
+    },
+  ]);
+  await broker.enqueue([outgoing("default", "job-1")]);
+
+  const get = async (path: string, token = "s3cret") => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/jobs/${path}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  for (const malformed of ["%20", "%20%09", "%E0%A4%A"]) {
+    const reply = await get(malformed);
+    expect(reply.status, malformed).toBe(400);
+    expect(reply.body.code, malformed).toMatch(/BAD_REQUEST|INVALID_OPTION/);
+  }
+  expect(await get("nobody")).toEqual({
+    status: 404,
+    body: { error: 'job "nobody" not found', code: "NOT_FOUND" },
+  });
+  expect(await get("job-1")).toMatchObject({
+    status: 200,
+    body: { state: "ready", message: { id: "job-1", queue: "default", topic: "send_email" } },
+  });
+  expect((await get("job-1?queue=default")).status).toBe(200);
+  expect(await get("done-1")).toEqual({
+    status: 200,
+    body: { id: "done-1", state: "finished", result: { ok: true, value: "42", finishedAt } },
+  });
+  expect((await get("job-1", "wrong")).status).toBe(401);
 });

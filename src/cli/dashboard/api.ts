@@ -64,6 +64,8 @@ const routes: [method: string, pattern: RegExp, handler: Handler][] = [
     "GET",
     /^jobs\/([^/]+)$/,
     async (ctx, [id], query) => {
+      // No job has a blank id (`Job` refuses one): a malformed request, not an unknown job.
+      if (id!.trim() === "") throw new InvalidOptionError("id", "a job id, not blank");
       const found = await jobDetails(
         ctx.admin,
         ctx.connection,

@@ -4,7 +4,8 @@
  * Kept free of backticks and `${` so that it can live in this template literal.
  */
 export const APP_JS = String.raw`const STATES = ["ready", "delayed", "running", "dead"];
-const view = { queue: undefined, state: "ready", extraPages: false, next: undefined };
+const PRIORITIES = ["high", "medium", "low"];
+const view = { queue: undefined, state: "ready", extraPages: false, next: undefined, job: undefined };
 const $ = (id) => document.getElementById(id);
 
 async function api(path, body) {
@@ -70,19 +71,31 @@ function rate(history) {
   return (perMin >= 0 ? "+" : "") + perMin.toFixed(1) + "/min";
 }
 
+function total(counts) { return STATES.reduce((sum, state) => sum + counts[state], 0); }
+
+// The first view: the queue with the most messages (ties by name), in its state with the most
+// (ties in tab order), so that it opens on something rather than on an empty tab.
+function firstView(queues) {
+  const busiest = queues.reduce((best, queue) =>
+    total(queue.counts) > total(best.counts) || (total(queue.counts) === total(best.counts) && queue.name < best.name) ? queue : best);
+  const state = STATES.reduce((best, state) => (busiest.counts[state] > busiest.counts[best] ? state : best), STATES[0]);
+  return { queue: busiest.name, state };
+}
+
 async function refreshQueues() {
   const { queues } = await api("queues");
-  if (!view.queue && queues.length) view.queue = queues[0].name;
+  if (!view.queue && queues.length) Object.assign(view, firstView(queues));
   $("queue-rows").replaceChildren(...queues.map((queue) => h("tr", { "data-queue": queue.name },
-    h("td", {}, h("a", { href: "#", class: "queue-link", onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
+    h("td", {}, h("div", { class: "name-cell" },
+      h("a", { href: "#", class: "queue-link", title: queue.name, onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
       queue.paused ? h("span", { class: "paused" }, "paused") : null,
-      queue.problem ? h("span", { class: "paused", title: queue.problem }, "broken data") : null),
+      queue.problem ? h("span", { class: "paused", title: queue.problem }, "broken data") : null)),
     STATES.map((state) => h("td", { class: "n", "data-count": state },
       h("a", { href: "#", onclick: (e) => { e.preventDefault(); select(queue.name, state); } }, queue.counts[state]))),
     h("td", {}, sparkline(queue.history), h("span", { class: "rate" }, rate(queue.history))),
-    h("td", {}, queue.paused
+    h("td", {}, h("div", { class: "buttons" }, queue.paused
       ? h("button", { onclick: () => act("resumed " + queue.name, () => api("queues/" + q(queue.name) + "/resume", {})) }, "Resume")
-      : h("button", { onclick: () => act("paused " + queue.name, () => api("queues/" + q(queue.name) + "/pause", {})) }, "Pause")))));
+      : h("button", { onclick: () => act("paused " + queue.name, () => api("queues/" + q(queue.name) + "/pause", {})) }, "Pause"))))));
 }
 
 function select(queue, state) {
@@ -105,12 +118,14 @@ function jobRow(job) {
     buttons.push(h("button", { class: "danger", onclick: () => act("cancel " + m.id, () => api(base + "jobs/" + q(m.id) + "/cancel", { mode: "dead" })) }, "Cancel"));
   }
   const error = job.error ? h("div", { class: "err" },
-    h("span", { class: "err-text" }, (job.error.code ? "[" + job.error.code + "] " : "") + job.error.name + ": " + job.error.message),
+    h("div", { class: "err-text", title: errorLine(job.error) }, errorLine(job.error)),
     job.error.stack ? h("details", {}, h("summary", {}, "stack"), h("pre", {}, job.error.stack)) : null) : "";
   const at = job.state === "delayed" ? m.executeAt : job.state === "running" ? job.leaseUntil : job.state === "dead" ? job.failedAt : m.enqueuedAt;
+  const open = h("a", { href: "#", class: "job-link", title: "open job " + m.id, onclick: (e) => { e.preventDefault(); openJob(m.id, m.queue); } }, m.id);
   return h("tr", { "data-job": m.id, "data-state": job.state },
-    h("td", {}, m.id), h("td", {}, m.topic), h("td", { class: "n" }, m.attempt), h("td", {}, when(at)),
-    h("td", {}, error), h("td", {}, buttons));
+    h("td", {}, open), h("td", { class: "clip", title: m.topic }, m.topic),
+    h("td", { class: "n" }, m.attempt), h("td", {}, when(at)),
+    h("td", { class: "error" }, error), h("td", {}, h("div", { class: "buttons" }, buttons)));
 }
 
 async function refreshJobs(more) {
@@ -125,7 +140,10 @@ async function refreshJobs(more) {
   ] : []));
   if (view.extraPages && !more) return;
   const cursor = more && view.next ? "&cursor=" + q(view.next) : "";
+  const asked = JSON.stringify([view.queue, view.state]);
   const page = await api(base + "jobs?state=" + view.state + "&limit=50" + cursor);
+  // Another queue or state was chosen while this page was on its way: it is not what to show.
+  if (JSON.stringify([view.queue, view.state]) !== asked) return;
   const rows = page.items.map(jobRow);
   if (more) $("job-rows").append(...rows);
   else $("job-rows").replaceChildren(...rows);
@@ -136,36 +154,116 @@ async function refreshJobs(more) {
 async function refreshSchedules() {
   const schedules = await api("schedules");
   $("schedule-rows").replaceChildren(...schedules.map((s) => h("tr", { "data-schedule": s.id },
-    h("td", {}, s.id), h("td", {}, s.queue), h("td", {}, s.topic),
+    h("td", { class: "clip", title: s.id }, s.id), h("td", { class: "clip", title: s.queue }, s.queue),
+    h("td", { class: "clip", title: s.topic }, s.topic),
     h("td", {}, s.schedule.cron ? "cron " + s.schedule.cron : "every " + s.schedule.everyMs + " ms"),
     h("td", {}, when(s.nextRunAt)),
-    h("td", {}, h("button", { class: "danger", onclick: () => act("removed schedule " + s.id, () => api("queues/" + q(s.queue) + "/schedules/" + q(s.id) + "/remove", {})) }, "Remove")))));
+    h("td", {}, h("div", { class: "buttons" }, h("button", { class: "danger", onclick: () => act("removed schedule " + s.id, () => api("queues/" + q(s.queue) + "/schedules/" + q(s.id) + "/remove", {})) }, "Remove"))))));
 }
 
-async function lookup(event) {
-  event.preventDefault();
-  const id = $("lookup-id").value.trim();
-  const queue = $("lookup-queue").value.trim();
-  const out = $("lookup-result");
-  try {
-    const job = await api("jobs/" + q(id) + (queue ? "?queue=" + q(queue) : ""));
-    if (job.state === "finished") {
-      out.replaceChildren(h("dl", { "data-found": job.id },
-        [["state", "finished (its stored result)"], ["result", JSON.stringify(job.result)]]
-          .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])));
-      return;
-    }
-    const m = job.message;
-    out.replaceChildren(h("dl", { "data-found": m.id },
-      [["state", job.cancelling ? "running (cancelling)" : job.state], ["queue", m.queue], ["actor", m.topic],
-       ["attempt", m.attempt + " of " + (m.retries + 1)], ["enqueued", when(m.enqueuedAt)], ["args", m.payload || "(none)"],
-       ["error", job.error ? job.error.name + ": " + job.error.message : ""],
-       ["result", job.result ? JSON.stringify(job.result) : ""]]
-        .filter(([, v]) => v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
-      job.error && job.error.stack ? h("pre", {}, job.error.stack) : null);
-  } catch (error) {
-    out.replaceChildren(h("p", { class: "err" }, error.message));
+// One job in full, built from text nodes only: what the job itself holds, then its error and
+// its stored result. view.job says which job is shown; refresh() shows it again when it changed.
+function errorLine(error) {
+  return (error.code ? "[" + error.code + "] " : "") + error.name + ": " + error.message;
+}
+
+function pretty(json) {
+  try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; }
+}
+
+function field(label, value, cls) {
+  return h("div", {}, h("dt", {}, label), h("dd", { class: cls }, value));
+}
+
+function resultFields(result) {
+  if (!result) return [];
+  if (result.ok) {
+    return [field("finished", when(result.finishedAt)),
+      field("result", result.value === undefined ? "(no value)" : h("pre", { class: "result" }, pretty(result.value)))];
   }
+  return [field("finished", when(result.finishedAt)),
+    field("outcome", "failed after " + result.attempts + " attempt(s)"),
+    field("final error", errorLine(result.error), "error"),
+    result.error.stack ? field("final stack", h("pre", { class: "stack" }, result.error.stack)) : null];
+}
+
+function jobFields(job) {
+  if (job.state === "finished") {
+    return [field("id", job.id), field("state", "finished"), ...resultFields(job.result)];
+  }
+  const m = job.message;
+  const headers = Object.entries(m.headers || {});
+  const s = m.schedule;
+  return [
+    field("id", m.id),
+    field("queue", m.queue),
+    field("actor", m.topic),
+    field("state", job.cancelling ? "running (cancelling)" : job.state),
+    field("attempt", m.attempt + " of " + (m.retries + 1) + " (retries: " + m.retries + ")"),
+    field("priority", (PRIORITIES[m.priority] || "") + " (" + m.priority + ")"),
+    field("timeout", m.timeoutMs + " ms"),
+    field("enqueued", when(m.enqueuedAt)),
+    m.executeAt ? field("runs at", when(m.executeAt)) : null,
+    job.leaseUntil ? field("lease until", when(job.leaseUntil)) : null,
+    job.failedAt ? field("failed at", when(job.failedAt)) : null,
+    s ? field("schedule", s.cron ? "cron " + s.cron : "every " + s.everyMs + " ms") : null,
+    m.stalls ? field("stalls", m.stalls) : null,
+    m.resultTtlMs ? field("keeps its result", m.resultTtlMs + " ms") : null,
+    field("arguments", m.payload === undefined ? "(none)" : h("pre", { class: "args" }, pretty(m.payload))),
+    field("headers", headers.length ? h("ul", {}, headers.map(([k, v]) => h("li", {}, k + ": " + v))) : "(none)"),
+    job.error ? field(job.state === "dead" ? "error" : "last attempt's error", errorLine(job.error), "error") : null,
+    job.error && job.error.stack ? field("stack", h("pre", { class: "stack" }, job.error.stack)) : null,
+    ...resultFields(job.result),
+  ];
+}
+
+function showJob(id, content) {
+  const out = $("job-view");
+  if (id === undefined) out.removeAttribute("data-job");
+  else out.setAttribute("data-job", id);
+  out.replaceChildren(...content);
+}
+
+function closeJob() {
+  view.job = undefined;
+  showJob(undefined, []);
+}
+
+async function refreshJob() {
+  const shown = view.job;
+  if (!shown) return;
+  let job;
+  try {
+    job = await api("jobs/" + q(shown.id) + (shown.queue ? "?queue=" + q(shown.queue) : ""));
+  } catch (error) {
+    if (view.job !== shown) return;
+    const key = "error " + error.message;
+    if (shown.key === key) return;
+    shown.key = key;
+    showJob(undefined, [h("p", { class: "err" }, error.message)]);
+    return;
+  }
+  const key = JSON.stringify(job);
+  // Another job was opened meanwhile, or nothing changed (a rebuilt view loses the reader's place).
+  if (view.job !== shown || shown.key === key) return;
+  shown.key = key;
+  const id = job.state === "finished" ? job.id : job.message.id;
+  showJob(id, [
+    h("div", { class: "job-title" }, h("h3", {}, "Job " + id), h("button", { id: "job-close", onclick: closeJob }, "Close")),
+    h("dl", { class: "fields" }, jobFields(job)),
+  ]);
+}
+
+async function openJob(id, queue) {
+  view.job = { id, queue };
+  await refreshJob();
+  $("job").scrollIntoView({ block: "nearest" });
+}
+
+function lookup(event) {
+  event.preventDefault();
+  if ($("lookup-id").value.trim() === "") return;
+  openJob($("lookup-id").value.trim(), $("lookup-queue").value.trim() || undefined);
 }
 
 // A small check of the JSON Schema (types, required, enums) before sending; the server's zod
@@ -239,6 +337,7 @@ async function refresh() {
     await refreshQueues();
     await refreshJobs();
     await refreshSchedules();
+    await refreshJob();
     if ($("status").className !== "error") say("updated " + new Date().toLocaleTimeString());
   } catch (error) {
     say(error.message, true);
