@@ -1,31 +1,13 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Admin } from "../ops/admin.js";
 import { MESSAGE_STATES, type MessageState } from "../brokers/admin.js";
-import type { Connection } from "../connection/connection.js";
 import { InvalidOptionError } from "../core/errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { describeJob, jobRows, queueRows, scheduleRows } from "./render.js";
 import { enqueueActor, jobDetails } from "./operations.js";
-import { json, table, type Writable } from "./output.js";
+import { json, table } from "./output.js";
+import type { CliSession, GlobalOptions } from "./session.js";
 import { loadRegistry } from "./registry-loader.js";
-
-/** What the commands need: output, environment, and the connection (opened on first use). */
-export interface CliSession {
-  readonly stdout: Writable;
-  readonly stderr: Writable;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-  /** Stops `repid dashboard`. */
-  readonly signal?: AbortSignal | undefined;
-  connection(options: GlobalOptions): Promise<Connection>;
-}
-
-/** Options every command takes. */
-export interface GlobalOptions {
-  readonly redis?: string;
-  readonly prefix?: string;
-  readonly json?: boolean;
-}
 
 type Action = (
   session: CliSession,

@@ -4,7 +4,8 @@ import { BrokerError, RepidError } from "../core/errors.js";
 import { openRedis, type OpenedConnection } from "./connect.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Writable } from "./output.js";
-import { buildProgram, type CliSession, type GlobalOptions } from "./program.js";
+import { buildProgram } from "./program.js";
+import type { CliSession, GlobalOptions } from "./session.js";
 
 /** Where `runCli` writes and what it connects to. */
 export interface RunCliOptions {

@@ -1,5 +1,5 @@
 import { ExitCode } from "../exit-codes.js";
-import type { CliSession, GlobalOptions } from "../program.js";
+import type { CliSession, GlobalOptions } from "../session.js";
 import { loadRegistry } from "../registry-loader.js";
 import { requireToken, serveDashboard } from "./serve.js";
 
