@@ -3,7 +3,7 @@
  * broker that has them (in-memory.test.ts, redis-contract.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BrokerAdmin } from "repid/broker";
+import { capabilitiesOf, type BrokerAdmin } from "repid/broker";
 import type { Delivery, MessageBroker } from "repid/broker";
 import {
   Admin,
@@ -135,6 +135,22 @@ export function describeAdminContract(name: string, factory: BrokerFactory): voi
       });
       expect(await broker.renew([running!], LEASE)).toEqual([{ cancelled: "dead" }]);
       expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 1, dead: 0 });
+    });
+
+    it("a cancel mark goes with its message: a new message under the id of a removed running periodic job is not cancelled", async (ctx) => {
+      if (!capabilitiesOf(broker).schedules) return ctx.skip();
+      await broker.enqueue([message({ id: "tick", schedule: { everyMs: 60_000 } })]);
+      const [first] = await take(1);
+      expect(first!.message.id).toBe("tick");
+      expect(await admin.cancel("default", "tick", "dead")).toBe("cancelling");
+      expect(await broker.removeSchedule("default", "tick")).toBe(true);
+      await broker.enqueue([message({ id: "tick" })]);
+      const [second] = await take(1);
+      expect(second!.message.id).toBe("tick");
+      expect(await broker.renew([second!], LEASE)).toEqual([true]);
+      const job = await admin.job("default", "tick");
+      expect(job?.state).toBe("running");
+      expect(job?.cancelling ?? false).toBe(false);
     });
 
     it("replays dead letters (one or all) to ready with attempt 1, and deletes them", async () => {

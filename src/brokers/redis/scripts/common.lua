@@ -46,23 +46,6 @@ local function bury(dead, max_dead, id, stored, error_json, now)
   redis.call('LTRIM', dead, -max_dead, -1)
 end
 
--- A message whose stored form cannot be read (or is gone: evicted), out of every structure and
--- into the dead letters.
-local function malformed(msg, lease, dead, max_dead, id, stored, now)
-  redis.call('HDEL', msg, id)
-  redis.call('HDEL', lease, id)
-  local reason
-  if stored then
-    reason = { name = 'MalformedMessageError', code = 'MALFORMED',
-      message = 'Stored message could not be decoded' }
-  else
-    reason = { name = 'MessageEvictedError', code = 'EVICTED',
-      message = 'message body missing: evicted? (set maxmemory-policy noeviction)' }
-  end
-  bury(dead, max_dead, id, stored, cjson.encode(reason), now)
-  return stored and 0 or 1
-end
-
 -- Cancel marks of running messages (`cancel:<id>` in the clock hash, set by admin-cancel.lua)
 -- are counted in `cancels`, so that settlements look for marks only while some exist.
 local function cancel_marks(clock)
@@ -74,6 +57,24 @@ local function clear_cancel(clock, id)
   if redis.call('HDEL', clock, 'cancel:' .. id) == 0 then return 0 end
   if redis.call('HINCRBY', clock, 'cancels', -1) <= 0 then redis.call('HDEL', clock, 'cancels') end
   return 1
+end
+
+-- A message whose stored form cannot be read (or is gone: evicted), out of every structure and
+-- into the dead letters; an operator's cancel mark goes with it.
+local function malformed(k, max_dead, id, stored, now)
+  redis.call('HDEL', k.msg, id)
+  redis.call('HDEL', k.lease, id)
+  if cancel_marks(k.clock) > 0 then clear_cancel(k.clock, id) end
+  local reason
+  if stored then
+    reason = { name = 'MalformedMessageError', code = 'MALFORMED',
+      message = 'Stored message could not be decoded' }
+  else
+    reason = { name = 'MessageEvictedError', code = 'EVICTED',
+      message = 'message body missing: evicted? (set maxmemory-policy noeviction)' }
+  end
+  bury(k.dead, max_dead, id, stored, cjson.encode(reason), now)
+  return stored and 0 or 1
 end
 
 local function wake(notify)
@@ -100,7 +101,7 @@ local function stall(k, max_stalls, max_dead, id, now, why)
   if stored then seq, prio, attempt, stalls, at, pos = string.match(stored, HEADER) end
   if not seq then
     redis.call('HDEL', k.sched, id)
-    return malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
+    return malformed(k, max_dead, id, stored, now)
   end
   local n = tonumber(stalls) + 1
   local renewed = seq .. '|' .. prio .. '|' .. attempt .. '|' .. n .. '|' .. at .. '|' .. string.sub(stored, pos)
@@ -271,7 +272,7 @@ local function housekeep(k, now, qnow, max_stalls, max_dead, limit)
       redis.call('ZADD', k.ready, tonumber(prio) * PRIO_UNIT + tonumber(seq), id)
     else
       redis.call('HDEL', k.sched, id)
-      evicted = evicted + malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
+      evicted = evicted + malformed(k, max_dead, id, stored, now)
     end
   end
 

@@ -79,7 +79,7 @@ if max > 0 then
         ids[#ids + 1] = id
       else
         redis.call('HDEL', k.sched, id)
-        evicted = evicted + malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
+        evicted = evicted + malformed(k, max_dead, id, stored, now)
       end
     end
   end)

@@ -1,5 +1,6 @@
 -- remove-schedule.lua: removes one periodic message in whatever state it is; a running one's
--- lease goes with it, so its settlement is refused and it is not rescheduled.
+-- lease (and an operator's cancel mark) goes with it, so its settlement is refused and it is not
+-- rescheduled.
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] id
 -- Returns 1 when a periodic message was removed, else 0.
@@ -12,4 +13,5 @@ redis.call('HDEL', k.lease, id)
 redis.call('ZREM', k.ready, id)
 redis.call('ZREM', k.delayed, id)
 redis.call('ZREM', k.running, id)
+if cancel_marks(k.clock) > 0 then clear_cancel(k.clock, id) end
 return 1

@@ -86,7 +86,7 @@ for i = 1, n do
         woken = true
       else
         redis.call('HDEL', k.sched, id)
-        malformed(k.msg, k.lease, k.dead, max_dead, id, stored, now)
+        malformed(k, max_dead, id, stored, now)
       end
     end
     out[i] = 1
