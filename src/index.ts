@@ -100,6 +100,7 @@ export {
   InvalidOptionError,
   InvalidPayloadError,
   JobFailedError,
+  JobExpiredError,
   JobTimeoutError,
   NoConnectionError,
   NoRetryError,

@@ -36,6 +36,11 @@ export interface OutgoingMessage {
    * empty. At most `MAX_HEADERS_BYTES` as JSON (the runtime checks before sending).
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Epoch ms after which a first attempt must not start (the job's `ttl`): the worker then
+   * dead-letters it as `EXPIRED`. Brokers store and deliver it unchanged.
+   */
+  readonly expiresAt?: number;
 }
 
 /** A message as stored and delivered. */

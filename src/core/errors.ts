@@ -16,6 +16,7 @@ export type RepidErrorCode =
   | "VALIDATION"
   | "SCHEMA_MISMATCH"
   | "JOB_TIMEOUT"
+  | "EXPIRED"
   | "JOB_FAILED"
   | "NO_RETRY"
   | "UNKNOWN_ACTOR"
@@ -181,6 +182,19 @@ export class SchemaMismatchError extends RepidError {
     this.expected = details.expected;
     this.issues = details.issues;
     this.seen = details.seen;
+  }
+}
+
+/** Why a job was dead-lettered unrun: its first attempt had not started before its `ttl` ran out. */
+export class JobExpiredError extends RepidError {
+  readonly expiresAt: number;
+
+  constructor(expiresAt: number, now: number) {
+    super(
+      "EXPIRED",
+      `Job expired: not started before ${new Date(expiresAt).toISOString()} (its ttl), ${now - expiresAt} ms late; it was not run`,
+    );
+    this.expiresAt = expiresAt;
   }
 }
 

@@ -43,6 +43,13 @@ export interface JobOptions<TArgs = unknown> {
    * for ever, is usually a unit mistake: `deferBy: 1` is one millisecond). @defaultValue false
    */
   readonly shortInterval?: boolean;
+  /**
+   * Time to live: a job whose first attempt has not started within this time of being due (of
+   * being enqueued, for a job that is not deferred) is dead-lettered as `EXPIRED`, never run.
+   * Retries of an attempt that started are not cut short. Not for periodic jobs.
+   * @defaultValue none (a job waits as long as it takes)
+   */
+  readonly ttl?: Duration;
   /** Run on a cron schedule (UTC); rescheduled after each run. */
   readonly cron?: string;
   /** Keep the result for `handle.result()`: `true` for one day, or a time to live. @defaultValue false */
@@ -72,6 +79,7 @@ const KNOWN = [
   "shortInterval",
   "cron",
   "storeResult",
+  "ttl",
   "connection",
   "headers",
 ] as const;
@@ -96,6 +104,8 @@ export class Job<TArgs = unknown, TResult = unknown> {
   readonly recurring: boolean;
   readonly cron: string | undefined;
   readonly resultTtlMs: number | undefined;
+  /** See `ttl`. */
+  readonly ttlMs: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly #connection: Connection | undefined;
   readonly #payload: string | undefined;
@@ -152,6 +162,14 @@ export class Job<TArgs = unknown, TResult = unknown> {
       );
     }
     this.resultTtlMs = resultTtl(options.storeResult);
+    this.ttlMs = options.ttl === undefined ? undefined : toMs(options.ttl, "ttl");
+    if (this.ttlMs === 0) throw new InvalidOptionError("ttl", "must be greater than zero");
+    if (this.ttlMs !== undefined && (this.cron !== undefined || this.recurring)) {
+      throw new InvalidOptionError(
+        "ttl",
+        "cannot be combined with a periodic job (cron or recurring): its next runs would expire on the first run's time",
+      );
+    }
     this.headers = checkHeaders(options.headers);
     this.#connection = options.connection;
   }
@@ -217,6 +235,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     };
     if (executeAt !== undefined) message.executeAt = executeAt;
     if (schedule) message.schedule = schedule;
+    if (this.ttlMs !== undefined) message.expiresAt = (executeAt ?? now) + this.ttlMs;
     if (this.resultTtlMs !== undefined) message.resultTtlMs = this.resultTtlMs;
     if (this.headers !== undefined) message.headers = this.headers;
     return message;

@@ -534,6 +534,17 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect((await broker.counts("default")).ready).toBe(0);
     });
 
+    it("stores and delivers a message's expiresAt unchanged, also after a retry", async () => {
+      const expiresAt = Date.now() + 3_600_000;
+      const m = message({ expiresAt, headers: { tenant: "t1" } });
+      await broker.enqueue([m]);
+      const [d] = await take(1);
+      expect(d!.message).toMatchObject({ id: m.id, expiresAt, headers: { tenant: "t1" } });
+      await broker.settle([{ kind: "requeue", delivery: d!, attempt: 2 }]);
+      const [again] = await take(1);
+      expect(again!.message).toMatchObject({ id: m.id, attempt: 2, expiresAt });
+    });
+
     it("stores a result with the ack and wakes a waiter without polling", async (ctx) => {
       if (lacks(ctx, "results")) return;
       const m = message({ resultTtlMs: 60_000 });

@@ -250,6 +250,29 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
+    it("dead-letters a job not started within its ttl as EXPIRED, never running it; ttl counts from when a job is due", async () => {
+      const ran: string[] = [];
+      const worker = new Worker({ messagesLimit: 3, handleSignals: [] });
+      worker.actor(async function perishable(args: string) {
+        ran.push(args);
+      });
+      await app.magic(async () => {
+        await new Job("perishable", { args: "late", ttl: "50ms" }).enqueue();
+        // The ttl passes with nobody reading the queue (what ttl is for: a worker fleet that is
+        // down or far behind).
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        await new Job("perishable", { args: "fresh", ttl: "1h" }).enqueue();
+        await new Job("perishable", { args: "deferred", ttl: "1h", deferBy: "100ms" }).enqueue();
+        const counts = await worker.run();
+        expect(ran.sort()).toEqual(["deferred", "fresh"]);
+        expect(counts).toMatchObject({ succeeded: 2, deadLettered: 1, failed: 0 });
+        const dead = await new Queue().deadLetters();
+        expect(dead.map((d) => [JSON.parse(d.message.payload!), d.error.code])).toEqual([
+          ["late", "EXPIRED"],
+        ]);
+      });
+    });
+
     it("keeps a cron job on schedule across a worker restart", async (ctx) => {
       if (lacks(ctx, "schedules")) return;
       const seconds: number[] = [];

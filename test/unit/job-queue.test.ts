@@ -77,6 +77,14 @@ describe("Job", () => {
       [() => new Job("j", { retires: 3 } as never), InvalidOptionError, "retires"],
       [() => new Job("j", { args: { n: 10n } }), InvalidOptionError, "args"],
       [() => new Job("j", { cron: "not a cron" }), InvalidOptionError, "cron"],
+      [() => new Job("j", { ttl: 0 }), InvalidOptionError, "ttl"],
+      [() => new Job("j", { ttl: "soon" as never }), InvalidDurationError, "INVALID_DURATION"],
+      [() => new Job("j", { ttl: "1h", cron: "* * * * *" }), InvalidOptionError, "ttl"],
+      [
+        () => new Job("j", { ttl: "1h", recurring: true, deferBy: "1s" }),
+        InvalidOptionError,
+        "ttl",
+      ],
     ];
     for (const [make, type, detail] of cases) {
       let error: unknown;
@@ -259,5 +267,14 @@ describe("Repid.magic", () => {
   it("accepts a Repid built from the seed's one-liner", () => {
     const app = new Repid(new Connection(new InMemoryMessageBroker()));
     expect(app.connection.broker).toBeInstanceOf(InMemoryMessageBroker);
+  });
+});
+
+describe("ttl (issue 26)", () => {
+  it("sends expiresAt = due time + ttl: from now, or from the deferred due time", () => {
+    const now = 1_000_000;
+    expect(new Job("j", { ttl: "1m" }).toMessage(now).expiresAt).toBe(now + 60_000);
+    expect(new Job("j", { ttl: "1m", deferBy: "10s" }).toMessage(now).expiresAt).toBe(now + 70_000);
+    expect(new Job("j").toMessage(now).expiresAt).toBeUndefined();
   });
 });

@@ -19,6 +19,7 @@ export function stored(m: OutgoingMessage, now: number): Message {
   if (m.schedule !== undefined) message.schedule = m.schedule;
   if (m.resultTtlMs !== undefined) message.resultTtlMs = m.resultTtlMs;
   if (m.headers !== undefined) message.headers = m.headers;
+  if (m.expiresAt !== undefined) message.expiresAt = m.expiresAt;
   return message;
 }
 

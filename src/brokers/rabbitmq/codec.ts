@@ -21,6 +21,7 @@ export function encodeMessage(message: Message): Buffer {
   if (message.schedule !== undefined) body.schedule = message.schedule;
   if (message.resultTtlMs !== undefined) body.resultTtlMs = message.resultTtlMs;
   if (message.headers !== undefined) body.headers = message.headers;
+  if (message.expiresAt !== undefined) body.expiresAt = message.expiresAt;
   return Buffer.from(JSON.stringify(body));
 }
 
@@ -64,6 +65,7 @@ export function decodeMessage(queue: string, content: Buffer): Message | undefin
   if (isSchedule(b.schedule)) message.schedule = b.schedule;
   if (typeof b.resultTtlMs === "number") message.resultTtlMs = b.resultTtlMs;
   if (isHeaders(b.headers)) message.headers = b.headers;
+  if (typeof b.expiresAt === "number") message.expiresAt = b.expiresAt;
   return message;
 }
 

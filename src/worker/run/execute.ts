@@ -9,6 +9,7 @@ import {
   ActorAbortedError,
   InvalidPayloadError,
   JobCancelledError,
+  JobExpiredError,
   RepidError,
   UnknownActorError,
   ValidationError,
@@ -70,6 +71,12 @@ export async function execute(
   deps: ExecuteDeps,
 ): Promise<Executed> {
   const message = delivery.message;
+  // A first attempt that comes too late never runs (its ttl); a retry is not cut short.
+  if (message.expiresAt !== undefined && message.attempt === 1) {
+    const now = Date.now();
+    if (now > message.expiresAt)
+      return dead(delivery, new JobExpiredError(message.expiresAt, now), message.resultTtlMs);
+  }
   const actor = deps.actors.get(message.topic);
   if (!actor) return dead(delivery, new UnknownActorError(message.topic), message.resultTtlMs);
   const ttl = message.resultTtlMs ?? actor.resultTtlMs;
