@@ -2,9 +2,16 @@ import { QueueNotDeclaredError } from "../../core/errors.js";
 import { Heap } from "../../core/heap.js";
 import { InMemoryAdmin } from "./admin.js";
 import { DelayTimer } from "./delay-timer.js";
-import { bury, heldRecord, leaseReady, place, promoteDue } from "./queue-transitions.js";
+import { bury, heldRecord, place, promoteDue } from "./queue-transitions.js";
 import { ReceiveWaiters } from "./receive-waiters.js";
-import { Level, RunningList, newRec, type QueueState, type Rec } from "./records.js";
+import {
+  Level,
+  MemoryDelivery,
+  RunningList,
+  newRec,
+  type QueueState,
+  type Rec,
+} from "./records.js";
 import type {
   DeadLetter,
   Delivery,
@@ -49,6 +56,10 @@ export class InMemoryMessageBroker implements MessageBroker {
   #tokens = 0;
   readonly #delays = new DelayTimer(() => this.#promoteAllDue());
   #leaseTimer: NodeJS.Timeout | undefined;
+  // Made once: the hot paths (every enqueue, settlement and receive) pass these on.
+  readonly #armDelay = (at: number): void => this.#delays.arm(at);
+  readonly #takeFor = (queues: readonly string[], options: ReceiveOptions, now: number) =>
+    this.#take(queues, options, now);
   /** The whole contract (see `BrokerCapabilities`). */
   readonly capabilities = {
     delays: true,
@@ -238,7 +249,18 @@ export class InMemoryMessageBroker implements MessageBroker {
       const q = this.#queues.get(queues[(start + k) % queues.length]!);
       if (!q || q.paused) continue;
       promoteDue(q, now);
-      leaseReady(q, options, now, out, () => String(++this.#tokens));
+      for (let level = 0; level < 3 && out.length < options.max; level++) {
+        const rec = q.ready[level]!.pop();
+        if (!rec) continue;
+        level--;
+        if (rec.state !== "ready") continue;
+        rec.state = "running";
+        q.running.add(rec);
+        rec.token = String(++this.#tokens);
+        rec.leaseUntil = now + options.leaseMs;
+        rec.holder = options.consumer;
+        out.push(new MemoryDelivery(rec));
+      }
     }
     return out;
   }
@@ -277,7 +299,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     now: number,
     fresh: boolean,
   ): void {
-    place(q, rec, executeAt, now, fresh, (at) => this.#delays.arm(at));
+    place(q, rec, executeAt, now, fresh, this.#armDelay);
   }
 
   /** A periodic message enqueued again: its definition is replaced (see the contract). */
@@ -344,6 +366,6 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #wake(): void {
-    this.#waiters.wake((queues, options, now) => this.#take(queues, options, now));
+    this.#waiters.wake(this.#takeFor);
   }
 }

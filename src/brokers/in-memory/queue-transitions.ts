@@ -1,9 +1,10 @@
 /**
  * The moves of one queue's records between states (see `./records.ts`): placing a record ready
- * or delayed, promoting due delayed ones, leasing ready ones, dead-lettering one, and finding the
- * record a delivery still holds. The broker (`./in-memory-broker.ts`) decides when each applies.
+ * or delayed, promoting due delayed ones, dead-lettering one, and finding the record a delivery
+ * still holds. Leasing, the hottest path, stays in the broker's `#take`; the broker
+ * (`./in-memory-broker.ts`) decides when each applies.
  */
-import type { Delivery, FailureInfo, ReceiveOptions } from "../broker.js";
+import type { Delivery, FailureInfo } from "../broker.js";
 import { MemoryDelivery, type QueueState, type Rec } from "./records.js";
 
 /** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */
@@ -59,31 +60,6 @@ export function promoteDue(q: QueueState, now: number): void {
       top.rec.state = "ready";
       q.ready[level(top.rec.message.priority)].push(top.rec, false);
     }
-  }
-}
-
-/**
- * Leases ready records of `q`, highest priority first, appending their deliveries to `out` until
- * it holds `options.max`; `nextToken` gives each lease its fencing token.
- */
-export function leaseReady(
-  q: QueueState,
-  options: ReceiveOptions,
-  now: number,
-  out: Delivery[],
-  nextToken: () => string,
-): void {
-  for (let level = 0; level < 3 && out.length < options.max; level++) {
-    const rec = q.ready[level]!.pop();
-    if (!rec) continue;
-    level--;
-    if (rec.state !== "ready") continue;
-    rec.state = "running";
-    q.running.add(rec);
-    rec.token = nextToken();
-    rec.leaseUntil = now + options.leaseMs;
-    rec.holder = options.consumer;
-    out.push(new MemoryDelivery(rec));
   }
 }
 
