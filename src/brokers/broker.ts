@@ -105,6 +105,12 @@ export interface BrokerCapabilities {
    * this broker instance (other processes' unsettled deliveries are invisible to it).
    */
   readonly globalRunningCount: boolean;
+  /**
+   * `dedupeMs` is honoured: an id stays taken for the window after the enqueue that created it,
+   * also once its message ended. Absent means false (a broker written before it); the runtime
+   * refuses such jobs with `NotSupportedError` on a broker without it.
+   */
+  readonly dedupe?: boolean;
 }
 
 /** The capabilities of a broker that declares none: the whole contract (in-memory, Redis). */
@@ -114,6 +120,7 @@ export const FULL_CAPABILITIES: BrokerCapabilities = Object.freeze({
   results: true,
   schedules: true,
   globalRunningCount: true,
+  dedupe: false,
 });
 
 /** The capabilities a broker declares, or the whole contract when it declares none. */

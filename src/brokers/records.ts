@@ -41,6 +41,12 @@ export interface OutgoingMessage {
    * dead-letters it as `EXPIRED`. Brokers store and deliver it unchanged.
    */
   readonly expiresAt?: number;
+  /**
+   * A dedupe window in ms (with a fixed `id`): for this long after the enqueue that creates the
+   * message, also after it ended, another enqueue of the id creates nothing (`created: false`).
+   * Only for brokers that claim `dedupe`; not stored with the message.
+   */
+  readonly dedupeMs?: number;
 }
 
 /** A message as stored and delivered. */

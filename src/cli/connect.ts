@@ -37,12 +37,14 @@ export async function openRedis(
   if (!url) {
     throw new InvalidOptionError("redis", "no broker: pass --redis <url> or set REDIS_URL");
   }
-  const { RedisMessageBroker } = await import("../brokers/redis/redis-broker.js").catch((error: unknown) => {
-    throw new PeerDependencyError(
-      "ioredis",
-      `the Redis broker needs ioredis: npm install ioredis (${(error as Error).message})`,
-    );
-  });
+  const { RedisMessageBroker } = await import("../brokers/redis/redis-broker.js").catch(
+    (error: unknown) => {
+      throw new PeerDependencyError(
+        "ioredis",
+        `the Redis broker needs ioredis: npm install ioredis (${(error as Error).message})`,
+      );
+    },
+  );
   const logger = stderrLogger(stderr);
   const broker = new RedisMessageBroker(url, {
     logger,

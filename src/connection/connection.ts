@@ -5,7 +5,7 @@ import {
   type OutgoingMessage,
   type ResultStore,
 } from "../brokers/broker.js";
-import { NoResultStoreError } from "../core/errors.js";
+import { NoResultStoreError, NotSupportedError } from "../core/errors.js";
 import type { Hooks } from "../core/hooks.js";
 import { HookSet } from "./hook-set.js";
 import { defaultLogger, type Logger } from "../core/logger.js";
@@ -36,10 +36,12 @@ export class Connection {
   #connected = false;
   #connecting: Promise<void> | undefined;
   readonly #keepsResults: boolean;
+  readonly #dedupes: boolean;
 
   constructor(broker: MessageBroker, options: ConnectionOptions = {}) {
     this.broker = options.results ? new ResultStoreBroker(broker, options.results) : broker;
     this.#keepsResults = capabilitiesOf(this.broker).results;
+    this.#dedupes = capabilitiesOf(this.broker).dedupe === true;
     this.logger = options.logger ?? defaultLogger;
     this.hookSet = new HookSet(options.hooks ?? [], this.logger);
     // A broker (or result store) given no logger of its own logs through this connection's.
@@ -54,6 +56,13 @@ export class Connection {
     if (!this.#keepsResults) {
       const wants = sent.find((m) => m.resultTtlMs !== undefined);
       if (wants) throw new NoResultStoreError(wants.id, wants.topic);
+    }
+    if (!this.#dedupes && sent.some((m) => m.dedupeMs !== undefined)) {
+      throw new NotSupportedError(
+        this.broker.constructor.name,
+        "dedupe",
+        "its ids are free again once a message ends; use the in-memory or Redis broker for dedupe windows",
+      );
     }
     return this.broker.enqueue(sent);
   }

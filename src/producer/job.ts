@@ -50,6 +50,13 @@ export interface JobOptions<TArgs = unknown> {
    * @defaultValue none (a job waits as long as it takes)
    */
   readonly ttl?: Duration;
+  /**
+   * A dedupe window (needs `id`): for this long after the enqueue that creates the job, also
+   * after it ran, enqueueing the same id creates nothing and returns this job's handle
+   * (`created: false`; its `result()` gives the stored result). In-memory and Redis brokers.
+   * @defaultValue none (an id is free again once its job ended)
+   */
+  readonly dedupe?: Duration;
   /** Run on a cron schedule (UTC); rescheduled after each run. */
   readonly cron?: string;
   /** Keep the result for `handle.result()`: `true` for one day, or a time to live. @defaultValue false */
@@ -80,6 +87,7 @@ const KNOWN = [
   "cron",
   "storeResult",
   "ttl",
+  "dedupe",
   "connection",
   "headers",
 ] as const;
@@ -106,6 +114,8 @@ export class Job<TArgs = unknown, TResult = unknown> {
   readonly resultTtlMs: number | undefined;
   /** See `ttl`. */
   readonly ttlMs: number | undefined;
+  /** See `dedupe`. */
+  readonly dedupeMs: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly #connection: Connection | undefined;
   readonly #payload: string | undefined;
@@ -164,6 +174,14 @@ export class Job<TArgs = unknown, TResult = unknown> {
     this.resultTtlMs = resultTtl(options.storeResult);
     this.ttlMs = options.ttl === undefined ? undefined : toMs(options.ttl, "ttl");
     if (this.ttlMs === 0) throw new InvalidOptionError("ttl", "must be greater than zero");
+    this.dedupeMs = options.dedupe === undefined ? undefined : toMs(options.dedupe, "dedupe");
+    if (this.dedupeMs === 0) throw new InvalidOptionError("dedupe", "must be greater than zero");
+    if (this.dedupeMs !== undefined && this.id === undefined) {
+      throw new InvalidOptionError("dedupe", "needs an id: the window keeps that id taken");
+    }
+    if (this.dedupeMs !== undefined && (this.cron !== undefined || this.recurring)) {
+      throw new InvalidOptionError("dedupe", "cannot be combined with a periodic job");
+    }
     if (this.ttlMs !== undefined && (this.cron !== undefined || this.recurring)) {
       throw new InvalidOptionError(
         "ttl",
@@ -236,6 +254,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (executeAt !== undefined) message.executeAt = executeAt;
     if (schedule) message.schedule = schedule;
     if (this.ttlMs !== undefined) message.expiresAt = (executeAt ?? now) + this.ttlMs;
+    if (this.dedupeMs !== undefined) message.dedupeMs = this.dedupeMs;
     if (this.resultTtlMs !== undefined) message.resultTtlMs = this.resultTtlMs;
     if (this.headers !== undefined) message.headers = this.headers;
     return message;

@@ -545,6 +545,36 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(again!.message).toMatchObject({ id: m.id, attempt: 2, expiresAt });
     });
 
+    it("keeps an id taken for its dedupe window, also after its message ended; the window ends", async (ctx) => {
+      if (lacks(ctx, "dedupe")) return;
+      const once = (): OutgoingMessage => message({ id: "once", dedupeMs: 60_000 });
+      // Twice in one call: the second finds the first.
+      expect(await broker.enqueue([once(), once()])).toEqual([
+        { id: "once", created: true },
+        { id: "once", created: false },
+      ]);
+      const [d] = await take(1);
+      await broker.settle([{ kind: "ack", delivery: d! }]);
+      expect(await broker.enqueue([once()])).toEqual([{ id: "once", created: false }]);
+      expect((await broker.counts("default")).ready).toBe(0);
+      // Without a window an id is free once its message ended, as before.
+      expect(await broker.enqueue([message({ id: "once" })])).toEqual([
+        { id: "once", created: true },
+      ]);
+      const [again] = await take(1);
+      await broker.settle([{ kind: "ack", delivery: again! }]);
+      // A short window ends.
+      expect(await broker.enqueue([message({ id: "brief", dedupeMs: 100 })])).toEqual([
+        { id: "brief", created: true },
+      ]);
+      const [brief] = await take(1);
+      await broker.settle([{ kind: "ack", delivery: brief! }]);
+      await waitFor(async () => {
+        const [outcome] = await broker.enqueue([message({ id: "brief", dedupeMs: 100 })]);
+        return outcome!.created;
+      });
+    });
+
     it("stores a result with the ack and wakes a waiter without polling", async (ctx) => {
       if (lacks(ctx, "results")) return;
       const m = message({ resultTtlMs: 60_000 });

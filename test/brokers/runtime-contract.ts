@@ -273,6 +273,39 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
+    it("dedupe: an enqueue of the id within its window, also after the job ran, creates nothing and gives the first job's result", async (ctx) => {
+      if (lacks(ctx, "dedupe") || lacks(ctx, "results")) return;
+      const runs: number[] = [];
+      const worker = new Worker({ messagesLimit: 1, handleSignals: [] });
+      worker.actor({ storeResult: "1m" }, async function daily_report(args: number) {
+        runs.push(args);
+        return args * 2;
+      });
+      await app.magic(async () => {
+        const job = (n: number): Job =>
+          new Job("daily_report", { id: "daily", args: n, dedupe: "1m" });
+        const first = await job(1).enqueue();
+        const again = await job(2).enqueue();
+        expect([first.created, again.created]).toEqual([true, false]);
+        await worker.run();
+        const after = await job(3).enqueue();
+        expect(after.created).toBe(false);
+        expect(await after.result({ timeout: "1s" })).toBe(2);
+        expect(runs).toEqual([1]);
+        expect((await new Queue().counts()).ready).toBe(0);
+      });
+    });
+
+    it("a broker without dedupe refuses a job with a dedupe window, sending nothing", async (ctx) => {
+      if (capabilitiesOf(app.connection.broker).dedupe) return ctx.skip();
+      await app.magic(async () => {
+        await expect(
+          new Job("daily_report", { id: "daily", dedupe: "1m" }).enqueue(),
+        ).rejects.toMatchObject({ code: "NOT_SUPPORTED", operation: "dedupe" });
+        expect((await new Queue().counts()).ready).toBe(0);
+      });
+    });
+
     it("keeps a cron job on schedule across a worker restart", async (ctx) => {
       if (lacks(ctx, "schedules")) return;
       const seconds: number[] = [];

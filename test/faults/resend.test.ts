@@ -65,6 +65,24 @@ it("an enqueue sent again reports the message created, once", { timeout: 60_000 
 });
 
 it(
+  "an enqueue with a dedupe window sent again reports the message created, once",
+  { timeout: 60_000 },
+  async () => {
+    const b = await open();
+    const before = proxy.cuts;
+    proxy.arm("resent-window");
+    const message = { ...jobs("default", "record", 1)[0]!, id: "resent-window", dedupeMs: 60_000 };
+    const outcomes = await b.enqueue([message]);
+    figures.dedupe = outcomes;
+    expect(proxy.cuts).toBe(before + 1);
+    expect(outcomes).toEqual([{ id: "resent-window", created: true }]);
+    expect(await b.counts("default")).toMatchObject({ ready: 1 });
+    // The window is this message's: another enqueue of the id creates nothing.
+    expect(await b.enqueue([{ ...message }])).toEqual([{ id: "resent-window", created: false }]);
+  },
+);
+
+it(
   "a receive sent again hands out the same deliveries, leaving nothing leased to nobody",
   { timeout: 60_000 },
   async () => {

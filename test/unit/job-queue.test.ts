@@ -78,6 +78,13 @@ describe("Job", () => {
       [() => new Job("j", { args: { n: 10n } }), InvalidOptionError, "args"],
       [() => new Job("j", { cron: "not a cron" }), InvalidOptionError, "cron"],
       [() => new Job("j", { ttl: 0 }), InvalidOptionError, "ttl"],
+      [() => new Job("j", { dedupe: "1m" }), InvalidOptionError, "dedupe"],
+      [() => new Job("j", { id: "x", dedupe: 0 }), InvalidOptionError, "dedupe"],
+      [
+        () => new Job("j", { id: "x", dedupe: "1m", cron: "* * * * *" }),
+        InvalidOptionError,
+        "dedupe",
+      ],
       [() => new Job("j", { ttl: "soon" as never }), InvalidDurationError, "INVALID_DURATION"],
       [() => new Job("j", { ttl: "1h", cron: "* * * * *" }), InvalidOptionError, "ttl"],
       [

@@ -67,6 +67,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     results: true,
     schedules: true,
     globalRunningCount: true,
+    dedupe: true,
   } as const;
   /** Admin operations (see `BrokerAdmin`). */
   readonly admin: BrokerAdmin = new InMemoryAdmin({
@@ -106,6 +107,7 @@ export class InMemoryMessageBroker implements MessageBroker {
       delayed: new Heap((a, b) => a.at < b.at),
       dead: [],
       paused: false,
+      dedupe: new Map(),
     });
   }
 
@@ -136,12 +138,17 @@ export class InMemoryMessageBroker implements MessageBroker {
     const outcomes: EnqueueOutcome[] = [];
     for (const m of messages) {
       const q = this.#queues.get(m.queue)!;
+      if (m.dedupeMs !== undefined && (q.dedupe.get(m.id) ?? 0) > now) {
+        outcomes.push({ id: m.id, created: false });
+        continue;
+      }
       const existing = q.records.get(m.id);
       if (existing) {
         if (m.schedule) this.#replacePeriodic(q, existing, m, now);
         outcomes.push({ id: m.id, created: false });
         continue;
       }
+      if (m.dedupeMs !== undefined) windowFor(q, m.id, now + m.dedupeMs, now);
       const rec = newRec(stored(m, now), ++this.#seq);
       q.records.set(m.id, rec);
       this.#place(q, rec, m.executeAt, now, true);
@@ -367,5 +374,18 @@ export class InMemoryMessageBroker implements MessageBroker {
 
   #wake(): void {
     this.#waiters.wake(this.#takeFor);
+  }
+}
+
+/** Opens a dedupe window for `id`; ended windows are dropped as new ones open (no timer). */
+function windowFor(q: QueueState, id: string, until: number, now: number): void {
+  q.dedupe.delete(id);
+  q.dedupe.set(id, until);
+  // Map order is opening order: windows are swept from the oldest opened, a few per call, up to
+  // the first that has not ended (a long window holds back the sweep of shorter ones behind it).
+  let swept = 0;
+  for (const [old, end] of q.dedupe) {
+    if (end > now || swept++ >= 8) break;
+    q.dedupe.delete(old);
   }
 }

@@ -31,6 +31,8 @@ export interface QueueState {
   readonly dead: DeadLetter[];
   /** Receives skip a paused queue. */
   paused: boolean;
+  /** Ids in a dedupe window: id -> epoch ms the window ends. */
+  readonly dedupe: Map<string, number>;
 }
 
 export function newRec(message: Message, seq: number): Rec {

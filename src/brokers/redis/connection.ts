@@ -167,6 +167,8 @@ export interface QueueKeys {
   readonly state: readonly string[];
   /** Key remembering one call's outcome for a while (answers a call ioredis sends again). */
   memo(call: string): string;
+  /** Key holding a job id's dedupe window (its value: the enqueue call that opened it). */
+  dedupe(id: string): string;
   /** Start of the queue's result keys (`<prefix>:{<queue>}:result:`), followed by a job id. */
   readonly resultBase: string;
 }
@@ -223,6 +225,7 @@ export class KeySpace {
       fresh: [state[10]!, state[11]!, state[12]!],
       state,
       memo: (call) => k(`memo:${call}`),
+      dedupe: (id) => k(`dedupe:${id}`),
       resultBase: k("result:"),
     };
     this.#queues.set(name, keys);

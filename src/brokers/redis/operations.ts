@@ -59,7 +59,9 @@ export function buildEnqueueCalls(
     const k = keys.queue(slice.queue);
     const args: (string | number)[] = [slice.indices.length];
     const origin = callId();
-    for (const index of slice.indices) {
+    const windows: (string | number)[] = [];
+    const windowKeys: string[] = [];
+    slice.indices.forEach((index, i) => {
       const m = messages[index]!;
       args.push(
         m.id,
@@ -68,7 +70,12 @@ export function buildEnqueueCalls(
         scheduleText(m.schedule),
         encodeNew(m, now, origin),
       );
-    }
+      if (m.dedupeMs !== undefined) {
+        windows.push(i + 1, Math.max(1, Math.ceil(m.dedupeMs)));
+        windowKeys.push(k.dedupe(m.id));
+      }
+    });
+    if (windowKeys.length > 0) args.push(windowKeys.length, origin, ...windows);
     return {
       script: "enqueue",
       keys: [
@@ -82,6 +89,7 @@ export function buildEnqueueCalls(
         k.sched,
         ...k.fresh,
         k.clock,
+        ...windowKeys,
       ],
       args,
     };

@@ -171,6 +171,7 @@ export class RedisMessageBroker implements MessageBroker {
     results: true,
     schedules: true,
     globalRunningCount: true,
+    dedupe: true,
   } as const;
 
   /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */

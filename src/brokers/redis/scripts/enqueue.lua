@@ -7,6 +7,11 @@
 -- ARGV[1] count n, then n groups of 5:
 --   id, priority (0-2), executeAt epoch ms or '' (none), schedule JSON or '' (not periodic),
 --   rest (`<prio>|1|0|<executeAt>|<body>`)
+-- then, when some messages have a dedupe window: d, the call's origin, and d pairs (message
+--   number 1..n, window ms), their window keys being KEYS[13..12+d] in the same order. An id
+--   whose window key is held by another call creates nothing; a message this call creates
+--   opens its window (SET PX, valued with the origin, so that the call sent again still finds
+--   its own message).
 -- Returns an error reply REPID_NOT_DECLARED when the queue is not declared (nothing stored),
 -- else one integer per message: 1 created, 0 the id already existed (ready, delayed or
 -- running). A call sent again after a lost reply finds its own messages stored byte for byte
@@ -27,6 +32,16 @@ local now -- Redis time, read only when a message has a due time
 local out = {}
 local woken = false
 local this_call = {}
+local windows = {}
+local origin = nil
+local d = tonumber(ARGV[2 + n * 5]) or 0
+if d > 0 then
+  origin = ARGV[3 + n * 5]
+  for w = 1, d do
+    local at = 3 + n * 5 + (w - 1) * 2
+    windows[tonumber(ARGV[at + 1])] = { key = KEYS[12 + w], ms = ARGV[at + 2] }
+  end
+end
 
 -- A new immediate message joins the tail of its priority's fresh list (seq order is push order:
 -- seqs are taken above, atomically); a periodic or replaced one keeps a place by seq in `ready`.
@@ -47,8 +62,17 @@ for i = 1, n do
   local j = 2 + (i - 1) * 5
   local id, schedule, rest = ARGV[j], ARGV[j + 3], ARGV[j + 4]
   local seq = base + i
-  if redis.call('HSETNX', msg, id, string.format('%d|', seq) .. rest) == 1 then
+  local window = windows[i]
+  local held = false
+  if window then
+    local owner = redis.call('GET', window.key)
+    held = owner ~= false and owner ~= origin
+  end
+  if held then
+    out[i] = 0
+  elseif redis.call('HSETNX', msg, id, string.format('%d|', seq) .. rest) == 1 then
     this_call[id] = true
+    if window then redis.call('SET', window.key, origin, 'PX', window.ms) end
     place(id, seq, ARGV[j + 1], tonumber(ARGV[j + 2]), schedule == '')
     if schedule ~= '' then redis.call('HSET', sched, id, schedule) end
     out[i] = 1
