@@ -1,4 +1,4 @@
-import type { StoredResult } from "../broker.js";
+import type { MessageBroker, StoredResult } from "../broker.js";
 import { queueNames } from "./admin.js";
 import type { RedisClient } from "./cluster.js";
 import { decodeResult } from "./codec.js";
@@ -35,11 +35,7 @@ export class JobResults {
   /** See `RedisMessageBroker.waitForResult`. */
   async wait(
     id: string,
-    options: {
-      readonly timeoutMs: number;
-      readonly signal?: AbortSignal;
-      readonly queue?: string;
-    },
+    options: Parameters<MessageBroker["waitForResult"]>[1],
   ): Promise<StoredResult | undefined> {
     if (options.queue !== undefined)
       return this.#waiters.wait(this.#keys.result(options.queue, id), options);

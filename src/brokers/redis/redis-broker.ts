@@ -345,11 +345,7 @@ export class RedisMessageBroker implements MessageBroker {
    */
   waitForResult(
     id: string,
-    options: {
-      readonly timeoutMs: number;
-      readonly signal?: AbortSignal;
-      readonly queue?: string;
-    },
+    options: Parameters<MessageBroker["waitForResult"]>[1],
   ): Promise<StoredResult | undefined> {
     return this.#jobResults.wait(id, options);
   }
