@@ -66,6 +66,15 @@ export async function misuses(): Promise<void> {
   await jobs.sendSms.enqueue({ to: "a@b.c" });
   // @ts-expect-error wrong option type
   await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { retries: "3" });
+  // Flow-control options of the client: ttl and dedupe (with an id), durations checked by form.
+  await jobs.sendEmail.enqueue(
+    { to: "a@b.c", subject: "Hi", cc: [] },
+    { id: "welcome:1", dedupe: "10m", ttl: "1h" },
+  );
+  // @ts-expect-error a duration is checked by form
+  await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { ttl: "1 hour" });
+  // @ts-expect-error dedupe is a duration
+  await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { dedupe: true });
   // @ts-expect-error the actor fixes the queue
   await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { queue: "other" });
   // @ts-expect-error args are required
