@@ -15,6 +15,7 @@ export type {
   Delivery,
   EnqueueOutcome,
   FailureInfo,
+  HeldBy,
   KeepAlive,
   KeptResult,
   Message,
@@ -28,6 +29,7 @@ export type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  TopicLimits,
 } from "./brokers/broker.js";
 export { FULL_CAPABILITIES, capabilitiesOf } from "./brokers/broker.js";
 export type {

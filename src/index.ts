@@ -29,6 +29,7 @@ export {
   type ActorOptions,
   type Upcasters,
 } from "./worker/router.js";
+export type { ConcurrencyLimit, KeyPath, RateLimit, TopicLimits } from "./core/limits.js";
 export { Worker, type WorkerOptions, type WorkerRunner } from "./worker/worker.js";
 export {
   defaultRetryPolicy,

@@ -4,7 +4,7 @@
  * suite runs the admin tests on every broker that has one. The `Admin` class, the `repid` CLI and
  * the dashboard are three faces of these same operations, named alike.
  */
-import type { FailureInfo, Message, QueueCounts } from "./records.js";
+import type { FailureInfo, HeldBy, Message, QueueCounts } from "./records.js";
 
 /** Where a message is. */
 export type MessageState = "ready" | "delayed" | "running" | "dead";
@@ -36,6 +36,8 @@ export interface JobView {
   readonly leaseUntil?: number;
   /** Running: a cancellation was asked for and its worker has not ended it yet. */
   readonly cancelling?: boolean;
+  /** Ready but waiting for a limit of its actor (see `TopicLimits`): which one. */
+  readonly heldBy?: HeldBy;
 }
 
 /** One page of a listing; pass `next` back as `cursor` for the following page. */

@@ -41,6 +41,7 @@ import type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  TopicLimits,
 } from "./records.js";
 
 // The records the contract passes live in ./records.ts (so that ./admin.ts can use them without
@@ -50,6 +51,7 @@ export type {
   Delivery,
   EnqueueOutcome,
   FailureInfo,
+  HeldBy,
   KeptResult,
   Message,
   OutgoingMessage,
@@ -59,6 +61,7 @@ export type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  TopicLimits,
 } from "./records.js";
 
 /** A running `keepAlive`. */
@@ -111,6 +114,13 @@ export interface BrokerCapabilities {
    * refuses such jobs with `NotSupportedError` on a broker without it.
    */
   readonly dedupe?: boolean;
+  /**
+   * `declareLimits` is honoured: concurrency and rate limits per topic (and per key), across
+   * every consumer of the queue, with keys served in turn. Absent means false.
+   */
+  readonly limits?: boolean;
+  /** `debounceMs` is honoured (see `OutgoingMessage.debounceMs`). Absent means false. */
+  readonly debounce?: boolean;
 }
 
 /** The capabilities of a broker that declares none: the whole contract (in-memory, Redis). */
@@ -121,6 +131,8 @@ export const FULL_CAPABILITIES: BrokerCapabilities = Object.freeze({
   schedules: true,
   globalRunningCount: true,
   dedupe: false,
+  limits: false,
+  debounce: false,
 });
 
 /** The capabilities a broker declares, or the whole contract when it declares none. */
@@ -195,6 +207,20 @@ export interface MessageBroker {
    * the new definition applies from its next settlement on (the requeue keeps the stored body).
    */
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]>;
+
+  /**
+   * Sets (or, with `undefined`, removes) the limits of `topic` on `queue` for every consumer,
+   * from the next `receive` on; the last declaration wins. They apply to every message of the
+   * topic, also to those enqueued before. Only on brokers that claim `limits`.
+   *
+   * A message of a limited topic is leased only while its concurrency group (the topic, and the
+   * key value when the limit has a key) holds fewer leases than the limit, and its rate group has
+   * taken fewer than `limit` leases within the last `perMs`; a lease counts until its settlement
+   * or until it ends unsettled (expired, or its consumer's heartbeat expired). Until then the
+   * message waits as `limited` and is delivered, without polling, once a slot frees or the window
+   * allows. Within a topic, groups that have work take turns; priorities still come first.
+   */
+  declareLimits?(queue: string, topic: string, limits: TopicLimits | undefined): Promise<void>;
 
   /** The periodic messages (with a `schedule`) of the queue, by id. */
   schedules(queue: string): Promise<ScheduleInfo[]>;

@@ -8,9 +8,10 @@
 import type { FailureInfo } from "../core/errors.js";
 import type { PriorityLevel } from "../core/priority.js";
 import type { Schedule } from "../core/schedule.js";
+import type { TopicLimits } from "../core/limits.js";
 
 // Records of the contract that are defined in core/, where producers and workers read them too.
-export type { FailureInfo, PriorityLevel, Schedule };
+export type { FailureInfo, PriorityLevel, Schedule, TopicLimits };
 
 /** What a producer hands to a broker. */
 export interface OutgoingMessage {
@@ -47,6 +48,14 @@ export interface OutgoingMessage {
    * Only for brokers that claim `dedupe`; not stored with the message.
    */
   readonly dedupeMs?: number;
+  /**
+   * A debounce in ms (with a fixed `id`; `executeAt` is then the enqueue time plus it): when a
+   * message of the id is waiting (ready, delayed or held by a limit), this one replaces it (its
+   * payload, options and due time; `created: false`); when one is running, this one is kept and
+   * replaces it at its settlement (whatever the settlement), so the job runs once more, with these
+   * arguments. Only for brokers that claim `debounce`; not stored with the message.
+   */
+  readonly debounceMs?: number;
 }
 
 /** A message as stored and delivered. */
@@ -125,6 +134,20 @@ export interface QueueCounts {
   readonly delayed: number;
   readonly running: number;
   readonly dead: number;
+  /**
+   * Waiting for a limit of their actor (see `TopicLimits`): due, but held until a concurrency
+   * slot frees or the rate window allows a start. Absent (0) on brokers without `limits`.
+   */
+  readonly limited?: number;
+}
+
+/** Which limit holds a waiting message, and for which key. */
+export interface HeldBy {
+  readonly limit: "concurrency" | "rateLimit";
+  /** The key value (`""` for a limit without key). */
+  readonly key: string;
+  /** The limit's number (slots, or starts per window). */
+  readonly max: number;
 }
 
 export interface EnqueueOutcome {

@@ -29,6 +29,10 @@ export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult 
    * instead of waiting; absent means unknown (then `result()` waits, up to its timeout).
    */
   readonly storeResult?: boolean | Duration;
+  /** The actor's `concurrency` option (limits across every worker), as its file writes it. */
+  readonly concurrency?: number | { readonly limit: number; readonly key?: string };
+  /** The actor's `rateLimit` option (limits across every worker), as its file writes it. */
+  readonly rateLimit?: { readonly limit: number; readonly per: Duration; readonly key?: string };
 }
 
 /** The message header holding the producer's schema fingerprint for the message's actor. */

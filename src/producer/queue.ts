@@ -2,6 +2,9 @@ import type { DeadLetter, QueueCounts, ScheduleInfo } from "../brokers/broker.js
 import type { Connection } from "../connection/connection.js";
 import { checkQueueName } from "../core/validate.js";
 import { resolveConnection } from "../connection/repid.js";
+import { topicLimits } from "../core/limits.js";
+import type { Registry } from "../core/registry.js";
+import { declareLimits } from "../brokers/declare-limits.js";
 
 export interface QueueOptions {
   /** Use this connection instead of the ambient `magic()` one. */
@@ -22,9 +25,23 @@ export class Queue {
     this.#connection = options.connection;
   }
 
-  /** Creates the queue on the broker if needed (idempotent). */
-  async declare(): Promise<void> {
-    await (await this.#broker()).declareQueue(this.name);
+  /**
+   * Creates the queue on the broker if needed (idempotent). Given a generated `registry`, also
+   * declares the limits (`concurrency`, `rateLimit`) of its actors on this queue, as a worker
+   * running them does at its start: jobs enqueued from then on are limited even before one runs.
+   */
+  async declare(options: { readonly registry?: Registry } = {}): Promise<void> {
+    const broker = await this.#broker();
+    await broker.declareQueue(this.name);
+    if (options.registry === undefined) return;
+    const actors = Object.values(options.registry)
+      .filter((def) => def.queue === this.name)
+      .map((def) => ({
+        queue: def.queue,
+        name: def.name,
+        limits: topicLimits(def.concurrency, def.rateLimit),
+      }));
+    await declareLimits(broker, actors);
   }
 
   /** Removes all of its messages, dead letters included; the queue stays declared. */

@@ -1,6 +1,7 @@
 import type { Duration } from "../core/duration.js";
 import { toMs } from "../core/duration.js";
 import { InvalidOptionError } from "../core/errors.js";
+import { topicLimits, type ConcurrencyLimit, type RateLimit, type TopicLimits } from "../core/limits.js";
 import { callerModule } from "./caller.js";
 import { publishActor } from "./actor-table.js";
 import {
@@ -54,6 +55,17 @@ export interface ActorOptions<TArgs = any> {
    * dead-lettering them (see `Upcasters`). Needs the worker's `registry`. @defaultValue none
    */
   readonly upcast?: Upcasters<TArgs>;
+  /**
+   * At most this many of the actor's jobs run at once across every worker of the queue: a number
+   * (per actor), or `{ limit, key }` with `key` a dotted path into the arguments (per value,
+   * keys served in turn). Counts leased jobs, also those a worker prefetched. @defaultValue none
+   */
+  readonly concurrency?: number | ConcurrencyLimit<TArgs>;
+  /**
+   * At most `limit` of the actor's jobs start in any window of `per` across every worker (per
+   * value of `key` when given). @defaultValue none
+   */
+  readonly rateLimit?: RateLimit<TArgs>;
 }
 
 /** A registered actor, as a worker sees it. */
@@ -69,6 +81,8 @@ export interface Actor {
   readonly module: string | undefined;
   /** Upcasters by the fingerprint they read; absent when none. */
   readonly upcasts?: ReadonlyMap<string, (old: unknown) => unknown>;
+  /** Limits across every worker (`concurrency`, `rateLimit`); absent when none. */
+  readonly limits?: TopicLimits;
 }
 
 const KNOWN = [
@@ -80,6 +94,8 @@ const KNOWN = [
   "storeResult",
   "module",
   "upcast",
+  "concurrency",
+  "rateLimit",
 ] as const;
 
 /**
@@ -122,6 +138,7 @@ export class Router {
     const ttl = opts.storeResult;
     const module = isAsync ? undefined : (opts.module ?? callerModule());
     const upcasts = readUpcasts(opts.upcast);
+    const limits = topicLimits(opts.concurrency, opts.rateLimit);
     const actor: Actor = {
       name,
       queue: checkQueueName(opts.queue ?? "default"),
@@ -137,6 +154,7 @@ export class Router {
             : toMs(ttl, "storeResult"),
       module,
       ...(upcasts ? { upcasts } : {}),
+      ...(limits ? { limits } : {}),
     };
     this.register(actor);
     if (module) publishActor(module, name, fn);

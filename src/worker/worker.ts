@@ -7,6 +7,7 @@ import { refuseInExecutor } from "../core/executor-flag.js";
 import { healthSettings, type HealthOptions, type HealthSettings } from "../ops/health-options.js";
 import { startHealth } from "../ops/start-health.js";
 import { WorkerRun } from "./run/worker-run.js";
+import { declareLimits } from "../brokers/declare-limits.js";
 import type { WorkerRunner } from "./run/run-report.js";
 import {
   checkKnownKeys,
@@ -181,6 +182,7 @@ export class Worker extends Router {
       if (this.#options.autoDeclare ?? true) {
         for (const queue of queues) await broker.declareQueue(queue);
       }
+      await declareLimits(broker, this.actors.values());
       const run = new WorkerRun(
         {
           actors: this.actors,
