@@ -9,7 +9,7 @@ import type {
   PageOptions,
   QueueInfo,
 } from "../admin.js";
-import type { QueueCounts } from "../broker.js";
+import type { HeldBy, QueueCounts } from "../broker.js";
 import { masters, type RedisClient } from "./cluster.js";
 import { decodeDeadLetter, decodeMessage } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
@@ -125,7 +125,15 @@ export class RedisAdmin implements BrokerAdmin {
       const d = decodeDeadLetter(queue, reply[1]!);
       return { message: d.message, state: "dead", error: d.error, failedAt: d.failedAt };
     }
-    const [state, stored, leaseUntil, cancel] = reply as [MessageState, string, string, string];
+    const [state, stored, leaseUntil, cancel, held, key, max] = reply as [
+      MessageState,
+      string,
+      string,
+      string,
+      HeldBy["limit"] | undefined,
+      string | undefined,
+      number | undefined,
+    ];
     const message = decodeMessage(queue, id, stored);
     if (!message) return undefined;
     return {
@@ -133,6 +141,7 @@ export class RedisAdmin implements BrokerAdmin {
       state,
       ...(state === "running" && leaseUntil !== "" ? { leaseUntil: Number(leaseUntil) } : {}),
       ...(state === "running" && cancel !== "" ? { cancelling: true } : {}),
+      ...(held ? { heldBy: { limit: held, key: key ?? "", max: Number(max ?? 0) } } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from "../../core/logger.js";
-import type { DeadLetter, QueueCounts, ScheduleInfo } from "../broker.js";
+import type { DeadLetter, QueueCounts, ScheduleInfo, TopicLimits } from "../broker.js";
 import type { RedisClient } from "./cluster.js";
 import { decodeDeadLetter } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
@@ -87,7 +87,18 @@ export class RedisQueues {
       delayed: reply[1] ?? 0,
       running: reply[2] ?? 0,
       dead: reply[3] ?? 0,
+      limited: reply[5] ?? 0,
     };
+  }
+
+  /** Sets or removes a topic's limits (see declare-limits.lua); the same ones again change nothing. */
+  async declareLimits(queue: string, topic: string, limits: TopicLimits | undefined): Promise<void> {
+    const k = this.#s.keys.queue(queue);
+    await this.#run("declare limits", {
+      script: "declare-limits",
+      keys: k.state,
+      args: [topic, limitsJson(limits)],
+    });
   }
 
   /** Dead letters as of now: ended leases past `maxStalls` are dead-lettered first. */
@@ -114,4 +125,14 @@ export class RedisQueues {
   #run(what: string, call: ScriptCall): Promise<unknown> {
     return wrapErrors(what, () => this.#s.scripts.run(this.#s.client, call));
   }
+}
+
+/** The limits as limits.lua reads them: `{ c, ck, r, rw, rk }`, or '' for none. */
+function limitsJson(limits: TopicLimits | undefined): string {
+  if (!limits) return "";
+  const { concurrency: c, rateLimit: r } = limits;
+  return JSON.stringify({
+    ...(c ? { c: c.limit, ...(c.key === undefined ? {} : { ck: c.key }) } : {}),
+    ...(r ? { r: r.limit, rw: r.perMs, ...(r.key === undefined ? {} : { rk: r.key }) } : {}),
+  });
 }

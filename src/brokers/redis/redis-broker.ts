@@ -12,6 +12,7 @@ import type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  TopicLimits,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { RedisAdmin } from "./admin.js";
@@ -172,6 +173,7 @@ export class RedisMessageBroker implements MessageBroker {
     schedules: true,
     globalRunningCount: true,
     dedupe: true,
+    limits: true,
   } as const;
 
   /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */
@@ -315,6 +317,11 @@ export class RedisMessageBroker implements MessageBroker {
 
   removeSchedule(queue: string, id: string): Promise<boolean> {
     return this.#queues.removeSchedule(queue, id);
+  }
+
+  /** @see MessageBroker.declareLimits */
+  declareLimits(queue: string, topic: string, limits: TopicLimits | undefined): Promise<void> {
+    return this.#queues.declareLimits(queue, topic, limits);
   }
 
   /** Counts as of now: due delayed messages count as ready, ended leases are recovered first. */

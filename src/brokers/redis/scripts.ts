@@ -17,7 +17,8 @@ export type ScriptName =
   | "peek"
   | "admin-job"
   | "admin-cancel"
-  | "admin-dead";
+  | "admin-dead"
+  | "declare-limits";
 
 const NAMES: readonly ScriptName[] = [
   "enqueue",
@@ -33,6 +34,7 @@ const NAMES: readonly ScriptName[] = [
   "admin-job",
   "admin-cancel",
   "admin-dead",
+  "declare-limits",
 ];
 
 /**
@@ -74,7 +76,10 @@ export function loadScripts(withFlags: boolean): ReadonlyMap<ScriptName, Script>
   const known = sources.get(withFlags);
   if (known) return known;
   const dir = scriptsDir();
-  const common = readFileSync(new URL("common.lua", dir), "utf8");
+  const common = [
+    readFileSync(new URL("common.lua", dir), "utf8"),
+    readFileSync(new URL("limits.lua", dir), "utf8"),
+  ].join("\n");
   const map = new Map<ScriptName, Script>();
   for (const name of NAMES) {
     const body = `${common}\n${readFileSync(new URL(`${name}.lua`, dir), "utf8")}`;

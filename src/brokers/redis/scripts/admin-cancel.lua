@@ -18,7 +18,9 @@ end
 local stored = redis.call('HGET', k.msg, id)
 redis.call('HDEL', k.msg, id)
 redis.call('HDEL', k.sched, id)
-if redis.call('ZREM', k.ready, id) == 0 and redis.call('ZREM', k.delayed, id) == 0 then
+if forget_limited(k, id, now_ms()) then
+  -- It was parked by a limit (limits.lua): out of its group, nothing else holds it.
+elseif redis.call('ZREM', k.ready, id) == 0 and redis.call('ZREM', k.delayed, id) == 0 then
   -- Waiting in its priority's fresh list: the consumer that pops the entry drops it.
   local prio = string.match(stored, '^%d+|([012])|')
   if prio then void_fresh(k.clock, tonumber(prio) + 1, id) end

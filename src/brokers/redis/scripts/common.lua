@@ -31,14 +31,15 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Touches the queue's clock; returns queue time and the credit (queue time = now - credit).
+-- Touches the queue's clock; returns queue time, the credit (queue time = now - credit) and the
+-- number of topics with limits (`lt`, see limits.lua).
 local function queue_clock(key, now)
-  local c = redis.call('HMGET', key, 'at', 'credit')
+  local c = redis.call('HMGET', key, 'at', 'credit', 'lt')
   local at = tonumber(c[1])
   local credit = tonumber(c[2]) or 0
   if at and now - at > STALL_MS then credit = credit + (now - at - STALL_MS) end
   if at ~= now then redis.call('HSET', key, 'at', now, 'credit', credit) end
-  return now - credit, credit
+  return now - credit, credit, tonumber(c[3]) or 0
 end
 
 local function bury(dead, max_dead, id, stored, error_json, now)
@@ -90,12 +91,16 @@ local function holder_of(token)
   return nil
 end
 
+-- Frees the limit slot a lease held (defined in limits.lua, which the loader appends).
+local lease_ended
+
 -- A lease ended without a settlement (expired, or its holder's heartbeat did): ready again with
 -- stalls + 1, or dead-lettered STALLED past max_stalls. `why` says which for the dead letter.
 -- Returns 1 when the message was gone (evicted), else 0.
 local function stall(k, max_stalls, max_dead, id, now, why)
   redis.call('ZREM', k.running, id)
   redis.call('HDEL', k.lease, id)
+  lease_ended(k, id, now)
   local stored = redis.call('HGET', k.msg, id)
   local seq, prio, attempt, stalls, at, pos
   if stored then seq, prio, attempt, stalls, at, pos = string.match(stored, HEADER) end

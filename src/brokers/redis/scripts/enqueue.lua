@@ -45,10 +45,16 @@ end
 
 -- A new immediate message joins the tail of its priority's fresh list (seq order is push order:
 -- seqs are taken above, atomically); a periodic or replaced one keeps a place by seq in `ready`.
+-- With limits on the queue (`lt` in the clock hash), an immediate message of a limited topic
+-- goes where limits.lua says (parked behind its group, or ready as its group's released one).
+local limited = (tonumber(redis.call('HGET', KEYS[12], 'lt')) or 0) > 0
+local lk = { msg = msg, ready = ready, lease = lease, clock = KEYS[12], notify = KEYS[6] }
 local function place(id, seq, prio, at, fresh)
   if at then now = now or now_ms() end
   if at and at > now then
     redis.call('ZADD', delayed, at, id)
+  elseif limited and fresh and place_limited(lk, id, redis.call('HGET', msg, id)) then
+    -- placed by its limits
   elseif fresh then
     redis.call('RPUSH', KEYS[9 + tonumber(prio)], id)
   else

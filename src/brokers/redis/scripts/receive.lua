@@ -44,8 +44,9 @@ if memo and max > 0 then
   end
 end
 
-local qnow, credit = queue_clock(k.clock, now)
+local qnow, credit, lt = queue_clock(k.clock, now)
 local evicted = housekeep(k, now, qnow, max_stalls, max_dead, limit)
+if lt > 0 then release_due(k, now, limit) end
 
 if consumer ~= '' and max > 0 and not redis.call('ZSCORE', k.consumers, consumer) then
   -- A consumer without a live record (it never sent a heartbeat, or it expired): its leases end
@@ -64,31 +65,55 @@ local ids = { lease_until }
 if max > 0 then
   local popped = {}
   -- Leasing must not half-fail (a lease or running key of the wrong type): on an error, every
-  -- popped message goes back to its place, no stall counted, and the error is raised.
+  -- popped message not yet leased or parked goes back to its place, no stall counted, and the
+  -- error is raised (leases taken before it are then handed back as well).
+  local done = 0
+  local leased = {}
   local ok, err = pcall(function()
-    popped = take_ready(k, max)
-    for i = 1, #popped do
-      local id = popped[i][1]
-      local stored = redis.call('HGET', k.msg, id)
-      if stored and string.find(stored, HEADER_SHAPE) then
-        taken = taken + 1
-        redis.call('HSET', k.lease, id, prefix .. taken .. suffix)
-        redis.call('ZADD', k.running, qnow + lease_ms, id)
-        out[#out + 1] = id
-        out[#out + 1] = stored
-        ids[#ids + 1] = id
-      else
-        redis.call('HDEL', k.sched, id)
-        evicted = evicted + malformed(k, max_dead, id, stored, now)
+    -- With limits, a message its limit holds is parked instead (see limits.lua) and another is
+    -- taken in its place, up to LIMIT_SCAN parked per round.
+    local parked = 0
+    while taken < max do
+      popped = take_ready(k, max - taken)
+      done = 0
+      if #popped == 0 then break end
+      for i = 1, #popped do
+        local id = popped[i][1]
+        local stored = redis.call('HGET', k.msg, id)
+        if stored and string.find(stored, HEADER_SHAPE) then
+          local token = prefix .. (taken + 1) .. suffix
+          -- The lease is written before the limits' check, which counts it as held.
+          redis.call('HSET', k.lease, id, token)
+          if lt > 0 and not gate(k, id, stored, token, now) then
+            redis.call('HDEL', k.lease, id)
+            parked = parked + 1
+          else
+            taken = taken + 1
+            redis.call('ZADD', k.running, qnow + lease_ms, id)
+            out[#out + 1] = id
+            out[#out + 1] = stored
+            ids[#ids + 1] = id
+            leased[#leased + 1] = popped[i]
+          end
+        else
+          redis.call('HDEL', k.sched, id)
+          evicted = evicted + malformed(k, max_dead, id, stored, now)
+        end
+        done = i
       end
+      if lt == 0 or parked >= LIMIT_SCAN then break end
     end
   end)
   if not ok then
     local back = {}
-    for i = 1, #popped do
+    for _, t in ipairs(leased) do
+      pcall(redis.call, 'HDEL', k.lease, t[1])
+      pcall(redis.call, 'ZREM', k.running, t[1])
+      if lt > 0 then pcall(lease_ended, k, t[1], now) end
+      back[#back + 1] = t
+    end
+    for i = done + 1, #popped do
       local id = popped[i][1]
-      pcall(redis.call, 'HDEL', k.lease, id)
-      pcall(redis.call, 'ZREM', k.running, id)
       if redis.call('HEXISTS', k.msg, id) == 1 then back[#back + 1] = popped[i] end
     end
     pcall(untake, k, back)
@@ -108,6 +133,10 @@ end
 
 if taken == 0 then
   local next_at = next_change(k, credit)
+  if lt > 0 then
+    local r = next_release(k)
+    if r and (not next_at or r < next_at) then next_at = r end
+  end
   if next_at then out[3] = next_at end
 end
 return out

@@ -10,6 +10,7 @@ local id = ARGV[1]
 if redis.call('HDEL', k.sched, id) == 0 then return 0 end
 redis.call('HDEL', k.msg, id)
 redis.call('HDEL', k.lease, id)
+forget_limited(k, id, now_ms())
 redis.call('ZREM', k.ready, id)
 redis.call('ZREM', k.delayed, id)
 redis.call('ZREM', k.running, id)

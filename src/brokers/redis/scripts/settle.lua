@@ -31,6 +31,8 @@ local publish = ARGV[#ARGV] == 's' and 'SPUBLISH' or 'PUBLISH'
 -- settlements skip those two deletions.
 local periodic = redis.call('EXISTS', k.sched) == 1
 local marks = cancel_marks(k.clock)
+-- Leases that hold a limit's slot are listed in `gof` (see limits.lua): asked once per call.
+local slots = redis.call('EXISTS', lim_base(k) .. 'gof') == 1
 local j = 3
 for i = 1, n do
   local kind, id, token = ARGV[j], ARGV[j + 1], ARGV[j + 2]
@@ -60,6 +62,7 @@ for i = 1, n do
     redis.call('HDEL', k.lease, id)
     redis.call('ZREM', k.running, id)
     if marks > 0 then marks = marks - clear_cancel(k.clock, id) end
+    if slots then lease_ended(k, id, now) end
     if base == 'a' then
       redis.call('HDEL', k.msg, id)
       if periodic then redis.call('HDEL', k.sched, id) end
