@@ -136,7 +136,8 @@ export interface QueueCounts {
   readonly dead: number;
   /**
    * Waiting for a limit of their actor (see `TopicLimits`): due, but held until a concurrency
-   * slot frees or the rate window allows a start. Absent (0) on brokers without `limits`.
+   * slot frees or the rate window allows a start. Absent when none (always, on brokers without
+   * `limits`).
    */
   readonly limited?: number;
 }

@@ -1,5 +1,6 @@
 import { uniquePrefix } from "./redis-env.js";
 import { describeLimitsContract } from "./limits-contract.js";
+import { describeLimitsRuntime } from "./limits-runtime.js";
 import { redisAvailable, describeRedis, testBroker } from "./redis-env.js";
 import { clusterAvailable, clusterBroker, describeRedisCluster } from "./redis-cluster-env.js";
 
@@ -28,9 +29,11 @@ function shared(make: (prefix: string) => Made) {
 describeRedis("redis limits", () => {
   if (!redisAvailable) return;
   describeLimitsContract("redis", shared((prefix) => testBroker({ prefix })));
+  describeLimitsRuntime("redis", shared((prefix) => testBroker({ prefix })));
 });
 
 describeRedisCluster("redis cluster limits", () => {
   if (!clusterAvailable) return;
   describeLimitsContract("redis-cluster", shared((prefix) => clusterBroker({ prefix })));
+  describeLimitsRuntime("redis-cluster", shared((prefix) => clusterBroker({ prefix })));
 });

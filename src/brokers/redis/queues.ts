@@ -87,7 +87,7 @@ export class RedisQueues {
       delayed: reply[1] ?? 0,
       running: reply[2] ?? 0,
       dead: reply[3] ?? 0,
-      limited: reply[5] ?? 0,
+      ...(reply[5] ? { limited: reply[5] } : {}),
     };
   }
 
