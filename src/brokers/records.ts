@@ -140,6 +140,8 @@ export interface QueueCounts {
    * `limits`).
    */
   readonly limited?: number;
+  /** `limited` per actor (topic), present with it. */
+  readonly limitedBy?: Readonly<Record<string, number>>;
 }
 
 /** Which limit holds a waiting message, and for which key. */

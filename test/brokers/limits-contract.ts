@@ -208,7 +208,12 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
       await broker.declareLimits!("default", "sync", { concurrency: { limit: 1, key: "account.id" } });
       const got = await broker.receive(["default"], { max: 10, leaseMs: LEASE });
       expect(got.map(nOf)).toEqual([0]);
-      expect(await broker.counts("default")).toMatchObject({ ready: 0, running: 1, limited: 2 });
+      expect(await broker.counts("default")).toMatchObject({
+        ready: 0,
+        running: 1,
+        limited: 2,
+        limitedBy: { sync: 2 },
+      });
       if (broker.admin) {
         const view = await broker.admin.job("default", early[1]!.id);
         expect(view).toMatchObject({

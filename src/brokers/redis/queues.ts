@@ -75,7 +75,14 @@ export class RedisQueues {
 
   /** Counts as of now: due delayed messages count as ready, ended leases are recovered first. */
   async counts(queue: string): Promise<QueueCounts> {
-    const reply = (await this.#run("count messages", this.#housekeeping(queue))) as number[];
+    const reply = (await this.#run("count messages", this.#housekeeping(queue))) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      (string | number)[],
+    ];
     if ((reply[4] ?? 0) > 0) {
       this.#s.logger.error(
         `repid redis: ${reply[4]} message(s) of queue "${queue}" had no stored body (evicted? use maxmemory-policy noeviction): dead-lettered with code EVICTED`,
@@ -87,7 +94,7 @@ export class RedisQueues {
       delayed: reply[1] ?? 0,
       running: reply[2] ?? 0,
       dead: reply[3] ?? 0,
-      ...(reply[5] ? { limited: reply[5] } : {}),
+      ...limitedCounts(reply[5] ?? []),
     };
   }
 
@@ -135,4 +142,18 @@ function limitsJson(limits: TopicLimits | undefined): string {
     ...(c ? { c: c.limit, ...(c.key === undefined ? {} : { ck: c.key }) } : {}),
     ...(r ? { r: r.limit, rw: r.perMs, ...(r.key === undefined ? {} : { rk: r.key }) } : {}),
   });
+}
+
+/** `limited` and `limitedBy` from counts.lua's flat list of topic and count pairs. */
+function limitedCounts(pairs: readonly (string | number)[]): Pick<QueueCounts, "limited" | "limitedBy"> {
+  if (pairs.length === 0) return {};
+  const limitedBy: Record<string, number> = {};
+  let limited = 0;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const n = Number(pairs[i + 1]);
+    if (n <= 0) continue;
+    limitedBy[String(pairs[i])] = n;
+    limited += n;
+  }
+  return limited > 0 ? { limited, limitedBy } : {};
 }

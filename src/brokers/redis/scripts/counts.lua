@@ -2,7 +2,7 @@
 -- of its structures, in one atomic step.
 -- KEYS[1..13] msg, lease, ready, delayed, running, dead, notify, sched, consumers, clock, fresh:0-2
 -- ARGV[1] maxStalls   ARGV[2] maxDeadLetters   ARGV[3] housekeeping limit
--- Returns { ready, delayed, running, dead, evicted, limited (parked by limits.lua) }.
+-- Returns { ready, delayed, running, dead, evicted, { topic, parked, ... } (limits.lua) }.
 -- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local k = state_keys(1)
 local now = now_ms()
@@ -19,5 +19,5 @@ return {
   redis.call('ZCARD', k.running),
   redis.call('LLEN', k.dead),
   evicted,
-  tonumber(redis.call('HGET', k.clock, 'parked')) or 0,
+  redis.call('HGETALL', lim_base(k) .. 'gcount'),
 }

@@ -33,9 +33,6 @@ for _, g in ipairs(redis.call('SMEMBERS', b .. 'gparked')) do
     redis.call('ZREM', b .. 'gdelay', g)
   end
 end
-if moved > 0 then
-  redis.call('HDEL', k.clock, 'parked:' .. topic)
-  if redis.call('HINCRBY', k.clock, 'parked', -moved) <= 0 then redis.call('HDEL', k.clock, 'parked') end
-  wake(k.notify)
-end
+redis.call('HDEL', b .. 'gcount', topic)
+if moved > 0 then wake(k.notify) end
 return 1

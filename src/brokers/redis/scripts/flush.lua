@@ -13,7 +13,7 @@ local k = state_keys(1)
 local b = lim_base(k)
 for _, g in ipairs(redis.call('SMEMBERS', b .. 'gparked')) do redis.call('UNLINK', b .. 'gq:' .. g) end
 for _, g in ipairs(redis.call('HVALS', b .. 'gof')) do redis.call('UNLINK', b .. 'gr:' .. g) end
-redis.call('UNLINK', b .. 'gparked', b .. 'gof', b .. 'gpark', b .. 'gout', b .. 'gdelay')
+redis.call('UNLINK', b .. 'gparked', b .. 'gof', b .. 'gpark', b .. 'gout', b .. 'gdelay', b .. 'gcount')
 if ARGV[1] == '1' then redis.call('UNLINK', b .. 'limits') end
 redis.call('UNLINK', k.msg, k.lease, k.ready, k.delayed, k.running, k.dead, k.notify, k.sched,
   k.fresh[1], k.fresh[2], k.fresh[3])
@@ -24,7 +24,7 @@ else
   -- void and cancel marks (the clock hash holds only a few fields besides marks).
   for _, field in ipairs(redis.call('HKEYS', k.clock)) do
     if field == 'voids' or string.sub(field, 1, 5) == 'void:' or field == 'cancels'
-      or string.sub(field, 1, 7) == 'cancel:' or string.sub(field, 1, 6) == 'parked' then
+      or string.sub(field, 1, 7) == 'cancel:' then
       redis.call('HDEL', k.clock, field)
     end
   end

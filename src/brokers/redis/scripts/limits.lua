@@ -12,7 +12,7 @@
 --   <base>gout     hash group -> the one message it released into `ready` (see `release`)
 --   <base>gdelay   zset group -> Redis time its rate window lets the next start in
 --   <base>gparked  set of groups that have parked messages (for flush and re-declaration)
--- The clock hash counts parked messages in `parked` and per topic in `parked:<topic>`.
+--   <base>gcount   hash topic -> number of its parked messages (for counts)
 --
 -- A group is `<kind>:<#topic>:<topic>:<key>`: kind 'c' (concurrency), 'r' (rate) or 'b' (both
 -- limits with the same key path). A message is checked (`gate`) when it is about to be leased:
@@ -134,9 +134,8 @@ local function rate_wait(k, g, cfg, now)
 end
 
 local function unpark_count(k, topic)
-  if redis.call('HINCRBY', k.clock, 'parked', -1) <= 0 then redis.call('HDEL', k.clock, 'parked') end
-  local f = 'parked:' .. topic
-  if redis.call('HINCRBY', k.clock, f, -1) <= 0 then redis.call('HDEL', k.clock, f) end
+  local counts = lim_base(k) .. 'gcount'
+  if redis.call('HINCRBY', counts, topic, -1) <= 0 then redis.call('HDEL', counts, topic) end
 end
 
 local function park(k, g, reason, id, rank, topic)
@@ -144,8 +143,7 @@ local function park(k, g, reason, id, rank, topic)
   redis.call('ZADD', b .. 'gq:' .. g, rank, id)
   redis.call('HSET', b .. 'gpark', id, reason .. g)
   redis.call('SADD', b .. 'gparked', g)
-  redis.call('HINCRBY', k.clock, 'parked', 1)
-  redis.call('HINCRBY', k.clock, 'parked:' .. topic, 1)
+  redis.call('HINCRBY', b .. 'gcount', topic, 1)
 end
 
 -- Clears group g's released message when it is `id`.
