@@ -37,11 +37,13 @@ export class Connection {
   #connecting: Promise<void> | undefined;
   readonly #keepsResults: boolean;
   readonly #dedupes: boolean;
+  readonly #debounces: boolean;
 
   constructor(broker: MessageBroker, options: ConnectionOptions = {}) {
     this.broker = options.results ? new ResultStoreBroker(broker, options.results) : broker;
     this.#keepsResults = capabilitiesOf(this.broker).results;
     this.#dedupes = capabilitiesOf(this.broker).dedupe === true;
+    this.#debounces = capabilitiesOf(this.broker).debounce === true;
     this.logger = options.logger ?? defaultLogger;
     this.hookSet = new HookSet(options.hooks ?? [], this.logger);
     // A broker (or result store) given no logger of its own logs through this connection's.
@@ -62,6 +64,13 @@ export class Connection {
         this.broker.constructor.name,
         "dedupe",
         "its ids are free again once a message ends; use the in-memory or Redis broker for dedupe windows",
+      );
+    }
+    if (!this.#debounces && sent.some((m) => m.debounceMs !== undefined)) {
+      throw new NotSupportedError(
+        this.broker.constructor.name,
+        "debounce",
+        "use the in-memory or Redis broker for debounced jobs",
       );
     }
     return this.broker.enqueue(sent);

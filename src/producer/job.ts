@@ -57,6 +57,14 @@ export interface JobOptions<TArgs = unknown> {
    * @defaultValue none (an id is free again once its job ended)
    */
   readonly dedupe?: Duration;
+  /**
+   * Debounce (needs `id`): the job runs once, this long after the last enqueue of its id, with
+   * the last enqueue's arguments and options. An enqueue while the job waits replaces it and
+   * moves its start (`created: false`); one while it runs is kept and runs after it, as the
+   * next run. Every handle resolves to the run that follows its enqueue. In-memory and Redis.
+   * @defaultValue none
+   */
+  readonly debounce?: Duration;
   /** Run on a cron schedule (UTC); rescheduled after each run. */
   readonly cron?: string;
   /** Keep the result for `handle.result()`: `true` for one day, or a time to live. @defaultValue false */
@@ -88,6 +96,7 @@ const KNOWN = [
   "storeResult",
   "ttl",
   "dedupe",
+  "debounce",
   "connection",
   "headers",
 ] as const;
@@ -116,6 +125,8 @@ export class Job<TArgs = unknown, TResult = unknown> {
   readonly ttlMs: number | undefined;
   /** See `dedupe`. */
   readonly dedupeMs: number | undefined;
+  /** See `debounce`. */
+  readonly debounceMs: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly #connection: Connection | undefined;
   readonly #payload: string | undefined;
@@ -182,6 +193,9 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (this.dedupeMs !== undefined && (this.cron !== undefined || this.recurring)) {
       throw new InvalidOptionError("dedupe", "cannot be combined with a periodic job");
     }
+    this.debounceMs =
+      options.debounce === undefined ? undefined : toMs(options.debounce, "debounce");
+    if (this.debounceMs !== undefined) checkDebounce(this);
     if (this.ttlMs !== undefined && (this.cron !== undefined || this.recurring)) {
       throw new InvalidOptionError(
         "ttl",
@@ -241,6 +255,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     let executeAt = this.deferUntil;
     if (this.deferByMs !== undefined) executeAt = now + this.deferByMs;
     if (this.cron !== undefined) executeAt = nextRunAt({ cron: this.cron }, now, now);
+    if (this.debounceMs !== undefined) executeAt = now + this.debounceMs;
     const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
       // A periodic job declared by several producers, or on every start, must not multiply.
       id: this.id ?? (schedule ? periodicId(this.name, this.queue.name) : newId()),
@@ -255,6 +270,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (schedule) message.schedule = schedule;
     if (this.ttlMs !== undefined) message.expiresAt = (executeAt ?? now) + this.ttlMs;
     if (this.dedupeMs !== undefined) message.dedupeMs = this.dedupeMs;
+    if (this.debounceMs !== undefined) message.debounceMs = this.debounceMs;
     if (this.resultTtlMs !== undefined) message.resultTtlMs = this.resultTtlMs;
     if (this.headers !== undefined) message.headers = this.headers;
     return message;
@@ -357,4 +373,21 @@ function resultTtl(value: boolean | Duration | undefined): number | undefined {
   if (ms === 0)
     throw new InvalidOptionError("storeResult", "time to live must be greater than zero");
   return ms;
+}
+
+/** A debounced job needs an id and cannot also be periodic, deferred or deduped. */
+function checkDebounce(job: Job<unknown, unknown>): void {
+  const why =
+    job.debounceMs === 0
+      ? "must be greater than zero"
+      : job.id === undefined
+        ? "needs an id: enqueues of that id are collapsed into one run"
+        : job.cron !== undefined || job.recurring
+          ? "cannot be combined with a periodic job"
+          : job.deferUntil !== undefined || job.deferByMs !== undefined
+            ? "sets the start itself: it cannot be combined with deferUntil or deferBy"
+            : job.dedupeMs !== undefined
+              ? "cannot be combined with dedupe: choose one"
+              : undefined;
+  if (why !== undefined) throw new InvalidOptionError("debounce", why);
 }

@@ -575,6 +575,33 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       });
     });
 
+    it("debounce: an enqueue of a waiting id replaces it and moves its start; one of a running id runs after it", async (ctx) => {
+      if (lacks(ctx, "debounce")) return;
+      const bounce = (n: number, ms: number): OutgoingMessage =>
+        message({
+          id: "bounce",
+          payload: JSON.stringify({ n }),
+          debounceMs: ms,
+          executeAt: Date.now() + ms,
+        });
+      expect(await broker.enqueue([bounce(1, 60_000)])).toEqual([{ id: "bounce", created: true }]);
+      expect(await broker.enqueue([bounce(2, 60_000)])).toEqual([{ id: "bounce", created: false }]);
+      // The last one, moved to its due time: one message, still delayed.
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 1, running: 0, dead: 0 });
+      expect(await broker.enqueue([bounce(3, 150)])).toEqual([{ id: "bounce", created: false }]);
+      const [d] = await take(1);
+      expect(JSON.parse(d!.message.payload!)).toEqual({ n: 3 });
+      // Enqueued while it runs: kept, and it is the job's next run once this one is settled.
+      expect(await broker.enqueue([bounce(4, 50)])).toEqual([{ id: "bounce", created: false }]);
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 1, dead: 0 });
+      expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([true]);
+      const [next] = await take(1);
+      expect(next!.message).toMatchObject({ id: "bounce", attempt: 1 });
+      expect(JSON.parse(next!.message.payload!)).toEqual({ n: 4 });
+      await broker.settle([{ kind: "ack", delivery: next! }]);
+      expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+    });
+
     it("stores a result with the ack and wakes a waiter without polling", async (ctx) => {
       if (lacks(ctx, "results")) return;
       const m = message({ resultTtlMs: 60_000 });

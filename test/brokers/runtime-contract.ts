@@ -306,6 +306,45 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
+    it("debounce: five enqueues in a burst run the job once, with the last arguments; every handle gets that run's result", async (ctx) => {
+      if (lacks(ctx, "debounce") || lacks(ctx, "results")) return;
+      const runs: number[] = [];
+      const worker = new Worker({ messagesLimit: 2, handleSignals: [] });
+      worker.actor({ storeResult: "1m" }, async function reindex(args: number) {
+        runs.push(args);
+        return args * 10;
+      });
+      await app.magic(async () => {
+        const job = (n: number): Job<number, number> =>
+          new Job("reindex", { id: "reindex", args: n, debounce: "200ms" });
+        const handles = [];
+        for (let n = 1; n <= 5; n++) handles.push(await job(n).enqueue());
+        expect(handles.map((h) => h.created)).toEqual([true, false, false, false, false]);
+        expect(await new Queue().counts()).toMatchObject({ delayed: 1, ready: 0 });
+        const running = worker.run();
+        expect(await Promise.all(handles.map((h) => h.result({ timeout: "5s" })))).toEqual([
+          50, 50, 50, 50, 50,
+        ]);
+        expect(runs).toEqual([5]);
+        // Later, another burst: one more run.
+        await job(6).enqueue();
+        await job(7).enqueue();
+        await running;
+        expect(runs).toEqual([5, 7]);
+      });
+    });
+
+    it("a broker without debounce refuses a debounced job, sending nothing; a debounce needs an id", async (ctx) => {
+      expect(() => new Job("reindex", { debounce: "1s" })).toThrow(/needs an id/);
+      if (capabilitiesOf(app.connection.broker).debounce) return ctx.skip();
+      await app.magic(async () => {
+        await expect(
+          new Job("reindex", { id: "reindex", debounce: "1s" }).enqueue(),
+        ).rejects.toMatchObject({ code: "NOT_SUPPORTED", operation: "debounce" });
+        expect(await new Queue().counts()).toMatchObject({ ready: 0, delayed: 0 });
+      });
+    });
+
     it("keeps a cron job on schedule across a worker restart", async (ctx) => {
       if (lacks(ctx, "schedules")) return;
       const seconds: number[] = [];

@@ -61,6 +61,7 @@ export function buildEnqueueCalls(
     const origin = callId();
     const windows: (string | number)[] = [];
     const windowKeys: string[] = [];
+    const debounced: number[] = [];
     slice.indices.forEach((index, i) => {
       const m = messages[index]!;
       args.push(
@@ -74,8 +75,11 @@ export function buildEnqueueCalls(
         windows.push(i + 1, Math.max(1, Math.ceil(m.dedupeMs)));
         windowKeys.push(k.dedupe(m.id));
       }
+      if (m.debounceMs !== undefined) debounced.push(i + 1);
     });
     if (windowKeys.length > 0) args.push(windowKeys.length, origin, ...windows);
+    else if (debounced.length > 0) args.push(0);
+    if (debounced.length > 0) args.push(debounced.length, ...debounced);
     return {
       script: "enqueue",
       keys: [

@@ -174,6 +174,7 @@ export class RedisMessageBroker implements MessageBroker {
     globalRunningCount: true,
     dedupe: true,
     limits: true,
+    debounce: true,
   } as const;
 
   /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */

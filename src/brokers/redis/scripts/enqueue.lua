@@ -12,6 +12,7 @@
 --   whose window key is held by another call creates nothing; a message this call creates
 --   opens its window (SET PX, valued with the origin, so that the call sent again still finds
 --   its own message).
+-- then b, the number of debounced messages, and their numbers (1..n): d is then sent even when 0.
 -- Returns an error reply REPID_NOT_DECLARED when the queue is not declared (nothing stored),
 -- else one integer per message: 1 created, 0 the id already existed (ready, delayed or
 -- running). A call sent again after a lost reply finds its own messages stored byte for byte
@@ -42,6 +43,10 @@ if d > 0 then
     windows[tonumber(ARGV[at + 1])] = { key = KEYS[12 + w], ms = ARGV[at + 2] }
   end
 end
+local debounced = {}
+local b_at = 3 + n * 5
+if d > 0 then b_at = b_at + 1 + d * 2 end
+for i = 1, tonumber(ARGV[b_at]) or 0 do debounced[tonumber(ARGV[b_at + i])] = true end
 
 -- A new immediate message joins the tail of its priority's fresh list (seq order is push order:
 -- seqs are taken above, atomically); a periodic or replaced one keeps a place by seq in `ready`.
@@ -62,6 +67,22 @@ local function place(id, seq, prio, at, fresh)
   end
   -- A blocked consumer also wakes for a delayed message: it then blocks until that one is due.
   woken = true
+end
+
+-- A debounced message whose id exists: a running one keeps it as its follow-up (`next` hash;
+-- settle.lua puts it in place at the settlement); a waiting one is replaced by it, keeping its
+-- seq, due at the new time.
+local function debounce(id, s_seq, s_prio, rest, prio, at)
+  if redis.call('HEXISTS', lease, id) == 1 then
+    redis.call('HSET', string.sub(msg, 1, #msg - 3) .. 'next', id, rest)
+    return
+  end
+  local where = forget_limited(lk, id, now_ms())
+  if not where and redis.call('ZREM', ready, id) == 0 and redis.call('ZREM', delayed, id) == 0 then
+    void_fresh(KEYS[12], tonumber(s_prio) + 1, id)
+  end
+  redis.call('HSET', msg, id, s_seq .. '|' .. rest)
+  place(id, tonumber(s_seq), prio, at, false)
 end
 
 for i = 1, n do
@@ -89,6 +110,9 @@ for i = 1, n do
     local body = string.sub(rest, r_pos)
     if s_seq and not this_call[id] and string.sub(stored, s_pos) == body then
       out[i] = 1
+    elseif debounced[i] and s_seq then
+      out[i] = 0
+      debounce(id, s_seq, s_prio, rest, prio, tonumber(new_at))
     else
       out[i] = 0
       if schedule ~= '' then

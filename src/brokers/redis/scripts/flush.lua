@@ -13,7 +13,8 @@ local k = state_keys(1)
 local b = lim_base(k)
 for _, g in ipairs(redis.call('SMEMBERS', b .. 'gparked')) do redis.call('UNLINK', b .. 'gq:' .. g) end
 for _, g in ipairs(redis.call('HVALS', b .. 'gof')) do redis.call('UNLINK', b .. 'gr:' .. g) end
-redis.call('UNLINK', b .. 'gparked', b .. 'gof', b .. 'gpark', b .. 'gout', b .. 'gdelay', b .. 'gcount')
+redis.call('UNLINK', b .. 'gparked', b .. 'gof', b .. 'gpark', b .. 'gout', b .. 'gdelay', b .. 'gcount',
+  b .. 'next')
 if ARGV[1] == '1' then redis.call('UNLINK', b .. 'limits') end
 redis.call('UNLINK', k.msg, k.lease, k.ready, k.delayed, k.running, k.dead, k.notify, k.sched,
   k.fresh[1], k.fresh[2], k.fresh[3])

@@ -33,6 +33,28 @@ local periodic = redis.call('EXISTS', k.sched) == 1
 local marks = cancel_marks(k.clock)
 -- Leases that hold a limit's slot are listed in `gof` (see limits.lua): asked once per call.
 local slots = redis.call('EXISTS', lim_base(k) .. 'gof') == 1
+-- Follow-ups of debounced messages enqueued while they ran (enqueue.lua), likewise.
+local nexts = lim_base(k) .. 'next'
+local follow = redis.call('EXISTS', nexts) == 1
+
+-- The follow-up of `id`, if any, becomes its message (a new seq, due at its own time).
+local function follow_up(id)
+  local rest = redis.call('HGET', nexts, id)
+  if not rest then return end
+  redis.call('HDEL', nexts, id)
+  redis.call('ZREM', k.ready, id)
+  redis.call('ZREM', k.delayed, id)
+  local seq = redis.call('INCR', lim_base(k) .. 'seq')
+  redis.call('HSET', k.msg, id, seq .. '|' .. rest)
+  local prio, at = string.match(rest, '^([012])|%d+|%d+|(%d*)|')
+  at = tonumber(at)
+  if at and at > now then
+    redis.call('ZADD', k.delayed, at, id)
+  else
+    redis.call('ZADD', k.ready, tonumber(prio) * PRIO_UNIT + seq, id)
+  end
+  woken = true
+end
 local j = 3
 for i = 1, n do
   local kind, id, token = ARGV[j], ARGV[j + 1], ARGV[j + 2]
@@ -92,6 +114,7 @@ for i = 1, n do
         malformed(k, max_dead, id, stored, now)
       end
     end
+    if follow then follow_up(id) end
     out[i] = 1
   end
 end
