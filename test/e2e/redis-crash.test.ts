@@ -238,3 +238,50 @@ describeRedis("redis worker processes", () => {
     await survivor.exited;
   });
 });
+
+describeRedis("redis worker processes with limits", () => {
+  it("a SIGKILLed worker's limit slots come back: the next worker runs every job, never more than the limit at once", async () => {
+    const { broker, prefix, cleanup } = testBroker();
+    const admin = adminClient();
+    cleanups.push(async () => {
+      await cleanup();
+      admin.disconnect();
+    });
+    await broker.connect();
+    await broker.declareQueue("default");
+    const job = (n: number): OutgoingMessage => ({
+      id: `job-${n}`,
+      queue: "default",
+      topic: "limited",
+      payload: JSON.stringify({ n, key: "a" }),
+      priority: 1,
+      retries: 3,
+      timeoutMs: 120_000,
+    });
+    // The first worker takes both slots of key "a" with jobs that would run for a minute.
+    const doomed = await startFixture("redis-limited-worker.ts", [prefix, "60000"]);
+    await broker.enqueue(Array.from({ length: 6 }, (_, n) => job(n)));
+    await waitFor(async () => (await admin.llen(`${prefix}:runs`)) === 2);
+    expect(await broker.counts("default")).toMatchObject({ running: 2, limited: 4 });
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    const t0 = Date.now();
+    // The next worker gets the slots back once the dead one's heartbeat expires (not its
+    // 30 s leases), and runs all six, two at a time.
+    const next = await startFixture("redis-limited-worker.ts", [prefix, "50"]);
+    await waitFor(async () => {
+      const runs = await readRuns(admin, prefix);
+      return [...Array(6).keys()].every((n) => runs.ended.get(n)?.includes(next.pid));
+    }, 20_000);
+    console.log(`limit slots of a SIGKILLed worker came back after ${Date.now() - t0} ms`);
+    const log = await admin.lrange(`${prefix}:runs`, 0, -1);
+    let running = 0;
+    let most = 0;
+    for (const entry of log.filter((e) => e.startsWith(`${next.pid}:`))) {
+      running += entry.includes(":start:") ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(2);
+    expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+  });
+});
