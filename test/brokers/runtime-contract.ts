@@ -345,6 +345,24 @@ export function describeRuntimeContract(name: string, factory: RuntimeBrokerFact
       });
     });
 
+    it("a worker whose actor has limits refuses to start on a broker without them, taking nothing", async (ctx) => {
+      if (capabilitiesOf(app.connection.broker).limits) return ctx.skip();
+      const worker = new Worker({ handleSignals: [] });
+      let ran = 0;
+      worker.actor({ concurrency: { limit: 2 } }, async function limited_here() {
+        ran++;
+      });
+      await app.magic(async () => {
+        await new Job("limited_here").enqueue();
+        await expect(worker.run()).rejects.toMatchObject({
+          code: "NOT_SUPPORTED",
+          operation: "limits",
+        });
+        expect(ran).toBe(0);
+        expect((await new Queue().counts()).ready).toBe(1);
+      });
+    });
+
     it("keeps a cron job on schedule across a worker restart", async (ctx) => {
       if (lacks(ctx, "schedules")) return;
       const seconds: number[] = [];
