@@ -23,7 +23,7 @@ import { formatTable, type Row } from "./table.js";
 const quick = process.argv.includes("--quick");
 /**
  * `--only latency,process` runs just those groups: enqueue, process, latency, backlog,
- * redis-memory, sync, memory, in-memory, recovery, codegen, observability, rabbitmq, cluster. The
+ * redis-memory, sync, memory, in-memory, limits, recovery, codegen, observability, rabbitmq, cluster. The
  * last five are not comparisons of the three systems and run only when named or with `--all` (they
  * would take the full run past its 15 minutes: BullMQ's recovery alone takes a minute).
  */
@@ -485,10 +485,12 @@ async function main(): Promise<void> {
   console.log(
     `${quick ? "quick" : "full"} run, ${repeats} repeat(s), ${seconds} s; load average (1/5/15 min) ${load0.map((x) => x.toFixed(2)).join("/")} at the start, ${load1.map((x) => x.toFixed(2)).join("/")} at the end`,
   );
-  // Groups with tables of their own, each in its own process: hooks' overhead (metrics and
+  // Groups with tables of their own, each in its own process: flow-control limits (keyed against
+  // none, and a small key behind a big one), hooks' overhead (metrics and
   // tracing against none), the RabbitMQ broker next to the Redis broker, and scaling over worker
   // processes on one Redis and on the Redis Cluster at REDIS_CLUSTER_URL.
   for (const [group, script] of [
+    ["limits", "./limits.ts"],
     ["observability", "./observability.ts"],
     ["rabbitmq", "./rabbitmq.ts"],
     ["cluster", "./cluster.ts"],
