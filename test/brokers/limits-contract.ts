@@ -142,6 +142,21 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
       expect(at.filter((t) => t - firstAt < 700)).toHaveLength(3);
     });
 
+    it("a consumer of several queues blocked on a full rate window wakes when it allows", async () => {
+      await broker.declareQueue("other");
+      await broker.declareLimits!("default", "ping", { rateLimit: { limit: 1, perMs: 300 } });
+      await broker.enqueue([job("ping", 1), job("ping", 2)]);
+      const first = await broker.receive(["other", "default"], { max: 10, leaseMs: LEASE });
+      expect(first.map(nOf)).toEqual([1]);
+      const other = await open();
+      const next = await other.receive(["other", "default"], {
+        max: 10,
+        leaseMs: LEASE,
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(next.map(nOf)).toEqual([2]);
+    });
+
     it("a key path per rate group: accounts have windows of their own", async () => {
       await broker.declareLimits!("default", "ping", {
         rateLimit: { limit: 1, perMs: 60_000, key: "account.id" },

@@ -4,7 +4,7 @@
 -- ARGV: none
 -- Returns { now, nextAt, q1, ready1, due1, q2, ready2, due2, ... } for the queues (1-based, in
 -- KEYS order) that have ready messages or something due now (a delayed message, a lease
--- deadline, a holder's heartbeat expiry); nextAt (or -1) is the earliest such time still ahead.
+-- deadline, a holder's heartbeat expiry, a limit's rate window); nextAt (or -1) is the earliest such time still ahead.
 -- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 local now = now_ms()
 local next_at = -1
@@ -30,6 +30,12 @@ for q = 1, #KEYS / 8 do
     at(tonumber(r[2]) + credit)
     local c = redis.call('ZRANGE', KEYS[b + 4], 0, 0, 'WITHSCORES')
     if c[2] then at(tonumber(c[2]) + credit) end
+  end
+  -- A rate window of limits.lua letting a parked message go.
+  if (tonumber(redis.call('HGET', KEYS[b + 5], 'lt')) or 0) > 0 then
+    local gdelay = string.sub(KEYS[b + 1], 1, #KEYS[b + 1] - 5) .. 'gdelay'
+    local g = redis.call('ZRANGE', gdelay, 0, 0, 'WITHSCORES')
+    if g[2] then at(tonumber(g[2])) end
   end
   if ready > 0 or due == 1 then
     out[#out + 1] = q
