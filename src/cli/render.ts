@@ -1,25 +1,49 @@
 /** The human renderings of admin results: table rows and job details. */
 import type { JobView, QueueInfo } from "../brokers/admin.js";
-import type { ScheduleInfo } from "../brokers/broker.js";
+import type { HeldBy, ScheduleInfo } from "../brokers/broker.js";
 import type { FinishedJob, JobDetails } from "./operations.js";
 import { fields, time } from "./output.js";
 
 type Rows = [header: string[], rows: string[][]];
 
-/** One row per queue; a PROBLEM column only when a queue's data could not be read. */
+/**
+ * One row per queue; LIMITED counts the jobs due but waiting for a limit of their actor (not in
+ * READY); a PROBLEM column only when a queue's data could not be read.
+ */
 export function queueRows(queues: readonly QueueInfo[]): Rows {
   const problems = queues.some((q) => q.problem !== undefined);
   return [
-    ["QUEUE", "PAUSED", "READY", "DELAYED", "RUNNING", "DEAD", ...(problems ? ["PROBLEM"] : [])],
-    queues.map((q) => [
-      q.name,
-      q.paused ? "yes" : "no",
-      ...(q.problem === undefined
-        ? [q.counts.ready, q.counts.delayed, q.counts.running, q.counts.dead].map(String)
-        : ["-", "-", "-", "-"]),
-      ...(problems ? [q.problem ?? ""] : []),
-    ]),
+    [
+      "QUEUE",
+      "PAUSED",
+      "READY",
+      "LIMITED",
+      "DELAYED",
+      "RUNNING",
+      "DEAD",
+      ...(problems ? ["PROBLEM"] : []),
+    ],
+    queues.map((q) => {
+      const c = q.counts;
+      return [
+        q.name,
+        q.paused ? "yes" : "no",
+        ...(q.problem === undefined
+          ? [c.ready, c.limited ?? 0, c.delayed, c.running, c.dead].map(String)
+          : ["-", "-", "-", "-", "-"]),
+        ...(problems ? [q.problem ?? ""] : []),
+      ];
+    }),
   ];
+}
+
+/** Which limit holds a waiting job: `concurrency limit 2 for key "acc-1"`. */
+export function heldByText(held: HeldBy): string {
+  const limit =
+    held.limit === "concurrency"
+      ? `concurrency limit ${held.max}`
+      : `rate limit ${held.max} per window`;
+  return held.key === "" ? limit : `${limit} for key ${JSON.stringify(held.key)}`;
 }
 
 export function jobRows(jobs: readonly JobView[]): Rows {
@@ -73,6 +97,7 @@ export function describeJob(job: JobDetails | FinishedJob): string {
     ["queue", m.queue],
     ["actor", m.topic],
     ["state", job.cancelling ? "running (cancelling)" : job.state],
+    ["held by", job.heldBy ? heldByText(job.heldBy) : undefined],
     ["attempt", `${m.attempt} of ${m.retries + 1}`],
     ["priority", String(m.priority)],
     ["enqueued", time(m.enqueuedAt)],

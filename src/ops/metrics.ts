@@ -7,8 +7,8 @@
  * The hot path is a few number bumps per job: each (queue, actor) pair gets its series once
  * (`metric-families.ts`), found again through a two-level map by the strings the job carries.
  */
-import { Counter, Gauge, Registry } from "prom-client";
-import type { MessageBroker, QueueCounts } from "../brokers/broker.js";
+import { Counter, Registry } from "prom-client";
+import type { MessageBroker } from "../brokers/broker.js";
 import { toMs, type Duration } from "../core/duration.js";
 import type { EnqueueEvent, LifecycleEvent, RunEvent, RunOutcome } from "../core/hooks.js";
 import {
@@ -18,6 +18,7 @@ import {
   type ValueSeries,
 } from "./metric-families.js";
 import { METRICS_ENDPOINT, type HooksWithMetrics, type MetricsEndpoint } from "./health-options.js";
+import { registerQueueGauges } from "./queue-gauges.js";
 
 export interface PrometheusMetricsOptions {
   /**
@@ -28,8 +29,8 @@ export interface PrometheusMetricsOptions {
   /** Put before every metric name. @defaultValue "repid_" */
   readonly prefix?: string;
   /**
-   * The broker whose `counts()` feed the per-queue gauges (`<prefix>queue_messages`) at scrape
-   * time, for every queue seen in an enqueue or a worker start, plus `queues`. Without one, those
+   * The broker whose `counts()` feed the per-queue gauges (`<prefix>queue_messages`,
+   * `<prefix>jobs_limited`) at scrape time, for every queue seen in an enqueue or a worker start, plus `queues`. Without one, those
    * gauges are not reported. @defaultValue none
    */
   readonly broker?: Pick<MessageBroker, "counts">;
@@ -73,13 +74,6 @@ export const DEFAULT_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 ];
 
-const STATES = [
-  "ready",
-  "delayed",
-  "running",
-  "dead",
-] as const satisfies readonly (keyof QueueCounts)[];
-
 /**
  * Prometheus metrics for repid. Metric names (after `prefix`), labelled `queue` and `actor`:
  * counters `jobs_enqueued_total`, `jobs_started_total`, `jobs_succeeded_total`,
@@ -89,9 +83,12 @@ const STATES = [
  * `jobs_old_schema_total` (messages of another schema fingerprint than the worker's, labelled
  * also `fingerprint` and `handling`: validated, upcast or dead-lettered); histograms
  * `job_run_duration_seconds` and `job_queue_wait_seconds` (enqueue or due time → start); gauge
- * `jobs_in_flight`. Gauge `queue_messages` (labels `queue`, `state`: ready, delayed, running,
- * dead) is sampled from `broker` at scrape time, and `queue_sample_errors_total` counts failed
- * samples. A worker's messages for actors it does not run (each dead-lettered) are labelled
+ * `jobs_in_flight`. Sampled from `broker` at scrape time (`queue-gauges.ts`): gauge
+ * `queue_messages` (labels `queue`, `state`: ready, limited, delayed, running, dead; `limited`
+ * counts jobs that are due but wait for a concurrency or rate limit of their actor, not counted in
+ * `ready`, and is 0 on a broker without limits) and gauge `jobs_limited` (labels `queue`, `actor`:
+ * those waiting jobs per actor, from the broker's `limitedBy`; an actor once seen there stays at 0
+ * when none of its jobs wait any more); `queue_sample_errors_total` counts failed samples. A worker's messages for actors it does not run (each dead-lettered) are labelled
  * `actor="unknown"`, so that names sent by mistake do not each add a set of series.
  *
  * A worker with `health` serves these at `/metrics`; or serve `scrape()` yourself.
@@ -177,38 +174,16 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     return found;
   };
 
-  let sampler: QueueSampler | undefined;
-  if (options.broker) {
-    const sampleErrors = new Counter({
-      name: `${prefix}queue_sample_errors_total`,
-      help: "Samples of a queue's counts the broker failed to give (or gave too late).",
-      labelNames: ["queue"],
-      registers,
-      async collect() {
-        await sampler!.sample();
-      },
-    });
-    sampler = new QueueSampler(
-      options.broker,
-      toMs(options.countsMaxAge ?? 5_000, "countsMaxAge"),
-      toMs(options.countsTimeout ?? 2_000, "countsTimeout"),
-      options.queues ?? [],
-      (queue) => sampleErrors.inc({ queue }),
-    );
-    const queues = sampler;
-    new Gauge({
-      name: `${prefix}queue_messages`,
-      help: "Messages per queue and state, sampled from the broker at scrape time.",
-      labelNames: ["queue", "state"],
-      registers,
-      async collect() {
-        this.reset();
-        for (const [queue, counts] of await queues.sample()) {
-          if (counts) for (const state of STATES) this.set({ queue, state }, counts[state]);
-        }
-      },
-    });
-  }
+  const sampler = options.broker
+    ? registerQueueGauges({
+        registry,
+        prefix,
+        broker: options.broker,
+        queues: options.queues ?? [],
+        maxAgeMs: toMs(options.countsMaxAge ?? 5_000, "countsMaxAge"),
+        timeoutMs: toMs(options.countsTimeout ?? 2_000, "countsTimeout"),
+      })
+    : undefined;
 
   const endpoint: MetricsEndpoint = {
     get contentType() {
@@ -301,67 +276,4 @@ const UNKNOWN = "unknown";
 /** Stopped from outside (a worker stopping, a lost lease, an operator) is not a failure. */
 function countsAsFailure(code: string | undefined): boolean {
   return code !== "ACTOR_ABORTED" && code !== "CANCELLED";
-}
-
-/**
- * Samples `counts()` of every known queue, at most once per `maxAgeMs`; scrapes that come while
- * a sample is under way share it. A queue that fails (or times out) is reported as `undefined`.
- */
-class QueueSampler {
-  readonly #broker: Pick<MessageBroker, "counts">;
-  readonly #maxAgeMs: number;
-  readonly #timeoutMs: number;
-  readonly #queues: Set<string>;
-  readonly #failed: (queue: string) => void;
-  #last: { at: number; counts: Map<string, QueueCounts | undefined> } | undefined;
-  #pending: Promise<Map<string, QueueCounts | undefined>> | undefined;
-
-  constructor(
-    broker: Pick<MessageBroker, "counts">,
-    maxAgeMs: number,
-    timeoutMs: number,
-    queues: readonly string[],
-    failed: (queue: string) => void,
-  ) {
-    this.#failed = failed;
-    this.#broker = broker;
-    this.#maxAgeMs = maxAgeMs;
-    this.#timeoutMs = timeoutMs;
-    this.#queues = new Set(queues);
-  }
-
-  learn(queue: string): void {
-    if (this.#queues.has(queue)) return;
-    this.#queues.add(queue);
-    // A new queue shows up at the next scrape, not after the cache ages.
-    this.#last = undefined;
-  }
-
-  sample(): Promise<Map<string, QueueCounts | undefined>> {
-    const last = this.#last;
-    if (last && performance.now() - last.at < this.#maxAgeMs) return Promise.resolve(last.counts);
-    return (this.#pending ??= this.#fetch().finally(() => (this.#pending = undefined)));
-  }
-
-  async #fetch(): Promise<Map<string, QueueCounts | undefined>> {
-    const queues = [...this.#queues].sort();
-    const results = await Promise.all(queues.map((queue) => this.#one(queue)));
-    const counts = new Map(queues.map((queue, i) => [queue, results[i]]));
-    this.#last = { at: performance.now(), counts };
-    return counts;
-  }
-
-  async #one(queue: string): Promise<QueueCounts | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, this.#timeoutMs, undefined);
-    });
-    try {
-      const counts = await Promise.race([this.#broker.counts(queue).catch(() => undefined), late]);
-      if (!counts) this.#failed(queue);
-      return counts;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }

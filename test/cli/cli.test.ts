@@ -41,9 +41,9 @@ describe("repid queues", () => {
     const run = await cli(connection, "queues");
     expect(run).toMatchObject({ code: 0, stderr: "" });
     expect(run.stdout.split("\n")).toEqual([
-      "QUEUE    PAUSED  READY  DELAYED  RUNNING  DEAD",
-      "emails   no      2      0        0        0",
-      "reports  yes     0      0        0        1",
+      "QUEUE    PAUSED  READY  LIMITED  DELAYED  RUNNING  DEAD",
+      "emails   no      2      0        0        0        0",
+      "reports  yes     0      0        0        0        1",
       "",
     ]);
     const json = await cli(connection, "queues", "--json");

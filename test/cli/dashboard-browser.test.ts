@@ -21,7 +21,8 @@ import {
 } from "../../src/index.js";
 import { registry } from "./fixtures/registry.js";
 import type { Message } from "../../src/brokers/broker.js";
-import { bury, outgoing, take } from "./helpers.js";
+import { bury, holdTwo, outgoing, take } from "./helpers.js";
+import { describeRedis, testBroker } from "../brokers/redis-env.js";
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -695,5 +696,59 @@ describe("the dashboard's first view, its layout from 1024 to 1920 px, its job v
       await lpage.click("#job-close");
       await lpage.waitForSelector("#job-view dl", { state: "detached" });
     }
+  });
+});
+
+describeRedis("the dashboard on Redis: jobs waiting for a limit (issue 26)", () => {
+  let cleanup: () => Promise<void>;
+  let rconn: Connection;
+  let rdash: RunningDashboard;
+  let rpage: Page;
+
+  beforeAll(async () => {
+    const made = testBroker();
+    cleanup = made.cleanup;
+    rconn = new Connection(made.broker, { logger: silentLogger });
+    await rconn.connect();
+    await made.broker.declareQueue("crm");
+    await holdTwo(made.broker, "crm");
+    rdash = await serveDashboard({ connection: rconn, port: 0, sampleEveryMs: 100 });
+    rpage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    rpage.setDefaultTimeout(10_000);
+    await rpage.goto(rdash.url);
+  });
+
+  afterAll(async () => {
+    await rpage?.close();
+    await rdash?.close();
+    await rconn?.disconnect();
+    await cleanup?.();
+  });
+
+  it("the queue table shows the limited count, by actor in its title", async () => {
+    await shows(count("crm", "ready"), "0", rpage);
+    await shows(count("crm", "limited"), "2", rpage);
+    await shows(count("crm", "running"), "1", rpage);
+    expect(await rpage.getAttribute(count("crm", "limited"), "title")).toBe(
+      "waiting for a limit: sync: 2",
+    );
+    expect(await rpage.textContent("#queues thead")).toContain("Limited");
+    expect.soft(await layoutProblems(rpage), "queues with a limited count").toEqual([]);
+  });
+
+  it("the job view shows which limit holds a waiting job, and none for the running one", async () => {
+    await rpage.fill("#lookup-id", "s2");
+    await rpage.click("#lookup-form button");
+    await rpage.waitForSelector('#job-view[data-job="s2"]');
+    expect(await jobFields(rpage)).toMatchObject({
+      state: "ready",
+      "held by": "concurrency limit 1",
+    });
+    await rpage.fill("#lookup-id", "s1");
+    await rpage.click("#lookup-form button");
+    await rpage.waitForSelector('#job-view[data-job="s1"]');
+    const running = await jobFields(rpage);
+    expect(running.state).toBe("running");
+    expect(running["held by"]).toBeUndefined();
   });
 });

@@ -68,3 +68,17 @@ export async function bury(
     })),
   );
 }
+
+/**
+ * Declares a concurrency limit of 1 on topic "sync" of `queue`, enqueues s1, s2, s3 of it and
+ * takes s1: s2 and s3 then wait for the limit (on a broker with `limits`).
+ */
+export async function holdTwo(broker: MessageBroker, queue: string): Promise<Delivery> {
+  await broker.declareLimits!(queue, "sync", { concurrency: { limit: 1 } });
+  await broker.enqueue(["s1", "s2", "s3"].map((id) => outgoing(queue, id, { topic: "sync" })));
+  const taken = await take(broker, queue, 10);
+  if (taken.length !== 1 || taken[0]!.message.id !== "s1") {
+    throw new Error(`expected to take s1 alone, took ${taken.map((d) => d.message.id).join(", ")}`);
+  }
+  return taken[0]!;
+}

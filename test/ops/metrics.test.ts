@@ -19,6 +19,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { prometheusMetrics } from "../../src/metrics.js";
 import { HistogramFamily, ValueFamily } from "../../src/ops/metric-families.js";
 import { waitFor } from "../helpers.js";
+import { message } from "../brokers/contract.js";
+import { describeRedis, testBroker } from "../brokers/redis-env.js";
 import { get, samples, series } from "./http.js";
 
 describe("Prometheus metrics (issue 11)", () => {
@@ -92,6 +94,7 @@ describe("Prometheus metrics (issue 11)", () => {
         }
         expect(per("queue_messages")).toEqual({
           'repid_queue_messages{queue="default",state="ready"}': 0,
+          'repid_queue_messages{queue="default",state="limited"}': 0,
           'repid_queue_messages{queue="default",state="delayed"}': 1,
           'repid_queue_messages{queue="default",state="running"}': 0,
           'repid_queue_messages{queue="default",state="dead"}': 1,
@@ -143,6 +146,7 @@ describe("Prometheus metrics (issue 11)", () => {
     });
     const all = samples(await metrics.scrape());
     expect(series(all, "app_queue_messages")).toEqual({});
+    expect(series(all, "app_jobs_limited")).toEqual({});
     expect(all.get('app_queue_sample_errors_total{queue="q"}')).toBe(1);
   });
 
@@ -209,7 +213,7 @@ describe("Prometheus metrics (issue 11)", () => {
 });
 
 describe("metrics of actors a worker does not run (issue 24)", () => {
-  it("go under one actor=\"unknown\" label, not a series set per name", async () => {
+  it('go under one actor="unknown" label, not a series set per name', async () => {
     const broker = new InMemoryMessageBroker();
     const metrics = prometheusMetrics({ broker });
     const app = new Repid(new Connection(broker, { logger: silentLogger, hooks: [metrics.hooks] }));
@@ -236,5 +240,52 @@ describe("metrics of actors a worker does not run (issue 24)", () => {
       .find((line) => /^repid_jobs_dead_lettered_total\{.*actor="unknown"/.test(line));
     expect(dead).toMatch(/ 30$/);
     expect(text).not.toContain('actor="typo_');
+  });
+});
+
+describeRedis("metrics of jobs waiting for a limit, on Redis (issue 26)", () => {
+  it("queue_messages has state limited and jobs_limited counts them per actor, back to 0 when none wait", async () => {
+    const { broker, cleanup } = testBroker();
+    await broker.connect();
+    try {
+      await broker.declareQueue("crm");
+      await broker.declareLimits!("crm", "sync", { concurrency: { limit: 1 } });
+      await broker.enqueue([
+        ...[1, 2, 3].map(() => message({ queue: "crm", topic: "sync" })),
+        message({ queue: "crm", topic: "free" }),
+      ]);
+      const receive = () => broker.receive(["crm"], { max: 10, leaseMs: 60_000 });
+      let running = await receive();
+      expect(running.map((d) => d.message.topic).sort()).toEqual(["free", "sync"]);
+      expect(await broker.counts("crm")).toMatchObject({ limited: 2, limitedBy: { sync: 2 } });
+
+      const metrics = prometheusMetrics({ broker, queues: ["crm"], countsMaxAge: 0 });
+      let text = await metrics.scrape();
+      expect(text).toContain('repid_jobs_limited{queue="crm",actor="sync"} 2\n');
+      expect(series(samples(text), "repid_jobs_limited")).toEqual({
+        'repid_jobs_limited{queue="crm",actor="sync"}': 2,
+      });
+      expect(series(samples(text), "repid_queue_messages")).toEqual({
+        'repid_queue_messages{queue="crm",state="ready"}': 0,
+        'repid_queue_messages{queue="crm",state="limited"}': 2,
+        'repid_queue_messages{queue="crm",state="delayed"}': 0,
+        'repid_queue_messages{queue="crm",state="running"}': 2,
+        'repid_queue_messages{queue="crm",state="dead"}': 0,
+      });
+
+      // One at a time, the rest run: nothing waits, and the actor's series stays, at 0.
+      for (let left = 2; left > 0; left--) {
+        await broker.settle(running.map((delivery) => ({ kind: "ack" as const, delivery })));
+        running = await receive();
+        expect(running).toHaveLength(1);
+      }
+      await broker.settle(running.map((delivery) => ({ kind: "ack" as const, delivery })));
+      expect(await broker.counts("crm")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+      text = await metrics.scrape();
+      expect(text).toContain('repid_jobs_limited{queue="crm",actor="sync"} 0\n');
+      expect(samples(text).get('repid_queue_messages{queue="crm",state="limited"}')).toBe(0);
+    } finally {
+      await cleanup();
+    }
   });
 });

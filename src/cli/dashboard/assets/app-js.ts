@@ -4,6 +4,9 @@
  * Kept free of backticks and `${` so that it can live in this template literal.
  */
 export const APP_JS = String.raw`const STATES = ["ready", "delayed", "running", "dead"];
+// The queue table's counts: "limited" (due, but waiting for a limit of their actor) is no state
+// of its own to list, so it has no link.
+const COUNTS = ["ready", "limited", "delayed", "running", "dead"];
 const PRIORITIES = ["high", "medium", "low"];
 const view = { queue: undefined, state: "ready", extraPages: false, next: undefined, job: undefined };
 const $ = (id) => document.getElementById(id);
@@ -51,7 +54,7 @@ async function act(label, fn) {
   await refresh();
 }
 
-function backlog(counts) { return counts.ready + counts.delayed + counts.running; }
+function backlog(counts) { return counts.ready + (counts.limited || 0) + counts.delayed + counts.running; }
 
 function sparkline(history) {
   const values = history.map((s) => backlog(s.counts));
@@ -90,12 +93,17 @@ async function refreshQueues() {
       h("a", { href: "#", class: "queue-link", title: queue.name, onclick: (e) => { e.preventDefault(); select(queue.name, "ready"); } }, queue.name),
       queue.paused ? h("span", { class: "paused" }, "paused") : null,
       queue.problem ? h("span", { class: "paused", title: queue.problem }, "broken data") : null)),
-    STATES.map((state) => h("td", { class: "n", "data-count": state },
+    COUNTS.map((state) => state === "limited" ? limitedCell(queue.counts) : h("td", { class: "n", "data-count": state },
       h("a", { href: "#", onclick: (e) => { e.preventDefault(); select(queue.name, state); } }, queue.counts[state]))),
     h("td", {}, sparkline(queue.history), h("span", { class: "rate" }, rate(queue.history))),
     h("td", {}, h("div", { class: "buttons" }, queue.paused
       ? h("button", { onclick: () => act("resumed " + queue.name, () => api("queues/" + q(queue.name) + "/resume", {})) }, "Resume")
       : h("button", { onclick: () => act("paused " + queue.name, () => api("queues/" + q(queue.name) + "/pause", {})) }, "Pause"))))));
+}
+
+function limitedCell(counts) {
+  const by = Object.entries(counts.limitedBy || {}).map(([actor, n]) => actor + ": " + n).join(", ");
+  return h("td", { class: "n", "data-count": "limited", title: by ? "waiting for a limit: " + by : "none waits for a limit" }, counts.limited || 0);
 }
 
 function select(queue, state) {
@@ -171,6 +179,12 @@ function pretty(json) {
   try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; }
 }
 
+// Which limit holds a waiting job, as the CLI says it: concurrency limit 2 for key "acc-1".
+function heldByText(held) {
+  const limit = held.limit === "concurrency" ? "concurrency limit " + held.max : "rate limit " + held.max + " per window";
+  return held.key === "" ? limit : limit + " for key " + JSON.stringify(held.key);
+}
+
 function field(label, value, cls) {
   return h("div", {}, h("dt", {}, label), h("dd", { class: cls }, value));
 }
@@ -199,6 +213,7 @@ function jobFields(job) {
     field("queue", m.queue),
     field("actor", m.topic),
     field("state", job.cancelling ? "running (cancelling)" : job.state),
+    job.heldBy ? field("held by", heldByText(job.heldBy), "held-by") : null,
     field("attempt", m.attempt + " of " + (m.retries + 1) + " (retries: " + m.retries + ")"),
     field("priority", (PRIORITIES[m.priority] || "") + " (" + m.priority + ")"),
     field("timeout", m.timeoutMs + " ms"),

@@ -13,8 +13,8 @@ export const INDEX_HTML = `<!doctype html>
 <header><h1>repid</h1><span id="status" role="status"></span></header>
 <main>
 <section id="queues"><h2>Queues</h2>
-<table class="fixed queues"><colgroup><col><col class="c-count"><col class="c-count"><col class="c-count"><col class="c-count"><col class="c-spark"><col class="c-act-1"></colgroup>
-<thead><tr><th>Queue</th><th class="n">Ready</th><th class="n">Delayed</th><th class="n">Running</th><th class="n">Dead</th><th>Backlog, last minutes</th><th></th></tr></thead>
+<table class="fixed queues"><colgroup><col><col class="c-count"><col class="c-count"><col class="c-count"><col class="c-count"><col class="c-count"><col class="c-spark"><col class="c-act-1"></colgroup>
+<thead><tr><th>Queue</th><th class="n">Ready</th><th class="n" title="due, but waiting for a concurrency or rate limit of their actor">Limited</th><th class="n">Delayed</th><th class="n">Running</th><th class="n">Dead</th><th>Backlog, last minutes</th><th></th></tr></thead>
 <tbody id="queue-rows"></tbody></table></section>
 <section id="jobs"><h2>Jobs of <span id="jobs-queue">-</span></h2>
 <nav id="state-tabs" class="bar"></nav>
@@ -58,7 +58,7 @@ main { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-areas
 section { min-width: 0; background: #fff; border-radius: 6px; padding: .8rem 1rem; box-shadow: 0 1px 2px #0002; overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }
 table.fixed { table-layout: fixed; }
-table.queues { min-width: 59rem; }
+table.queues { min-width: 65.5rem; }
 table.jobs { min-width: 62.5rem; }
 table.schedules { min-width: 56rem; }
 col.c-count { width: 6.5rem; } col.c-spark { width: 14rem; } col.c-act-1 { width: 7rem; } col.c-act-2 { width: 11rem; }
