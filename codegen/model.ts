@@ -165,6 +165,29 @@ export interface ActorModel {
   readonly shapes: { readonly args: Shape | undefined; readonly result: Shape };
   /** Upcasters the actor declares (`upcast` option), by the fingerprint they read. */
   readonly upcasts: readonly ActorUpcast[];
+  /** The `concurrency` option, as the actor's file writes it. */
+  readonly concurrency?: ConcurrencyOption;
+  /** The `rateLimit` option, as the actor's file writes it. */
+  readonly rateLimit?: RateLimitOption;
+}
+
+/**
+ * An actor's `concurrency` option: a number (per actor) or `{ limit, key }`, `key` a dotted path
+ * into the arguments that ends at a string or a number.
+ */
+export type ConcurrencyOption = number | { readonly limit: number; readonly key?: string };
+
+/** An actor's `rateLimit` option; `per` is a duration as written (milliseconds or `"1m"`). */
+export interface RateLimitOption {
+  readonly limit: number;
+  readonly per: number | string;
+  readonly key?: string;
+}
+
+/** The limits an actor declares across every worker (each only when written). */
+export interface ActorLimits {
+  readonly concurrency?: ConcurrencyOption;
+  readonly rateLimit?: RateLimitOption;
 }
 
 /** One upcaster an actor declares. */

@@ -1,4 +1,5 @@
 import type { ActorModel, GenModel, NamedType, TypeNode } from "../codegen/model.js";
+import { limitFields } from "./limits-text.js";
 import { manifestText } from "./manifest-text.js";
 import { HELPERS, literalKey, schemaText, type SchemaTextContext } from "./schema-text.js";
 import {
@@ -325,6 +326,7 @@ function registryText(actors: readonly ActorModel[]): string {
       `queue: ${JSON.stringify(a.queue)},`,
       `fingerprint: ${JSON.stringify(a.fingerprint)},`,
       ...(a.timeout !== undefined ? [`timeout: ${JSON.stringify(a.timeout)},`] : []),
+      ...limitFields(a),
       `args: ${a.names.argsSchema ?? "z.undefined()"},`,
       `result: ${a.names.resultSchema},`,
     ];

@@ -1,14 +1,24 @@
 import { ts } from "ts-morph";
 import type { CodegenError } from "repid";
 import type { ActorModel, DocTag, SourceLocation } from "../model.js";
+import { readLimits } from "./actor-limits.js";
 import { docComment, docTags } from "./doc-text.js";
 import { errorAt, locate } from "./location.js";
+import { literalOf, literalValue, skipParens, type OptionValue } from "./option-literals.js";
 import type { RepidClassDetector } from "./receiver.js";
 
 /** An `x.actor(...)` call on a repid Router or Worker, with its options read statically. */
 export interface ActorCall extends Pick<
   ActorModel,
-  "name" | "queue" | "timeout" | "hasRetryPolicy" | "runInProcess" | "storeResult" | "mode"
+  | "name"
+  | "queue"
+  | "timeout"
+  | "hasRetryPolicy"
+  | "runInProcess"
+  | "storeResult"
+  | "mode"
+  | "concurrency"
+  | "rateLimit"
 > {
   readonly signature: ts.Signature;
   /** The actor function's own node (or the call's argument when it cannot be found). */
@@ -32,8 +42,6 @@ export interface UpcastCall {
 
 /** A schema fingerprint as the generated registry writes it. */
 const FINGERPRINT = /^[0-9a-f]{12}$/;
-
-type Literal = string | number | boolean;
 
 /**
  * Finds the actor registrations in one file. Errors are pushed to `errors` so one bad call does
@@ -114,6 +122,7 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
   const storeResult = options.has("storeResult")
     ? literalOf(options.get("storeResult")!, "boolean", "string", "number")
     : undefined;
+  const limits = readLimits(options, { checker, root, args: argsType(signature, checker) });
   const { doc, tags } = docOf(fnNode, checker) ?? docOf(call, checker) ?? { doc: "", tags: [] };
   return {
     name,
@@ -129,14 +138,16 @@ function readCall(call: ts.CallExpression, checker: ts.TypeChecker, root: string
     tags,
     location,
     upcasts,
+    ...limits,
   };
 }
 
-interface OptionValue {
-  readonly value: Literal | undefined;
-  readonly location: SourceLocation;
-  readonly key: string;
-  readonly node: ts.Expression;
+/** The type of the actor's arguments (its first parameter); `undefined` when it takes none. */
+function argsType(signature: ts.Signature, checker: ts.TypeChecker): ts.Type | undefined {
+  const param = signature.getParameters()[0];
+  if (!param) return undefined;
+  const decl = param.valueDeclaration ?? param.declarations?.[0];
+  return decl ? checker.getTypeOfSymbolAtLocation(param, decl) : checker.getTypeOfSymbol(param);
 }
 
 /**
@@ -228,28 +239,6 @@ function upcastKey(name: ts.PropertyName, checker: ts.TypeChecker): string | und
   return undefined;
 }
 
-function literalValue(type: ts.Type): Literal | undefined {
-  if (type.isStringLiteral() || type.isNumberLiteral()) return type.value;
-  if (type.flags & ts.TypeFlags.BooleanLiteral)
-    return (type as { intrinsicName?: string }).intrinsicName === "true";
-  return undefined;
-}
-
-function literalOf<K extends "string" | "number" | "boolean">(
-  option: OptionValue,
-  ...kinds: K[]
-): K extends "string" ? string : K extends "number" ? number : boolean;
-function literalOf(option: OptionValue, ...kinds: string[]): Literal {
-  const { value } = option;
-  if (value === undefined || !kinds.includes(typeof value)) {
-    throw errorAt(
-      option.location,
-      `actor option "${option.key}" must be a ${kinds.join(" or ")} literal (or a constant of one) so repid-gen can read it`,
-    );
-  }
-  return value;
-}
-
 /**
  * The signature of an inline function whose parameters all have type annotations, read from
  * the function itself: asking for the type of the argument would make the checker resolve the
@@ -259,13 +248,6 @@ function ownSignature(fn: ts.Expression, checker: ts.TypeChecker): ts.Signature 
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return undefined;
   if (fn.typeParameters || fn.parameters.some((p) => !p.type)) return undefined;
   return checker.getSignatureFromDeclaration(fn);
-}
-
-function skipParens(node: ts.Expression): ts.Expression {
-  let n = node;
-  while (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n))
-    n = n.expression;
-  return n;
 }
 
 type FunctionNode =

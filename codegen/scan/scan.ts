@@ -237,6 +237,8 @@ function toActorModel(
     hasRetryPolicy: call.hasRetryPolicy,
     runInProcess: call.runInProcess,
     ...(call.storeResult !== undefined ? { storeResult: call.storeResult } : {}),
+    ...(call.concurrency !== undefined ? { concurrency: call.concurrency } : {}),
+    ...(call.rateLimit !== undefined ? { rateLimit: call.rateLimit } : {}),
     mode: call.mode,
     args,
     result,

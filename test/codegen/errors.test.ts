@@ -111,6 +111,42 @@ describe("codegen errors, located at file:line:col", () => {
     ]);
   });
 
+  it("rejects a limit's key that is no path into the arguments to a string or a number (issue 26)", async () => {
+    const f = `${dir}/limit-keys.err.ts`;
+    expect(await scanErrors("limit-keys.err.ts")).toEqual([
+      `${f}:17:60: concurrency.key "acount.id": the arguments have no property "acount" (they have: account, full, tags, issuedAt)`,
+      `${f}:18:75: rateLimit.key "account.ide": account has no property "ide" (it has: id, name, active)`,
+      `${f}:19:63: concurrency.key "full": full is a boolean, not a string or a number`,
+      `${f}:20:62: concurrency.key "account": account is an object, not a string or a number`,
+      `${f}:21:61: concurrency.key "tags": tags is an array, not a string or a number`,
+      `${f}:22:65: concurrency.key "tags.length": tags is an array; a key path cannot go into an array`,
+      `${f}:23:66: concurrency.key "account.id.length": account.id is a string, not an object`,
+      `${f}:24:60: concurrency.key "issuedAt": issuedAt is a Date, not a string or a number`,
+      `${f}:25:60: concurrency.key "account..id": expected a dotted path of property names such as "account.id"`,
+      `${f}:26:63: actor option "concurrency.key" must be a string literal (or a constant of one) so repid-gen can read it`,
+      `${f}:27:46: concurrency.key "id": the actor takes no arguments`,
+      `${f}:28:63: concurrency.key "owner.secret": owner has no property "secret" (it has: id)`,
+      `${f}:29:63: concurrency.key "meta.id": meta is \`unknown\`, not an object`,
+    ]);
+  });
+
+  it("rejects limits it cannot read or repid would refuse: not literals, bad limits and windows (issue 26)", async () => {
+    const f = `${dir}/limit-values.err.ts`;
+    expect(await scanErrors("limit-values.err.ts")).toEqual([
+      `${f}:12:46: actor option "concurrency" must be a number literal or an object literal so repid-gen can read it`,
+      `${f}:13:43: actor option "concurrency" must be a whole number from 1 to 1000000, not 0`,
+      `${f}:14:56: actor option "concurrency.limit" must be a whole number from 1 to 1000000, not 2.5`,
+      `${f}:15:46: actor option "concurrency" needs "limit"`,
+      `${f}:16:58: actor option "concurrency" has no property "burst" (it takes limit, key)`,
+      `${f}:17:42: actor option "rateLimit" needs "per"`,
+      `${f}:18:61: actor option "rateLimit.per" must be a duration (milliseconds, or a string such as "1m" or "1h30m"), not "1 minute"`,
+      `${f}:19:62: actor option "rateLimit.per" must be at least 1 ms, not 0`,
+      `${f}:20:45: actor option "rateLimit" must be an object literal so repid-gen can read it`,
+      `${f}:21:45: actor option "rateLimit" must list plain properties (limit, per, key), without spreads, methods or computed names`,
+      `${f}:22:53: actor option "rateLimit.limit" must be a whole number from 1 to 1000000, not 2000000`,
+    ]);
+  });
+
   it("reports every problem of a run, sorted by place", async () => {
     try {
       await render([`${dir}/bigint.err.ts`, `${dir}/any.err.ts`], "test/codegen/expected/none.ts");

@@ -8,7 +8,7 @@ import { ROOT, render } from "./helpers.js";
  * test/codegen/expected/ and are part of the root tsconfig, so `tsc` compiles them too (see
  * compile.test.ts). Set UPDATE_GOLDEN=1 to rewrite them after an intended change.
  */
-const CASES = ["basic", "receivers", "cases", "edge-types"] as const;
+const CASES = ["basic", "receivers", "cases", "edge-types", "limits"] as const;
 
 describe("golden fixtures", () => {
   for (const name of CASES) {

@@ -18,6 +18,7 @@ const SOURCES: Record<string, string[]> = {
   receivers: ["test/codegen/fixtures/receivers/**/*.ts"],
   cases: ["test/codegen/fixtures/cases/**/*.ts", "!**/*.d.ts"],
   "edge-types": ["test/codegen/fixtures/edge-types/**/*.ts"],
+  limits: ["test/codegen/fixtures/limits/**/*.ts"],
   "example-app": ["example-app/actors/**/*.ts"],
 };
 
