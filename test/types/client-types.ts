@@ -75,6 +75,12 @@ export async function misuses(): Promise<void> {
   await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { ttl: "1 hour" });
   // @ts-expect-error dedupe is a duration
   await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { dedupe: true });
+  await jobs.sendEmail.enqueue(
+    { to: "a@b.c", subject: "Hi", cc: [] },
+    { id: "d:1", debounce: "300ms" },
+  );
+  // @ts-expect-error debounce is a duration
+  await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { debounce: "soon" });
   // @ts-expect-error the actor fixes the queue
   await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { queue: "other" });
   // @ts-expect-error args are required
