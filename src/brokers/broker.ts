@@ -36,6 +36,7 @@ import type {
   DeadLetter,
   Delivery,
   EnqueueOutcome,
+  KeptResult,
   OutgoingMessage,
   QueueCounts,
   ScheduleInfo,
@@ -293,6 +294,12 @@ export interface MessageBroker {
    * for Redis Cluster) go straight to it; brokers may ignore it.
    */
   readResult(id: string, options?: { readonly queue?: string }): Promise<StoredResult | undefined>;
+  /**
+   * Stores (or replaces) job `id`'s result now, apart from any settlement, and wakes its
+   * waiters: flows keep a step's result before the step is settled. `queue` is the job's queue.
+   * Brokers with `results` have it (absent: flows are refused with `NotSupportedError`).
+   */
+  storeResult?(id: string, result: KeptResult, options: { readonly queue: string }): Promise<void>;
   /**
    * Resolves with the result as soon as it is stored (at once when it already is), or
    * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls once the job's

@@ -31,6 +31,7 @@ export type RepidErrorCode =
   | "CANCELLED"
   | "NOT_SUPPORTED"
   | "NO_RESULT_STORE"
+  | "FLOW_FAILED"
   | "CODEGEN";
 
 /** Base of every error repid throws; `code` tells them apart without `instanceof`. */

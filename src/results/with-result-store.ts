@@ -4,6 +4,7 @@ import type {
   Delivery,
   EnqueueOutcome,
   KeepAlive,
+  KeptResult,
   MessageBroker,
   OutgoingMessage,
   QueueCounts,
@@ -73,6 +74,16 @@ export class ResultStoreBroker implements MessageBroker {
 
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     return this.inner.enqueue(messages);
+  }
+
+  /** The inner broker's limits (a method of its class: not copied by the constructor). */
+  get declareLimits(): MessageBroker["declareLimits"] {
+    return this.inner.declareLimits?.bind(this.inner);
+  }
+
+  /** Results go to the store. */
+  storeResult(id: string, result: KeptResult): Promise<void> {
+    return this.store.store(id, result.stored, result.ttlMs);
   }
 
   schedules(queue: string): Promise<ScheduleInfo[]> {

@@ -1,7 +1,7 @@
-import type { MessageBroker, StoredResult } from "../broker.js";
+import type { KeptResult, MessageBroker, StoredResult } from "../broker.js";
 import { queueNames } from "./admin.js";
 import type { RedisClient } from "./cluster.js";
-import { decodeResult } from "./codec.js";
+import { decodeResult, encodeResult } from "./codec.js";
 import type { KeySpace } from "./connection.js";
 import { wrapErrors } from "./redis-errors.js";
 import type { ResultWaiters } from "./result-waiters.js";
@@ -30,6 +30,19 @@ export class JobResults {
     return decodeResult(
       await wrapErrors("read result", () => this.#client.get(this.#keys.result(queue, id))),
     );
+  }
+
+  /**
+   * See `RedisMessageBroker.storeResult`: SET PX, then announced on the key's channel as
+   * settle.lua does (`sharded`: SPUBLISH); a refused announcement leaves waiters to read the key.
+   */
+  async store(id: string, kept: KeptResult, queue: string, sharded: boolean): Promise<void> {
+    const key = this.#keys.result(queue, id);
+    const value = encodeResult(kept.stored);
+    await wrapErrors("store result", () =>
+      this.#client.set(key, value, "PX", Math.max(1, Math.ceil(kept.ttlMs))),
+    );
+    await this.#client.call(sharded ? "SPUBLISH" : "PUBLISH", key, value).catch(() => undefined);
   }
 
   /** See `RedisMessageBroker.waitForResult`. */

@@ -12,6 +12,7 @@ import type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  KeptResult,
   TopicLimits,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
@@ -345,6 +346,14 @@ export class RedisMessageBroker implements MessageBroker {
     options: { readonly queue?: string } = {},
   ): Promise<StoredResult | undefined> {
     return this.#jobResults.read(id, options);
+  }
+
+  /**
+   * Stores job `id`'s result now, apart from a settlement (a flow keeps a step's result before it
+   * settles the step), under `queue`, and wakes its waiters.
+   */
+  storeResult(id: string, result: KeptResult, options: { readonly queue: string }): Promise<void> {
+    return this.#jobResults.store(id, result, options.queue, this.#publish === "s");
   }
 
   /**
