@@ -208,7 +208,12 @@ describe("in-memory broker: limits across consumers (issue 26)", () => {
           message({ payload: JSON.stringify({ account: { id: `k${i + j}` } }) }),
         ),
       );
-    expect(await broker.counts("default")).toMatchObject({ ready: 100_000, limited: 0 });
+    expect(await broker.counts("default")).toEqual({
+      ready: 100_000,
+      delayed: 0,
+      running: 0,
+      dead: 0,
+    });
     let received = 0;
     for (;;) {
       const ds = await take(1_000);
@@ -221,19 +226,27 @@ describe("in-memory broker: limits across consumers (issue 26)", () => {
 
   it("a recovered lease frees its slot: lease expiry and a consumer's expired heartbeat", async () => {
     await limit({ concurrency: { limit: 1 } });
-    await broker.enqueue(keyed("a", 3));
-    expect(await take(5, 200)).toHaveLength(1);
+    const [m1, m2, m3] = keyed("a", 3);
+    await broker.enqueue([m1!, m2!, m3!]);
+    const [crashed] = await take(5, 200);
+    expect(crashed?.message.id).toBe(m1!.id);
     expect(await broker.counts("default")).toMatchObject({ running: 1, limited: 2, ready: 0 });
-    // The lease expires unsettled: the slot frees and a waiting receiver gets the next message.
+    // The lease expires unsettled: the slot frees and a waiting receiver gets the recovered
+    // message, back in its place (first), not a second lease beside it.
     await broker.heartbeat("c1", ["default"], 60_000);
     const next = await broker.receive(["default"], { max: 5, leaseMs: LEASE, consumer: "c1" });
-    expect(next).toHaveLength(1);
+    expect(next.map((d) => [d.message.id, d.message.stalls])).toEqual([[m1!.id, 1]]);
+    expect(await broker.settle([{ kind: "ack", delivery: crashed! }])).toEqual([false]);
     expect(await broker.counts("default")).toMatchObject({ running: 1, limited: 2, ready: 0 });
     // Its consumer's heartbeat ends: its lease ends at once, and so does its hold on the slot.
     const waiting = broker.receive(["default"], { max: 5, leaseMs: LEASE });
     await broker.heartbeat("c1", ["default"], 0);
-    expect(await waiting).toHaveLength(1);
+    const again = await waiting;
+    expect(again.map((d) => [d.message.id, d.message.stalls])).toEqual([[m1!.id, 2]]);
     expect(await broker.counts("default")).toMatchObject({ running: 1, limited: 2 });
+    // Settled, it gives the slot to the next one in order.
+    await ack(again);
+    expect((await take(5)).map((d) => d.message.id)).toEqual([m2!.id]);
   });
 
   it("counts().limited and the admin view's heldBy show what waits for which limit", async () => {
@@ -241,17 +254,16 @@ describe("in-memory broker: limits across consumers (issue 26)", () => {
     expect(await broker.counts("plain")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     await limit({ concurrency: { limit: 1, key: "account.id" } });
     await limit({ rateLimit: { limit: 1, perMs: 60_000 } }, "rated");
-    expect(await broker.counts("default")).toEqual({
-      ready: 0,
-      delayed: 0,
-      running: 0,
-      dead: 0,
-      limited: 0,
-    });
+    // Absent while nothing waits for a limit.
+    expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     const [a1, a2, a3] = keyed("a", 3);
     const [r1, r2] = keyed("r", 2, { topic: "rated" });
     await broker.enqueue([a1!, a2!, a3!, r1!, r2!]);
-    expect(await broker.counts("default")).toMatchObject({ ready: 2, limited: 3 });
+    expect(await broker.counts("default")).toMatchObject({
+      ready: 2,
+      limited: 3,
+      limitedBy: { actor: 2, rated: 1 },
+    });
     expect((await take(10)).map((d) => d.message.id)).toEqual([a1!.id, r1!.id]);
     expect(await broker.counts("default")).toMatchObject({ ready: 0, running: 2, limited: 3 });
     expect((await broker.admin.job("default", a3!.id))?.heldBy).toEqual({
@@ -314,7 +326,7 @@ describe("in-memory broker: limits across consumers (issue 26)", () => {
     await broker.enqueue(keyed("a", 3));
     expect(await take(10)).toHaveLength(1);
     await broker.flushQueue("default");
-    expect(await broker.counts("default")).toMatchObject({ running: 0, limited: 0, ready: 0 });
+    expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     const [m1, m2, m3] = keyed("a", 3);
     await broker.enqueue([m1!, m2!, m3!]);
     const [d1] = await take(10); // the flushed lease holds no slot
@@ -355,7 +367,7 @@ describe("in-memory broker: limits across consumers (issue 26)", () => {
     });
     await app.magic(() => Promise.all([make().run(), make().run()]));
     expect(most).toBe(2);
-    expect(await b.counts("default")).toMatchObject({ ready: 0, running: 0, limited: 0 });
+    expect(await b.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
     await b.disconnect();
   });
 });

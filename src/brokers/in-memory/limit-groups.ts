@@ -244,13 +244,18 @@ function count(g: LimitGroup, rec: Rec, now: number): void {
   if (g.rate !== undefined) g.starts.push(now);
 }
 
-/** A lease ended (settled, recovered, removed): its slot frees. */
-export function endLease(rec: Rec, now: number): void {
+/**
+ * A lease ended (settled, recovered, removed): its slot frees. Returns the group without
+ * releasing its next message when `release` is false (the record comes back first: placed
+ * again, it takes its turn by its own place, then the caller releases).
+ */
+export function endLease(rec: Rec, now: number, release: boolean): LimitGroup | undefined {
   const g = rec.limit!.cg;
-  if (g === undefined) return;
+  if (g === undefined) return undefined;
   rec.limit!.cg = undefined;
   g.active--;
-  tryRelease(g, now);
+  if (release) tryRelease(g, now);
+  return g;
 }
 
 /** A waiting record leaves (cancelled, replaced, removed): its group bookkeeping with it. */

@@ -5,8 +5,8 @@
  * (`./in-memory-broker.ts`) decides when each applies.
  */
 import type { Delivery, FailureInfo } from "../broker.js";
-import { admit, endLease, levelOf as level, removeWaiting } from "./limit-groups.js";
-import { MemoryDelivery, type QueueState, type Rec } from "./records.js";
+import { admit, endLease, levelOf as level, removeWaiting, tryRelease } from "./limit-groups.js";
+import { MemoryDelivery, type LimitGroup, type QueueState, type Rec } from "./records.js";
 
 /**
  * Makes `rec` ready (`fresh`: at the tail of its level) or, with a future `executeAt`, delayed;
@@ -22,7 +22,8 @@ export function place(
   onDelayed: (at: number) => void,
 ): void {
   rec.token = "";
-  if (rec.state === "running") leaveRunning(q, rec, now);
+  // Coming back from a lease, it takes its turn in its limit group before the group releases.
+  const freed = rec.state === "running" ? leaveRunning(q, rec, now, false) : undefined;
   if (executeAt !== undefined && executeAt > now) {
     rec.state = "delayed";
     rec.message = { ...rec.message, executeAt };
@@ -34,12 +35,21 @@ export function place(
       q.ready[level(rec.message.priority)].push(rec, fresh);
     }
   }
+  if (freed !== undefined) tryRelease(freed, now);
 }
 
-/** A running record's lease ends (settled, recovered, removed): it leaves the running list. */
-export function leaveRunning(q: QueueState, rec: Rec, now: number): void {
+/**
+ * A running record's lease ends (settled, recovered, removed): it leaves the running list and
+ * its limit slot frees (see `endLease` for `release`).
+ */
+export function leaveRunning(
+  q: QueueState,
+  rec: Rec,
+  now: number,
+  release = true,
+): LimitGroup | undefined {
   q.running.remove(rec);
-  if (rec.limit !== undefined) endLease(rec, now);
+  return rec.limit === undefined ? undefined : endLease(rec, now, release);
 }
 
 /** Removes a record in whatever state (acked, cancelled, replaced, removed schedule). */

@@ -2,15 +2,25 @@
 import type { QueueCounts, ScheduleInfo } from "../broker.js";
 import type { QueueState } from "./records.js";
 
-/** Counts by state; `limited` shows on queues with limits (or messages still held by some). */
+/**
+ * Counts by state; `limited` (held by a limit) and `limitedBy` (the same per topic) only when
+ * some are.
+ */
 export function countsOf(q: QueueState | undefined): QueueCounts {
-  const counts = { ready: 0, delayed: 0, running: 0, dead: q?.dead.length ?? 0, limited: 0 };
+  const counts = { ready: 0, delayed: 0, running: 0, dead: q?.dead.length ?? 0 };
+  const byTopic = new Map<string, number>();
+  let limited = 0;
   for (const rec of q?.records.values() ?? []) {
-    if (rec.state !== "gone") counts[rec.state]++;
+    if (rec.state === "gone") continue;
+    if (rec.state !== "limited") counts[rec.state]++;
+    else {
+      limited++;
+      byTopic.set(rec.message.topic, (byTopic.get(rec.message.topic) ?? 0) + 1);
+    }
   }
-  if (counts.limited > 0 || q?.limits !== undefined) return counts;
-  const { limited: _limited, ...plain } = counts;
-  return plain;
+  if (limited === 0) return counts;
+  const withLimited = { ...counts, limited, limitedBy: Object.fromEntries(byTopic) };
+  return withLimited;
 }
 
 /** The periodic messages of a queue, by id (one held by a limit is ready). */
