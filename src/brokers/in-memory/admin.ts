@@ -10,6 +10,8 @@ import type {
 } from "../admin.js";
 import type { DeadLetter, QueueCounts } from "../broker.js";
 import { QueueNotDeclaredError } from "../../core/errors.js";
+import { heldBy } from "./limit-groups.js";
+import { remove } from "./queue-transitions.js";
 import { newRec, type QueueState, type Rec } from "./records.js";
 
 /** What the admin needs from the in-memory broker's internals. */
@@ -49,13 +51,14 @@ export class InMemoryAdmin implements BrokerAdmin {
     options: PageOptions = {},
   ): Promise<Page<JobView>> {
     const q = this.#queue(queue);
+    const now = Date.now();
     const views =
       state === "dead"
         ? q.dead.map(deadView)
         : [...q.records.values()]
-            .filter((rec) => rec.state === state)
+            .filter((rec) => stateOf(rec) === state)
             .sort(order(state))
-            .map(liveView);
+            .map((rec) => liveView(rec, now));
     const start = options.cursor ? Number(options.cursor) : 0;
     const limit = Math.max(1, options.limit ?? DEFAULT_LIMIT);
     const items = views.slice(start, start + limit);
@@ -65,7 +68,7 @@ export class InMemoryAdmin implements BrokerAdmin {
   async job(queue: string, id: string): Promise<JobView | undefined> {
     const q = this.#m.queues.get(queue);
     const rec = q?.records.get(id);
-    if (rec && rec.state !== "gone") return liveView(rec);
+    if (rec && rec.state !== "gone") return liveView(rec, Date.now());
     const dead = q?.dead.findLast((d) => d.message.id === id);
     return dead ? deadView(dead) : undefined;
   }
@@ -78,9 +81,8 @@ export class InMemoryAdmin implements BrokerAdmin {
       rec.cancel = mode;
       return "cancelling";
     }
-    // Waiting: it leaves its level or the delay heap lazily (marked gone).
-    rec.state = "gone";
-    q.records.delete(id);
+    // Waiting: it leaves its level, the delay heap or its limit group lazily (marked gone).
+    remove(q, rec, Date.now());
     return "removed";
   }
 
@@ -140,14 +142,21 @@ function order(state: MessageState): (a: Rec, b: Rec) => number {
   return (a, b) => a.message.priority - b.message.priority || a.seq - b.seq;
 }
 
-function liveView(rec: Rec): JobView {
-  const state = rec.state as Exclude<MessageState, "dead">;
+/** Where an operator sees a record: one held by a limit is ready (with `heldBy`). */
+function stateOf(rec: Rec): MessageState | "gone" {
+  return rec.state === "limited" ? "ready" : rec.state;
+}
+
+function liveView(rec: Rec, now: number): JobView {
+  const state = stateOf(rec) as Exclude<MessageState, "dead">;
+  const held = heldBy(rec, now);
   return {
     message: rec.message,
     state,
     ...(rec.lastError ? { error: rec.lastError } : {}),
     ...(state === "running" ? { leaseUntil: rec.leaseUntil } : {}),
     ...(state === "running" && rec.cancel ? { cancelling: true } : {}),
+    ...(held ? { heldBy: held } : {}),
   };
 }
 

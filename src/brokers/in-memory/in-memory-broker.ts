@@ -2,7 +2,10 @@ import { QueueNotDeclaredError } from "../../core/errors.js";
 import { Heap } from "../../core/heap.js";
 import { InMemoryAdmin } from "./admin.js";
 import { DelayTimer } from "./delay-timer.js";
-import { bury, heldRecord, place, promoteDue } from "./queue-transitions.js";
+import { LimitClock } from "./limit-clock.js";
+import { leaseLimited } from "./limit-groups.js";
+import { DeclaredLimits, resetLimits, setTopicLimits, type LimitEnv } from "./limit-setup.js";
+import { bury, heldRecord, leaveRunning, place, promoteDue, remove } from "./queue-transitions.js";
 import { ReceiveWaiters } from "./receive-waiters.js";
 import {
   Level,
@@ -25,10 +28,12 @@ import type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  TopicLimits,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
+import { countsOf, scheduleInfos } from "./queue-views.js";
 import { ResultStore } from "./result-store.js";
-import { sameSchedule, stalledError, stored } from "./stored-messages.js";
+import { openDedupeWindow, sameSchedule, stalledError, stored } from "./stored-messages.js";
 
 export interface InMemoryBrokerOptions {
   /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
@@ -41,7 +46,8 @@ export interface InMemoryBrokerOptions {
 
 /**
  * The embedded broker: everything in this process's memory, nothing survives it. Honours the
- * whole broker contract (priorities, delays, leases, uniqueness, dead letters, results).
+ * whole broker contract (priorities, delays, leases, uniqueness, dead letters, results, dedupe,
+ * limits across consumers: see ./limit-groups.ts).
  */
 export class InMemoryMessageBroker implements MessageBroker {
   readonly #queues = new Map<string, QueueState>();
@@ -56,6 +62,13 @@ export class InMemoryMessageBroker implements MessageBroker {
   #tokens = 0;
   readonly #delays = new DelayTimer(() => this.#promoteAllDue());
   #leaseTimer: NodeJS.Timeout | undefined;
+  readonly #limits = new DeclaredLimits();
+  readonly #limitClock = new LimitClock();
+  readonly #limitEnv: LimitEnv = {
+    nextSeq: () => ++this.#seq,
+    released: () => this.#waiters.wakeSoon(this.#takeFor),
+    arm: (group, at) => this.#limitClock.arm(group, at),
+  };
   // Made once: the hot paths (every enqueue, settlement and receive) pass these on.
   readonly #armDelay = (at: number): void => this.#delays.arm(at);
   readonly #takeFor = (queues: readonly string[], options: ReceiveOptions, now: number) =>
@@ -68,6 +81,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     schedules: true,
     globalRunningCount: true,
     dedupe: true,
+    limits: true,
   } as const;
   /** Admin operations (see `BrokerAdmin`). */
   readonly admin: BrokerAdmin = new InMemoryAdmin({
@@ -94,13 +108,14 @@ export class InMemoryMessageBroker implements MessageBroker {
     clearInterval(this.#leaseTimer);
     this.#leaseTimer = undefined;
     this.#delays.clear();
+    this.#limitClock.clear();
     this.#waiters.finishAll();
     this.#results.close();
   }
 
   async declareQueue(queue: string): Promise<void> {
     if (this.#queues.has(queue)) return;
-    this.#queues.set(queue, {
+    const q: QueueState = {
       records: new Map(),
       running: new RunningList(),
       ready: [new Level(), new Level(), new Level()],
@@ -108,7 +123,22 @@ export class InMemoryMessageBroker implements MessageBroker {
       dead: [],
       paused: false,
       dedupe: new Map(),
-    });
+      limits: undefined,
+    };
+    this.#queues.set(queue, q);
+    for (const [topic, limits] of this.#limits.of(queue))
+      setTopicLimits(q, this.#limitEnv, topic, limits, Date.now());
+  }
+
+  async declareLimits(
+    queue: string,
+    topic: string,
+    limits: TopicLimits | undefined,
+  ): Promise<void> {
+    const q = this.#queues.get(queue);
+    if (!this.#limits.set(queue, topic, limits) || !q) return;
+    setTopicLimits(q, this.#limitEnv, topic, limits, Date.now());
+    this.#wake();
   }
 
   async flushQueue(queue: string): Promise<void> {
@@ -120,11 +150,13 @@ export class InMemoryMessageBroker implements MessageBroker {
     for (const level of q.ready) level.clear();
     q.delayed.clear();
     q.dead.length = 0;
+    resetLimits(q);
   }
 
   async deleteQueue(queue: string): Promise<void> {
     await this.flushQueue(queue);
     this.#queues.delete(queue);
+    this.#limits.forget(queue);
   }
 
   async queueExists(queue: string): Promise<boolean> {
@@ -148,7 +180,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         outcomes.push({ id: m.id, created: false });
         continue;
       }
-      if (m.dedupeMs !== undefined) windowFor(q, m.id, now + m.dedupeMs, now);
+      if (m.dedupeMs !== undefined) openDedupeWindow(q.dedupe, m.id, now + m.dedupeMs, now);
       const rec = newRec(stored(m, now), ++this.#seq);
       q.records.set(m.id, rec);
       this.#place(q, rec, m.executeAt, now, true);
@@ -193,40 +225,20 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {
-    const out: ScheduleInfo[] = [];
-    for (const rec of this.#queues.get(queue)?.records.values() ?? []) {
-      const { id, topic, schedule, executeAt, enqueuedAt } = rec.message;
-      if (!schedule || rec.state === "gone") continue;
-      out.push({
-        id,
-        queue,
-        topic,
-        schedule,
-        nextRunAt: executeAt ?? enqueuedAt,
-        state: rec.state,
-      });
-    }
-    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return scheduleInfos(this.#queues.get(queue), queue);
   }
 
   async removeSchedule(queue: string, id: string): Promise<boolean> {
     const q = this.#queues.get(queue);
     const rec = q?.records.get(id);
     if (!q || !rec || !rec.message.schedule) return false;
-    if (rec.state === "running") q.running.remove(rec);
-    rec.state = "gone";
-    q.records.delete(id);
+    remove(q, rec, Date.now());
     return true;
   }
 
   async counts(queue: string): Promise<QueueCounts> {
     this.#recoverLeases(Date.now());
-    const q = this.#queues.get(queue);
-    const counts = { ready: 0, delayed: 0, running: 0, dead: q?.dead.length ?? 0 };
-    for (const rec of q?.records.values() ?? []) {
-      if (rec.state !== "gone") counts[rec.state]++;
-    }
-    return counts;
+    return countsOf(this.#queues.get(queue));
   }
 
   async deadLetters(
@@ -261,6 +273,7 @@ export class InMemoryMessageBroker implements MessageBroker {
         if (!rec) continue;
         level--;
         if (rec.state !== "ready") continue;
+        if (q.limits !== undefined && !leaseLimited(q.limits, rec, now)) continue;
         rec.state = "running";
         q.running.add(rec);
         rec.token = String(++this.#tokens);
@@ -279,7 +292,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     if (s.result) this.#results.store(rec.message.id, s.result.stored, s.result.ttlMs);
     switch (s.kind) {
       case "ack":
-        q.running.remove(rec);
+        leaveRunning(q, rec, now);
         rec.state = "gone";
         q.records.delete(rec.message.id);
         return true;
@@ -324,7 +337,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     // schedule keeps its next run time; a new one starts from the new message's.
     const same = sameSchedule(rec.message.schedule, m.schedule);
     const at = same ? (rec.state === "delayed" ? rec.message.executeAt : undefined) : m.executeAt;
-    rec.state = "gone";
+    remove(q, rec, now);
     const next = newRec(fresh, rec.seq);
     q.records.set(m.id, next);
     this.#place(q, next, at, now, false);
@@ -374,18 +387,5 @@ export class InMemoryMessageBroker implements MessageBroker {
 
   #wake(): void {
     this.#waiters.wake(this.#takeFor);
-  }
-}
-
-/** Opens a dedupe window for `id`; ended windows are dropped as new ones open (no timer). */
-function windowFor(q: QueueState, id: string, until: number, now: number): void {
-  q.dedupe.delete(id);
-  q.dedupe.set(id, until);
-  // Map order is opening order: windows are swept from the oldest opened, a few per call, up to
-  // the first that has not ended (a long window holds back the sweep of shorter ones behind it).
-  let swept = 0;
-  for (const [old, end] of q.dedupe) {
-    if (end > now || swept++ >= 8) break;
-    q.dedupe.delete(old);
   }
 }

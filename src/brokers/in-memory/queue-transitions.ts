@@ -5,16 +5,13 @@
  * (`./in-memory-broker.ts`) decides when each applies.
  */
 import type { Delivery, FailureInfo } from "../broker.js";
-import { MemoryDelivery, type QueueState, type Rec } from "./records.js";
-
-/** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */
-function level(priority: number): 0 | 1 | 2 {
-  return priority <= 0 ? 0 : priority >= 2 ? 2 : 1;
-}
+import { admit, endLease, levelOf as level, removeWaiting, tryRelease } from "./limit-groups.js";
+import { MemoryDelivery, type LimitGroup, type QueueState, type Rec } from "./records.js";
 
 /**
  * Makes `rec` ready (`fresh`: at the tail of its level) or, with a future `executeAt`, delayed;
- * `onDelayed` hears the due time of a delayed one. A running record leaves the running list.
+ * `onDelayed` hears the due time of a delayed one. A running record leaves the running list (and
+ * frees its limit slot). A ready one of a limited topic may be parked by its limits instead.
  */
 export function place(
   q: QueueState,
@@ -25,7 +22,8 @@ export function place(
   onDelayed: (at: number) => void,
 ): void {
   rec.token = "";
-  if (rec.state === "running") q.running.remove(rec);
+  // Coming back from a lease, it takes its turn in its limit group before the group releases.
+  const freed = rec.state === "running" ? leaveRunning(q, rec, now, false) : undefined;
   if (executeAt !== undefined && executeAt > now) {
     rec.state = "delayed";
     rec.message = { ...rec.message, executeAt };
@@ -33,8 +31,33 @@ export function place(
     onDelayed(executeAt);
   } else {
     rec.state = "ready";
-    q.ready[level(rec.message.priority)].push(rec, fresh);
+    if (q.limits === undefined || admit(q.limits, rec, now)) {
+      q.ready[level(rec.message.priority)].push(rec, fresh);
+    }
   }
+  if (freed !== undefined) tryRelease(freed, now);
+}
+
+/**
+ * A running record's lease ends (settled, recovered, removed): it leaves the running list and
+ * its limit slot frees (see `endLease` for `release`).
+ */
+export function leaveRunning(
+  q: QueueState,
+  rec: Rec,
+  now: number,
+  release = true,
+): LimitGroup | undefined {
+  q.running.remove(rec);
+  return rec.limit === undefined ? undefined : endLease(rec, now, release);
+}
+
+/** Removes a record in whatever state (acked, cancelled, replaced, removed schedule). */
+export function remove(q: QueueState, rec: Rec, now: number): void {
+  if (rec.state === "running") leaveRunning(q, rec, now);
+  else if (rec.limit !== undefined) removeWaiting(rec, now);
+  rec.state = "gone";
+  if (q.records.get(rec.message.id) === rec) q.records.delete(rec.message.id);
 }
 
 /** Dead-letters `rec`, keeping the newest `maxDead` dead letters of the queue. */
@@ -45,7 +68,7 @@ export function bury(
   now: number,
   maxDead: number,
 ): void {
-  if (rec.state === "running") q.running.remove(rec);
+  if (rec.state === "running") leaveRunning(q, rec, now);
   rec.state = "gone";
   q.records.delete(rec.message.id);
   q.dead.push({ message: rec.message, error, failedAt: now });
@@ -58,7 +81,9 @@ export function promoteDue(q: QueueState, now: number): void {
     q.delayed.pop();
     if (top.rec.state === "delayed" && top.rec.message.executeAt === top.at) {
       top.rec.state = "ready";
-      q.ready[level(top.rec.message.priority)].push(top.rec, false);
+      if (q.limits === undefined || admit(q.limits, top.rec, now)) {
+        q.ready[level(top.rec.message.priority)].push(top.rec, false);
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ export type Take = (queues: readonly string[], options: ReceiveOptions, now: num
 
 export class ReceiveWaiters {
   readonly #waiters = new Set<Waiter>();
+  #wakeQueued = false;
 
   /** Resolves with the first deliveries `wake` finds for it, or empty when the signal aborts. */
   wait(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
@@ -37,6 +38,19 @@ export class ReceiveWaiters {
       const taken = take(waiter.queues, waiter.options, now);
       if (taken.length > 0) this.#finish(waiter, taken);
     }
+  }
+
+  /**
+   * `wake` once the current call is done (a limit group released a message, maybe in the middle
+   * of a receive that cannot take it); calls made meanwhile share it.
+   */
+  wakeSoon(take: Take): void {
+    if (this.#wakeQueued) return;
+    this.#wakeQueued = true;
+    queueMicrotask(() => {
+      this.#wakeQueued = false;
+      this.wake(take);
+    });
   }
 
   /** Answers every waiter empty (the broker disconnects). */

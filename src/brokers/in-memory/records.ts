@@ -1,9 +1,10 @@
 /** The in-memory broker's data structures: records, priority levels, the running list. */
 import { Heap } from "../../core/heap.js";
 import type { CancelMode } from "../admin.js";
-import type { DeadLetter, Delivery, FailureInfo, Message } from "../broker.js";
+import type { DeadLetter, Delivery, FailureInfo, Message, TopicLimits } from "../broker.js";
 
-export type State = "ready" | "delayed" | "running" | "gone";
+/** `limited`: due, but parked in a limit group until it releases it (see ./limit-groups.ts). */
+export type State = "ready" | "delayed" | "running" | "limited" | "gone";
 
 export interface Rec {
   message: Message;
@@ -20,6 +21,8 @@ export interface Rec {
   /** Links of the queue's running list (leased records), for lease recovery without hashing. */
   prev: Rec | undefined;
   next: Rec | undefined;
+  /** Its limit bookkeeping, once its topic had limits (stays undefined for unlimited topics). */
+  limit: LimitSlot | undefined;
 }
 
 export interface QueueState {
@@ -33,6 +36,80 @@ export interface QueueState {
   paused: boolean;
   /** Ids in a dedupe window: id -> epoch ms the window ends. */
   readonly dedupe: Map<string, number>;
+  /** The limits of its topics; undefined while none has any (the unlimited hot path). */
+  limits: QueueLimits | undefined;
+}
+
+/**
+ * The limited topics of one queue and what their groups need from the broker (see
+ * ./limit-groups.ts for the rules).
+ */
+export interface QueueLimits {
+  readonly topics: Map<string, TopicLimiter>;
+  /** The queue's ready levels, where released messages go. */
+  readonly ready: readonly [Level, Level, Level];
+  /** A fresh sequence number (a place behind every message ready now). */
+  nextSeq(): number;
+  /** A message was released to ready: waiting receivers should look again. */
+  released(): void;
+  /** Calls `tickGroup` for `group` at `at` (its rate window lets a start through, or ends). */
+  arm(group: LimitGroup, at: number): void;
+}
+
+/** The limits of one topic and its groups by key value. */
+export interface TopicLimiter {
+  readonly limits: TopicLimits;
+  readonly owner: QueueLimits;
+  /**
+   * The groups every message of the topic passes first: of the concurrency limit (carrying the
+   * rate limit too when it has the same key path), else of the rate limit.
+   */
+  readonly primary: Map<string, LimitGroup>;
+  readonly primaryKey: string | undefined;
+  /** The rate limit's groups when its key path differs from the concurrency limit's. */
+  readonly secondary: Map<string, LimitGroup> | undefined;
+  readonly secondaryKey: string | undefined;
+}
+
+/** The messages of a topic with one key value, under one limit or both. */
+export interface LimitGroup {
+  readonly limiter: TopicLimiter;
+  readonly map: Map<string, LimitGroup>;
+  readonly key: string;
+  /** Concurrency slots; undefined when the group carries no concurrency limit. */
+  readonly slots: number | undefined;
+  readonly rate: { readonly limit: number; readonly perMs: number } | undefined;
+  /** Leases held (counted against `slots`). */
+  active: number;
+  /** Lease times still in the rate window, oldest first from `head`. */
+  starts: number[];
+  head: number;
+  /** Parked records by priority then `LimitSlot.order` (entries of removed ones are skipped). */
+  readonly parked: Heap<Rec>;
+  parkedCount: number;
+  /** The one record holding the group's turn: ready, or parked in its other group. */
+  released: Rec | undefined;
+  /** Due time of the group's timer entry in force (Infinity: none). */
+  armedAt: number;
+  /** Dropped from its map (idle, limits changed, queue flushed). */
+  gone: boolean;
+}
+
+/** A limited record's groups, where it is parked and which group counts its lease. */
+export interface LimitSlot {
+  limiter: TopicLimiter;
+  g1: LimitGroup;
+  g2: LimitGroup | undefined;
+  /** The group whose slot its lease holds. */
+  cg: LimitGroup | undefined;
+  parkedIn: LimitGroup | undefined;
+  /** Its enqueue order among parked messages (the sequence it had when first limited). */
+  readonly order: number;
+  /**
+   * It gave its group's turn to a message of higher priority while ready: its entry in the
+   * ready level stays there (skipped while it is not ready), so its sequence never changes.
+   */
+  staleEntry: boolean;
 }
 
 export function newRec(message: Message, seq: number): Rec {
@@ -45,6 +122,7 @@ export function newRec(message: Message, seq: number): Rec {
     holder: undefined,
     prev: undefined,
     next: undefined,
+    limit: undefined,
   };
 }
 

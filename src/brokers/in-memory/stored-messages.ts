@@ -1,4 +1,7 @@
-/** What the in-memory broker stores for a message, and the failure it records for a stall. */
+/**
+ * What the in-memory broker stores for a message, the failure it records for a stall, and its
+ * dedupe windows.
+ */
 import type { FailureInfo, Message, OutgoingMessage, Schedule } from "../broker.js";
 
 /** A stored message with one fixed shape (keeps property access monomorphic on the hot path). */
@@ -33,4 +36,22 @@ export function stalledError(stalls: number): FailureInfo {
     code: "STALLED",
     message: `Lease expired ${stalls} times without the message being settled (worker crashed or hung)`,
   };
+}
+
+/** Opens a dedupe window for `id`; ended windows are dropped as new ones open (no timer). */
+export function openDedupeWindow(
+  windows: Map<string, number>,
+  id: string,
+  until: number,
+  now: number,
+): void {
+  windows.delete(id);
+  windows.set(id, until);
+  // Map order is opening order: windows are swept from the oldest opened, a few per call, up to
+  // the first that has not ended (a long window holds back the sweep of shorter ones behind it).
+  let swept = 0;
+  for (const [old, end] of windows) {
+    if (end > now || swept++ >= 8) break;
+    windows.delete(old);
+  }
 }
