@@ -2,6 +2,7 @@ import { QueueNotDeclaredError } from "../../core/errors.js";
 import { Heap } from "../../core/heap.js";
 import { InMemoryAdmin } from "./admin.js";
 import { DelayTimer } from "./delay-timer.js";
+import { debounce, followUp, replacePeriodic, type ReplaceDeps } from "./replacements.js";
 import { LimitClock } from "./limit-clock.js";
 import { leaseLimited } from "./limit-groups.js";
 import { DeclaredLimits, resetLimits, setTopicLimits, type LimitEnv } from "./limit-setup.js";
@@ -71,6 +72,11 @@ export class InMemoryMessageBroker implements MessageBroker {
   };
   // Made once: the hot paths (every enqueue, settlement and receive) pass these on.
   readonly #armDelay = (at: number): void => this.#delays.arm(at);
+  readonly #replaceDeps: ReplaceDeps = {
+    nextSeq: () => ++this.#seq,
+    place: (q, rec, at, now) => this.#place(q, rec, at, now, false),
+    wake: () => this.#wake(),
+  };
   readonly #takeFor = (queues: readonly string[], options: ReceiveOptions, now: number) =>
     this.#take(queues, options, now);
   /** The whole contract (see `BrokerCapabilities`). */
@@ -81,6 +87,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     schedules: true,
     globalRunningCount: true,
     dedupe: true,
+    debounce: true,
     limits: true,
   } as const;
   /** Admin operations (see `BrokerAdmin`). */
@@ -176,7 +183,8 @@ export class InMemoryMessageBroker implements MessageBroker {
       }
       const existing = q.records.get(m.id);
       if (existing) {
-        if (m.schedule) this.#replacePeriodic(q, existing, m, now);
+        if (m.debounceMs !== undefined) debounce(q, existing, m, now, this.#replaceDeps);
+        else if (m.schedule) replacePeriodic(q, existing, m, now, this.#replaceDeps);
         outcomes.push({ id: m.id, created: false });
         continue;
       }
@@ -288,6 +296,15 @@ export class InMemoryMessageBroker implements MessageBroker {
   #settleOne(s: Settlement, now: number): boolean {
     const rec = this.#held(s.delivery);
     if (!rec) return false;
+    const next = rec.followUp;
+    if (next === undefined) return this.#apply(s, rec, now);
+    rec.followUp = undefined;
+    this.#apply(s, rec, now);
+    followUp(this.#queues.get(rec.message.queue)!, rec, next, now, this.#replaceDeps);
+    return true;
+  }
+
+  #apply(s: Settlement, rec: Rec, now: number): boolean {
     const q = this.#queues.get(rec.message.queue)!;
     if (s.result) this.#results.store(rec.message.id, s.result.stored, s.result.ttlMs);
     switch (s.kind) {
@@ -320,28 +337,6 @@ export class InMemoryMessageBroker implements MessageBroker {
     fresh: boolean,
   ): void {
     place(q, rec, executeAt, now, fresh, this.#armDelay);
-  }
-
-  /** A periodic message enqueued again: its definition is replaced (see the contract). */
-  #replacePeriodic(q: QueueState, rec: Rec, m: OutgoingMessage, now: number): void {
-    const fresh = stored(m, rec.message.enqueuedAt);
-    if (rec.state === "running") {
-      // The run in progress keeps its delivery; its requeue keeps this (new) definition.
-      const { executeAt, attempt, stalls } = rec.message;
-      rec.message = { ...fresh, attempt, stalls };
-      if (executeAt !== undefined) rec.message = { ...rec.message, executeAt };
-      else delete (rec.message as { executeAt?: number }).executeAt;
-      return;
-    }
-    // Waiting: the old record leaves its level or the delay heap lazily (marked gone). The same
-    // schedule keeps its next run time; a new one starts from the new message's.
-    const same = sameSchedule(rec.message.schedule, m.schedule);
-    const at = same ? (rec.state === "delayed" ? rec.message.executeAt : undefined) : m.executeAt;
-    remove(q, rec, now);
-    const next = newRec(fresh, rec.seq);
-    q.records.set(m.id, next);
-    this.#place(q, next, at, now, false);
-    this.#wake();
   }
 
   #bury(q: QueueState, rec: Rec, error: FailureInfo, now: number): void {

@@ -16,6 +16,8 @@ export interface Rec {
   holder: string | undefined;
   /** The error of the last failed attempt, while waiting for a retry. */
   lastError?: FailureInfo | undefined;
+  /** Running and debounced again: the message that replaces it at its settlement. */
+  followUp?: Message | undefined;
   /** Running and cancelled by an operator: the holder learns it at its next renewal. */
   cancel?: CancelMode | undefined;
   /** Links of the queue's running list (leased records), for lease recovery without hashing. */
