@@ -5,6 +5,18 @@ export { Connection, type ConnectionOptions } from "./connection/connection.js";
 export { Job, enqueueMany, type JobOptions } from "./producer/job.js";
 export { JobHandle, type ResultDecoder } from "./producer/result.js";
 export { Queue, type QueueOptions } from "./producer/queue.js";
+export {
+  flow,
+  Flow,
+  FlowHandle,
+  type Fits,
+  type FlowEnqueueOptions,
+  type FlowStep,
+  type FlowStepOptions,
+  type FlowStepState,
+  type ResultsOf,
+} from "./producer/flow.js";
+export { FlowFailedError, type FailedStep } from "./core/flow-plan.js";
 export { Admin } from "./ops/admin.js";
 export { InMemoryResultStore } from "./results/in-memory-result-store.js";
 export type { HealthOptions } from "./ops/health-options.js";

@@ -5,6 +5,7 @@ import { ValidationError } from "../core/errors.js";
 import { SCHEMA_HEADER, zodIssues, type ActorDefinition, type Registry } from "../core/registry.js";
 import { Job, type JobOptions } from "./job.js";
 import type { JobHandle } from "./result.js";
+import type { FlowStep, FlowStepOptions } from "./flow-step.js";
 
 /** Producer options of a generated client call: the Job options minus what the actor fixes. */
 export type EnqueueOptions = Omit<JobOptions, "queue" | "args">;
@@ -19,6 +20,22 @@ export interface ActorClient<TArgsIn, TResult> {
   ): Promise<JobHandle<TResult>>;
   /** Awaits the result of a job of this actor enqueued anywhere. */
   result(id: string, options?: { readonly timeout?: Duration }): Promise<TResult>;
+  /**
+   * A step of a flow (`flow(jobs.x.with(args)).then(jobs.y)`): validates `args` now; nothing is
+   * sent until the flow's `enqueue()`. @throws ValidationError
+   */
+  with(
+    ...params: undefined extends TArgsIn
+      ? [args?: TArgsIn, options?: FlowStepOptions]
+      : [args: TArgsIn, options?: FlowStepOptions]
+  ): FlowStep<TResult>;
+}
+
+const definitions = new WeakMap<object, ActorDefinition>();
+
+/** The actor definition behind a client made by `createClient` (for flows' `.then`). */
+export function definitionOf(client: object): ActorDefinition | undefined {
+  return definitions.get(client);
 }
 
 /** The client type of a registry: one property per actor. */
@@ -56,7 +73,7 @@ function actorClient(
       throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
     return parsed.data;
   };
-  return {
+  const client: ActorClient<unknown, unknown> = {
     async enqueue(args?: unknown, options: EnqueueOptions = {}) {
       const parsed = definition.args.safeParse(args);
       if (!parsed.success) throw new ValidationError(definition.name, zodIssues(parsed.error));
@@ -86,5 +103,12 @@ function actorClient(
         ...(connection ? { connection } : {}),
       });
     },
+    with(args?: unknown, options: FlowStepOptions = {}) {
+      const parsed = definition.args.safeParse(args);
+      if (!parsed.success) throw new ValidationError(definition.name, zodIssues(parsed.error));
+      return { definition, args, options };
+    },
   };
+  definitions.set(client, definition);
+  return client;
 }

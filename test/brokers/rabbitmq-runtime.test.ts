@@ -12,7 +12,8 @@ import {
   redisAvailable,
   REDIS_URL,
 } from "./redis-env.js";
-import { describeRuntimeContract } from "./runtime-contract.js";
+import { describeFlows } from "./flows-runtime.js";
+import { describeRuntimeContract, type RuntimeBrokerFactory } from "./runtime-contract.js";
 
 // Connections of one test share a prefix (as separate processes would share one RabbitMQ), each
 // with its own broker, and results in Redis under a prefix of the test's own. Both are dropped
@@ -22,7 +23,7 @@ let open = 0;
 
 describeRabbit("rabbitmq runtime (results in Redis)", () => {
   if (!rabbitAvailable) return;
-  describeRuntimeContract("rabbitmq", async () => {
+  const factory: RuntimeBrokerFactory = async () => {
     const shared = (prefix ??= uniquePrefix());
     open++;
     const { broker } = testBroker({ prefix: shared });
@@ -46,5 +47,7 @@ describeRabbit("rabbitmq runtime (results in Redis)", () => {
         }
       },
     };
-  });
+  };
+  describeRuntimeContract("rabbitmq", factory);
+  describeFlows("rabbitmq", factory);
 });

@@ -1,4 +1,5 @@
-import { describeRuntimeContract } from "./runtime-contract.js";
+import { describeFlows } from "./flows-runtime.js";
+import { describeRuntimeContract, type RuntimeBrokerFactory } from "./runtime-contract.js";
 import { clusterAvailable, clusterBroker, describeRedisCluster } from "./redis-cluster-env.js";
 import { uniquePrefix } from "./redis-env.js";
 
@@ -8,7 +9,7 @@ let open = 0;
 
 describeRedisCluster("redis cluster runtime", () => {
   if (!clusterAvailable) return;
-  describeRuntimeContract("redis-cluster", async () => {
+  const factory: RuntimeBrokerFactory = async () => {
     prefix ??= uniquePrefix();
     open++;
     const { broker, cleanup } = clusterBroker({ prefix });
@@ -23,5 +24,7 @@ describeRedisCluster("redis cluster runtime", () => {
         }
       },
     };
-  });
+  };
+  describeRuntimeContract("redis-cluster", factory);
+  describeFlows("redis-cluster", factory);
 });

@@ -1,4 +1,5 @@
-import { describeRuntimeContract } from "./runtime-contract.js";
+import { describeFlows } from "./flows-runtime.js";
+import { describeRuntimeContract, type RuntimeBrokerFactory } from "./runtime-contract.js";
 import { describeRedis, redisAvailable, testBroker, uniquePrefix } from "./redis-env.js";
 
 // Connections of one test share a prefix (as separate processes would share one Redis); each
@@ -8,7 +9,7 @@ let open = 0;
 
 describeRedis("redis runtime", () => {
   if (!redisAvailable) return;
-  describeRuntimeContract("redis", async () => {
+  const factory: RuntimeBrokerFactory = async () => {
     prefix ??= uniquePrefix();
     open++;
     const { broker, cleanup } = testBroker({ prefix });
@@ -23,5 +24,7 @@ describeRedis("redis runtime", () => {
         }
       },
     };
-  });
+  };
+  describeRuntimeContract("redis", factory);
+  describeFlows("redis", factory);
 });

@@ -22,6 +22,7 @@ import type {
   EnqueueOutcome,
   FailureInfo,
   KeepAlive,
+  KeptResult,
   MessageBroker,
   OutgoingMessage,
   QueueCounts,
@@ -255,6 +256,10 @@ export class InMemoryMessageBroker implements MessageBroker {
   ): Promise<DeadLetter[]> {
     const dead = this.#queues.get(queue)?.dead ?? [];
     return dead.slice(0, options.limit ?? dead.length);
+  }
+
+  async storeResult(id: string, result: KeptResult): Promise<void> {
+    this.#results.store(id, result.stored, result.ttlMs);
   }
 
   async readResult(id: string): Promise<StoredResult | undefined> {

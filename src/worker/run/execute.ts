@@ -56,6 +56,8 @@ export interface Executed {
   readonly settlement: Settlement | undefined;
   readonly outcome: Outcome;
   readonly failed: boolean;
+  /** The actor's result (JSON text) when it succeeded: a flow passes it to its next step. */
+  readonly value?: string | undefined;
 }
 
 type Attempt =
@@ -213,6 +215,7 @@ function afterRun(
       settlement: result ? { kind: "ack", delivery, result } : { kind: "ack", delivery },
       outcome: "succeeded",
       failed,
+      value: attempt.value,
     };
   }
   return {

@@ -21,6 +21,8 @@ import {
   type Outcome,
 } from "./execute.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { FLOW_HEADER } from "../../core/flow-plan.js";
+import { continueFlow } from "./flow-continue.js";
 import { startLiveness } from "./liveness.js";
 import { receiveLoop } from "./receive-loop.js";
 import { RunReport, type WorkerRunner } from "./run-report.js";
@@ -231,6 +233,9 @@ export class WorkerRun {
         failed: false,
       };
     }
+    // A step of a flow: its next step is enqueued before the step is settled (flow-continue.ts).
+    if (executed.settlement && delivery.message.headers?.[FLOW_HEADER] !== undefined)
+      executed = await continueFlow(this.#broker, delivery, executed, this.#s.logger);
     // The slot is free as soon as the outcome is known: the next receive goes out together
     // with this settlement instead of one round trip after it.
     this.#running.delete(delivery);

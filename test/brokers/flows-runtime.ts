@@ -1,0 +1,274 @@
+/**
+ * Typed flows end to end (issue 27): chains, fan-out and fan-in, a failed step failing the flow,
+ * on every broker that can hold them (dedupe and results); others refuse.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { capabilitiesOf } from "repid/broker";
+import {
+  Connection,
+  FlowFailedError,
+  NoRetryError,
+  Queue,
+  Repid,
+  Router,
+  Worker,
+  createClient,
+  defineRegistry,
+  flow,
+  silentLogger,
+} from "repid";
+import type { RuntimeBrokerFactory } from "./runtime-contract.js";
+
+const Resized = z.object({ width: z.number(), bytes: z.number() });
+
+export const flowRegistry = defineRegistry({
+  fetch_page: {
+    name: "fetch_page",
+    property: "fetchPage",
+    queue: "default",
+    args: z.object({ url: z.string() }),
+    result: z.object({ html: z.string() }),
+  },
+  parse_page: {
+    name: "parse_page",
+    property: "parsePage",
+    queue: "default",
+    args: z.object({ html: z.string() }),
+    result: z.object({ rows: z.array(z.string()) }),
+  },
+  store_rows: {
+    name: "store_rows",
+    property: "storeRows",
+    queue: "other",
+    args: z.object({ rows: z.array(z.string()) }),
+    result: z.number(),
+  },
+  resize: {
+    name: "resize",
+    property: "resize",
+    queue: "default",
+    args: z.object({ width: z.number() }),
+    result: Resized,
+  },
+  zip_files: {
+    name: "zip_files",
+    property: "zipFiles",
+    queue: "other",
+    args: z.array(Resized),
+    result: z.string(),
+  },
+  check_page: {
+    name: "check_page",
+    property: "checkPage",
+    queue: "default",
+    args: z.object({ html: z.string() }),
+    result: z.object({ rows: z.array(z.string()) }),
+  },
+  explode: {
+    name: "explode",
+    property: "explode",
+    queue: "default",
+    args: z.object({ width: z.number() }),
+    result: Resized,
+  },
+});
+
+/** The actors, and a log of every run (actor name, in order). */
+export function flowActors(runs: string[]): Router {
+  const router = new Router();
+  router.actor({ name: "fetch_page" }, async (args: { url: string }) => {
+    runs.push("fetch_page");
+    return { html: `<p>${args.url}</p><p>two</p>` };
+  });
+  router.actor({ name: "parse_page" }, async (args: { html: string }) => {
+    runs.push("parse_page");
+    return {
+      rows: args.html
+        .split("</p>")
+        .filter(Boolean)
+        .map((p) => p.replace("<p>", "")),
+    };
+  });
+  router.actor({ name: "store_rows", queue: "other" }, async (args: { rows: string[] }) => {
+    runs.push("store_rows");
+    return args.rows.length;
+  });
+  router.actor({ name: "resize" }, async (args: { width: number }) => {
+    runs.push("resize");
+    return { width: args.width, bytes: args.width * 3 };
+  });
+  router.actor(
+    { name: "zip_files", queue: "other" },
+    async (args: { width: number; bytes: number }[]) => {
+      runs.push("zip_files");
+      return args.map((r) => `${r.width}:${r.bytes}`).join(",");
+    },
+  );
+  router.actor(
+    { name: "check_page" },
+    async (_args: { html: string }): Promise<{ rows: string[] }> => {
+      runs.push("check_page");
+      throw new NoRetryError("this page does not parse");
+    },
+  );
+  router.actor({ name: "explode" }, async (_args: { width: number }) => {
+    runs.push("explode");
+    throw new NoRetryError("cannot resize this one");
+  });
+  return router;
+}
+
+export function describeFlows(name: string, factory: RuntimeBrokerFactory): void {
+  describe(`flows on ${name}`, () => {
+    let app: Repid;
+    let cleanup: () => Promise<void>;
+    let worker: Worker | undefined;
+    let running: Promise<unknown> | undefined;
+    const runs: string[] = [];
+    const jobs = createClient(flowRegistry);
+
+    beforeEach(async () => {
+      const made = await factory();
+      cleanup = made.cleanup;
+      app = new Repid(
+        new Connection(made.broker, {
+          logger: silentLogger,
+          ...(made.results ? { results: made.results } : {}),
+        }),
+      );
+      runs.length = 0;
+      await app.magic(async () => {
+        await new Queue("default").declare();
+        await new Queue("other").declare();
+      });
+    });
+
+    afterEach(async () => {
+      worker?.stop();
+      await running;
+      worker = running = undefined;
+      await cleanup();
+    });
+
+    function start(): void {
+      worker = new Worker({
+        routers: [flowActors(runs)],
+        registry: flowRegistry,
+        handleSignals: [],
+        connection: app.connection,
+      });
+      running = worker.run();
+    }
+
+    const holds = (): boolean => {
+      const caps = capabilitiesOf(app.connection.broker);
+      return caps.dedupe === true && caps.results && !!app.connection.broker.storeResult;
+    };
+
+    it("a chain of three: each step gets the previous result; the flow's result is the last one's, typed", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        const page = await flow(jobs.fetchPage.with({ url: "one" }))
+          .then(jobs.parsePage)
+          .then(jobs.storeRows)
+          .enqueue();
+        start();
+        const stored: number = await page.result({ timeout: "10s" });
+        expect(stored).toBe(2);
+        expect(runs).toEqual(["fetch_page", "parse_page", "store_rows"]);
+        expect((await page.steps()).map((s) => [s.actor, s.state])).toEqual([
+          ["fetch_page", "succeeded"],
+          ["parse_page", "succeeded"],
+          ["store_rows", "succeeded"],
+        ]);
+      });
+    });
+
+    it("fan-out and fan-in: five branches, the join gets their results in order", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        const widths = [100, 200, 300, 400, 500] as const;
+        const zip = await flow
+          .all([
+            jobs.resize.with({ width: widths[0] }),
+            jobs.resize.with({ width: widths[1] }),
+            jobs.resize.with({ width: widths[2] }),
+            jobs.resize.with({ width: widths[3] }),
+            jobs.resize.with({ width: widths[4] }),
+          ])
+          .then(jobs.zipFiles)
+          .enqueue();
+        start();
+        const zipped: string = await zip.result({ timeout: "10s" });
+        expect(zipped).toBe("100:300,200:600,300:900,400:1200,500:1500");
+        expect(runs.filter((r) => r === "resize")).toHaveLength(5);
+        expect(runs.filter((r) => r === "zip_files")).toHaveLength(1);
+        expect(runs[runs.length - 1]).toBe("zip_files");
+      });
+    });
+
+    it("an all without a join gives the tuple of its results", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        const both = await flow
+          .all([jobs.resize.with({ width: 1 }), jobs.fetchPage.with({ url: "x" })])
+          .enqueue();
+        start();
+        const [resized, page] = await both.result({ timeout: "10s" });
+        expect(resized.bytes).toBe(3);
+        expect(page.html).toContain("x");
+      });
+    });
+
+    it("a dead-lettered branch fails the flow, naming the step; the join never runs", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        const zip = await flow
+          .all([jobs.resize.with({ width: 100 }), jobs.explode.with({ width: 200 })])
+          .then(jobs.zipFiles)
+          .enqueue();
+        start();
+        const error = await zip.result({ timeout: "10s" }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(FlowFailedError);
+        expect(error).toMatchObject({
+          code: "FLOW_FAILED",
+          step: { stage: 0, branch: 1, actor: "explode" },
+          remote: { code: "NO_RETRY" },
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        expect(runs).not.toContain("zip_files");
+        const steps = await zip.steps();
+        expect(steps.map((s) => s.state)).toEqual(["succeeded", "dead", "skipped"]);
+      });
+    });
+
+    it("a failed middle step fails a chain; the steps after it never run", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        const chain = await flow(jobs.fetchPage.with({ url: "one" }))
+          .then(jobs.checkPage)
+          .then(jobs.storeRows, { retries: 2 })
+          .enqueue();
+        start();
+        await expect(chain.result({ timeout: "10s" })).rejects.toMatchObject({
+          code: "FLOW_FAILED",
+          step: { stage: 1, actor: "check_page" },
+        });
+        expect(runs).toEqual(["fetch_page", "check_page"]);
+      });
+    });
+
+    it("a broker that cannot hold a flow refuses it, sending nothing", async (ctx) => {
+      if (holds()) return ctx.skip();
+      await app.magic(async () => {
+        await expect(
+          flow(jobs.fetchPage.with({ url: "one" }))
+            .then(jobs.parsePage)
+            .enqueue(),
+        ).rejects.toMatchObject({ code: "NOT_SUPPORTED", operation: "flows" });
+        expect((await new Queue().counts()).ready).toBe(0);
+      });
+    });
+  });
+}
