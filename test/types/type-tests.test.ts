@@ -11,10 +11,14 @@ const expectedDir = join(ROOT, "test/codegen/expected");
 const expectedFiles = readdirSync(expectedDir)
   .filter((f) => f.endsWith(".ts"))
   .map((f) => join(expectedDir, f));
-const consumers = ["client-types.ts", "cases-types.ts", "edge-types.ts", "limits-types.ts"].map(
-  (f) => join(ROOT, "test/types", f),
-);
-const misuses = ["misuse.ts", "cases-misuse.ts", "limits-misuse.ts"].map((f) =>
+const consumers = [
+  "client-types.ts",
+  "cases-types.ts",
+  "edge-types.ts",
+  "limits-types.ts",
+  "flow-types.ts",
+].map((f) => join(ROOT, "test/types", f));
+const misuses = ["misuse.ts", "cases-misuse.ts", "limits-misuse.ts", "flow-misuse.ts"].map((f) =>
   join(ROOT, "test/types/fixtures", f),
 );
 const ALL = [...expectedFiles, ...consumers, ...misuses];
