@@ -8,7 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Redis } from "ioredis";
 import { afterEach, expect, it } from "vitest";
 import type { OutgoingMessage } from "../../src/brokers/broker.js";
+import { Connection, Queue, createClient, flow, silentLogger } from "repid";
 import { waitFor } from "../brokers/contract.js";
+import { flowRegistry } from "../brokers/flow-actors.js";
 import { adminClient, describeRedis, REDIS_URL, testBroker } from "../brokers/redis-env.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -283,5 +285,49 @@ describeRedis("redis worker processes with limits", () => {
     }
     expect(most).toBe(2);
     expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+  });
+});
+
+describeRedis("redis worker processes running flows", () => {
+  it("a worker SIGKILLed mid-flow: a new worker completes it, the killed step runs again, the next ones once", async () => {
+    const { broker, prefix, cleanup } = testBroker();
+    const admin = adminClient();
+    cleanups.push(async () => {
+      await cleanup();
+      admin.disconnect();
+    });
+    const connection = new Connection(broker, { logger: silentLogger });
+    await new Queue("default", { connection }).declare();
+    await new Queue("other", { connection }).declare();
+    const jobs = createClient(flowRegistry, connection);
+    const doomed = await startFixture("redis-flow-worker.ts", [prefix, "60000"]);
+    const handles = await Promise.all(
+      ["a", "b", "c"].map((url) =>
+        flow(jobs.fetchPage.with({ url }))
+          .then(jobs.parsePage)
+          .then(jobs.storeRows)
+          .enqueue({ connection }),
+      ),
+    );
+    // The three flows are in their second step, on the worker that is about to die.
+    const started = (): Promise<string[]> => admin.lrange(`${prefix}:runs`, 0, -1);
+    await waitFor(
+      async () => (await started()).filter((e) => e.endsWith(":start:parse_page")).length === 3,
+    );
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    const next = await startFixture("redis-flow-worker.ts", [prefix, "10"]);
+    const results = await Promise.all(handles.map((h) => h.result({ timeout: "30s" })));
+    expect(results).toEqual([2, 2, 2]);
+    const log = await started();
+    const count = (entry: string): number => log.filter((e) => e === entry).length;
+    // Each flow's first step ran once (on the killed worker), its second twice (killed, then
+    // again), its third once: one completion of the second step, one third step.
+    expect(count(`${doomed.pid}:end:fetch_page`)).toBe(3);
+    expect(count(`${doomed.pid}:start:parse_page`)).toBe(3);
+    expect(count(`${doomed.pid}:end:parse_page`)).toBe(0);
+    expect(count(`${next.pid}:end:parse_page`)).toBe(3);
+    expect(count(`${next.pid}:end:store_rows`)).toBe(3);
+    expect(log.filter((e) => e.endsWith(":start:store_rows"))).toHaveLength(3);
   });
 });
