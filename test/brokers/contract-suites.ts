@@ -15,6 +15,10 @@
  *   const broker = new MyBroker();
  *   return { broker, cleanup: () => broker.disconnect() };
  * });
+ * // Limits across consumers: `open()` gives another broker over the same store.
+ * describeLimitsContract("my broker", async () => { ... return { open, cleanup }; });
+ * describeLimitsRuntime("my broker", sameFactory);
+ * describeFlows("my broker", runtimeFactory); // flows, on a broker with dedupe and results
  */
 export {
   describeBrokerContract,
@@ -23,3 +27,6 @@ export {
 } from "./contract.js";
 export { describeRuntimeContract, type RuntimeBrokerFactory } from "./runtime-contract.js";
 export { describeAdminContract } from "./admin-contract.js";
+export { describeLimitsContract, type SharedBrokerFactory } from "./limits-contract.js";
+export { describeLimitsRuntime } from "./limits-runtime.js";
+export { describeFlows } from "./flows-runtime.js";
