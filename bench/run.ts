@@ -23,7 +23,7 @@ import { formatTable, type Row } from "./table.js";
 const quick = process.argv.includes("--quick");
 /**
  * `--only latency,process` runs just those groups: enqueue, process, latency, backlog,
- * redis-memory, sync, memory, in-memory, limits, recovery, codegen, observability, rabbitmq, cluster. The
+ * redis-memory, sync, memory, in-memory, limits, flows, recovery, codegen, observability, rabbitmq, cluster. The
  * last five are not comparisons of the three systems and run only when named or with `--all` (they
  * would take the full run past its 15 minutes: BullMQ's recovery alone takes a minute).
  */
@@ -491,6 +491,7 @@ async function main(): Promise<void> {
   // processes on one Redis and on the Redis Cluster at REDIS_CLUSTER_URL.
   for (const [group, script] of [
     ["limits", "./limits.ts"],
+    ["flows", "./flows.ts"],
     ["observability", "./observability.ts"],
     ["rabbitmq", "./rabbitmq.ts"],
     ["cluster", "./cluster.ts"],
