@@ -72,7 +72,7 @@ describe("the tarballs", () => {
   it("repid-contract: the built suites and their types", () => {
     const list = files(tarballs["repid-contract"]);
     const allowed =
-      /^(package\.json|README\.md|LICENSE|dist\/test\/brokers\/(contract-suites|contract|runtime-contract|admin-contract)\.(js|d\.ts))$/;
+      /^(package\.json|README\.md|LICENSE|dist\/test\/brokers\/(contract-suites|contract|runtime-contract|admin-contract|limits-contract|limits-runtime|flows-runtime|flow-actors)\.(js|d\.ts))$/;
     expect(list.filter((f) => !allowed.test(f))).toEqual([]);
     expectEntriesPresent(tarballs["repid-contract"], list);
   });

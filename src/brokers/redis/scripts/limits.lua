@@ -229,21 +229,20 @@ local function gate(k, id, stored, token, now)
       return false
     end
   end
+  -- Counted first (its slot, its start), then its groups release their next in line.
   if gc then
     redis.call('SADD', b .. 'gr:' .. gc, id)
     redis.call('HSET', b .. 'gof', id, gc)
     clear_out(k, gc, id)
-    release(k, gc, now)
   end
   if gr then
     local log = b .. 'gl:' .. gr
     redis.call('ZADD', log, now, token)
     redis.call('PEXPIRE', log, rate_window(cfg))
-    if gr ~= gc then
-      clear_out(k, gr, id)
-      release(k, gr, now)
-    end
+    clear_out(k, gr, id)
   end
+  if gc then release(k, gc, now) end
+  if gr and gr ~= gc then release(k, gr, now) end
   return true
 end
 
