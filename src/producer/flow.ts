@@ -12,7 +12,7 @@ import { capabilitiesOf } from "../brokers/broker.js";
 import type { Connection } from "../connection/connection.js";
 import { resolveConnection } from "../connection/repid.js";
 import { toMs, type Duration } from "../core/duration.js";
-import { InvalidOptionError, NotSupportedError } from "../core/errors.js";
+import { InvalidOptionError, NotSupportedError, QueueNotDeclaredError } from "../core/errors.js";
 import { FLOW_HEADER, stepId, type FlowHeader, type NextStep } from "../core/flow-plan.js";
 import { newId } from "../core/ids.js";
 import { SCHEMA_HEADER, type ActorDefinition } from "../core/registry.js";
@@ -95,6 +95,11 @@ export class Flow<TResult> {
       { steps: this.#first.map((s) => place(s.definition)), all: this.#all },
       ...this.#next.map((p) => ({ steps: [place(p.definition)], all: false })),
     ];
+    // Every step's queue must exist now: a later step enqueued into a missing queue would fail
+    // in a worker, long after this call returned.
+    const queues = [...new Set(stages.flatMap((st) => st.steps.map((step) => step.queue)))];
+    for (const queue of queues)
+      if (!(await broker.queueExists(queue))) throw new QueueNotDeclaredError(queue);
     const n = this.#first.length;
     const messages = this.#first.map((step, b) => {
       const header: FlowHeader = this.#all

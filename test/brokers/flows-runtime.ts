@@ -157,6 +157,20 @@ export function describeFlows(name: string, factory: RuntimeBrokerFactory): void
       });
     });
 
+    it("a flow whose later step's queue is not declared is refused at enqueue, sending nothing", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        await new Queue("other").delete();
+        await expect(
+          flow(jobs.fetchPage.with({ url: "one" }))
+            .then(jobs.parsePage)
+            .then(jobs.storeRows)
+            .enqueue(),
+        ).rejects.toMatchObject({ code: "QUEUE_NOT_DECLARED", queue: "other" });
+        expect((await new Queue().counts()).ready).toBe(0);
+      });
+    });
+
     it("a broker that cannot hold a flow refuses it, sending nothing", async (ctx) => {
       if (holds()) return ctx.skip();
       await app.magic(async () => {
