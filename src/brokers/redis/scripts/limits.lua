@@ -87,9 +87,13 @@ local function message_groups(k, stored)
   if not pos then return nil end
   local nl = string.find(stored, '\n', pos, true)
   if not nl then return nil end
-  local ok, meta = pcall(cjson.decode, string.sub(stored, pos, nl - 1))
-  if not ok or type(meta) ~= 'table' or type(meta[1]) ~= 'string' then return nil end
-  local topic = meta[1]
+  -- The topic is the meta array's first string: read as is when it has no escapes.
+  local topic = string.match(stored, '^%["([^"\\]*)",', pos)
+  if not topic then
+    local ok, meta = pcall(cjson.decode, string.sub(stored, pos, nl - 1))
+    if not ok or type(meta) ~= 'table' or type(meta[1]) ~= 'string' then return nil end
+    topic = meta[1]
+  end
   local cfg = limits_of(k, topic)
   if not cfg then return nil end
   local payload = nil
@@ -150,15 +154,20 @@ end
 local function clear_out(k, g, id)
   if g and redis.call('HGET', lim_base(k) .. 'gout', g) == id then
     redis.call('HDEL', lim_base(k) .. 'gout', g)
+    return true
   end
+  return false
 end
+
+-- Set by a script that wakes consumers itself at its end (receive.lua): releases then skip it.
+local lim_quiet = false
 
 -- Releases group g's first parked message into `ready`, behind everything ready now, when the
 -- group has none released there yet and its limits allow one more; a rate window that does not
 -- is noted in `gdelay` (the receive script releases when it is due).
-local function release(k, g, now)
+local function release(k, g, now, no_out)
   local b = lim_base(k)
-  local out = redis.call('HGET', b .. 'gout', g)
+  local out = not no_out and redis.call('HGET', b .. 'gout', g)
   if out then
     if redis.call('ZSCORE', k.ready, out) then return end
     redis.call('HDEL', b .. 'gout', g)
@@ -186,7 +195,7 @@ local function release(k, g, now)
   local prio = math.floor(tonumber(head[2]) / PRIO_UNIT)
   redis.call('ZADD', k.ready, prio * PRIO_UNIT + redis.call('INCR', b .. 'seq'), id)
   redis.call('HSET', b .. 'gout', g, id)
-  wake(k.notify)
+  if not lim_quiet then wake(k.notify) end
 end
 
 -- Releases the groups whose rate window allowed a start by now.
@@ -229,20 +238,22 @@ local function gate(k, id, stored, token, now)
       return false
     end
   end
-  -- Counted first (its slot, its start), then its groups release their next in line.
+  -- Counted first (its slot, its start), then its groups release their next in line (a group
+  -- whose released message this was has none in `ready` now).
+  local c_free, r_free = false, false
   if gc then
     redis.call('SADD', b .. 'gr:' .. gc, id)
     redis.call('HSET', b .. 'gof', id, gc)
-    clear_out(k, gc, id)
+    c_free = clear_out(k, gc, id)
   end
   if gr then
     local log = b .. 'gl:' .. gr
     redis.call('ZADD', log, now, token)
     redis.call('PEXPIRE', log, rate_window(cfg))
-    clear_out(k, gr, id)
+    r_free = gr == gc and c_free or clear_out(k, gr, id)
   end
-  if gc then release(k, gc, now) end
-  if gr and gr ~= gc then release(k, gr, now) end
+  if gc then release(k, gc, now, c_free) end
+  if gr and gr ~= gc then release(k, gr, now, r_free) end
   return true
 end
 

@@ -45,6 +45,8 @@ if memo and max > 0 then
 end
 
 local qnow, credit, lt = queue_clock(k.clock, now)
+-- This round wakes the next consumer itself at its end: the limits' releases need not.
+lim_quiet = true
 local evicted = housekeep(k, now, qnow, max_stalls, max_dead, limit)
 if lt > 0 then release_due(k, now, limit) end
 
