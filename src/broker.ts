@@ -16,6 +16,8 @@ export type {
   EnqueueOutcome,
   FailureInfo,
   HeldBy,
+  JobUpdate,
+  JobUpdateState,
   KeepAlive,
   KeptResult,
   Message,

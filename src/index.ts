@@ -4,6 +4,7 @@ export { Repid, type MagicOptions } from "./connection/repid.js";
 export { Connection, type ConnectionOptions } from "./connection/connection.js";
 export { Job, enqueueMany, type JobOptions } from "./producer/job.js";
 export { JobHandle, type ResultDecoder } from "./producer/result.js";
+export type { JobProgressUpdate } from "./producer/job-watch.js";
 export { Queue, type QueueOptions } from "./producer/queue.js";
 export {
   flow,
@@ -36,6 +37,7 @@ export {
   Router,
   type Actor,
   type ActorContext,
+  type ActorContext as JobContext,
   type ActorArgsOf,
   type ActorFunction,
   type ActorOptions,
@@ -91,6 +93,8 @@ export type {
   FailureInfo,
   KeepAlive,
   KeptResult,
+  JobUpdate,
+  JobUpdateState,
   Message,
   MessageBroker,
   OutgoingMessage,

@@ -36,6 +36,7 @@ import type {
   DeadLetter,
   Delivery,
   EnqueueOutcome,
+  JobUpdate,
   KeptResult,
   OutgoingMessage,
   QueueCounts,
@@ -53,6 +54,8 @@ export type {
   EnqueueOutcome,
   FailureInfo,
   HeldBy,
+  JobUpdate,
+  JobUpdateState,
   KeptResult,
   Message,
   OutgoingMessage,
@@ -122,6 +125,12 @@ export interface BrokerCapabilities {
   readonly limits?: boolean;
   /** `debounceMs` is honoured (see `OutgoingMessage.debounceMs`). Absent means false. */
   readonly debounce?: boolean;
+  /**
+   * Job updates (`publishUpdate`, `readUpdate`, `watchUpdates`): progress and lifecycle a
+   * producer can watch. Absent means false (then `ctx.progress` does nothing and `watch()` is
+   * refused with `NotSupportedError`).
+   */
+  readonly progress?: boolean;
 }
 
 /** The capabilities of a broker that declares none: the whole contract (in-memory, Redis). */
@@ -309,4 +318,22 @@ export interface MessageBroker {
     id: string,
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal; readonly queue?: string },
   ): Promise<StoredResult | undefined>;
+
+  /**
+   * Keeps `update` as job `id`'s last update for `ttlMs` (replacing the one before) and hands it
+   * to every watcher of the job (`watchUpdates`). Brokers that claim `progress` have it.
+   */
+  publishUpdate?(queue: string, id: string, update: JobUpdate, ttlMs: number): Promise<void>;
+  /** Job `id`'s last update, or `undefined` when none is kept (yet or any more). */
+  readUpdate?(queue: string, id: string): Promise<JobUpdate | undefined>;
+  /**
+   * Calls `listener` with each update of job `id` published from now until `signal` aborts.
+   * Resolves once listening (an update published after that is never missed).
+   */
+  watchUpdates?(
+    queue: string,
+    id: string,
+    listener: (update: JobUpdate) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
 }

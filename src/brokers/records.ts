@@ -173,3 +173,16 @@ export interface ScheduleInfo {
   readonly nextRunAt: number;
   readonly state: "ready" | "delayed" | "running";
 }
+
+/** Where a watched job stands (see `JobUpdate`): `failed` is an attempt that will be retried. */
+export type JobUpdateState = "waiting" | "running" | "succeeded" | "failed" | "dead";
+
+/** The last thing a job said about itself: its lifecycle and its progress (see `publishUpdate`). */
+export interface JobUpdate {
+  readonly state: JobUpdateState;
+  readonly attempt: number;
+  /** JSON text of the value the actor passed to `ctx.progress`, if any. */
+  readonly progress?: string;
+  /** Epoch ms when it was published. */
+  readonly at: number;
+}

@@ -14,6 +14,7 @@ import { Queue } from "./queue.js";
 import { resolveConnection } from "../connection/repid.js";
 import { JobHandle, type ResultDecoder } from "./result.js";
 import { checkCron, nextRunAt } from "../core/schedule.js";
+import { withWatch } from "./job-watch.js";
 
 /** Options of a job; all optional. */
 export interface JobOptions<TArgs = unknown> {
@@ -76,6 +77,8 @@ export interface JobOptions<TArgs = unknown> {
    * `repid-schema` to the actor's schema fingerprint. @defaultValue none
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Publish the job's lifecycle for `handle.watch()` (progress is published anyway). */
+  readonly watch?: boolean;
 }
 
 /** The shortest `recurring` interval taken without `shortInterval: true`. */
@@ -99,6 +102,7 @@ const KNOWN = [
   "debounce",
   "connection",
   "headers",
+  "watch",
 ] as const;
 
 const TEN_MINUTES = 600_000;
@@ -202,7 +206,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
         "cannot be combined with a periodic job (cron or recurring): its next runs would expire on the first run's time",
       );
     }
-    this.headers = checkHeaders(options.headers);
+    this.headers = withWatch(checkHeaders(options.headers), options.watch);
     this.#connection = options.connection;
   }
 

@@ -1,6 +1,7 @@
 import type { MessageBroker, StoredResult } from "../brokers/broker.js";
 import { toMs, type Duration } from "../core/duration.js";
 import { JobFailedError, ResultNotStoredError, ResultTimeoutError } from "../core/errors.js";
+import { readProgress, watchJob, type JobProgressUpdate } from "./job-watch.js";
 
 /** How long `result()` waits when given no `timeout`. */
 export const DEFAULT_RESULT_TIMEOUT_MS = 60_000;
@@ -82,6 +83,30 @@ export class JobHandle<TResult = unknown> {
       throw new ResultTimeoutError(this.id, timeoutMs, hint);
     }
     return unwrapResult<TResult>(this.id, stored, this.#decode);
+  }
+
+  /**
+   * The last progress value the job's actor reported (`ctx.progress`), or `undefined`.
+   * @throws NotSupportedError when the broker keeps no job updates (RabbitMQ).
+   */
+  progress<P = unknown>(): Promise<P | undefined> {
+    return readProgress<P>(this.#broker, this.queue, this.id);
+  }
+
+  /**
+   * Every change of the job until it ends: `{ state, attempt, progress? }`, first where it
+   * stands now. `running`, `failed` (an attempt failed and will be retried), `succeeded` and
+   * `dead` are published only for jobs enqueued with `watch: true`; the iteration ends after
+   * `succeeded` or `dead` (also seen in the job's stored result), or when `signal` aborts.
+   * @throws NotSupportedError at once when the broker keeps no job updates (RabbitMQ).
+   */
+  watch<P = unknown>(
+    options: { readonly signal?: AbortSignal } = {},
+  ): AsyncIterable<JobProgressUpdate<P>> {
+    return watchJob<P>(this.#broker, this.queue, this.id, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      results: this.storesResult !== false,
+    });
   }
 }
 

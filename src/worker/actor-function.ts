@@ -1,5 +1,8 @@
-/** What an actor receives besides its arguments. */
-export interface ActorContext {
+/**
+ * What an actor receives besides its arguments. `P` is the type of the progress values it
+ * reports (`JobContext<P>` from the package root names the same type).
+ */
+export interface ActorContext<P = unknown> {
   readonly jobId: string;
   /** 1 on the first run, 2 on the first retry, ... */
   readonly attempt: number;
@@ -9,6 +12,12 @@ export interface ActorContext {
   readonly signal: AbortSignal;
   /** The message's headers (metadata set by `onEnqueue` hooks, e.g. trace context). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Reports progress (a JSON value) to whoever watches the job (`handle.progress()`,
+   * `handle.watch()`). On a broker without job updates, or in a thread or process actor, it
+   * does nothing.
+   */
+  progress(value: P): Promise<void>;
 }
 
 /** Any function an actor can be: one JSON argument (or none) and the context. */

@@ -17,6 +17,7 @@ const consumers = [
   "edge-types.ts",
   "limits-types.ts",
   "flow-types.ts",
+  "progress-types.ts",
 ].map((f) => join(ROOT, "test/types", f));
 const misuses = ["misuse.ts", "cases-misuse.ts", "limits-misuse.ts", "flow-misuse.ts"].map((f) =>
   join(ROOT, "test/types/fixtures", f),

@@ -35,6 +35,7 @@ import type {
 import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { countsOf, scheduleInfos } from "./queue-views.js";
 import { ResultStore } from "./result-store.js";
+import { UpdateStore } from "./update-store.js";
 import { openDedupeWindow, sameSchedule, stalledError, stored } from "./stored-messages.js";
 
 export interface InMemoryBrokerOptions {
@@ -55,6 +56,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   readonly #queues = new Map<string, QueueState>();
   readonly #waiters = new ReceiveWaiters();
   readonly #results = new ResultStore();
+  readonly #updates = new UpdateStore();
   /** Heartbeat expiry (epoch ms) per consumer. */
   readonly #consumers = new Map<string, number>();
   readonly #maxStalls: number;
@@ -90,7 +92,12 @@ export class InMemoryMessageBroker implements MessageBroker {
     dedupe: true,
     debounce: true,
     limits: true,
+    progress: true,
   } as const;
+  /** Job updates (see `MessageBroker.publishUpdate`), kept in ./update-store.ts. */
+  readonly publishUpdate = this.#updates.publish;
+  readonly readUpdate = this.#updates.read;
+  readonly watchUpdates = this.#updates.watch;
   /** Admin operations (see `BrokerAdmin`). */
   readonly admin: BrokerAdmin = new InMemoryAdmin({
     queues: this.#queues,
@@ -119,6 +126,7 @@ export class InMemoryMessageBroker implements MessageBroker {
     this.#limitClock.clear();
     this.#waiters.finishAll();
     this.#results.close();
+    this.#updates.close();
   }
 
   async declareQueue(queue: string): Promise<void> {

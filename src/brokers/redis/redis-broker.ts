@@ -30,6 +30,7 @@ import {
 } from "./connection.js";
 import { Enqueuer } from "./enqueuer.js";
 import { JobResults } from "./job-results.js";
+import { JobUpdates } from "./job-updates.js";
 import { heartbeatCalls, heartbeatGroups, heartbeatKeys, startKeepAlive } from "./keep-alive.js";
 import type { RedisBrokerOptions } from "./options.js";
 import { checkServer, connectClient, untilReady } from "./preflight.js";
@@ -81,6 +82,7 @@ export class RedisMessageBroker implements MessageBroker {
   #publish: "p" | "s" = "p";
   readonly #results: ResultWaiters;
   readonly #jobResults: JobResults;
+  readonly #updates: JobUpdates;
   readonly #receiver: Receiver;
   readonly #enqueuer: Enqueuer;
   readonly #settler: Settler;
@@ -124,7 +126,17 @@ export class RedisMessageBroker implements MessageBroker {
           this.#logger,
           this.#connectTimeoutMs,
         );
-    this.#results = new ResultWaiters(client, () => this.#openSubscriber(), this.#logger);
+    this.#results = new ResultWaiters(client, () => this.#openSubscriber("results"), this.#logger);
+    const [keys, openSubscriber] = [this.#keys, () => this.#openSubscriber("updates")];
+    this.#updates = new JobUpdates({
+      client,
+      keys,
+      openSubscriber,
+      sharded: () => this.#publish === "s",
+    });
+    this.publishUpdate = this.#updates.publish;
+    this.readUpdate = this.#updates.read;
+    this.watchUpdates = this.#updates.watch;
     this.#jobResults = new JobResults(client, this.#keys, this.#results);
     this.#receiver = new Receiver({
       client,
@@ -176,7 +188,13 @@ export class RedisMessageBroker implements MessageBroker {
     dedupe: true,
     limits: true,
     debounce: true,
+    progress: true,
   } as const;
+
+  /** Job updates (see `MessageBroker.publishUpdate`): ./job-updates.ts. */
+  readonly publishUpdate: JobUpdates["publish"];
+  readonly readUpdate: JobUpdates["read"];
+  readonly watchUpdates: JobUpdates["watch"];
 
   /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */
   readonly admin: BrokerAdmin;
@@ -191,11 +209,11 @@ export class RedisMessageBroker implements MessageBroker {
     return isCluster(this.#client);
   }
 
-  /** The subscriber for result waits: on a cluster of Redis 7+, one with sharded subscribers. */
-  #openSubscriber(): RedisClient {
-    const name = `${this.#keys.prefix}:results`;
+  /** A subscriber (result waits, job updates): on a cluster of Redis 7+, a sharded one. */
+  #openSubscriber(role: "results" | "updates"): RedisClient {
+    const name = `${this.#keys.prefix}:${role}`;
     const sub = subscriberClient(this.#client, name, this.#connectTimeoutMs, this.#publish === "s");
-    logErrors(sub, this.#logger, "results");
+    logErrors(sub, this.#logger, role);
     return sub;
   }
 
@@ -244,7 +262,7 @@ export class RedisMessageBroker implements MessageBroker {
     this.#connecting = undefined;
     this.#closing.abort();
     this.#blocking.close();
-    await this.#results.close();
+    await Promise.all([this.#results.close(), this.#updates.close()]);
     if (!this.#owned) return;
     if (this.#client.status === "ready") {
       // Wait for the socket to be gone too, so that a following connect() starts afresh.

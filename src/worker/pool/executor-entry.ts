@@ -34,6 +34,8 @@ async function handle(request: RunRequest, send: (reply: RunReply) => void): Pro
       actor: request.actor,
       signal: controller.signal,
       headers: request.headers,
+      // Progress is not carried back from a thread or process (yet): reporting it does nothing.
+      progress: () => Promise.resolve(),
     });
     const promise = typeof (returned as { then?: unknown } | null)?.then === "function";
     const result = await returned;

@@ -25,6 +25,7 @@ import type { HookSet } from "../../connection/hook-set.js";
 import type { ExecutorPool } from "../pool/executor-pool.js";
 import { checkOtherSchema } from "./schema-check.js";
 import type { SchemaVersions } from "./schema-versions.js";
+import type { Updates } from "./updates.js";
 
 /** Why an attempt was cut short from outside the actor. */
 export class LeaseLostError extends RepidError {
@@ -47,6 +48,8 @@ export interface ExecuteDeps {
   readonly logger: Logger;
   /** The worker's slots (named in the warning about an aborted body that runs on). */
   readonly concurrency: number;
+  /** Publishes `ctx.progress` values (see updates.ts). */
+  readonly updates: Updates;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -258,7 +261,10 @@ async function runActor(
   try {
     if (actor.mode === "async") {
       controller.startTimer(timeoutMs);
-      const body = actor.fn(args, new Context(message, actor.name, controller)) as Promise<unknown>;
+      const body = actor.fn(
+        args,
+        new Context(message, actor.name, controller, deps.updates),
+      ) as Promise<unknown>;
       try {
         const value = await raceAbort(body, controller);
         return { ok: true, value: value === undefined ? undefined : JSON.stringify(value) };
@@ -303,18 +309,26 @@ class Context implements ActorContext {
   readonly actor: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly #cancel: Cancellation;
+  readonly #message: Message;
+  readonly #updates: Updates;
 
-  constructor(message: Message, actor: string, cancel: Cancellation) {
+  constructor(message: Message, actor: string, cancel: Cancellation, updates: Updates) {
     this.jobId = message.id;
     this.attempt = message.attempt;
     this.queue = message.queue;
     this.actor = actor;
     this.headers = message.headers ?? NO_HEADERS;
     this.#cancel = cancel;
+    this.#message = message;
+    this.#updates = updates;
   }
 
   get signal(): AbortSignal {
     return this.#cancel.signal;
+  }
+
+  progress(value: unknown): Promise<void> {
+    return this.#updates.progress(this.#message, value);
   }
 }
 

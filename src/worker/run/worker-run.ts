@@ -29,6 +29,8 @@ import { RunReport, type WorkerRunner } from "./run-report.js";
 import { RunState } from "./run-state.js";
 import { jobInfo, SchemaVersions } from "./schema-versions.js";
 import { Settler } from "./settler.js";
+import { Updates } from "./updates.js";
+import { WATCH_HEADER } from "../../core/watch.js";
 
 /** What one run of a worker needs, all validated by `Worker`. */
 export interface RunSettings {
@@ -92,6 +94,7 @@ export class WorkerRun {
       schemas: this.#schemas,
       logger: settings.logger,
       concurrency: settings.concurrency,
+      updates: new Updates(broker, settings.logger),
     };
   }
 
@@ -218,6 +221,10 @@ export class WorkerRun {
     this.#running.set(delivery, cancel);
     const startedAt = Date.now();
     this.#report.started(delivery.message, startedAt);
+    // Watched jobs (one header lookup) publish their lifecycle: see updates.ts.
+    const watched = delivery.message.headers?.[WATCH_HEADER] !== undefined;
+    if (watched)
+      await this.#deps.updates.lifecycle(delivery.message, "running", delivery.message.attempt);
     let executed: Executed;
     try {
       executed = await execute(delivery, cancel, this.#deps);
@@ -236,12 +243,22 @@ export class WorkerRun {
     // A step of a flow: its next step is enqueued before the step is settled (flow-continue.ts).
     if (executed.settlement && delivery.message.headers?.[FLOW_HEADER] !== undefined)
       executed = await continueFlow(this.#broker, delivery, executed, this.#s.logger);
+    // A retry's `failed` goes out before the settlement puts the next attempt in the queue.
+    if (watched && executed.outcome === "retried")
+      await this.#deps.updates.lifecycle(delivery.message, "failed", delivery.message.attempt);
     // The slot is free as soon as the outcome is known: the next receive goes out together
     // with this settlement instead of one round trip after it.
     this.#running.delete(delivery);
     this.#pump();
     if (executed.settlement) {
-      this.#settle(delivery, executed.settlement, executed.outcome, executed.failed, startedAt);
+      this.#settle(
+        delivery,
+        executed.settlement,
+        executed.outcome,
+        executed.failed,
+        startedAt,
+        watched,
+      );
     } else {
       this.#leases.release(delivery);
     }
@@ -255,6 +272,7 @@ export class WorkerRun {
     outcome: Outcome,
     failed = false,
     startedAt = 0,
+    watched = false,
   ): void {
     this.#leases.settling(delivery);
     void this.#settler.settle(settlement).then((applied) => {
@@ -262,6 +280,10 @@ export class WorkerRun {
       this.#leases.release(delivery);
       if (applied) {
         this.#report.settled(delivery.message, settlement, outcome, failed, startedAt);
+        if (watched && (outcome === "succeeded" || outcome === "deadLettered")) {
+          const state = outcome === "succeeded" ? "succeeded" : "dead";
+          void this.#deps.updates.lifecycle(delivery.message, state, delivery.message.attempt);
+        }
       } else if (!warned) {
         this.#s.logger.warn(
           `repid: the settlement of job "${delivery.message.id}" was not applied: its lease was lost (another worker may hold it) or the broker failed (it comes back when its lease expires)`,

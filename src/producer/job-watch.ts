@@ -1,0 +1,179 @@
+/**
+ * Watching a job: `JobHandle.progress()` and `JobHandle.watch()` on the broker's job updates
+ * (`publishUpdate`, `readUpdate`, `watchUpdates`), and the `watch` option that asks workers to
+ * publish a job's lifecycle.
+ */
+import type { JobUpdate, JobUpdateState, MessageBroker, StoredResult } from "../brokers/broker.js";
+import { capabilitiesOf } from "../brokers/broker.js";
+import { InvalidOptionError, NotSupportedError } from "../core/errors.js";
+import { WATCH_HEADER } from "../core/watch.js";
+
+/** One change of a watched job: its state, its attempt and the last progress it reported. */
+export interface JobProgressUpdate<P = unknown> {
+  readonly state: JobUpdateState;
+  readonly attempt: number;
+  readonly progress?: P;
+}
+
+/** The headers of a job enqueued with `watch: true`: the given ones and `repid-watch`. */
+export function withWatch(
+  headers: Readonly<Record<string, string>> | undefined,
+  watch: boolean | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (watch === undefined || watch === false) return headers;
+  if (watch !== true) throw new InvalidOptionError("watch", "expected a boolean");
+  return Object.freeze({ ...headers, [WATCH_HEADER]: "1" });
+}
+
+/** Throws `NotSupportedError` unless the broker keeps job updates. */
+export function checkUpdates(
+  broker: MessageBroker,
+): Required<Pick<MessageBroker, "readUpdate" | "watchUpdates">> {
+  const { readUpdate, watchUpdates } = broker;
+  if (!capabilitiesOf(broker).progress || !readUpdate || !watchUpdates)
+    throw new NotSupportedError(
+      broker.constructor.name,
+      "progress",
+      "job updates are kept by the in-memory and Redis brokers",
+    );
+  return { readUpdate: readUpdate.bind(broker), watchUpdates: watchUpdates.bind(broker) };
+}
+
+/** The last progress value of a job (decoded from JSON), or `undefined`. */
+export async function readProgress<P>(
+  broker: MessageBroker,
+  queue: string,
+  id: string,
+): Promise<P | undefined> {
+  const update = await checkUpdates(broker).readUpdate(queue, id);
+  return update?.progress === undefined ? undefined : (JSON.parse(update.progress) as P);
+}
+
+/** How long `watch()` waits for a result at most (it stops earlier on its signal). */
+const RESULT_WAIT_MS = 365 * 86_400_000;
+
+/**
+ * The updates of a job until it ends (see `JobHandle.watch`). Checks the broker at once (throws
+ * `NotSupportedError`), then iterates lazily.
+ */
+export function watchJob<P>(
+  broker: MessageBroker,
+  queue: string,
+  id: string,
+  options: { readonly signal?: AbortSignal; readonly results: boolean },
+): AsyncIterable<JobProgressUpdate<P>> {
+  const updates = checkUpdates(broker);
+  return { [Symbol.asyncIterator]: () => iterate<P>(broker, updates, queue, id, options) };
+}
+
+type Event = { readonly update: JobUpdate } | { readonly result: StoredResult } | "aborted";
+
+async function* iterate<P>(
+  broker: MessageBroker,
+  updates: ReturnType<typeof checkUpdates>,
+  queue: string,
+  id: string,
+  options: { readonly signal?: AbortSignal; readonly results: boolean },
+): AsyncGenerator<JobProgressUpdate<P>> {
+  const stop = new AbortController();
+  const outer = options.signal;
+  if (outer?.aborted) return;
+  const events: Event[] = [];
+  let wake: (() => void) | undefined;
+  const push = (event: Event): void => {
+    events.push(event);
+    wake?.();
+  };
+  const onAbort = (): void => push("aborted");
+  outer?.addEventListener("abort", onAbort, { once: true });
+  try {
+    // Subscribe first, then read where the job stands: nothing published in between is lost.
+    await updates.watchUpdates(queue, id, (update) => push({ update }), stop.signal);
+    if (options.results && capabilitiesOf(broker).results) {
+      broker
+        .waitForResult(id, { timeoutMs: RESULT_WAIT_MS, signal: stop.signal, queue })
+        .then((result) => result && push({ result }))
+        .catch(() => {});
+    }
+    let last: JobProgressUpdate<P> | undefined;
+    const initial = await current<P>(broker, updates, queue, id);
+    const emit = function* (next: JobProgressUpdate<P>): Generator<JobProgressUpdate<P>> {
+      if (last && same(last, next)) return;
+      last = next;
+      yield next;
+    };
+    if (initial) {
+      yield* emit(initial);
+      if (ends(initial.state)) return;
+    }
+    for (;;) {
+      while (events.length === 0) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      const event = events.shift()!;
+      if (event === "aborted") return;
+      const next = "update" in event ? decode<P>(event.update) : fromResult<P>(event.result, last);
+      yield* emit(next);
+      if (ends(next.state)) return;
+    }
+  } finally {
+    outer?.removeEventListener("abort", onAbort);
+    stop.abort();
+  }
+}
+
+/** Where the job stands now: its message's state (or its result) and its last progress. */
+async function current<P>(
+  broker: MessageBroker,
+  updates: ReturnType<typeof checkUpdates>,
+  queue: string,
+  id: string,
+): Promise<JobProgressUpdate<P> | undefined> {
+  const [view, update] = await Promise.all([
+    broker.admin?.job(queue, id),
+    updates.readUpdate(queue, id),
+  ]);
+  const progress = update?.progress === undefined ? {} : { progress: parse<P>(update.progress) };
+  if (view) {
+    const attempt = view.message.attempt;
+    if (view.state === "dead") return { state: "dead", attempt };
+    if (view.state === "running") return { state: "running", attempt, ...progress };
+    return { state: "waiting", attempt, ...progress };
+  }
+  const result = await broker.readResult(id, { queue });
+  if (result) return fromResult<P>(result, update ? decode<P>(update) : undefined);
+  return update ? decode<P>(update) : undefined;
+}
+
+function decode<P>(update: JobUpdate): JobProgressUpdate<P> {
+  return update.progress === undefined
+    ? { state: update.state, attempt: update.attempt }
+    : { state: update.state, attempt: update.attempt, progress: parse<P>(update.progress) };
+}
+
+/** The end a stored result tells, with the last progress seen before it. */
+function fromResult<P>(
+  result: StoredResult,
+  last: JobProgressUpdate<P> | undefined,
+): JobProgressUpdate<P> {
+  const attempt = result.ok ? (last?.attempt ?? 1) : result.attempts;
+  const state = result.ok ? "succeeded" : "dead";
+  return last?.progress === undefined
+    ? { state, attempt }
+    : { state, attempt, progress: last.progress };
+}
+
+function parse<P>(text: string): P {
+  return JSON.parse(text) as P;
+}
+
+function ends(state: JobUpdateState): boolean {
+  return state === "succeeded" || state === "dead";
+}
+
+function same<P>(a: JobProgressUpdate<P>, b: JobProgressUpdate<P>): boolean {
+  return (
+    a.state === b.state &&
+    a.attempt === b.attempt &&
+    JSON.stringify(a.progress) === JSON.stringify(b.progress)
+  );
+}

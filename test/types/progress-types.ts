@@ -1,0 +1,36 @@
+/**
+ * Compile-time tests of job progress: `ctx.progress` takes the type its `JobContext` names, and
+ * the generated client passes `watch` on. Type-checked, never run: each `@ts-expect-error` must
+ * meet an error, or tsc fails (TS2578).
+ */
+import { Worker, type JobContext, type JobHandle, type JobProgressUpdate } from "repid";
+import { expectTypeOf } from "vitest";
+import { jobs } from "../codegen/expected/basic.js";
+
+export async function progressOfTheContextsType(ctx: JobContext<{ done: number }>): Promise<void> {
+  await ctx.progress({ done: 1 });
+  // @ts-expect-error a string is not a { done: number }
+  await ctx.progress("half way");
+  // @ts-expect-error a field is missing
+  await ctx.progress({});
+  expectTypeOf(ctx.progress).returns.toEqualTypeOf<Promise<void>>();
+}
+
+export function actorsTakeATypedContext(worker: Worker): void {
+  worker.actor(async function counted(_: unknown, ctx: JobContext<{ done: number }>) {
+    await ctx.progress({ done: 1 });
+  });
+}
+
+export async function watchingAHandle(handle: JobHandle): Promise<void> {
+  expectTypeOf(await handle.progress<{ done: number }>()).toEqualTypeOf<
+    { done: number } | undefined
+  >();
+  for await (const update of handle.watch<{ done: number }>({ signal: AbortSignal.timeout(1) })) {
+    expectTypeOf(update).toEqualTypeOf<JobProgressUpdate<{ done: number }>>();
+    expectTypeOf(update.state).toEqualTypeOf<
+      "waiting" | "running" | "succeeded" | "failed" | "dead"
+    >();
+  }
+  await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { watch: true });
+}
