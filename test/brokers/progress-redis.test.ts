@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from "vitest";
 import { describeProgress } from "./progress-runtime.js";
 import { adminClient, describeRedis, redisAvailable, testBroker } from "./redis-env.js";
+import { clusterAvailable, clusterBroker, describeRedisCluster } from "./redis-cluster-env.js";
 
 describeRedis("redis progress", () => {
   if (!redisAvailable) return;
@@ -38,5 +39,13 @@ describeRedis("redis progress", () => {
     await broker.publishUpdate("default", "j1", { ...update, attempt: 2 }, 60_000);
     expect(await broker.readUpdate("default", "j2")).toBeUndefined();
     expect(heard).toHaveLength(1);
+  });
+});
+
+describeRedisCluster("redis cluster progress", () => {
+  if (!clusterAvailable) return;
+  describeProgress("redis-cluster", async () => {
+    const { broker, cleanup } = clusterBroker();
+    return { broker, cleanup };
   });
 });
