@@ -136,3 +136,12 @@ export function keyOf(payload: string | undefined, path: string): string {
   if (typeof value === "number" && Number.isFinite(value)) return JSON.stringify(value);
   return "";
 }
+
+/**
+ * The window a rate limit is counted over: `perMs` plus a grace of a tenth of it, at most 100 ms,
+ * so that the starts as workers see them (a few ms after their leases) keep within the limit too.
+ * The Redis scripts count the same (limits.lua, `rate_window`).
+ */
+export function rateWindowMs(perMs: number): number {
+  return perMs + Math.min(100, Math.floor(perMs / 10));
+}

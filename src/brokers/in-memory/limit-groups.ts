@@ -18,7 +18,7 @@
  * Nothing here scans keys: each step touches the groups of one message.
  */
 import { Heap } from "../../core/heap.js";
-import { keyOf } from "../../core/limits.js";
+import { keyOf, rateWindowMs } from "../../core/limits.js";
 import type { LimitGroup, LimitSlot, QueueLimits, Rec, TopicLimiter } from "./records.js";
 
 /** A priority outside 0..2 (from a hand-made message) counts as the nearest level. */
@@ -74,7 +74,8 @@ function newGroup(
     map,
     key,
     slots,
-    rate: rate ? { limit: rate.limit, perMs: rate.perMs } : undefined,
+    // Counted over the window with its grace (see rateWindowMs), as on Redis.
+    rate: rate ? { limit: rate.limit, perMs: rateWindowMs(rate.perMs) } : undefined,
     active: 0,
     starts: [],
     head: 0,
