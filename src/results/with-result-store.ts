@@ -37,9 +37,18 @@ export class ResultStoreBroker implements MessageBroker {
       const keepAlive = inner.keepAlive.bind(inner);
       this.keepAlive = (consumer, queues, ttlMs) => keepAlive(consumer, queues, ttlMs);
     }
-    // Optional members added to the contract later (such as admin operations) stay reachable.
+    // Optional members added to the contract later (admin operations, limits, job updates) stay
+    // reachable, whether the broker holds them itself or its class defines them (bound to it).
     for (const key of Object.keys(inner) as (keyof MessageBroker)[]) {
       if (!(key in this)) Object.defineProperty(this, key, { value: inner[key], enumerable: true });
+    }
+    for (let proto = Object.getPrototypeOf(inner); proto && proto !== Object.prototype; ) {
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        const method = Object.getOwnPropertyDescriptor(proto, key)?.value;
+        if (key in this || typeof method !== "function") continue;
+        Object.defineProperty(this, key, { value: method.bind(inner), enumerable: true });
+      }
+      proto = Object.getPrototypeOf(proto);
     }
   }
 
@@ -74,11 +83,6 @@ export class ResultStoreBroker implements MessageBroker {
 
   enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     return this.inner.enqueue(messages);
-  }
-
-  /** The inner broker's limits (a method of its class: not copied by the constructor). */
-  get declareLimits(): MessageBroker["declareLimits"] {
-    return this.inner.declareLimits?.bind(this.inner);
   }
 
   /** Results go to the store. */
