@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { NoRetryError, Router, defineRegistry } from "repid";
 
-const Resized = z.object({ width: z.number(), bytes: z.number() });
+export const Resized = z.object({ width: z.number(), bytes: z.number() });
 
 export const flowRegistry = defineRegistry({
   fetch_page: {

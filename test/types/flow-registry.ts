@@ -1,51 +1,17 @@
-// A registry for the flow type tests (flow-types.ts, fixtures/flow-misuse.ts), typed as a
-// generated one is: zod schemas, and the client built by createClient.
+// The registry of the flow type tests (flow-types.ts, fixtures/flow-misuse.ts): the flow tests'
+// actors (test/brokers/flow-actors.ts), plus a join that takes exactly two results, typed as a
+// generated registry is, with the client built by createClient.
 import { z } from "zod";
 import { createClient, defineRegistry } from "repid";
-
-const Resized = z.object({ width: z.number(), bytes: z.number() });
+import { Resized, flowRegistry } from "../brokers/flow-actors.js";
 
 export const registry = defineRegistry({
-  fetch_page: {
-    name: "fetch_page",
-    property: "fetchPage",
-    queue: "default",
-    args: z.object({ url: z.string() }),
-    result: z.object({ html: z.string() }),
-  },
-  parse_page: {
-    name: "parse_page",
-    property: "parsePage",
-    queue: "default",
-    args: z.object({ html: z.string() }),
-    result: z.object({ rows: z.array(z.string()) }),
-  },
-  store_rows: {
-    name: "store_rows",
-    property: "storeRows",
-    queue: "default",
-    args: z.object({ rows: z.array(z.string()) }),
-    result: z.number(),
-  },
-  resize: {
-    name: "resize",
-    property: "resize",
-    queue: "default",
-    args: z.object({ width: z.number() }),
-    result: Resized,
-  },
-  zip_files: {
-    name: "zip_files",
-    property: "zipFiles",
+  ...flowRegistry,
+  zip_pair: {
+    name: "zip_pair",
+    property: "zipPair",
     queue: "default",
     args: z.tuple([Resized, Resized]),
-    result: z.string(),
-  },
-  zip_any: {
-    name: "zip_any",
-    property: "zipAny",
-    queue: "default",
-    args: z.array(Resized),
     result: z.string(),
   },
 });

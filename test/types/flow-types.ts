@@ -17,7 +17,7 @@ export async function rightFlows(url: string): Promise<void> {
 
   const zip = await flow
     .all([jobs.resize.with({ width: 100 }), jobs.resize.with({ width: 800 })])
-    .then(jobs.zipFiles)
+    .then(jobs.zipPair)
     .enqueue();
   expectTypeOf(await zip.result()).toEqualTypeOf<string>();
 
@@ -28,7 +28,7 @@ export async function rightFlows(url: string): Promise<void> {
       jobs.resize.with({ width: 2 }),
       jobs.resize.with({ width: 3 }),
     ])
-    .then(jobs.zipAny)
+    .then(jobs.zipFiles)
     .enqueue();
 
   // Without a join, the flow's result is the tuple of the branches' results, in order.
