@@ -328,7 +328,9 @@ export interface MessageBroker {
   readUpdate?(queue: string, id: string): Promise<JobUpdate | undefined>;
   /**
    * Calls `listener` with each update of job `id` published from now until `signal` aborts.
-   * Resolves once listening (an update published after that is never missed).
+   * Resolves once listening (an update published after that is never missed: a broker whose
+   * connection dropped meanwhile reads the kept update once it is back, and calls `listener`
+   * with it when it is newer than the last one it handed over).
    */
   watchUpdates?(
     queue: string,
