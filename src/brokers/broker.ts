@@ -170,6 +170,8 @@ export interface ResultStore {
   store(id: string, result: StoredResult, ttlMs: number): Promise<void>;
   /** The stored result, or `undefined` when none is stored (yet or any more). */
   read(id: string): Promise<StoredResult | undefined>;
+  /** Removes job `id`'s result, if one is stored. Absent: results live out their time to live. */
+  delete?(id: string): Promise<void>;
   /**
    * Resolves with the result as soon as it is stored (at once when it already is), or
    * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls.
@@ -309,6 +311,12 @@ export interface MessageBroker {
    * Brokers with `results` have it (absent: flows are refused with `NotSupportedError`).
    */
   storeResult?(id: string, result: KeptResult, options: { readonly queue: string }): Promise<void>;
+  /**
+   * Removes job `id`'s stored result, if one is kept (none is no error); waiters keep waiting.
+   * `queue` is the job's queue. Flows remove an intermediate step's result once the flow no
+   * longer needs it; a broker without it keeps such results until their time to live.
+   */
+  deleteResult?(id: string, options: { readonly queue: string }): Promise<void>;
   /**
    * Resolves with the result as soon as it is stored (at once when it already is), or
    * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls once the job's
