@@ -140,7 +140,8 @@ export function describeFlows(name: string, factory: RuntimeBrokerFactory): void
     });
 
     it("an all's branch results are removed once the join is enqueued; the join's result remains", async (ctx) => {
-      if (!holds()) return ctx.skip();
+      // A broker without deleteResult keeps them until their time to live (the contract allows).
+      if (!holds() || !app.connection.broker.deleteResult) return ctx.skip();
       await app.magic(async () => {
         const zip = await flow
           .all([
