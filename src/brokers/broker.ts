@@ -338,7 +338,7 @@ export interface MessageBroker {
    * Calls `listener` with each update of job `id` published from now until `signal` aborts.
    * Resolves once listening (an update published after that is never missed: a broker whose
    * connection dropped meanwhile reads the kept update once it is back, and calls `listener`
-   * with it when it is newer than the last one it handed over).
+   * with it unless it is the last one it handed over, or older).
    */
   watchUpdates?(
     queue: string,

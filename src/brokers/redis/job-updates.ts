@@ -11,8 +11,8 @@ type Listener = (update: JobUpdate) => void;
  * and announced on a channel of the same name (SPUBLISH on a cluster of Redis 7+, `sharded`).
  * Watchers listen on one subscriber connection of their own, opened at the first watch and
  * closed by `close()`. After that connection was lost and is back (subscribed again), each
- * watched job's kept update is read and handed to its watchers when it is newer than the last
- * one they got: an update published meanwhile is not missed. Methods are bound, for the broker
+ * watched job's kept update is read and handed to its watchers unless it is the last one they
+ * got or older (see `news`): an update published meanwhile is not missed. Methods are bound, for the broker
  * to hand out as its own.
  */
 export class JobUpdates {
@@ -125,20 +125,25 @@ export class JobUpdates {
     return sub;
   }
 
-  /** Hands `update` to the key's watchers; one read again only when newer than the last. */
+  /** Hands `update` to the key's watchers; one read again only when it is news to them. */
   #deliver(key: string, update: JobUpdate | undefined, reread = false): void {
     const listeners = this.#listeners.get(key);
     if (!update || !listeners) return;
     const before = this.#seen.get(key);
-    if (reread && before && !newer(update, before)) return;
+    if (reread && before && !news(update, before)) return;
     this.#seen.set(key, update);
     for (const listener of [...listeners]) listener(update);
   }
 }
 
-/** Later attempt, or the same attempt published later. */
-function newer(a: JobUpdate, b: JobUpdate): boolean {
-  return a.attempt > b.attempt || (a.attempt === b.attempt && a.at > b.at);
+/**
+ * Whether `a`, read again, is news after `b`: a later attempt, or the same attempt published
+ * later, or at the same millisecond but different (a fast job's progress and end).
+ */
+function news(a: JobUpdate, b: JobUpdate): boolean {
+  if (a.attempt !== b.attempt) return a.attempt > b.attempt;
+  if (a.at !== b.at) return a.at > b.at;
+  return a.state !== b.state || a.progress !== b.progress;
 }
 
 function decode(text: string | null): JobUpdate | undefined {
