@@ -26,6 +26,7 @@ export type {
   CancelMode,
   CancelOutcome,
   Cancelled,
+  FlowPlace,
   JobView,
   MessageState,
   Page,
