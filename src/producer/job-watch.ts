@@ -39,14 +39,18 @@ export function checkUpdates(
   return { readUpdate: readUpdate.bind(broker), watchUpdates: watchUpdates.bind(broker) };
 }
 
-/** The last progress value of a job (decoded from JSON), or `undefined`. */
+/** Turns a progress value read from JSON into its type (the registry's progress schema). */
+export type ProgressDecoder<P> = (value: unknown) => P;
+
+/** The last progress value of a job (decoded from JSON, then by `decode`), or `undefined`. */
 export async function readProgress<P>(
   broker: MessageBroker,
   queue: string,
   id: string,
+  decode?: ProgressDecoder<P>,
 ): Promise<P | undefined> {
   const update = await checkUpdates(broker).readUpdate(queue, id);
-  return update?.progress === undefined ? undefined : (JSON.parse(update.progress) as P);
+  return update?.progress === undefined ? undefined : parse<P>(update.progress, decode);
 }
 
 /** How long `watch()` waits for a result at most (it stops earlier on its signal). */
@@ -60,10 +64,17 @@ export function watchJob<P>(
   broker: MessageBroker,
   queue: string,
   id: string,
-  options: { readonly signal?: AbortSignal; readonly results: boolean },
+  options: WatchOptions<P>,
 ): AsyncIterable<JobProgressUpdate<P>> {
   const updates = checkUpdates(broker);
   return { [Symbol.asyncIterator]: () => iterate<P>(broker, updates, queue, id, options) };
+}
+
+/** How `watchJob` watches: `results` reads the job's stored result; `decode` its progress. */
+export interface WatchOptions<P> {
+  readonly signal?: AbortSignal;
+  readonly results: boolean;
+  readonly decode?: ProgressDecoder<P>;
 }
 
 type Event = { readonly update: JobUpdate } | { readonly result: StoredResult } | "aborted";
@@ -73,7 +84,7 @@ async function* iterate<P>(
   updates: ReturnType<typeof checkUpdates>,
   queue: string,
   id: string,
-  options: { readonly signal?: AbortSignal; readonly results: boolean },
+  options: WatchOptions<P>,
 ): AsyncGenerator<JobProgressUpdate<P>> {
   const stop = new AbortController();
   const outer = options.signal;
@@ -96,7 +107,7 @@ async function* iterate<P>(
         .catch(() => {});
     }
     let last: JobProgressUpdate<P> | undefined;
-    const initial = await current<P>(broker, updates, queue, id);
+    const initial = await current<P>(broker, updates, queue, id, options.decode);
     const emit = function* (next: JobProgressUpdate<P>): Generator<JobProgressUpdate<P>> {
       if (last && same(last, next)) return;
       last = next;
@@ -111,7 +122,10 @@ async function* iterate<P>(
       wake = undefined;
       const event = events.shift()!;
       if (event === "aborted") return;
-      const next = "update" in event ? decode<P>(event.update) : fromResult<P>(event.result, last);
+      const next =
+        "update" in event
+          ? decode<P>(event.update, options.decode)
+          : fromResult<P>(event.result, last);
       yield* emit(next);
       if (ends(next.state)) return;
     }
@@ -127,12 +141,14 @@ async function current<P>(
   updates: ReturnType<typeof checkUpdates>,
   queue: string,
   id: string,
+  decoder: ProgressDecoder<P> | undefined,
 ): Promise<JobProgressUpdate<P> | undefined> {
   const [view, update] = await Promise.all([
     broker.admin?.job(queue, id),
     updates.readUpdate(queue, id),
   ]);
-  const progress = update?.progress === undefined ? {} : { progress: parse<P>(update.progress) };
+  const progress =
+    update?.progress === undefined ? {} : { progress: parse<P>(update.progress, decoder) };
   if (view) {
     const attempt = view.message.attempt;
     if (view.state === "dead") return { state: "dead", attempt };
@@ -140,14 +156,21 @@ async function current<P>(
     return { state: "waiting", attempt, ...progress };
   }
   const result = await broker.readResult(id, { queue });
-  if (result) return fromResult<P>(result, update ? decode<P>(update) : undefined);
-  return update ? decode<P>(update) : undefined;
+  if (result) return fromResult<P>(result, update ? decode<P>(update, decoder) : undefined);
+  return update ? decode<P>(update, decoder) : undefined;
 }
 
-function decode<P>(update: JobUpdate): JobProgressUpdate<P> {
+function decode<P>(
+  update: JobUpdate,
+  decoder: ProgressDecoder<P> | undefined,
+): JobProgressUpdate<P> {
   return update.progress === undefined
     ? { state: update.state, attempt: update.attempt }
-    : { state: update.state, attempt: update.attempt, progress: parse<P>(update.progress) };
+    : {
+        state: update.state,
+        attempt: update.attempt,
+        progress: parse<P>(update.progress, decoder),
+      };
 }
 
 /** The end a stored result tells, with the last progress seen before it. */
@@ -162,8 +185,9 @@ function fromResult<P>(
     : { state, attempt, progress: last.progress };
 }
 
-function parse<P>(text: string): P {
-  return JSON.parse(text) as P;
+function parse<P>(text: string, decoder: ProgressDecoder<P> | undefined): P {
+  const value: unknown = JSON.parse(text);
+  return decoder ? decoder(value) : (value as P);
 }
 
 function ends(state: JobUpdateState): boolean {

@@ -5,7 +5,12 @@
  */
 import { Worker, type JobContext, type JobHandle, type JobProgressUpdate } from "repid";
 import { expectTypeOf } from "vitest";
-import { jobs } from "../codegen/expected/basic.js";
+import {
+  jobs,
+  type ImportProgress,
+  type ImportRowsResult,
+  type ResizeProgress,
+} from "../codegen/expected/basic.js";
 
 export async function progressOfTheContextsType(ctx: JobContext<{ done: number }>): Promise<void> {
   await ctx.progress({ done: 1 });
@@ -33,4 +38,29 @@ export async function watchingAHandle(handle: JobHandle): Promise<void> {
     >();
   }
   await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] }, { watch: true });
+}
+
+export async function typedByTheRegistry(): Promise<void> {
+  const rows = await jobs.importRows.enqueue({ rows: 3 });
+  expectTypeOf(rows).toEqualTypeOf<JobHandle<ImportRowsResult, ImportProgress>>();
+  expectTypeOf(await rows.progress()).toEqualTypeOf<ImportProgress | undefined>();
+  // A Date in the actor's type reads back as a Date (the client decodes with the schema).
+  expectTypeOf((await rows.progress())?.at).toEqualTypeOf<Date | undefined>();
+  const resized = await jobs.resize.enqueue({ width: 100 });
+  for await (const update of resized.watch({ signal: AbortSignal.timeout(1) })) {
+    expectTypeOf(update).toEqualTypeOf<JobProgressUpdate<ResizeProgress>>();
+    expectTypeOf(update.progress).toEqualTypeOf<ResizeProgress | undefined>();
+  }
+  // An actor whose context names no progress type: `unknown`, or the type the caller names.
+  const mail = await jobs.sendEmail.enqueue({ to: "a@b.c", subject: "Hi", cc: [] });
+  expectTypeOf(await mail.progress()).toEqualTypeOf<unknown>();
+  expectTypeOf(await mail.progress<{ done: number }>()).toEqualTypeOf<
+    { done: number } | undefined
+  >();
+}
+
+export function typedHandlesFitUntypedOnes(
+  handle: JobHandle<ImportRowsResult, ImportProgress>,
+): JobHandle<unknown> {
+  return handle;
 }
