@@ -7,6 +7,7 @@ import type { JobUpdate, JobUpdateState, MessageBroker, StoredResult } from "../
 import { capabilitiesOf } from "../brokers/broker.js";
 import { InvalidOptionError, NotSupportedError } from "../core/errors.js";
 import { WATCH_HEADER } from "../core/watch.js";
+import { WatchEvents } from "./watch-events.js";
 
 /** One change of a watched job: its state, its attempt and the last progress it reported. */
 export interface JobProgressUpdate<P = unknown> {
@@ -53,9 +54,6 @@ export async function readProgress<P>(
   return update?.progress === undefined ? undefined : parse<P>(update.progress, decode);
 }
 
-/** How long `watch()` waits for a result at most (it stops earlier on its signal). */
-const RESULT_WAIT_MS = 365 * 86_400_000;
-
 /**
  * The updates of a job until it ends (see `JobHandle.watch`). Checks the broker at once (throws
  * `NotSupportedError`), then iterates lazily.
@@ -77,7 +75,7 @@ export interface WatchOptions<P> {
   readonly decode?: ProgressDecoder<P>;
 }
 
-type Event = { readonly update: JobUpdate } | { readonly result: StoredResult } | "aborted";
+type Event = { readonly update: JobUpdate } | { readonly result: StoredResult };
 
 async function* iterate<P>(
   broker: MessageBroker,
@@ -86,26 +84,13 @@ async function* iterate<P>(
   id: string,
   options: WatchOptions<P>,
 ): AsyncGenerator<JobProgressUpdate<P>> {
-  const stop = new AbortController();
-  const outer = options.signal;
-  if (outer?.aborted) return;
-  const events: Event[] = [];
-  let wake: (() => void) | undefined;
-  const push = (event: Event): void => {
-    events.push(event);
-    wake?.();
-  };
-  const onAbort = (): void => push("aborted");
-  outer?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) return;
+  const events = new WatchEvents<Event>(options.signal);
   try {
     // Subscribe first, then read where the job stands: nothing published in between is lost.
-    await updates.watchUpdates(queue, id, (update) => push({ update }), stop.signal);
-    if (options.results && capabilitiesOf(broker).results) {
-      broker
-        .waitForResult(id, { timeoutMs: RESULT_WAIT_MS, signal: stop.signal, queue })
-        .then((result) => result && push({ result }))
-        .catch(() => {});
-    }
+    await updates.watchUpdates(queue, id, (update) => events.push({ update }), events.signal);
+    if (options.results && capabilitiesOf(broker).results)
+      events.result(broker, id, queue, (result) => ({ result }));
     let last: JobProgressUpdate<P> | undefined;
     const initial = await current<P>(broker, updates, queue, id, options.decode);
     const emit = function* (next: JobProgressUpdate<P>): Generator<JobProgressUpdate<P>> {
@@ -118,20 +103,17 @@ async function* iterate<P>(
       if (ends(initial.state)) return;
     }
     for (;;) {
-      while (events.length === 0) await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-      const event = events.shift()!;
+      const event = await events.next();
       if (event === "aborted") return;
       const next =
         "update" in event
-          ? decode<P>(event.update, options.decode)
+          ? updateOf<P>(event.update, options.decode)
           : fromResult<P>(event.result, last);
       yield* emit(next);
       if (ends(next.state)) return;
     }
   } finally {
-    outer?.removeEventListener("abort", onAbort);
-    stop.abort();
+    events.close();
   }
 }
 
@@ -156,11 +138,12 @@ async function current<P>(
     return { state: "waiting", attempt, ...progress };
   }
   const result = await broker.readResult(id, { queue });
-  if (result) return fromResult<P>(result, update ? decode<P>(update, decoder) : undefined);
-  return update ? decode<P>(update, decoder) : undefined;
+  if (result) return fromResult<P>(result, update ? updateOf<P>(update, decoder) : undefined);
+  return update ? updateOf<P>(update, decoder) : undefined;
 }
 
-function decode<P>(
+/** A published update as a watcher sees it: its progress decoded. */
+export function updateOf<P>(
   update: JobUpdate,
   decoder: ProgressDecoder<P> | undefined,
 ): JobProgressUpdate<P> {
@@ -174,7 +157,7 @@ function decode<P>(
 }
 
 /** The end a stored result tells, with the last progress seen before it. */
-function fromResult<P>(
+export function fromResult<P>(
   result: StoredResult,
   last: JobProgressUpdate<P> | undefined,
 ): JobProgressUpdate<P> {
@@ -194,7 +177,8 @@ function ends(state: JobUpdateState): boolean {
   return state === "succeeded" || state === "dead";
 }
 
-function same<P>(a: JobProgressUpdate<P>, b: JobProgressUpdate<P>): boolean {
+/** True when `b` tells nothing new after `a`. */
+export function same<P>(a: JobProgressUpdate<P>, b: JobProgressUpdate<P>): boolean {
   return (
     a.state === b.state &&
     a.attempt === b.attempt &&

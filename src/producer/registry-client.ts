@@ -70,6 +70,23 @@ export function createClient<R extends Registry>(
   return client as RegistryClient<R>;
 }
 
+/**
+ * Decodes an actor's progress values with its registry's progress schema (`ValidationError` for
+ * one that does not fit); `undefined` when the actor has none.
+ */
+export function progressDecoder(
+  definition: ActorDefinition,
+): ((value: unknown) => unknown) | undefined {
+  const schema = definition.progress;
+  if (!schema) return undefined;
+  return (value) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success)
+      throw new ValidationError(definition.name, zodIssues(parsed.error), "progress");
+    return parsed.data;
+  };
+}
+
 function actorClient(
   definition: ActorDefinition,
   connection: Connection | undefined,
@@ -82,15 +99,7 @@ function actorClient(
       throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
     return parsed.data;
   };
-  const schema = definition.progress;
-  const decodeProgress =
-    schema &&
-    ((value: unknown): unknown => {
-      const parsed = schema.safeParse(value);
-      if (!parsed.success)
-        throw new ValidationError(definition.name, zodIssues(parsed.error), "progress");
-      return parsed.data;
-    });
+  const decodeProgress = progressDecoder(definition);
   const client: ActorClient<unknown, unknown> = {
     async enqueue(args?: unknown, options: EnqueueOptions = {}) {
       const parsed = definition.args.safeParse(args);
