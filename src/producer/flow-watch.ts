@@ -39,8 +39,8 @@ interface Step {
 /** A step's state when the watch starts: its update, or the flow's failure it holds. */
 interface Now {
   readonly update?: JobProgressUpdate<unknown>;
-  /** When its last update was published (to pick the latest progress of an `all`). */
-  readonly at?: number;
+  /** Its last progress, and when it was published (to pick the latest of an `all`'s). */
+  readonly progress?: { readonly value: unknown; readonly at: number };
   readonly failed?: { readonly step: FlowStepRef; readonly attempts: number };
 }
 
@@ -78,19 +78,21 @@ async function stepNow(
     step.keepsResult ? broker.readResult(id, { queue: step.queue }) : undefined,
   ]);
   const last = update ? updateOf(update, step.decode) : undefined;
-  const at = update ? { at: update.at } : {};
-  const progress = last?.progress === undefined ? {} : { progress: last.progress };
+  const known =
+    last?.progress === undefined ? {} : { progress: { value: last.progress, at: update!.at } };
   if (view) {
     const attempt = view.message.attempt;
     const state = view.state === "dead" ? "dead" : view.state === "running" ? "running" : "waiting";
-    return { update: { state, attempt, ...(state === "dead" ? {} : progress) }, ...at };
+    // As a job's watch shows it: a dead step without its progress (see job-watch.ts).
+    const progress = state === "dead" || !known.progress ? {} : { progress: known.progress.value };
+    return { update: { state, attempt, ...progress }, ...known };
   }
   if (result) {
     const failed = result.ok ? undefined : flowErrorOf(result.error);
     if (failed && !result.ok) return { failed: { step: failed.step, attempts: result.attempts } };
-    return { update: fromResult(result, last), ...at };
+    return { update: fromResult(result, last), ...known };
   }
-  return last ? { update: last, ...at } : {};
+  return last ? { update: last, ...known } : {};
 }
 
 /**
@@ -108,17 +110,13 @@ export async function flowProgress(
   const failed = now.find((n) => n.failed)?.failed;
   let stage = failed ? failed.step.stage : -1;
   if (!failed) for (const [i, n] of now.entries()) if (n.update) stage = steps[i]!.ref.stage;
-  let latest: Now | undefined;
+  let latest: Now["progress"];
   for (const [i, n] of now.entries()) {
     const ref = steps[i]!.ref;
     if (ref.stage !== stage || (failed && ref.jobId !== failed.step.jobId)) continue;
-    if (
-      n.update?.progress !== undefined &&
-      (latest === undefined || (n.at ?? 0) > (latest.at ?? 0))
-    )
-      latest = n;
+    if (n.progress && (latest === undefined || n.progress.at > latest.at)) latest = n.progress;
   }
-  return latest?.update?.progress;
+  return latest?.value;
 }
 
 /**

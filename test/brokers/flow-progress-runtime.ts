@@ -232,6 +232,8 @@ export function describeFlowProgress(name: string, factory: RuntimeBrokerFactory
         ]);
         // Watched after the end, the flow shows where it stopped.
         expect(await collect(handle).all).toEqual([seen.at(-1)]);
+        // The step that failed reported nothing: an earlier step's progress is not the flow's.
+        expect(await handle.progress()).toBeUndefined();
       });
     });
 

@@ -3,7 +3,15 @@
  * the generated client passes `watch` on. Type-checked, never run: each `@ts-expect-error` must
  * meet an error, or tsc fails (TS2578).
  */
-import { Worker, type JobContext, type JobHandle, type JobProgressUpdate } from "repid";
+import {
+  Worker,
+  type FlowHandle,
+  type FlowProgressUpdate,
+  type FlowStepRef,
+  type JobContext,
+  type JobHandle,
+  type JobProgressUpdate,
+} from "repid";
 import { expectTypeOf } from "vitest";
 import {
   jobs,
@@ -63,4 +71,19 @@ export function typedHandlesFitUntypedOnes(
   handle: JobHandle<ImportRowsResult, ImportProgress>,
 ): JobHandle<unknown> {
   return handle;
+}
+
+export async function watchingAFlow(handle: FlowHandle<number>): Promise<void> {
+  expectTypeOf(await handle.progress()).toEqualTypeOf<unknown>();
+  expectTypeOf(await handle.progress<{ done: number }>()).toEqualTypeOf<
+    { done: number } | undefined
+  >();
+  for await (const update of handle.watch<{ done: number }>({ signal: AbortSignal.timeout(1) })) {
+    expectTypeOf(update).toEqualTypeOf<FlowProgressUpdate<{ done: number }>>();
+    expectTypeOf(update).toExtend<JobProgressUpdate<{ done: number }>>();
+    expectTypeOf(update.step).toEqualTypeOf<FlowStepRef>();
+    expectTypeOf(update.step.stage).toEqualTypeOf<number>();
+    expectTypeOf(update.step.branch).toEqualTypeOf<number | undefined>();
+    expectTypeOf(update.step.jobId).toEqualTypeOf<string>();
+  }
 }
