@@ -8,6 +8,7 @@ import type { MessageBroker, StoredResult } from "../brokers/broker.js";
 /** How long a watch waits for a result at most (it stops earlier when closed). */
 export const RESULT_WAIT_MS = 365 * 86_400_000;
 
+/** A watch's queue of events `E` (and `"aborted"`), with the signal that ends its sources. */
 export class WatchEvents<E> {
   readonly #stop = new AbortController();
   readonly #events: (E | "aborted")[] = [];

@@ -182,6 +182,8 @@ export function describeFlowProgress(name: string, factory: RuntimeBrokerFactory
           ...watchedStep(1, "second"),
           ...watchedStep(2, "third"),
         ]);
+        // Watched after the end, the flow shows its last step's end, and the watch ends.
+        expect(await collect(handle).all).toEqual(watchedStep(2, "third").slice(-1));
       });
     });
 
