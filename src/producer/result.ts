@@ -128,7 +128,9 @@ export class JobHandle<TResult = unknown, out TProgress = unknown> {
    * stands now. `running`, `failed` (an attempt failed and will be retried), `succeeded` and
    * `dead` are published only for jobs enqueued with `watch: true`; the iteration ends after
    * `succeeded` or `dead` (also seen in the job's stored result), or when `signal` aborts.
-   * @throws NotSupportedError at once when the broker keeps no job updates (RabbitMQ).
+   * `progress` is typed (and decoded) as `progress()` says.
+   * @throws NotSupportedError at once when the broker keeps no job updates (RabbitMQ); the
+   * iteration throws ValidationError for a progress value that does not fit the registry's schema.
    */
   watch<P = TProgress>(
     options: { readonly signal?: AbortSignal } = {},
