@@ -5,12 +5,13 @@
  * figure to bench/results/<timestamp>.json. `--quick` runs the same rows at small sizes.
  * Every key the run creates is under the prefix `bench-<pid>-` and is deleted at the end.
  */
-import { fork } from "node:child_process";
+import { execSync, fork } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { Redis } from "ioredis";
 import { backlog, type BacklogFigures } from "./backlog.js";
 import { codegenScenario } from "./codegen.js";
+import { coldRun, type ColdFigures } from "./cold.js";
 import { makeProject, timeRun, typeCheckFigures } from "./codegen-project.js";
 import { pickupLatencies } from "./latency.js";
 import { recoveryMs } from "./recovery.js";
@@ -22,7 +23,7 @@ import { formatTable, type Row } from "./table.js";
 
 const quick = process.argv.includes("--quick");
 /**
- * `--only latency,process` runs just those groups: enqueue, process, latency, backlog,
+ * `--only latency,process` runs just those groups: enqueue, process, fresh, latency, backlog,
  * redis-memory, sync, memory, in-memory, limits, flows, recovery, codegen, observability, rabbitmq, cluster. The
  * last five are not comparisons of the three systems and run only when named or with `--all` (they
  * would take the full run past its 15 minutes: BullMQ's recovery alone takes a minute).
@@ -30,6 +31,11 @@ const quick = process.argv.includes("--quick");
 const onlyArg = process.argv.find((_, i) => process.argv[i - 1] === "--only");
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const all = process.argv.includes("--all");
+/**
+ * `--dist`: the fresh-worker group runs each worker under plain node on the package's built
+ * dist/ (built first), as an independent harness does; otherwise on the sources through tsx.
+ */
+const dist = process.argv.includes("--dist");
 const EXTRA = new Set(["recovery", "codegen", "observability", "rabbitmq", "cluster"]);
 const wanted = (group: string): boolean => (only ? only.has(group) : all || !EXTRA.has(group));
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -161,6 +167,71 @@ async function processGroup(): Promise<void> {
       },
     );
   }
+}
+
+/**
+ * Fresh worker processes (bench/cold.ts): every run its own Redis and its own worker process, as
+ * a deploy or an autoscaler starts one; the first 20,000 jobs and 100,000 jobs at concurrency 10.
+ */
+async function freshGroup(): Promise<void> {
+  if (dist) execSync("npm run build", { stdio: "ignore" });
+  const [short, long] = quick ? [20_000, 30_000] : [20_000, 100_000];
+  const c = 10;
+  const where = dist ? "plain node, dist/" : "tsx, sources";
+  const runs = new Map<SystemName, { short: ColdFigures[]; long: ColdFigures[] }>(
+    SYSTEMS.map((s) => [s, { short: [], long: [] }]),
+  );
+  for (let r = 0; r < repeats; r++) {
+    for (const s of rotation(SYSTEMS, r)) {
+      const a = await coldRun(s, queueName(), short, c, dist);
+      const b = await coldRun(s, queueName(), long, c, dist);
+      runs.get(s)!.short.push(a);
+      runs.get(s)!.long.push(b);
+      log(`fresh ${s}: ${JSON.stringify(a)} ${JSON.stringify(b)}`);
+    }
+  }
+  raw.fresh = Object.fromEntries(runs);
+  const row = (
+    scenario: string,
+    unit: string,
+    higherIsBetter: boolean,
+    pick: (f: { short: ColdFigures[]; long: ColdFigures[] }) => number[],
+  ): void => {
+    rows.push({
+      scenario,
+      unit,
+      higherIsBetter,
+      figures: Object.fromEntries(SYSTEMS.map((s) => [s, summarize(pick(runs.get(s)!))])),
+    });
+  };
+  const both = (f: { short: ColdFigures[]; long: ColdFigures[] }) => [...f.short, ...f.long];
+  row(`fresh worker (${where}): importing its modules`, "ms", false, (f) =>
+    both(f).map((x) => x.loadMs),
+  );
+  row(`fresh worker: from start to the 1st job started`, "ms", false, (f) =>
+    both(f).map((x) => x.firstMs),
+  );
+  row(`fresh worker: from start to the 1,000th job started`, "ms", false, (f) =>
+    both(f).map((x) => x.thousandthMs),
+  );
+  row(`fresh worker, c=${c}: ${short.toLocaleString("en")} jobs`, "jobs/s", true, (f) =>
+    f.short.map((x) => x.overallRate),
+  );
+  row(`fresh worker, c=${c}: ${long.toLocaleString("en")} jobs`, "jobs/s", true, (f) =>
+    f.long.map((x) => x.overallRate),
+  );
+  row(`fresh worker, c=${c}: after the first 20,000 (steady)`, "jobs/s", true, (f) =>
+    f.long.map((x) => x.steadyRate),
+  );
+  row(`  fresh worker: Node CPU per job, jobs 2,000–10,000`, "µs", false, (f) =>
+    both(f).map((x) => x.warmingCpuPerJobUs),
+  );
+  row(`  fresh worker: Node CPU per job after 20,000`, "µs", false, (f) =>
+    f.long.map((x) => x.steadyCpuPerJobUs),
+  );
+  row(`  fresh worker: Redis CPU per job (${short.toLocaleString("en")})`, "µs", false, (f) =>
+    f.short.map((x) => x.redisCpuPerJobUs),
+  );
 }
 
 async function latencyGroup(): Promise<void> {
@@ -455,6 +526,7 @@ async function main(): Promise<void> {
   const groups: [string, () => Promise<void>][] = [
     ["enqueue", enqueueGroup],
     ["process", processGroup],
+    ["fresh", freshGroup],
     ["latency", latencyGroup],
     ["backlog", backlogGroup],
     ["redis-memory", redisMemoryGroup],

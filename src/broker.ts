@@ -39,6 +39,7 @@ export type {
   CancelMode,
   CancelOutcome,
   Cancelled,
+  FlowPlace,
   JobView,
   MessageState,
   Page,

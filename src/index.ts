@@ -28,6 +28,7 @@ export type {
   CancelMode,
   CancelOutcome,
   Cancelled,
+  FlowPlace,
   JobView,
   MessageState,
   Page,

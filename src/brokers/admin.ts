@@ -38,6 +38,23 @@ export interface JobView {
   readonly cancelling?: boolean;
   /** Ready but waiting for a limit of its actor (see `TopicLimits`): which one. */
   readonly heldBy?: HeldBy;
+  /**
+   * The last progress the job reported (`ctx.progress`), decoded from JSON, on a broker that keeps
+   * job updates. Filled in by `Admin.job` (brokers leave it out).
+   */
+  readonly progress?: unknown;
+  /** A step of a flow: where it stands in it. Filled in by `Admin.job` (brokers leave it out). */
+  readonly flow?: FlowPlace;
+}
+
+/** Where a step stands in its flow: its job id is `<id>~<stage>` or `<id>~<stage>.<branch>`. */
+export interface FlowPlace {
+  /** The flow's id. */
+  readonly id: string;
+  /** Its stage, 0 first. */
+  readonly stage: number;
+  /** Its branch of an `all` stage, 0 first. */
+  readonly branch?: number;
 }
 
 /** One page of a listing; pass `next` back as `cursor` for the following page. */

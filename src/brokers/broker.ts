@@ -170,6 +170,8 @@ export interface ResultStore {
   store(id: string, result: StoredResult, ttlMs: number): Promise<void>;
   /** The stored result, or `undefined` when none is stored (yet or any more). */
   read(id: string): Promise<StoredResult | undefined>;
+  /** Removes job `id`'s result, if one is stored. Absent: results live out their time to live. */
+  delete?(id: string): Promise<void>;
   /**
    * Resolves with the result as soon as it is stored (at once when it already is), or
    * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls.
@@ -310,6 +312,12 @@ export interface MessageBroker {
    */
   storeResult?(id: string, result: KeptResult, options: { readonly queue: string }): Promise<void>;
   /**
+   * Removes job `id`'s stored result, if one is kept (none is no error); waiters keep waiting.
+   * `queue` is the job's queue. Flows remove an intermediate step's result once the flow no
+   * longer needs it; a broker without it keeps such results until their time to live.
+   */
+  deleteResult?(id: string, options: { readonly queue: string }): Promise<void>;
+  /**
    * Resolves with the result as soon as it is stored (at once when it already is), or
    * `undefined` when `timeoutMs` passes or the signal aborts first. Never polls once the job's
    * queue is known (given as `queue`, or found by the broker).
@@ -328,7 +336,9 @@ export interface MessageBroker {
   readUpdate?(queue: string, id: string): Promise<JobUpdate | undefined>;
   /**
    * Calls `listener` with each update of job `id` published from now until `signal` aborts.
-   * Resolves once listening (an update published after that is never missed).
+   * Resolves once listening (an update published after that is never missed: a broker whose
+   * connection dropped meanwhile reads the kept update once it is back, and calls `listener`
+   * with it unless it is the last one it handed over, or older).
    */
   watchUpdates?(
     queue: string,

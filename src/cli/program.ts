@@ -86,7 +86,9 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
 
   program
     .command("job <id>")
-    .description("a job by id in any state: actor, attempt, times, error, stored result")
+    .description(
+      "a job by id in any state: actor, attempt, progress, flow step, times, error, stored result",
+    )
     .option("--queue <queue>", "look only in this queue (default: every queue)")
     .action(
       act(async (s, o, id) => {

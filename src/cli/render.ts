@@ -1,5 +1,5 @@
 /** The human renderings of admin results: table rows and job details. */
-import type { JobView, QueueInfo } from "../brokers/admin.js";
+import type { FlowPlace, JobView, QueueInfo } from "../brokers/admin.js";
 import type { HeldBy, ScheduleInfo } from "../brokers/broker.js";
 import type { FinishedJob, JobDetails } from "./operations.js";
 import { fields, time } from "./output.js";
@@ -99,6 +99,8 @@ export function describeJob(job: JobDetails | FinishedJob): string {
     ["state", job.cancelling ? "running (cancelling)" : job.state],
     ["held by", job.heldBy ? heldByText(job.heldBy) : undefined],
     ["attempt", `${m.attempt} of ${m.retries + 1}`],
+    ["progress", job.progress === undefined ? undefined : JSON.stringify(job.progress)],
+    ["flow", job.flow ? flowText(job.flow) : undefined],
     ["priority", String(m.priority)],
     ["enqueued", time(m.enqueuedAt)],
     ["runs at", job.state === "delayed" ? time(m.executeAt) : undefined],
@@ -116,6 +118,11 @@ export function describeJob(job: JobDetails | FinishedJob): string {
   ]);
   const stack = job.error?.stack ? `\n${job.error.stack}\n` : "";
   return text + stack;
+}
+
+/** A step's place in its flow, as its job id numbers it: `f1 step 0.2`. */
+function flowText(flow: FlowPlace): string {
+  return `${flow.id} step ${flow.stage}${flow.branch === undefined ? "" : `.${flow.branch}`}`;
 }
 
 function resultText(result: NonNullable<JobDetails["result"]>): string {

@@ -12,6 +12,7 @@ import type { MessageBroker, ScheduleInfo } from "../brokers/broker.js";
 import type { Connection } from "../connection/connection.js";
 import { NotSupportedError } from "../core/errors.js";
 import { resolveConnection } from "../connection/repid.js";
+import { withProgressAndFlow } from "./job-extras.js";
 
 /**
  * The operator's view of a broker: queues, jobs by state, lookup, cancellation, dead-letter
@@ -38,13 +39,16 @@ export class Admin {
     return (await this.#admin()).jobs(queue, state, options);
   }
 
-  /** A job by id: in `queue`, or in every declared queue when none is given. */
+  /**
+   * A job by id: in `queue`, or in every declared queue when none is given; with its last
+   * progress (on a broker that keeps job updates) and, for a step of a flow, its place in it.
+   */
   async job(id: string, queue?: string): Promise<JobView | undefined> {
     const admin = await this.#admin();
-    if (queue !== undefined) return admin.job(queue, id);
-    for (const q of await admin.queues()) {
-      const found = await admin.job(q.name, id);
-      if (found) return found;
+    const queues = queue !== undefined ? [queue] : (await admin.queues()).map((q) => q.name);
+    for (const q of queues) {
+      const found = await admin.job(q, id);
+      if (found) return withProgressAndFlow(await this.#broker(), found);
     }
     return undefined;
   }

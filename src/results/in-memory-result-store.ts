@@ -23,6 +23,10 @@ export class InMemoryResultStore implements ResultStore {
     return this.#results.read(id);
   }
 
+  async delete(id: string): Promise<void> {
+    this.#results.delete(id);
+  }
+
   wait(
     id: string,
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal },

@@ -118,6 +118,10 @@ export class RedisResultStore implements ResultStore {
     return decodeResult(await this.#client().get(this.#key(id)));
   }
 
+  async delete(id: string): Promise<void> {
+    await this.#client().del(this.#key(id));
+  }
+
   wait(
     id: string,
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal },

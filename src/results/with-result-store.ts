@@ -27,12 +27,17 @@ export class ResultStoreBroker implements MessageBroker {
   readonly inner: MessageBroker;
   readonly store: ResultStore;
   readonly capabilities: BrokerCapabilities;
+  /** Removes a result from the store, when the store can. */
+  readonly deleteResult: ((id: string) => Promise<void>) | undefined;
   readonly keepAlive?: (consumer: string, queues: readonly string[], ttlMs: number) => KeepAlive;
 
   constructor(inner: MessageBroker, store: ResultStore) {
     this.inner = inner;
     this.store = store;
     this.capabilities = { ...capabilitiesOf(inner), results: true };
+    // Results live in the store: the broker's own deleteResult must not stand in for it.
+    const remove = store.delete?.bind(store);
+    this.deleteResult = remove && ((id: string) => remove(id));
     if (inner.keepAlive) {
       const keepAlive = inner.keepAlive.bind(inner);
       this.keepAlive = (consumer, queues, ttlMs) => keepAlive(consumer, queues, ttlMs);
@@ -42,7 +47,7 @@ export class ResultStoreBroker implements MessageBroker {
     for (const key of Object.keys(inner) as (keyof MessageBroker)[]) {
       if (!(key in this)) Object.defineProperty(this, key, { value: inner[key], enumerable: true });
     }
-    for (let proto = Object.getPrototypeOf(inner); proto && proto !== Object.prototype; ) {
+    for (let proto = Object.getPrototypeOf(inner); proto && proto !== Object.prototype;) {
       for (const key of Object.getOwnPropertyNames(proto)) {
         const method = Object.getOwnPropertyDescriptor(proto, key)?.value;
         if (key in this || typeof method !== "function") continue;

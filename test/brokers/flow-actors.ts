@@ -66,7 +66,8 @@ export function flowActors(runs: string[]): Router {
     runs.push("fetch_page");
     return { html: `<p>${args.url}</p><p>two</p>` };
   });
-  router.actor({ name: "parse_page" }, async (args: { html: string }) => {
+  // Keeps its results (a chain's middle step, whose result the flow removes once handed over).
+  router.actor({ name: "parse_page", storeResult: true }, async (args: { html: string }) => {
     runs.push("parse_page");
     return {
       rows: args.html

@@ -59,6 +59,16 @@ export function describeFlows(name: string, factory: RuntimeBrokerFactory): void
       running = worker.run();
     }
 
+    /** Stops the worker once what it holds is settled (and its flows' hand-overs are done). */
+    async function settled(): Promise<void> {
+      worker?.stop();
+      await running;
+      worker = running = undefined;
+    }
+
+    const kept = async (id: string, queue: string): Promise<boolean> =>
+      (await app.connection.broker.readResult(id, { queue })) !== undefined;
+
     const holds = (): boolean => {
       const caps = capabilitiesOf(app.connection.broker);
       return caps.dedupe === true && caps.results && !!app.connection.broker.storeResult;
@@ -103,6 +113,58 @@ export function describeFlows(name: string, factory: RuntimeBrokerFactory): void
         expect(runs.filter((r) => r === "resize")).toHaveLength(5);
         expect(runs.filter((r) => r === "zip_files")).toHaveLength(1);
         expect(runs[runs.length - 1]).toBe("zip_files");
+      });
+    });
+
+    it("a chain's intermediate results are removed once handed over; the flow's result remains", async (ctx) => {
+      if (!holds()) return ctx.skip();
+      await app.magic(async () => {
+        const page = await flow(jobs.fetchPage.with({ url: "one" }))
+          .then(jobs.parsePage) // its actor keeps results (storeResult)
+          .then(jobs.storeRows)
+          .enqueue();
+        start();
+        expect(await page.result({ timeout: "10s" })).toBe(2);
+        await settled();
+        expect(runs).toEqual(["fetch_page", "parse_page", "store_rows"]);
+        expect(await kept(`${page.id}~0`, "default")).toBe(false);
+        expect(await kept(`${page.id}~1`, "default")).toBe(false);
+        expect(await kept(`${page.id}~2`, "other")).toBe(true);
+        expect(await page.result({ timeout: "1s" })).toBe(2);
+        expect((await page.steps()).map((s) => s.state)).toEqual([
+          "succeeded",
+          "succeeded",
+          "succeeded",
+        ]);
+      });
+    });
+
+    it("an all's branch results are removed once the join is enqueued; the join's result remains", async (ctx) => {
+      // A broker without deleteResult keeps them until their time to live (the contract allows).
+      if (!holds() || !app.connection.broker.deleteResult) return ctx.skip();
+      await app.magic(async () => {
+        const zip = await flow
+          .all([
+            jobs.resize.with({ width: 1 }),
+            jobs.resize.with({ width: 2 }),
+            jobs.resize.with({ width: 3 }),
+          ])
+          .then(jobs.zipFiles)
+          .enqueue();
+        start();
+        expect(await zip.result({ timeout: "10s" })).toBe("1:3,2:6,3:9");
+        await settled();
+        expect(runs).toEqual(["resize", "resize", "resize", "zip_files"]);
+        for (const b of [0, 1, 2]) expect(await kept(`${zip.id}~0.${b}`, "default")).toBe(false);
+        expect(await kept(`${zip.id}~1`, "other")).toBe(true);
+        expect(await zip.result({ timeout: "1s" })).toBe("1:3,2:6,3:9");
+        const steps = await zip.steps();
+        expect(steps.map((s) => [s.id, s.state])).toEqual([
+          [`${zip.id}~0.0`, "succeeded"],
+          [`${zip.id}~0.1`, "succeeded"],
+          [`${zip.id}~0.2`, "succeeded"],
+          [`${zip.id}~1`, "succeeded"],
+        ]);
       });
     });
 

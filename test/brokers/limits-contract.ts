@@ -4,7 +4,7 @@
  * instance over the same store (another process's connection, for Redis).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { capabilitiesOf, type Delivery, type MessageBroker } from "repid/broker";
+import { capabilitiesOf, type Delivery, type JobView, type MessageBroker } from "repid/broker";
 import { message, waitFor } from "./contract.js";
 
 export type SharedBrokerFactory = () => Promise<{
@@ -59,7 +59,9 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
       expect(first.filter((d) => d.message.topic === "sync")).toHaveLength(2);
       expect(first.filter((d) => d.message.topic === "other")).toHaveLength(3);
       expect(await broker.counts("default")).toMatchObject({ running: 5, limited: 10 });
-      await broker.settle(first.filter((d) => d.message.topic === "other").map((d) => ({ kind: "ack", delivery: d })));
+      await broker.settle(
+        first.filter((d) => d.message.topic === "other").map((d) => ({ kind: "ack", delivery: d })),
+      );
 
       const consumers = await Promise.all([open(), open(), open()]);
       let held = first.filter((d) => d.message.topic === "sync").length;
@@ -89,7 +91,9 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
     });
 
     it("limits per key: one lease per account at once, accounts side by side", async () => {
-      await broker.declareLimits!("default", "sync", { concurrency: { limit: 1, key: "account.id" } });
+      await broker.declareLimits!("default", "sync", {
+        concurrency: { limit: 1, key: "account.id" },
+      });
       const accounts = ["a", "b", "c"];
       await broker.enqueue(
         Array.from({ length: 15 }, (_, n) => job("sync", n, { account: { id: accounts[n % 3] } })),
@@ -110,7 +114,9 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
     });
 
     it("a key given as a number, or missing, is a key too", async () => {
-      await broker.declareLimits!("default", "sync", { concurrency: { limit: 1, key: "account.id" } });
+      await broker.declareLimits!("default", "sync", {
+        concurrency: { limit: 1, key: "account.id" },
+      });
       await broker.enqueue([
         job("sync", 1, { account: { id: 7 } }),
         job("sync", 2, { account: { id: 7 } }),
@@ -172,7 +178,9 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
     });
 
     it("serves keys in turn: a small key's jobs start before a big key's backlog is through", async () => {
-      await broker.declareLimits!("default", "sync", { concurrency: { limit: 2, key: "account.id" } });
+      await broker.declareLimits!("default", "sync", {
+        concurrency: { limit: 2, key: "account.id" },
+      });
       await broker.enqueue(
         Array.from({ length: 300 }, (_, n) => job("sync", n, { account: { id: "big" } })),
       );
@@ -191,7 +199,9 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
     });
 
     it("priorities still come first across keys", async () => {
-      await broker.declareLimits!("default", "sync", { concurrency: { limit: 5, key: "account.id" } });
+      await broker.declareLimits!("default", "sync", {
+        concurrency: { limit: 5, key: "account.id" },
+      });
       await broker.enqueue([
         { ...job("sync", 1, { account: { id: "a" } }), priority: 2 },
         { ...job("sync", 2, { account: { id: "b" } }), priority: 0 },
@@ -220,7 +230,9 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
     it("applies to messages enqueued before the declaration; counts and the job view show what waits", async () => {
       const early = Array.from({ length: 3 }, (_, n) => job("sync", n, { account: { id: "x" } }));
       await broker.enqueue(early);
-      await broker.declareLimits!("default", "sync", { concurrency: { limit: 1, key: "account.id" } });
+      await broker.declareLimits!("default", "sync", {
+        concurrency: { limit: 1, key: "account.id" },
+      });
       const got = await broker.receive(["default"], { max: 10, leaseMs: LEASE });
       expect(got.map(nOf)).toEqual([0]);
       expect(await broker.counts("default")).toMatchObject({
@@ -237,6 +249,42 @@ export function describeLimitsContract(name: string, factory: SharedBrokerFactor
         });
         const running = await broker.admin.job("default", early[0]!.id);
         expect(running?.heldBy).toBeUndefined();
+      }
+    });
+
+    it("an operator's list of ready jobs shows the ones limits hold, after those ready to run", async () => {
+      const jobs = [
+        job("sync", 0, { account: { id: "x" } }),
+        job("sync", 1, { account: { id: "x" } }),
+        job("sync", 2, { account: { id: "x" } }),
+        job("free", 3),
+      ];
+      await broker.declareLimits!("default", "sync", {
+        concurrency: { limit: 1, key: "account.id" },
+      });
+      await broker.enqueue(jobs);
+      const got = await broker.receive(["default"], { max: 1, leaseMs: LEASE });
+      expect(got.map(nOf)).toEqual([0]);
+      expect(await broker.counts("default")).toMatchObject({ running: 1, limited: 2 });
+      if (!broker.admin) return;
+      const listed = new Map<string, JobView>();
+      let cursor: string | undefined;
+      do {
+        const page = await broker.admin.jobs("default", "ready", {
+          limit: 1,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const view of page.items) listed.set(view.message.id, view);
+        cursor = page.next;
+      } while (cursor);
+      // Every waiting job once: the free one, and both held by the key's one slot.
+      expect([...listed.keys()].sort()).toEqual([jobs[1]!.id, jobs[2]!.id, jobs[3]!.id].sort());
+      expect(listed.get(jobs[3]!.id)?.heldBy).toBeUndefined();
+      for (const held of [jobs[1]!, jobs[2]!]) {
+        expect(listed.get(held.id)).toMatchObject({
+          state: "ready",
+          heldBy: { limit: "concurrency", key: "x", max: 1 },
+        });
       }
     });
 

@@ -53,6 +53,16 @@ function describeStore(
       expect(await a.wait("job-1", { timeoutMs: 10 })).toEqual(stored);
     });
 
+    it("delete removes a stored result; deleting one that is not stored is no error", async () => {
+      const a = await open();
+      await a.store("gone", ok("1"), 60_000);
+      await a.store("stays", ok("2"), 60_000);
+      await a.delete!("gone");
+      await a.delete!("never-stored");
+      expect(await a.read("gone")).toBeUndefined();
+      expect(await a.read("stays")).toEqual(expect.objectContaining({ value: "2" }));
+    });
+
     it("gives up after the timeout or the signal, and forgets a result after its time to live", async () => {
       const a = await open();
       expect(await a.wait("never", { timeoutMs: 50 })).toBeUndefined();
@@ -137,6 +147,11 @@ describe("a connection with a result store", () => {
       // The broker's own result store was not written.
       expect(await broker.readResult("r1")).toBeUndefined();
       expect((await broker.counts("default")).running).toBe(0);
+      // Removing goes to the store too, never to the broker's own results.
+      await broker.storeResult("r1", { stored, ttlMs: 60_000 });
+      await wrapped.deleteResult!("r1", { queue: "default" });
+      expect(await wrapped.readResult("r1")).toBeUndefined();
+      expect(await broker.readResult("r1")).toEqual(stored);
     } finally {
       await connection.disconnect();
     }

@@ -19,6 +19,7 @@ import {
 } from "../../src/index.js";
 import { REDIS_URL, describeRedis, testBroker } from "../brokers/redis-env.js";
 import { waitFor } from "../brokers/contract.js";
+import { FLOW_HEADER } from "../../src/core/flow-plan.js";
 import { bury, outgoing } from "./helpers.js";
 
 // Each run starts a node process through tsx; on a busy machine a few of them take a while.
@@ -179,6 +180,36 @@ describeRedis("repid as a process on Redis", () => {
       error: { code: "CANCELLED" },
       message: { attempt: 1 },
     });
+  });
+
+  it("repid job shows the progress a running flow step reported in another process's worker, and its place in the flow", async () => {
+    let started!: () => void;
+    const reported = new Promise<void>((resolve) => (started = resolve));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const worker = new Worker({ messagesLimit: 1, handleSignals: [], logger: silentLogger });
+    worker.actor({ queue: emails }, async function crunch(_args: unknown, ctx: ActorContext) {
+      await ctx.progress({ done: 2, total: 5 });
+      started();
+      await gate;
+    });
+    // The last step of a flow "fl", as a worker enqueues it after the step before.
+    const header = { f: "fl", i: 1, k: 60_000, next: [] };
+    await broker.enqueue([
+      outgoing(emails, "fl~1", {
+        topic: "crunch",
+        headers: { [FLOW_HEADER]: JSON.stringify(header) },
+      }),
+    ]);
+    const done = new Repid(connection).magic(() => worker.run());
+    await reported;
+    const job = await repid(["job", "fl~1", ...flags]);
+    open();
+    await done;
+    expect(job.code).toBe(0);
+    expect(job.stdout).toMatch(/^state:\s+running$/m);
+    expect(job.stdout).toMatch(/^progress:\s+\{"done":2,"total":5\}$/m);
+    expect(job.stdout).toMatch(/^flow:\s+fl step 1$/m);
   });
 
   it("enqueues what the registry's schema accepts (exit 0) and rejects the rest (exit 3)", async () => {

@@ -12,8 +12,11 @@ import {
   Repid,
   Router,
   Worker,
+  createClient,
+  flow,
   silentLogger,
 } from "../../src/index.js";
+import { flowRegistry } from "../brokers/flow-actors.js";
 import { bury, cli, outgoing, take } from "./helpers.js";
 
 const registry = fileURLToPath(new URL("./fixtures/registry.ts", import.meta.url));
@@ -135,6 +138,62 @@ describe("repid job", () => {
     expect(run.stdout).toMatch(/^result:\s+ok \{"n":42\}$/m);
     const json = JSON.parse((await cli(connection, "job", handle.id, "--json")).stdout);
     expect(json).toMatchObject({ id: handle.id, state: "finished", result: { ok: true } });
+  });
+});
+
+describe("repid job on flows and progress", () => {
+  it("shows a running job's last progress, and a flow step's flow and stage", async () => {
+    await broker.declareQueue("default");
+    await broker.declareQueue("other");
+    const jobs = createClient(flowRegistry, connection);
+    const zip = await flow
+      .all([jobs.resize.with({ width: 1 }), jobs.resize.with({ width: 2 })])
+      .then(jobs.zipFiles)
+      .enqueue({ connection, id: "f1" });
+    expect(zip.id).toBe("f1");
+    const [first] = await take(broker, "default", 1);
+    expect(first!.message.id).toBe("f1~0.0");
+    // What ctx.progress({ done: 2, total: 5 }) publishes.
+    const update = {
+      state: "running",
+      attempt: 1,
+      progress: '{"done":2,"total":5}',
+      at: 1,
+    } as const;
+    await broker.publishUpdate("default", "f1~0.0", update, 60_000);
+
+    const running = await cli(connection, "job", "f1~0.0");
+    expect(running.code).toBe(0);
+    expect(running.stdout).toMatch(/^state:\s+running$/m);
+    expect(running.stdout).toMatch(/^progress:\s+\{"done":2,"total":5\}$/m);
+    expect(running.stdout).toMatch(/^flow:\s+f1 step 0\.0$/m);
+    const json = JSON.parse((await cli(connection, "job", "f1~0.0", "--json")).stdout);
+    expect(json).toMatchObject({
+      progress: { done: 2, total: 5 },
+      flow: { id: "f1", stage: 0, branch: 0 },
+    });
+
+    // A waiting branch has no progress yet; a job of no flow shows neither line.
+    const waiting = await cli(connection, "job", "f1~0.1", "--queue", "default");
+    expect(waiting.stdout).toMatch(/^flow:\s+f1 step 0\.1$/m);
+    expect(waiting.stdout).not.toMatch(/^progress:/m);
+    await broker.enqueue([outgoing("emails", "plain")]);
+    const plain = await cli(connection, "job", "plain");
+    expect(plain.stdout).not.toMatch(/^(flow|progress):/m);
+    expect(JSON.parse((await cli(connection, "job", "plain", "--json")).stdout)).not.toHaveProperty(
+      "flow",
+    );
+  });
+
+  it("shows a chain step's stage without a branch", async () => {
+    await broker.declareQueue("default");
+    await broker.declareQueue("other");
+    const jobs = createClient(flowRegistry, connection);
+    await flow(jobs.fetchPage.with({ url: "one" }))
+      .then(jobs.parsePage)
+      .enqueue({ connection, id: "c1" });
+    const shown = await cli(connection, "job", "c1~0");
+    expect(shown.stdout).toMatch(/^flow:\s+c1 step 0$/m);
   });
 });
 

@@ -20,7 +20,8 @@ import {
   type ActorContext,
 } from "../../src/index.js";
 import { registry } from "./fixtures/registry.js";
-import type { Message } from "../../src/brokers/broker.js";
+import type { JobUpdate, Message } from "../../src/brokers/broker.js";
+import { FLOW_HEADER } from "../../src/core/flow-plan.js";
 import { bury, holdTwo, outgoing, take } from "./helpers.js";
 import { describeRedis, testBroker } from "../brokers/redis-env.js";
 
@@ -139,6 +140,38 @@ describe("the dashboard in a browser", () => {
     await page.fill("#lookup-id", "nobody");
     await page.click("#lookup-form button");
     await shows("#job-view .err", 'job "nobody" not found');
+  });
+
+  it("shows a running flow step's last progress and its place in the flow, as text", async () => {
+    // A step as flow(...).enqueue() writes it, with markup in its flow id and its progress.
+    const flowId = "<i>f2</i>";
+    const header = { f: flowId, i: 0, b: 1, n: 2, bq: ["reports", "reports"], k: 60_000, next: [] };
+    await broker.enqueue([
+      outgoing("reports", `${flowId}~0.1`, {
+        topic: "resize",
+        headers: { [FLOW_HEADER]: JSON.stringify(header) },
+      }),
+    ]);
+    const [step] = await take(broker, "reports", 1);
+    expect(step!.message.id).toBe(`${flowId}~0.1`);
+    const progress = { done: 2, note: "<img src=x onerror=alert(1)>" };
+    const update = { state: "running", attempt: 1, progress: JSON.stringify(progress), at: 1 };
+    await broker.publishUpdate("reports", step!.message.id, update as JobUpdate, 60_000);
+
+    await page.fill("#lookup-id", step!.message.id);
+    await page.click("#lookup-form button");
+    await page.waitForSelector(`#job-view[data-job="${step!.message.id}"]`);
+    expect(await page.textContent("#job-view dd.progress")).toBe(JSON.stringify(progress));
+    expect(await page.textContent("#job-view dd.flow")).toBe("<i>f2</i> step 0.1");
+    expect(await page.locator("#job-view dd.progress img, #job-view dd.flow i").count()).toBe(0);
+    // Its labels, in the order the CLI prints them.
+    const labels = await page.locator("#job-view dt").allTextContents();
+    expect(labels.slice(labels.indexOf("attempt"), labels.indexOf("attempt") + 3)).toEqual([
+      "attempt",
+      "progress",
+      "flow",
+    ]);
+    await broker.settle([{ kind: "ack", delivery: step! }]);
   });
 
   it("Cancel on a running job aborts ctx.signal on its worker; it ends dead-lettered CANCELLED", async () => {

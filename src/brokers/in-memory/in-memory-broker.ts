@@ -223,7 +223,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
     const until = Date.now() + leaseMs;
     return deliveries.map((d) => {
-      const rec = this.#held(d);
+      const rec = heldRecord(this.#queues, d);
       if (!rec) return false;
       rec.leaseUntil = until;
       return rec.cancel ? { cancelled: rec.cancel } : true;
@@ -274,6 +274,10 @@ export class InMemoryMessageBroker implements MessageBroker {
     return this.#results.read(id);
   }
 
+  async deleteResult(id: string): Promise<void> {
+    this.#results.delete(id);
+  }
+
   waitForResult(
     id: string,
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
@@ -307,7 +311,7 @@ export class InMemoryMessageBroker implements MessageBroker {
   }
 
   #settleOne(s: Settlement, now: number): boolean {
-    const rec = this.#held(s.delivery);
+    const rec = heldRecord(this.#queues, s.delivery);
     if (!rec) return false;
     const next = rec.followUp;
     if (next === undefined) return this.#apply(s, rec, now);
@@ -336,10 +340,6 @@ export class InMemoryMessageBroker implements MessageBroker {
         this.#bury(q, rec, s.error, now);
         return true;
     }
-  }
-
-  #held(d: Delivery): Rec | undefined {
-    return heldRecord(this.#queues, d);
   }
 
   #place(

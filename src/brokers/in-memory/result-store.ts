@@ -34,6 +34,10 @@ export class ResultStore {
     return entry.result;
   }
 
+  delete(id: string): void {
+    this.#entries.delete(id);
+  }
+
   wait(
     id: string,
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal },

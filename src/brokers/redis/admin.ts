@@ -10,6 +10,7 @@ import type {
   QueueInfo,
 } from "../admin.js";
 import type { HeldBy, QueueCounts } from "../broker.js";
+import type { ChainableCommander as Pipeline } from "ioredis";
 import { masters, type RedisClient } from "./cluster.js";
 import { decodeDeadLetter, decodeMessage } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
@@ -209,6 +210,8 @@ const PRIO_UNIT = 17592186044416;
 /**
  * Ids of ready messages `start..stop` (inclusive) in the order consumers take them, priority by
  * priority: within one, those back at an earlier place (`ready`) come before the fresh list.
+ * After them come the messages that limits hold (parked, see scripts/limits.lua), group by group
+ * in the order of the groups' names, each group's in the order it lets them go.
  * Voided list entries (see common.lua) are among them; the caller drops what is not ready.
  */
 async function readyIds(
@@ -217,34 +220,39 @@ async function readyIds(
   start: number,
   stop: number,
 ): Promise<string[]> {
+  const base = k.msg.slice(0, -"msg".length);
+  const groups = ((await client.smembers(`${base}gparked`)) as string[]).sort();
+  type Segment = { size?: number; read: (p: Pipeline, from: number, to: number) => void };
+  const segments: Segment[] = [];
   const sizes = client.pipeline();
   for (let p = 0; p < 3; p++) {
-    sizes.zcount(k.ready, p * PRIO_UNIT, `(${(p + 1) * PRIO_UNIT}`);
+    const min = p * PRIO_UNIT;
+    const max = `(${(p + 1) * PRIO_UNIT}`;
+    sizes.zcount(k.ready, min, max);
+    segments.push({
+      read: (r, from, to) => r.zrangebyscore(k.ready, min, max, "LIMIT", from, to - from + 1),
+    });
     sizes.llen(k.fresh[p]!);
+    segments.push({ read: (r, from, to) => r.lrange(k.fresh[p]!, from, to) });
   }
-  const counts = ((await sizes.exec()) ?? []).map(([error, n]) => {
+  for (const group of groups) {
+    const key = `${base}gq:${group}`;
+    sizes.zcard(key);
+    segments.push({ read: (r, from, to) => r.zrange(key, String(from), String(to)) });
+  }
+  ((await sizes.exec()) ?? []).forEach(([error, n], i) => {
     if (error) throw error;
-    return Number(n);
+    segments[i]!.size = Number(n);
   });
   const reads = client.pipeline();
   let offset = 0;
-  counts.forEach((size, segment) => {
+  for (const segment of segments) {
+    const size = segment.size ?? 0;
     const from = Math.max(start - offset, 0);
     const to = Math.min(stop - offset, size - 1);
     offset += size;
-    if (to < from) return;
-    const p = Math.floor(segment / 2);
-    if (segment % 2 === 0)
-      reads.zrangebyscore(
-        k.ready,
-        p * PRIO_UNIT,
-        `(${(p + 1) * PRIO_UNIT}`,
-        "LIMIT",
-        from,
-        to - from + 1,
-      );
-    else reads.lrange(k.fresh[p]!, from, to);
-  });
+    if (to >= from) segment.read(reads, from, to);
+  }
   const ids: string[] = [];
   for (const [error, part] of (await reads.exec()) ?? []) {
     if (error) throw error;

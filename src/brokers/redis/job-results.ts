@@ -10,46 +10,76 @@ import type { ResultWaiters } from "./result-waiters.js";
  * Job results as the Redis broker reads them. A result is kept under its job's queue (its key
  * shares the queue's hash tag, so settle.lua writes it in the same step as the settlement): given
  * the queue, a read or wait goes straight to the key; without it, the job's queue is first looked
- * for among the declared queues.
+ * for among the declared queues. Methods are bound, for the broker to hand out as its own.
  */
 export class JobResults {
   readonly #client: RedisClient;
   readonly #keys: KeySpace;
   readonly #waiters: ResultWaiters;
+  readonly #sharded: () => boolean;
 
-  constructor(client: RedisClient, keys: KeySpace, waiters: ResultWaiters) {
-    this.#client = client;
-    this.#keys = keys;
-    this.#waiters = waiters;
+  constructor(options: {
+    readonly client: RedisClient;
+    readonly keys: KeySpace;
+    readonly waiters: ResultWaiters;
+    /** Announced with SPUBLISH (a cluster of Redis 7+), else PUBLISH. */
+    readonly sharded: () => boolean;
+  }) {
+    this.#client = options.client;
+    this.#keys = options.keys;
+    this.#waiters = options.waiters;
+    this.#sharded = options.sharded;
   }
 
-  /** See `RedisMessageBroker.readResult`. */
-  async read(id: string, options: { readonly queue?: string }): Promise<StoredResult | undefined> {
+  /**
+   * The stored result of job `id`. Results are kept under their queue: pass `queue` (a
+   * `JobHandle` does); without it the job's queue is first looked for among the declared queues
+   * (one read per queue).
+   */
+  readonly read = async (
+    id: string,
+    options: { readonly queue?: string } = {},
+  ): Promise<StoredResult | undefined> => {
     const queue = options.queue ?? (await this.#locate(id));
     if (queue === undefined) return undefined;
     return decodeResult(
       await wrapErrors("read result", () => this.#client.get(this.#keys.result(queue, id))),
     );
-  }
+  };
 
   /**
-   * See `RedisMessageBroker.storeResult`: SET PX, then announced on the key's channel as
-   * settle.lua does (`sharded`: SPUBLISH); a refused announcement leaves waiters to read the key.
+   * Stores job `id`'s result now, apart from a settlement (a flow keeps a step's result before it
+   * settles the step), under `queue`: SET PX, then announced on the key's channel as settle.lua
+   * does; a refused announcement leaves waiters to read the key.
    */
-  async store(id: string, kept: KeptResult, queue: string, sharded: boolean): Promise<void> {
-    const key = this.#keys.result(queue, id);
+  readonly store = async (
+    id: string,
+    kept: KeptResult,
+    options: { readonly queue: string },
+  ): Promise<void> => {
+    const key = this.#keys.result(options.queue, id);
     const value = encodeResult(kept.stored);
     await wrapErrors("store result", () =>
       this.#client.set(key, value, "PX", Math.max(1, Math.ceil(kept.ttlMs))),
     );
-    await this.#client.call(sharded ? "SPUBLISH" : "PUBLISH", key, value).catch(() => undefined);
-  }
+    const publish = this.#sharded() ? "SPUBLISH" : "PUBLISH";
+    await this.#client.call(publish, key, value).catch(() => undefined);
+  };
 
-  /** See `RedisMessageBroker.waitForResult`. */
-  async wait(
+  /** Removes job `id`'s kept result under `queue` (DEL; nothing kept is no error). */
+  readonly remove = async (id: string, options: { readonly queue: string }): Promise<void> => {
+    const key = this.#keys.result(options.queue, id);
+    await wrapErrors("delete result", () => this.#client.del(key));
+  };
+
+  /**
+   * Waits for job `id`'s result (see `read` for `queue`). Without `queue`, while the job is
+   * found in no declared queue (not enqueued yet), it looks again at growing intervals.
+   */
+  readonly wait = async (
     id: string,
     options: Parameters<MessageBroker["waitForResult"]>[1],
-  ): Promise<StoredResult | undefined> {
+  ): Promise<StoredResult | undefined> => {
     if (options.queue !== undefined)
       return this.#waiters.wait(this.#keys.result(options.queue, id), options);
     const deadline = Date.now() + Math.max(0, options.timeoutMs);
@@ -65,7 +95,7 @@ export class JobResults {
       if (left <= 0 || options.signal?.aborted) return undefined;
       await new Promise((resolve) => setTimeout(resolve, Math.min(every, left)));
     }
-  }
+  };
 
   /** The declared queue holding job `id` (its message or its result), if any. */
   async #locate(id: string): Promise<string | undefined> {

@@ -11,8 +11,6 @@ import type {
   ReceiveOptions,
   ScheduleInfo,
   Settlement,
-  StoredResult,
-  KeptResult,
   TopicLimits,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
@@ -81,7 +79,6 @@ export class RedisMessageBroker implements MessageBroker {
   /** 's' when results are announced with SPUBLISH (a cluster of Redis 7+), else 'p'. */
   #publish: "p" | "s" = "p";
   readonly #results: ResultWaiters;
-  readonly #jobResults: JobResults;
   readonly #updates: JobUpdates;
   readonly #receiver: Receiver;
   readonly #enqueuer: Enqueuer;
@@ -128,16 +125,16 @@ export class RedisMessageBroker implements MessageBroker {
         );
     this.#results = new ResultWaiters(client, () => this.#openSubscriber("results"), this.#logger);
     const [keys, openSubscriber] = [this.#keys, () => this.#openSubscriber("updates")];
-    this.#updates = new JobUpdates({
-      client,
-      keys,
-      openSubscriber,
-      sharded: () => this.#publish === "s",
-    });
+    const sharded = (): boolean => this.#publish === "s";
+    this.#updates = new JobUpdates({ client, keys, openSubscriber, sharded });
     this.publishUpdate = this.#updates.publish;
     this.readUpdate = this.#updates.read;
     this.watchUpdates = this.#updates.watch;
-    this.#jobResults = new JobResults(client, this.#keys, this.#results);
+    const results = new JobResults({ client, keys, waiters: this.#results, sharded });
+    this.readResult = results.read;
+    this.storeResult = results.store;
+    this.deleteResult = results.remove;
+    this.waitForResult = results.wait;
     this.#receiver = new Receiver({
       client,
       keys: this.#keys,
@@ -195,6 +192,11 @@ export class RedisMessageBroker implements MessageBroker {
   readonly publishUpdate: JobUpdates["publish"];
   readonly readUpdate: JobUpdates["read"];
   readonly watchUpdates: JobUpdates["watch"];
+  /** Results (see `MessageBroker.readResult`), kept per queue: ./job-results.ts. */
+  readonly readResult: JobResults["read"];
+  readonly storeResult: JobResults["store"];
+  readonly deleteResult: JobResults["remove"];
+  readonly waitForResult: JobResults["wait"];
 
   /** Admin operations (see `BrokerAdmin`): queues, jobs, cancel, replay, pause. */
   readonly admin: BrokerAdmin;
@@ -352,37 +354,6 @@ export class RedisMessageBroker implements MessageBroker {
   /** Dead letters as of now: ended leases past `maxStalls` are dead-lettered first. */
   deadLetters(queue: string, options: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
     return this.#queues.deadLetters(queue, options);
-  }
-
-  /**
-   * The stored result of job `id`. Results are kept under their queue: pass `queue` (a
-   * `JobHandle` does); without it the broker first looks for the job's queue among the
-   * declared queues (one read per queue).
-   */
-  readResult(
-    id: string,
-    options: { readonly queue?: string } = {},
-  ): Promise<StoredResult | undefined> {
-    return this.#jobResults.read(id, options);
-  }
-
-  /**
-   * Stores job `id`'s result now, apart from a settlement (a flow keeps a step's result before it
-   * settles the step), under `queue`, and wakes its waiters.
-   */
-  storeResult(id: string, result: KeptResult, options: { readonly queue: string }): Promise<void> {
-    return this.#jobResults.store(id, result, options.queue, this.#publish === "s");
-  }
-
-  /**
-   * Waits for job `id`'s result (see `readResult` for `queue`). Without `queue`, while the job is
-   * found in no declared queue (not enqueued yet), it looks again at growing intervals.
-   */
-  waitForResult(
-    id: string,
-    options: Parameters<MessageBroker["waitForResult"]>[1],
-  ): Promise<StoredResult | undefined> {
-    return this.#jobResults.wait(id, options);
   }
 
   async #run(what: string, call: ScriptCall): Promise<unknown> {

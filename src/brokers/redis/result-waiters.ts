@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logger.js";
 import type { StoredResult } from "../broker.js";
 import type { RedisClient } from "./cluster.js";
 import { decodeResult } from "./codec.js";
+import { onResubscribed } from "./resubscribed.js";
 
 type Listener = (result: StoredResult | undefined) => void;
 
@@ -160,30 +161,10 @@ export class ResultWaiters {
   #sub(): RedisClient {
     if (this.#subscriber) return this.#subscriber;
     const sub = this.#openSubscriber();
-    let connectedOnce = false;
     sub.on(this.sharded ? "smessage" : "message", (channel: string, message: string) =>
       this.#deliver(channel, decodeResult(message)),
     );
-    if (this.sharded) {
-      // The subscriber group was rebuilt (a node left, a replica was promoted): it subscribes
-      // again without waiting for confirmations, so read now and once more a moment later.
-      sub.on("subscribersReady", () => {
-        this.#readPending();
-        setTimeout(() => this.#readPending(), 250).unref();
-      });
-    }
-    sub.on("ready", () => {
-      if (!connectedOnce) {
-        connectedOnce = true;
-        return;
-      }
-      // ioredis resubscribes by itself before this event; the PING answers after those
-      // subscriptions are confirmed, and then results published while we were away are read.
-      sub
-        .ping()
-        .then(() => this.#readPending())
-        .catch(() => {});
-    });
+    onResubscribed(sub, this.sharded, () => this.#readPending());
     this.#subscriber = sub;
     return sub;
   }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { groupBySlot, isCluster, masters, type RedisClient } from "./cluster.js";
+import { splitPrelude, withPrelude } from "./script-prelude.js";
 
 /** The broker's Lua scripts, one `.lua` file each under `./scripts/`. */
 export type ScriptName =
@@ -76,13 +77,15 @@ export function loadScripts(withFlags: boolean): ReadonlyMap<ScriptName, Script>
   const known = sources.get(withFlags);
   if (known) return known;
   const dir = scriptsDir();
-  const common = [
-    readFileSync(new URL("common.lua", dir), "utf8"),
-    readFileSync(new URL("limits.lua", dir), "utf8"),
-  ].join("\n");
+  const prelude = splitPrelude(
+    [
+      readFileSync(new URL("common.lua", dir), "utf8"),
+      readFileSync(new URL("limits.lua", dir), "utf8"),
+    ].join("\n"),
+  );
   const map = new Map<ScriptName, Script>();
   for (const name of NAMES) {
-    const body = `${common}\n${readFileSync(new URL(`${name}.lua`, dir), "utf8")}`;
+    const body = withPrelude(prelude, readFileSync(new URL(`${name}.lua`, dir), "utf8"));
     const lua = withFlags && ALLOW_OOM.has(name) ? `#!lua flags=allow-oom\n${body}` : body;
     map.set(name, { lua, sha: createHash("sha1").update(lua).digest("hex") });
   }

@@ -3,7 +3,7 @@
  * module (whose `router.actor(...)` calls publish the functions) and calls the actor by name.
  */
 import { parentPort } from "node:worker_threads";
-import { ActorNotFoundError, toFailureInfo } from "../../core/errors.js";
+import { ActorNotFoundError, InvalidPayloadError, toFailureInfo } from "../../core/errors.js";
 import { markExecutor } from "../../core/executor-flag.js";
 import { findActor, findActorByName } from "../actor-table.js";
 import { displayPath } from "../caller.js";
@@ -34,8 +34,23 @@ async function handle(request: RunRequest, send: (reply: RunReply) => void): Pro
       actor: request.actor,
       signal: controller.signal,
       headers: request.headers,
-      // Progress is not carried back from a thread or process (yet): reporting it does nothing.
-      progress: () => Promise.resolve(),
+      // Sent to the worker, which publishes it as the attempt's (and checks it against the
+      // registry, where it logs a value that does not fit: a sync actor cannot await a reply).
+      progress: (value: unknown) => {
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(value);
+        } catch (error) {
+          return Promise.reject(
+            new InvalidPayloadError(`progress must be a JSON value: ${(error as Error).message}`),
+          );
+        }
+        if (text === undefined) {
+          return Promise.reject(new InvalidPayloadError("progress must be a JSON value"));
+        }
+        if (current === controller) send({ type: "progress", value: text });
+        return Promise.resolve();
+      },
     });
     const promise = typeof (returned as { then?: unknown } | null)?.then === "function";
     const result = await returned;

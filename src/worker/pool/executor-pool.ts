@@ -19,6 +19,8 @@ interface Slot {
   readonly kill: () => void;
   onReply: ((reply: RunReply & { type: "done" }) => void) | undefined;
   onStarted: (() => void) | undefined;
+  /** The call in progress reported progress (JSON text). */
+  onProgress: ((value: string) => void) | undefined;
   /** Set by the pool: the thread or process is gone (crashed, exited or killed). */
   onExit: ((reason: string) => void) | undefined;
 }
@@ -61,8 +63,14 @@ export class ExecutorPool {
   /**
    * Runs the actor `request.actor` from `request.module`; rejects on timeout or abort. The
    * timeout counts from the moment the call reaches a slot, not while it waits for one.
+   * `onProgress` receives what the actor reports through `ctx.progress`, as JSON text.
    */
-  async run(request: RunRequest, timeoutMs: number, signal: AbortSignal): Promise<ExecutorOutcome> {
+  async run(
+    request: RunRequest,
+    timeoutMs: number,
+    signal: AbortSignal,
+    onProgress?: (value: string) => void,
+  ): Promise<ExecutorOutcome> {
     const slot = await this.#acquire(request.module, signal);
     if (!slot) throw new ActorAbortedError();
     return new Promise<ExecutorOutcome>((resolve, reject) => {
@@ -71,6 +79,7 @@ export class ExecutorPool {
         signal.removeEventListener("abort", onAbort);
         slot.onReply = undefined;
         slot.onStarted = undefined;
+        slot.onProgress = undefined;
         if (outcome) {
           this.#release(slot);
           resolve(outcome);
@@ -87,6 +96,7 @@ export class ExecutorPool {
         timer.clear();
         timer = setLongTimeout(timedOut, timeoutMs);
       };
+      slot.onProgress = onProgress;
       slot.onReply = (reply) => {
         if (reply.ok && reply.promise) this.#warnPromise(request.actor);
         finish(reply.ok ? { ok: true, value: reply.value } : { ok: false, error: reply.error });
@@ -182,6 +192,7 @@ function onMessage(slot: Slot, logger: Logger, kind: string): (reply: RunReply) 
   return (reply) => {
     if (reply.type === "done") slot.onReply?.(reply);
     else if (reply.type === "started") slot.onStarted?.();
+    else if (reply.type === "progress") slot.onProgress?.(reply.value);
     else
       logger.error(
         `repid: uncaught error in an actor ${kind} (outside any call): ${reply.error.name}: ${reply.error.message}`,
@@ -204,6 +215,7 @@ function threadSlot(tsx: TsxLoader | undefined, logger: Logger): Slot {
     kill: () => void thread.terminate(),
     onReply: undefined,
     onStarted: undefined,
+    onProgress: undefined,
     onExit: undefined,
   };
   thread.on("message", onMessage(slot, logger, "thread"));
@@ -230,6 +242,7 @@ function processSlot(tsx: TsxLoader | undefined, logger: Logger): Slot {
     kill: () => void child.kill("SIGKILL"),
     onReply: undefined,
     onStarted: undefined,
+    onProgress: undefined,
     onExit: undefined,
   };
   child.on("message", onMessage(slot, logger, "process"));

@@ -36,4 +36,6 @@ export type RunReply =
   | { readonly type: "done"; readonly ok: false; readonly error: FailureInfo }
   | { readonly type: "uncaught"; readonly error: FailureInfo }
   /** The actor's module is loaded and the call begins now (its timeout counts from here). */
-  | { readonly type: "started" };
+  | { readonly type: "started" }
+  /** The call in progress reported progress (`ctx.progress`): the value as JSON text. */
+  | { readonly type: "progress"; readonly value: string };

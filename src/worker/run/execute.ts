@@ -293,6 +293,13 @@ async function runActor(
       },
       timeoutMs,
       controller.signal,
+      (text) =>
+        void deps.updates.progress(message, JSON.parse(text)).catch((error: unknown) =>
+          deps.logger.warn(`repid: progress of job "${message.id}" was not published`, {
+            jobId: message.id,
+            error,
+          }),
+        ),
     );
     return outcome.ok ? outcome : { ...outcome, cause: undefined };
   } catch (error) {

@@ -5,6 +5,14 @@
  * second completion finds the next step's id taken, so nothing is lost and nothing runs twice for
  * one completion. A branch of an `all` keeps its result first, then looks at its siblings': the
  * last to find them all enqueues the join (two at once both enqueue it: one is created).
+ *
+ * Intermediate results go once handed over: a step with a next one settles without its result
+ * (the next step holds it as arguments), and whoever enqueued a join marks the stage handed over
+ * (a kept result under the stage's own id, `<flow>~<stage>`) and then removes the branches'
+ * results. A branch that runs again later (its worker died before settling) finds a sibling's
+ * result gone; only when the mark says the join was enqueued does it remove its own result too.
+ * Removal follows the enqueue, so no join misses a branch, and the next step's id stays taken
+ * for the dedupe window whatever is removed, so nothing is enqueued twice.
  */
 import type {
   Delivery,
@@ -37,9 +45,14 @@ export async function continueFlow(
   const h = readFlowHeader(delivery.message.headers);
   if (!h || !settlement || settlement.kind === "requeue") return executed;
   try {
-    if (settlement.kind === "ack") await succeeded(broker, delivery, h, executed.value);
-    else await failed(broker, delivery, h, settlement.error);
-    return executed;
+    if (settlement.kind !== "ack") {
+      await failed(broker, delivery, h, settlement.error);
+      return executed;
+    }
+    await succeeded(broker, delivery, h, executed.value);
+    if (h.next.length === 0 || settlement.result === undefined) return executed;
+    const { result: _handedOver, ...rest } = settlement;
+    return { ...executed, settlement: rest };
   } catch (error) {
     logger.error(
       `repid: flow "${h.f}": the step after job "${delivery.message.id}" could not be enqueued; the step runs again when its lease ends`,
@@ -67,10 +80,36 @@ async function succeeded(
   for (let b = 0; b < (h.n ?? 0); b++) {
     const sibling =
       b === h.b ? kept : await broker.readResult(stepId(h.f, h.i, b), { queue: h.bq![b]! });
-    if (!sibling?.ok) return; // not all done yet (or one failed: the flow has failed)
+    if (!sibling?.ok) {
+      // Not all done yet (or one failed: the flow has failed), or handed over already.
+      if (await handedOver(broker, h)) await removeBranches(broker, h);
+      return;
+    }
     values.push(sibling.value ?? "null");
   }
   await enqueueNext(broker, h, `[${values.join(",")}]`);
+  if (!broker.deleteResult) return;
+  const mark: StoredResult = { ok: true, value: undefined, finishedAt: Date.now() };
+  await broker.storeResult!(
+    stepId(h.f, h.i),
+    { stored: mark, ttlMs: h.k },
+    { queue: h.next[0]!.q },
+  );
+  await removeBranches(broker, h);
+}
+
+/** Whether the join after this branch's stage was enqueued (the stage is marked handed over). */
+async function handedOver(broker: MessageBroker, h: FlowHeader): Promise<boolean> {
+  if (!broker.deleteResult) return false;
+  return (await broker.readResult(stepId(h.f, h.i), { queue: h.next[0]!.q })) !== undefined;
+}
+
+/** Removes the results of every branch of this stage (the join holds them now). */
+async function removeBranches(broker: MessageBroker, h: FlowHeader): Promise<void> {
+  const ids = Array.from({ length: h.n ?? 0 }, (_, b) => b);
+  await Promise.all(
+    ids.map((b) => broker.deleteResult!(stepId(h.f, h.i, b), { queue: h.bq![b]! })),
+  );
 }
 
 /** A step dead-lettered: the flow's result becomes a FLOW_FAILED failure naming it. */

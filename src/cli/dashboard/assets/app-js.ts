@@ -185,6 +185,11 @@ function heldByText(held) {
   return held.key === "" ? limit : limit + " for key " + JSON.stringify(held.key);
 }
 
+// A step's place in its flow, as the CLI says it: f1 step 0.2 (its job id is f1~0.2).
+function flowText(flow) {
+  return flow.id + " step " + flow.stage + (flow.branch === undefined ? "" : "." + flow.branch);
+}
+
 function field(label, value, cls) {
   return h("div", {}, h("dt", {}, label), h("dd", { class: cls }, value));
 }
@@ -215,6 +220,8 @@ function jobFields(job) {
     field("state", job.cancelling ? "running (cancelling)" : job.state),
     job.heldBy ? field("held by", heldByText(job.heldBy), "held-by") : null,
     field("attempt", m.attempt + " of " + (m.retries + 1) + " (retries: " + m.retries + ")"),
+    job.progress !== undefined ? field("progress", JSON.stringify(job.progress), "progress") : null,
+    job.flow ? field("flow", flowText(job.flow), "flow") : null,
     field("priority", (PRIORITIES[m.priority] || "") + " (" + m.priority + ")"),
     field("timeout", m.timeoutMs + " ms"),
     field("enqueued", when(m.enqueuedAt)),
