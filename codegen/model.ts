@@ -133,6 +133,9 @@ export interface ActorNames {
   readonly argsIsNamedType?: boolean;
   readonly result: string;
   readonly resultSchema: string;
+  /** Type and schema of the progress values; absent when the actor's context names none. */
+  readonly progress?: string;
+  readonly progressSchema?: string;
 }
 
 /** One actor as the generated registry describes it. */
@@ -154,6 +157,12 @@ export interface ActorModel {
   /** `undefined` when the actor takes no arguments. */
   readonly args: TypeNode | undefined;
   readonly result: TypeNode;
+  /**
+   * What the actor reports with `ctx.progress(value)`, read from its `JobContext<P>` parameter;
+   * absent when it names no progress type. Not part of the fingerprint: progress travels beside
+   * the messages, not in them.
+   */
+  readonly progress?: TypeNode;
   readonly names: ActorNames;
   readonly doc?: string;
   /** The block tags of the actor's TSDoc (`@deprecated`, `@see`...), kept on its client property. */

@@ -12,8 +12,10 @@ export {
   FlowHandle,
   type Fits,
   type FlowEnqueueOptions,
+  type FlowProgressUpdate,
   type FlowStep,
   type FlowStepOptions,
+  type FlowStepRef,
   type FlowStepState,
   type ResultsOf,
 } from "./producer/flow.js";

@@ -296,6 +296,26 @@ function actorSection(
       schemaText(actor.result, ctx),
     ),
   );
+  if (actor.progress && n.progress && n.progressSchema) {
+    parts.push(
+      declaration(
+        n.progress,
+        actor.progress,
+        output,
+        docComment(`Progress values of actor "${actor.name}" (its \`ctx.progress(value)\`).`),
+      ),
+    );
+    const progressIn = typeText(actor.progress, input);
+    parts.push(
+      out.write(
+        docComment(`Schema of the progress values of actor "${actor.name}".`),
+        n.progressSchema,
+        n.progress,
+        progressIn === typeText(actor.progress, output) ? n.progress : progressIn,
+        schemaText(actor.progress, ctx),
+      ),
+    );
+  }
   return parts.join("\n\n");
 }
 
@@ -329,6 +349,7 @@ function registryText(actors: readonly ActorModel[]): string {
       ...limitFields(a),
       `args: ${a.names.argsSchema ?? "z.undefined()"},`,
       `result: ${a.names.resultSchema},`,
+      ...(a.names.progressSchema ? [`progress: ${a.names.progressSchema},`] : []),
     ];
     return `${actorDoc(a)}${literalKey(a.name)}: {\n${fields.join("\n")}\n},`;
   });

@@ -14,6 +14,7 @@ import { fingerprintOf, Shaper } from "../shape.js";
 import { findActorCalls, type ActorCall } from "./actor-calls.js";
 import { errorAt, formatLocation, locate, posixRelative } from "./location.js";
 import { NameAllocator, camelCase, pascalCase } from "./names.js";
+import { progressSite } from "./progress-type.js";
 import { RepidClassDetector } from "./receiver.js";
 import { withoutUndefined } from "./type-order.js";
 import { TypeConverter } from "./types.js";
@@ -119,6 +120,7 @@ export function scan(
       ...actor,
       args: actor.args && finished.rename(actor.args),
       result: finished.rename(actor.result),
+      ...(actor.progress ? { progress: finished.rename(actor.progress) } : {}),
     };
     const shapes = {
       args: renamed.args && shaper.shape(renamed.args),
@@ -161,7 +163,12 @@ function actorNames(
 ): ActorNames {
   const stem = actor.typeStem;
   const result = names.allocate(`${stem}Result`);
-  const base = { result, resultSchema: `${result}Schema` };
+  const progress = actor.progress ? names.allocate(`${stem}Progress`) : undefined;
+  const base = {
+    result,
+    resultSchema: `${result}Schema`,
+    ...(progress ? { progress, progressSchema: `${progress}Schema` } : {}),
+  };
   if (!actor.args) return base;
   const wanted = `${stem}Args`;
   const differs = containsDistinct(actor.args, distinct);
@@ -189,7 +196,6 @@ function toActorModel(
       `actor "${call.name}": the arguments cannot be a rest parameter`,
     );
   }
-  void second;
   let args: TypeNode | undefined;
   if (param) {
     const location = paramDecl ? locate(root, paramDecl) : call.location;
@@ -228,6 +234,14 @@ function toActorModel(
       members: result.members.filter((m) => m.kind !== "void"),
     });
   }
+  const site = progressSite(second, checker, root);
+  const progress =
+    site &&
+    converter.convert(
+      site.type,
+      { location: site.location, actor: call.name, what: "progress", typeNode: site.typeNode },
+      "progress",
+    );
   return {
     name: call.name,
     property,
@@ -242,6 +256,7 @@ function toActorModel(
     mode: call.mode,
     args,
     result,
+    ...(progress ? { progress } : {}),
     ...(call.doc ? { doc: call.doc } : {}),
     ...(call.tags.length > 0 ? { tags: call.tags } : {}),
     source: call.location,

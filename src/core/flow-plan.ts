@@ -39,6 +39,8 @@ export interface FlowHeader {
   readonly k: number;
   /** the stages after this one (one step each) */
   readonly next: readonly NextStep[];
+  /** 1 when the flow is watched: each step carries the watch header (core/watch.ts) */
+  readonly w?: 1;
 }
 
 /** Id of stage `stage`'s step (or of its branch `branch`). */

@@ -6,7 +6,12 @@ import type { ValidationIssue } from "./errors.js";
  * One actor as the generated registry describes it: where its messages go and the zod schemas
  * of what it takes and returns. `repid-gen` writes these; you rarely write one by hand.
  */
-export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult = unknown> {
+export interface ActorDefinition<
+  TArgsIn = unknown,
+  TArgsOut = TArgsIn,
+  TResult = unknown,
+  TProgress = unknown,
+> {
   /** The actor name messages are routed on. */
   readonly name: string;
   /** The property of the generated client (the name in camelCase). */
@@ -21,6 +26,13 @@ export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult 
   /** Schema of the arguments: producers send `z.input`, the actor receives `z.output`. */
   readonly args: z.ZodType<TArgsOut, TArgsIn>;
   readonly result: z.ZodType<TResult>;
+  /**
+   * Schema of the progress values the actor reports (`ctx.progress`), which repid-gen reads from
+   * its `JobContext<P>` parameter: a worker with the registry refuses a value that does not fit,
+   * and the client decodes what `progress()` and `watch()` read with it. Absent when the actor's
+   * context names no progress type.
+   */
+  readonly progress?: z.ZodType<TProgress>;
   /** Job timeout used when the producer gives none. */
   readonly timeout?: Duration;
   /**
@@ -39,7 +51,7 @@ export interface ActorDefinition<TArgsIn = unknown, TArgsOut = TArgsIn, TResult 
 export const SCHEMA_HEADER = "repid-schema";
 
 /** Actor definitions keyed by actor name. */
-export type Registry = { readonly [name: string]: ActorDefinition<any, any, any> };
+export type Registry = { readonly [name: string]: ActorDefinition<any, any, any, any> };
 
 /** Identity function that keeps the literal types of a registry. */
 export function defineRegistry<const R extends Registry>(registry: R): R {

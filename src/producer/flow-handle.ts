@@ -13,11 +13,10 @@ import {
   type FailedStep,
 } from "../core/flow-plan.js";
 
-/** One stage of a flow: one step, or the branches of an `all`. */
-export interface FlowStage {
-  readonly steps: readonly { readonly actor: string; readonly queue: string }[];
-  readonly all: boolean;
-}
+import type { FlowStage } from "./flow-step.js";
+import { flowProgress, watchFlow, type FlowProgressUpdate } from "./flow-watch.js";
+
+export type { FlowStage } from "./flow-step.js";
 
 /** Where a step of a flow stands. */
 export interface FlowStepState {
@@ -91,6 +90,30 @@ export class FlowHandle<TResult> {
       }),
     );
     return (stage.all ? values : values[0]) as TResult;
+  }
+
+  /**
+   * The latest progress of the flow's current step (`ctx.progress` of the furthest step that has
+   * started; in an `all`, of the branch that reported last), or `undefined`.
+   * @throws NotSupportedError when the broker keeps no job updates (RabbitMQ).
+   */
+  progress<P = unknown>(): Promise<P | undefined> {
+    return flowProgress(this.#broker, this.id, this.#stages) as Promise<P | undefined>;
+  }
+
+  /**
+   * The updates of the flow's current step as the flow moves, each naming its step (`stage`,
+   * `branch`, `actor`, `jobId`): where it stands first, then every change, a step's `succeeded`
+   * before the next step's first update. Ends when the flow ends (its last step succeeded, or a
+   * step is `dead`), or when `signal` aborts. `running`, `failed` and a chain step's own
+   * `succeeded` are published only for flows enqueued with `watch: true`; without it a step
+   * shows its progress, and its end when the next step shows anything.
+   * @throws NotSupportedError at once when the broker keeps no job updates (RabbitMQ).
+   */
+  watch<P = unknown>(
+    options: { readonly signal?: AbortSignal } = {},
+  ): AsyncIterable<FlowProgressUpdate<P>> {
+    return watchFlow<P>(this.#broker, this.id, this.#stages, options);
   }
 
   /** Each step's job id and state, stage by stage. */

@@ -17,3 +17,14 @@ export interface FlowStep<TResult> {
   /** Phantom: the step's result type. */
   readonly __result?: TResult;
 }
+
+/** One stage of an enqueued flow: one step, or the branches of an `all`. */
+export interface FlowStage {
+  readonly steps: readonly {
+    readonly actor: string;
+    readonly queue: string;
+    /** Decodes the step's progress values (its actor's progress schema), when it has one. */
+    readonly progress?: (value: unknown) => unknown;
+  }[];
+  readonly all: boolean;
+}

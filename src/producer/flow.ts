@@ -19,10 +19,13 @@ import { SCHEMA_HEADER, type ActorDefinition } from "../core/registry.js";
 import { FlowHandle, type FlowStage } from "./flow-handle.js";
 import type { FlowStep, FlowStepOptions } from "./flow-step.js";
 import { Job } from "./job.js";
-import { definitionOf, type ActorClient } from "./registry-client.js";
+import { withWatch } from "./job-watch.js";
+import { WATCH_HEADER } from "../core/watch.js";
+import { definitionOf, progressDecoder, type ActorClient } from "./registry-client.js";
 
 export type { FlowStep, FlowStepOptions } from "./flow-step.js";
 export { FlowHandle, type FlowStepState } from "./flow-handle.js";
+export type { FlowProgressUpdate, FlowStepRef } from "./flow-watch.js";
 
 /** What `.then(next)` demands: the next step's arguments accept the previous step's result. */
 export type Fits<TPrevious, TArgsIn> = [TPrevious] extends [TArgsIn]
@@ -41,6 +44,11 @@ export interface FlowEnqueueOptions {
   readonly id?: string;
   /** How long the flow's results are kept (and its steps' ids held). @defaultValue "1d" */
   readonly keep?: Duration;
+  /**
+   * Every step publishes its lifecycle (`running`, `failed`, `succeeded`, `dead`) for the
+   * handle's `watch()`, as a job enqueued with `watch: true` does. @defaultValue false
+   */
+  readonly watch?: boolean;
 }
 
 interface Planned {
@@ -90,6 +98,7 @@ export class Flow<TResult> {
       );
     const f = options.id ?? newId();
     const k = toMs(options.keep ?? "1d", "keep");
+    const watched = withWatch(undefined, options.watch) !== undefined;
     const next = this.#next.map(nextStep);
     const stages: FlowStage[] = [
       { steps: this.#first.map((s) => place(s.definition)), all: this.#all },
@@ -112,8 +121,9 @@ export class Flow<TResult> {
             ba: stages[0]!.steps.map((s) => s.actor),
             k,
             next,
+            ...(watched ? { w: 1 as const } : {}),
           }
-        : { f, i: 0, k, next };
+        : { f, i: 0, k, next, ...(watched ? { w: 1 as const } : {}) };
       const { definition: d, options: o } = step;
       return new Job(d.name, {
         ...(d.timeout === undefined ? {} : { timeout: d.timeout }),
@@ -127,6 +137,7 @@ export class Flow<TResult> {
           ...o.headers,
           [FLOW_HEADER]: JSON.stringify(header),
           ...(d.fingerprint === undefined ? {} : { [SCHEMA_HEADER]: d.fingerprint }),
+          ...(watched ? { [WATCH_HEADER]: "1" } : {}),
         },
       }).toMessage();
     });
@@ -135,8 +146,9 @@ export class Flow<TResult> {
   }
 }
 
-function place(d: ActorDefinition): { actor: string; queue: string } {
-  return { actor: d.name, queue: d.queue };
+function place(d: ActorDefinition): FlowStage["steps"][number] {
+  const progress = progressDecoder(d);
+  return { actor: d.name, queue: d.queue, ...(progress ? { progress } : {}) };
 }
 
 function nextStep(p: Planned): NextStep {

@@ -7,6 +7,7 @@ import type { JobUpdate, JobUpdateState, MessageBroker, StoredResult } from "../
 import { capabilitiesOf } from "../brokers/broker.js";
 import { InvalidOptionError, NotSupportedError } from "../core/errors.js";
 import { WATCH_HEADER } from "../core/watch.js";
+import { WatchEvents } from "./watch-events.js";
 
 /** One change of a watched job: its state, its attempt and the last progress it reported. */
 export interface JobProgressUpdate<P = unknown> {
@@ -39,18 +40,19 @@ export function checkUpdates(
   return { readUpdate: readUpdate.bind(broker), watchUpdates: watchUpdates.bind(broker) };
 }
 
-/** The last progress value of a job (decoded from JSON), or `undefined`. */
+/** Turns a progress value read from JSON into its type (the registry's progress schema). */
+export type ProgressDecoder<P> = (value: unknown) => P;
+
+/** The last progress value of a job (decoded from JSON, then by `decode`), or `undefined`. */
 export async function readProgress<P>(
   broker: MessageBroker,
   queue: string,
   id: string,
+  decode?: ProgressDecoder<P>,
 ): Promise<P | undefined> {
   const update = await checkUpdates(broker).readUpdate(queue, id);
-  return update?.progress === undefined ? undefined : (JSON.parse(update.progress) as P);
+  return update?.progress === undefined ? undefined : parse<P>(update.progress, decode);
 }
-
-/** How long `watch()` waits for a result at most (it stops earlier on its signal). */
-const RESULT_WAIT_MS = 365 * 86_400_000;
 
 /**
  * The updates of a job until it ends (see `JobHandle.watch`). Checks the broker at once (throws
@@ -60,43 +62,37 @@ export function watchJob<P>(
   broker: MessageBroker,
   queue: string,
   id: string,
-  options: { readonly signal?: AbortSignal; readonly results: boolean },
+  options: WatchOptions<P>,
 ): AsyncIterable<JobProgressUpdate<P>> {
   const updates = checkUpdates(broker);
   return { [Symbol.asyncIterator]: () => iterate<P>(broker, updates, queue, id, options) };
 }
 
-type Event = { readonly update: JobUpdate } | { readonly result: StoredResult } | "aborted";
+/** How `watchJob` watches: `results` reads the job's stored result; `decode` its progress. */
+export interface WatchOptions<P> {
+  readonly signal?: AbortSignal;
+  readonly results: boolean;
+  readonly decode?: ProgressDecoder<P>;
+}
+
+type Event = { readonly update: JobUpdate } | { readonly result: StoredResult };
 
 async function* iterate<P>(
   broker: MessageBroker,
   updates: ReturnType<typeof checkUpdates>,
   queue: string,
   id: string,
-  options: { readonly signal?: AbortSignal; readonly results: boolean },
+  options: WatchOptions<P>,
 ): AsyncGenerator<JobProgressUpdate<P>> {
-  const stop = new AbortController();
-  const outer = options.signal;
-  if (outer?.aborted) return;
-  const events: Event[] = [];
-  let wake: (() => void) | undefined;
-  const push = (event: Event): void => {
-    events.push(event);
-    wake?.();
-  };
-  const onAbort = (): void => push("aborted");
-  outer?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) return;
+  const events = new WatchEvents<Event>(options.signal);
   try {
     // Subscribe first, then read where the job stands: nothing published in between is lost.
-    await updates.watchUpdates(queue, id, (update) => push({ update }), stop.signal);
-    if (options.results && capabilitiesOf(broker).results) {
-      broker
-        .waitForResult(id, { timeoutMs: RESULT_WAIT_MS, signal: stop.signal, queue })
-        .then((result) => result && push({ result }))
-        .catch(() => {});
-    }
+    await updates.watchUpdates(queue, id, (update) => events.push({ update }), events.signal);
+    if (options.results && capabilitiesOf(broker).results)
+      events.result(broker, id, queue, (result) => ({ result }));
     let last: JobProgressUpdate<P> | undefined;
-    const initial = await current<P>(broker, updates, queue, id);
+    const initial = await current<P>(broker, updates, queue, id, options.decode);
     const emit = function* (next: JobProgressUpdate<P>): Generator<JobProgressUpdate<P>> {
       if (last && same(last, next)) return;
       last = next;
@@ -107,17 +103,17 @@ async function* iterate<P>(
       if (ends(initial.state)) return;
     }
     for (;;) {
-      while (events.length === 0) await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-      const event = events.shift()!;
+      const event = await events.next();
       if (event === "aborted") return;
-      const next = "update" in event ? decode<P>(event.update) : fromResult<P>(event.result, last);
+      const next =
+        "update" in event
+          ? updateOf<P>(event.update, options.decode)
+          : fromResult<P>(event.result, last);
       yield* emit(next);
       if (ends(next.state)) return;
     }
   } finally {
-    outer?.removeEventListener("abort", onAbort);
-    stop.abort();
+    events.close();
   }
 }
 
@@ -127,12 +123,14 @@ async function current<P>(
   updates: ReturnType<typeof checkUpdates>,
   queue: string,
   id: string,
+  decoder: ProgressDecoder<P> | undefined,
 ): Promise<JobProgressUpdate<P> | undefined> {
   const [view, update] = await Promise.all([
     broker.admin?.job(queue, id),
     updates.readUpdate(queue, id),
   ]);
-  const progress = update?.progress === undefined ? {} : { progress: parse<P>(update.progress) };
+  const progress =
+    update?.progress === undefined ? {} : { progress: parse<P>(update.progress, decoder) };
   if (view) {
     const attempt = view.message.attempt;
     if (view.state === "dead") return { state: "dead", attempt };
@@ -140,18 +138,26 @@ async function current<P>(
     return { state: "waiting", attempt, ...progress };
   }
   const result = await broker.readResult(id, { queue });
-  if (result) return fromResult<P>(result, update ? decode<P>(update) : undefined);
-  return update ? decode<P>(update) : undefined;
+  if (result) return fromResult<P>(result, update ? updateOf<P>(update, decoder) : undefined);
+  return update ? updateOf<P>(update, decoder) : undefined;
 }
 
-function decode<P>(update: JobUpdate): JobProgressUpdate<P> {
+/** A published update as a watcher sees it: its progress decoded. */
+export function updateOf<P>(
+  update: JobUpdate,
+  decoder: ProgressDecoder<P> | undefined,
+): JobProgressUpdate<P> {
   return update.progress === undefined
     ? { state: update.state, attempt: update.attempt }
-    : { state: update.state, attempt: update.attempt, progress: parse<P>(update.progress) };
+    : {
+        state: update.state,
+        attempt: update.attempt,
+        progress: parse<P>(update.progress, decoder),
+      };
 }
 
 /** The end a stored result tells, with the last progress seen before it. */
-function fromResult<P>(
+export function fromResult<P>(
   result: StoredResult,
   last: JobProgressUpdate<P> | undefined,
 ): JobProgressUpdate<P> {
@@ -162,15 +168,17 @@ function fromResult<P>(
     : { state, attempt, progress: last.progress };
 }
 
-function parse<P>(text: string): P {
-  return JSON.parse(text) as P;
+function parse<P>(text: string, decoder: ProgressDecoder<P> | undefined): P {
+  const value: unknown = JSON.parse(text);
+  return decoder ? decoder(value) : (value as P);
 }
 
 function ends(state: JobUpdateState): boolean {
   return state === "succeeded" || state === "dead";
 }
 
-function same<P>(a: JobProgressUpdate<P>, b: JobProgressUpdate<P>): boolean {
+/** True when `b` tells nothing new after `a`. */
+export function same<P>(a: JobProgressUpdate<P>, b: JobProgressUpdate<P>): boolean {
   return (
     a.state === b.state &&
     a.attempt === b.attempt &&

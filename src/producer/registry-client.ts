@@ -10,14 +10,17 @@ import type { FlowStep, FlowStepOptions } from "./flow-step.js";
 /** Producer options of a generated client call: the Job options minus what the actor fixes. */
 export type EnqueueOptions = Omit<JobOptions, "queue" | "args">;
 
-/** The typed producer side of one actor. */
-export interface ActorClient<TArgsIn, TResult> {
+/**
+ * The typed producer side of one actor. `TProgress` is the type of its progress values (its
+ * `JobContext<P>`), `unknown` when it names none.
+ */
+export interface ActorClient<TArgsIn, TResult, TProgress = unknown> {
   /** Validates `args`, then enqueues a job for this actor. @throws ValidationError */
   enqueue(
     ...params: undefined extends TArgsIn
       ? [args?: TArgsIn, options?: EnqueueOptions]
       : [args: TArgsIn, options?: EnqueueOptions]
-  ): Promise<JobHandle<TResult>>;
+  ): Promise<JobHandle<TResult, TProgress>>;
   /** Awaits the result of a job of this actor enqueued anywhere. */
   result(id: string, options?: { readonly timeout?: Duration }): Promise<TResult>;
   /**
@@ -38,11 +41,17 @@ export function definitionOf(client: object): ActorDefinition | undefined {
   return definitions.get(client);
 }
 
+/** What an actor's progress values read as: its progress schema's output, else `unknown`. */
+export type ProgressType<D> = D extends { readonly progress: infer S extends z.ZodType }
+  ? z.output<S>
+  : unknown;
+
 /** The client type of a registry: one property per actor. */
 export type RegistryClient<R extends Registry> = {
   readonly [K in keyof R as R[K]["property"]]: ActorClient<
     z.input<R[K]["args"]>,
-    z.output<R[K]["result"]>
+    z.output<R[K]["result"]>,
+    ProgressType<R[K]>
   >;
 };
 
@@ -61,6 +70,23 @@ export function createClient<R extends Registry>(
   return client as RegistryClient<R>;
 }
 
+/**
+ * Decodes an actor's progress values with its registry's progress schema (`ValidationError` for
+ * one that does not fit); `undefined` when the actor has none.
+ */
+export function progressDecoder(
+  definition: ActorDefinition,
+): ((value: unknown) => unknown) | undefined {
+  const schema = definition.progress;
+  if (!schema) return undefined;
+  return (value) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success)
+      throw new ValidationError(definition.name, zodIssues(parsed.error), "progress");
+    return parsed.data;
+  };
+}
+
 function actorClient(
   definition: ActorDefinition,
   connection: Connection | undefined,
@@ -73,6 +99,7 @@ function actorClient(
       throw new ValidationError(definition.name, zodIssues(parsed.error), "result");
     return parsed.data;
   };
+  const decodeProgress = progressDecoder(definition);
   const client: ActorClient<unknown, unknown> = {
     async enqueue(args?: unknown, options: EnqueueOptions = {}) {
       const parsed = definition.args.safeParse(args);
@@ -93,7 +120,7 @@ function actorClient(
       // The registry knows what the producer alone cannot: that no result will be stored.
       const none = definition.storeResult === false && !options.storeResult;
       const known = none ? { storesResult: false, actor: definition.name } : handle;
-      return handle.withDecoder(decode, known);
+      return handle.withDecoder(decode, known, decodeProgress);
     },
     async result(id: string, options: { readonly timeout?: Duration } = {}) {
       return Job.result(id, {

@@ -6,8 +6,19 @@ import { readProgress, watchJob, type JobProgressUpdate } from "./job-watch.js";
 /** How long `result()` waits when given no `timeout`. */
 export const DEFAULT_RESULT_TIMEOUT_MS = 60_000;
 
-/** What `enqueue()` returns: the message id, and a way to await the job's result. */
-export class JobHandle<TResult = unknown> {
+/**
+ * The progress type a handle's `progress()` and `watch()` give: the actor's declared one (from the
+ * generated client), else `P`, which the caller names (`unknown` unless it does).
+ */
+export type ProgressOf<TProgress, P> = unknown extends TProgress ? P : TProgress;
+
+/**
+ * What `enqueue()` returns: the message id, and a way to await the job's result. `TProgress` is
+ * the actor's progress type when the generated client knows it.
+ */
+// `out`: a handle of a typed actor is a handle (`JobHandle<R, P>` fits `JobHandle<R>`); the
+// compiler cannot measure that through `ProgressOf` alone.
+export class JobHandle<TResult = unknown, out TProgress = unknown> {
   readonly id: string;
   readonly queue: string;
   /** False when a unique job with this id already existed, so nothing new was added. */
@@ -23,10 +34,13 @@ export class JobHandle<TResult = unknown> {
   readonly actor: string | undefined;
   readonly #broker: MessageBroker;
   readonly #decode: ResultDecoder<TResult> | undefined;
+  readonly #decodeProgress: ResultDecoder<TProgress> | undefined;
 
   /**
    * @param decode turns the stored JSON value into the result (the registry's result schema).
    * @param known what the producer knows about the job's result (see `storesResult`).
+   * @param decodeProgress turns a stored progress value into its type (the registry's progress
+   * schema).
    */
   constructor(
     broker: MessageBroker,
@@ -35,25 +49,36 @@ export class JobHandle<TResult = unknown> {
     created: boolean,
     decode?: ResultDecoder<TResult>,
     known: { readonly storesResult?: boolean; readonly actor?: string } = {},
+    decodeProgress?: ResultDecoder<TProgress>,
   ) {
     this.#broker = broker;
     this.queue = queue;
     this.id = id;
     this.created = created;
     this.#decode = decode;
+    this.#decodeProgress = decodeProgress;
     this.storesResult = known.storesResult;
     this.actor = known.actor;
   }
 
-  /** The same handle, decoding its result with `decode`. */
-  withDecoder<T>(
+  /** The same handle, decoding its result with `decode` (and its progress with `progress`). */
+  withDecoder<T, P = unknown>(
     decode: ResultDecoder<T>,
     known: { readonly storesResult?: boolean; readonly actor?: string } = this,
-  ): JobHandle<T> {
-    return new JobHandle<T>(this.#broker, this.queue, this.id, this.created, decode, {
-      ...(known.storesResult !== undefined ? { storesResult: known.storesResult } : {}),
-      ...(known.actor !== undefined ? { actor: known.actor } : {}),
-    });
+    progress?: ResultDecoder<P>,
+  ): JobHandle<T, P> {
+    return new JobHandle<T, P>(
+      this.#broker,
+      this.queue,
+      this.id,
+      this.created,
+      decode,
+      {
+        ...(known.storesResult !== undefined ? { storesResult: known.storesResult } : {}),
+        ...(known.actor !== undefined ? { actor: known.actor } : {}),
+      },
+      progress,
+    );
   }
 
   /**
@@ -86,11 +111,16 @@ export class JobHandle<TResult = unknown> {
   }
 
   /**
-   * The last progress value the job's actor reported (`ctx.progress`), or `undefined`.
-   * @throws NotSupportedError when the broker keeps no job updates (RabbitMQ).
+   * The last progress value the job's actor reported (`ctx.progress`), or `undefined`. Typed by
+   * the actor's `JobContext<P>` on a handle of the generated client; elsewhere name the type
+   * (`progress<{ done: number }>()`).
+   * @throws NotSupportedError when the broker keeps no job updates (RabbitMQ); ValidationError
+   * when the value does not fit the registry's progress schema.
    */
-  progress<P = unknown>(): Promise<P | undefined> {
-    return readProgress<P>(this.#broker, this.queue, this.id);
+  progress<P = TProgress>(): Promise<ProgressOf<TProgress, P> | undefined> {
+    return readProgress(this.#broker, this.queue, this.id, this.#decodeProgress) as Promise<
+      ProgressOf<TProgress, P> | undefined
+    >;
   }
 
   /**
@@ -98,14 +128,19 @@ export class JobHandle<TResult = unknown> {
    * stands now. `running`, `failed` (an attempt failed and will be retried), `succeeded` and
    * `dead` are published only for jobs enqueued with `watch: true`; the iteration ends after
    * `succeeded` or `dead` (also seen in the job's stored result), or when `signal` aborts.
-   * @throws NotSupportedError at once when the broker keeps no job updates (RabbitMQ).
+   * `progress` is typed (and decoded) as `progress()` says.
+   * @throws NotSupportedError at once when the broker keeps no job updates (RabbitMQ); the
+   * iteration throws ValidationError for a progress value that does not fit the registry's schema.
    */
-  watch<P = unknown>(
+  watch<P = TProgress>(
     options: { readonly signal?: AbortSignal } = {},
-  ): AsyncIterable<JobProgressUpdate<P>> {
-    return watchJob<P>(this.#broker, this.queue, this.id, {
+  ): AsyncIterable<JobProgressUpdate<ProgressOf<TProgress, P>>> {
+    return watchJob<ProgressOf<TProgress, P>>(this.#broker, this.queue, this.id, {
       ...(options.signal ? { signal: options.signal } : {}),
       results: this.storesResult !== false,
+      ...(this.#decodeProgress
+        ? { decode: this.#decodeProgress as ResultDecoder<ProgressOf<TProgress, P>> }
+        : {}),
     });
   }
 }

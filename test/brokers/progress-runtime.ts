@@ -11,12 +11,14 @@ import {
   NotSupportedError,
   Queue,
   Repid,
+  ValidationError,
   Worker,
   silentLogger,
   type JobContext,
   type JobProgressUpdate,
 } from "repid";
 import type { RuntimeBrokerFactory } from "./runtime-contract.js";
+import { createJobs, registry, type ImportProgress } from "../codegen/expected/basic.js";
 
 interface Done {
   readonly done: number;
@@ -94,6 +96,37 @@ export function describeProgress(name: string, factory: RuntimeBrokerFactory): v
         expect(await handle.progress()).toBeUndefined();
         await worker.run();
         expect(await handle.progress<Done>()).toEqual({ done: 2, total: 2 });
+      });
+    });
+
+    it("with a registry, ctx.progress refuses a value its schema does not take (ValidationError, nothing published); the client decodes the rest", async () => {
+      const worker = new Worker({ messagesLimit: 1, handleSignals: [], registry });
+      const refused: unknown[] = [];
+      worker.actor(async function importRows(
+        args: { rows: number },
+        ctx: JobContext<ImportProgress>,
+      ) {
+        await ctx.progress({ done: 1, total: args.rows, at: new Date(0) });
+        // What an untyped caller could pass: the registry's schema stops it.
+        const loose = ctx as JobContext<unknown>;
+        for (const bad of [{ done: "2", total: args.rows }, "half way"]) {
+          await loose.progress(bad).catch((error: unknown) => refused.push(error));
+        }
+        return args.rows;
+      });
+      await app.magic(async () => {
+        const handle = await createJobs().importRows.enqueue({ rows: 2 });
+        await worker.run();
+        expect(refused).toHaveLength(2);
+        for (const error of refused) {
+          expect(error).toBeInstanceOf(ValidationError);
+          expect(error).toMatchObject({ code: "VALIDATION", actor: "importRows" });
+          expect((error as Error).message).toMatch(/^Invalid progress for actor "importRows"/);
+        }
+        // The last value that fit, its ISO date read back as a Date.
+        const progress = await handle.progress();
+        expect(progress).toEqual({ done: 1, total: 2, at: new Date(0) });
+        expect(progress?.at).toBeInstanceOf(Date);
       });
     });
 

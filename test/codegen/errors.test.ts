@@ -24,6 +24,12 @@ describe("codegen errors, located at file:line:col", () => {
     ]);
   });
 
+  it("checks the progress type of a `JobContext<P>` like the arguments, at the property", async () => {
+    expect(await scanErrors("progress-function.err.ts")).toEqual([
+      `${dir}/progress-function.err.ts:5:84: actor "reporter": progress.onDone is a function, which cannot be sent in a message`,
+    ]);
+  });
+
   it("rejects a class instance with methods, a bigint, and a function result", async () => {
     expect(await scanErrors("class-instance.err.ts")).toEqual([
       `${dir}/class-instance.err.ts:10:42: actor "charge": args is an instance of class \`Money\`, whose methods do not survive JSON`,

@@ -19,9 +19,13 @@ const consumers = [
   "flow-types.ts",
   "progress-types.ts",
 ].map((f) => join(ROOT, "test/types", f));
-const misuses = ["misuse.ts", "cases-misuse.ts", "limits-misuse.ts", "flow-misuse.ts"].map((f) =>
-  join(ROOT, "test/types/fixtures", f),
-);
+const misuses = [
+  "misuse.ts",
+  "cases-misuse.ts",
+  "limits-misuse.ts",
+  "flow-misuse.ts",
+  "progress-misuse.ts",
+].map((f) => join(ROOT, "test/types/fixtures", f));
 const ALL = [...expectedFiles, ...consumers, ...misuses];
 
 /** Lines that follow a `// ✗` marker: each must hold a compile error. */

@@ -30,6 +30,7 @@ import {
 import type { FailureInfo } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { SCHEMA_HEADER } from "../../core/registry.js";
+import { WATCH_HEADER } from "../../core/watch.js";
 import type { Executed } from "./execute.js";
 
 /** Runs the flow's next move for an ended step; `executed` unchanged, or without a settlement
@@ -146,7 +147,7 @@ async function enqueueNext(
   payload: string | undefined,
 ): Promise<void> {
   const [n, ...rest] = h.next;
-  const header: FlowHeader = { f: h.f, i: h.i + 1, k: h.k, next: rest };
+  const header: FlowHeader = { f: h.f, i: h.i + 1, k: h.k, next: rest, ...(h.w ? { w: 1 } : {}) };
   const message: OutgoingMessage = {
     id: stepId(h.f, h.i + 1),
     queue: n!.q,
@@ -158,6 +159,7 @@ async function enqueueNext(
     headers: {
       [FLOW_HEADER]: JSON.stringify(header),
       ...(n!.h === undefined ? {} : { [SCHEMA_HEADER]: n!.h }),
+      ...(h.w ? { [WATCH_HEADER]: "1" } : {}),
     },
     dedupeMs: h.k,
     ...(rest.length === 0 ? { resultTtlMs: h.k } : {}),

@@ -5,8 +5,9 @@
  */
 import type { JobUpdateState, Message, MessageBroker } from "../../brokers/broker.js";
 import { capabilitiesOf } from "../../brokers/broker.js";
-import { InvalidPayloadError } from "../../core/errors.js";
+import { InvalidPayloadError, ValidationError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import { zodIssues, type Registry } from "../../core/registry.js";
 import { UPDATE_TTL_MS } from "../../core/watch.js";
 
 const DONE: Promise<void> = Promise.resolve();
@@ -18,15 +19,31 @@ export class Updates {
   readonly #on: boolean;
   /** The last progress of each attempt (by its message), carried on by its lifecycle updates. */
   readonly #last = new WeakMap<Message, string>();
+  /** The worker's registry: a progress value must fit its actor's progress schema. */
+  readonly #registry: Registry | undefined;
 
-  constructor(broker: MessageBroker, logger: Logger) {
+  constructor(broker: MessageBroker, logger: Logger, registry?: Registry) {
     this.#broker = broker;
     this.#logger = logger;
+    this.#registry = registry;
     this.#on = capabilitiesOf(broker).progress === true && broker.publishUpdate !== undefined;
   }
 
-  /** `ctx.progress(value)`: the value must be JSON; published as the running attempt's. */
+  /**
+   * `ctx.progress(value)`: the value must be JSON, and fit the actor's progress schema when the
+   * worker has a registry (else `ValidationError`, and nothing is published), then published as
+   * the running attempt's.
+   */
   progress(message: Message, value: unknown): Promise<void> {
+    // Checked on every broker, so that a wrong value shows the same wherever the actor runs.
+    const schema = this.#registry?.[message.topic]?.progress;
+    if (schema) {
+      const parsed = schema.safeParse(value);
+      if (!parsed.success)
+        return Promise.reject(
+          new ValidationError(message.topic, zodIssues(parsed.error), "progress"),
+        );
+    }
     if (!this.#on) return DONE;
     let text: string | undefined;
     try {

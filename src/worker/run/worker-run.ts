@@ -94,7 +94,7 @@ export class WorkerRun {
       schemas: this.#schemas,
       logger: settings.logger,
       concurrency: settings.concurrency,
-      updates: new Updates(broker, settings.logger),
+      updates: new Updates(broker, settings.logger, settings.registry),
     };
   }
 
