@@ -3,7 +3,8 @@
  * module (whose `router.actor(...)` calls publish the functions) and calls the actor by name.
  */
 import { parentPort } from "node:worker_threads";
-import { ActorNotFoundError, InvalidPayloadError, toFailureInfo } from "../../core/errors.js";
+import { ActorNotFoundError, toFailureInfo } from "../../core/errors.js";
+import { progressText } from "../../core/watch.js";
 import { markExecutor } from "../../core/executor-flag.js";
 import { findActor, findActorByName } from "../actor-table.js";
 import { displayPath } from "../caller.js";
@@ -37,16 +38,11 @@ async function handle(request: RunRequest, send: (reply: RunReply) => void): Pro
       // Sent to the worker, which publishes it as the attempt's (and checks it against the
       // registry, where it logs a value that does not fit: a sync actor cannot await a reply).
       progress: (value: unknown) => {
-        let text: string | undefined;
+        let text: string;
         try {
-          text = JSON.stringify(value);
+          text = progressText(value);
         } catch (error) {
-          return Promise.reject(
-            new InvalidPayloadError(`progress must be a JSON value: ${(error as Error).message}`),
-          );
-        }
-        if (text === undefined) {
-          return Promise.reject(new InvalidPayloadError("progress must be a JSON value"));
+          return Promise.reject(error);
         }
         if (current === controller) send({ type: "progress", value: text });
         return Promise.resolve();

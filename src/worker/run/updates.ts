@@ -5,10 +5,10 @@
  */
 import type { JobUpdateState, Message, MessageBroker } from "../../brokers/broker.js";
 import { capabilitiesOf } from "../../brokers/broker.js";
-import { InvalidPayloadError, ValidationError } from "../../core/errors.js";
+import { ValidationError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { zodIssues, type Registry } from "../../core/registry.js";
-import { UPDATE_TTL_MS } from "../../core/watch.js";
+import { UPDATE_TTL_MS, progressText } from "../../core/watch.js";
 
 const DONE: Promise<void> = Promise.resolve();
 
@@ -45,16 +45,12 @@ export class Updates {
         );
     }
     if (!this.#on) return DONE;
-    let text: string | undefined;
+    let text: string;
     try {
-      text = JSON.stringify(value);
+      text = progressText(value);
     } catch (error) {
-      return Promise.reject(
-        new InvalidPayloadError(`progress must be a JSON value: ${(error as Error).message}`),
-      );
+      return Promise.reject(error);
     }
-    if (text === undefined)
-      return Promise.reject(new InvalidPayloadError("progress must be a JSON value"));
     this.#last.set(message, text);
     return this.#broker.publishUpdate!(
       message.queue,
