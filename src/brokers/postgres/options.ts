@@ -1,0 +1,27 @@
+import type { Logger } from "../../core/logger.js";
+
+/** Options of `PostgresMessageBroker` (its second constructor argument). */
+export interface PostgresBrokerOptions {
+  /**
+   * The schema holding the broker's tables and functions (a lowercase identifier); distinct
+   * schemas never interact. @defaultValue "repid"
+   */
+  readonly schema?: string;
+  /**
+   * Create and migrate the schema at `connect()` (under an advisory lock: safe with many workers
+   * starting at once). Set `false` when migrations run in a deploy step (`repid migrate
+   * --postgres URL`); `connect()` then fails when the schema is not current. @defaultValue true
+   */
+  readonly migrate?: boolean;
+  /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
+  readonly maxStalls?: number;
+  /**
+   * Longest sleep of an idle `receive` before it looks again without a notification, in ms (a
+   * safety net: notifications and due times wake it earlier). @defaultValue 5000
+   */
+  readonly sweepMs?: number;
+  /** Connections of the pool the broker opens from a URL (not used with a pool). @defaultValue 10 */
+  readonly poolSize?: number;
+  /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */
+  readonly logger?: Logger;
+}
