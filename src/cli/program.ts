@@ -26,7 +26,9 @@ Exit codes:
 /** Builds the `repid` command; `done(code)` receives each action's exit code. */
 export function buildProgram(session: CliSession, done: (code: number) => void): Command {
   const program = new Command("repid")
-    .description("Operate repid queues: list, inspect, cancel, replay, pause, enqueue, dashboard.")
+    .description(
+      "Operate repid queues: list, inspect, cancel, replay, pause, enqueue, dashboard, migrate.",
+    )
     .configureOutput({
       writeOut: (s) => void session.stdout.write(s),
       writeErr: (s) => void session.stderr.write(s),
@@ -202,6 +204,21 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
           o.json ? json(done) : `enqueued ${done.id} (${done.actor} on ${done.queue})\n`,
         );
         return ExitCode.OK;
+      }),
+    );
+
+  program
+    .command("migrate")
+    .description(
+      "create or migrate the Postgres broker's schema, as workers do at connect, and exit " +
+        "(for deploy steps; workers then run with migrate: false)",
+    )
+    .option("--postgres <url>", "Postgres URL (default: $POSTGRES_URL)")
+    .option("--schema <schema>", "the broker's schema (default: repid)")
+    .action(
+      act(async (s, o) => {
+        const { migrateCommand } = await import("./migrate.js");
+        return migrateCommand(s, o);
       }),
     );
 
