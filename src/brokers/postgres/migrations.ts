@@ -13,10 +13,12 @@
  * - consumers: heartbeats (expiry per consumer name).
  * - results: stored results until `expires_at`.
  * - dedupe: ids kept taken until `until` (dedupe windows).
+ * - updates: the last job update (progress, lifecycle) per job until `expires_at`.
  * Times are epoch milliseconds on the database's clock (`now_ms()`).
  */
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
+import { updateTables } from "./updates.js";
 
 export interface Migration {
   readonly version: number;
@@ -106,4 +108,5 @@ $$;
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "tables", sql: tables },
   { version: 2, name: "functions", sql: (s) => takeFunctions(s) + settleFunctions(s) },
+  { version: 3, name: "job updates", sql: updateTables },
 ];

@@ -1,13 +1,14 @@
 /**
- * The broker's LISTEN connection: one pooled client held for `LISTEN` on the schema's two
- * channels, `<schema>.ready` (payload: a queue that has a ready message) and `<schema>.results`
- * (payload: a job id whose result was stored). Idle receivers and result waiters sleep on
+ * The broker's LISTEN connection: one pooled client held for `LISTEN` on the schema's channels:
+ * `<schema>.ready` (payload: a queue that has a ready message), `<schema>.results` (payload: a
+ * job id whose result was stored) and `<schema>.updates` (a job update, see ./updates.ts). Idle receivers and result waiters sleep on
  * wakes registered here instead of polling. When the connection drops, every waiter is woken
  * (it looks again) and the connection is opened again after a pause.
  */
 import type pg from "pg";
 import type { Logger } from "../../core/logger.js";
 import { readyChannel, resultChannel } from "./take-sql.js";
+import { updateChannel, type UpdateNote } from "./updates.js";
 import { WakeSets, type Wake } from "./wake.js";
 
 const RETRY_MS = 500;
@@ -16,9 +17,12 @@ export class Notifications {
   readonly #pool: () => pg.Pool;
   readonly #ready: string;
   readonly #results: string;
+  readonly #updates: string;
   readonly #logger: Logger;
   readonly #queues = new WakeSets();
   readonly #ids = new WakeSets();
+  /** Job update listeners by queue and id. */
+  readonly #watchers = new Map<string, Set<(note: UpdateNote) => void>>();
   #client: pg.PoolClient | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
@@ -27,6 +31,7 @@ export class Notifications {
     this.#pool = pool;
     this.#ready = readyChannel(schema);
     this.#results = resultChannel(schema);
+    this.#updates = updateChannel(schema);
     this.#logger = logger;
   }
 
@@ -41,10 +46,13 @@ export class Notifications {
     client.on("notification", (n) => {
       if (n.channel === this.#ready) this.#queues.fire(n.payload ?? "");
       else if (n.channel === this.#results) this.#ids.fire(n.payload ?? "");
+      else if (n.channel === this.#updates) this.#update(n.payload ?? "");
     });
     client.on("error", (error) => this.#lost(client, error));
     try {
-      await client.query(`LISTEN "${this.#ready}"; LISTEN "${this.#results}"`);
+      await client.query(
+        `LISTEN "${this.#ready}"; LISTEN "${this.#results}"; LISTEN "${this.#updates}"`,
+      );
     } catch (error) {
       client.release(error as Error);
       throw error;
@@ -76,6 +84,29 @@ export class Notifications {
   /** `wake` fires when job `id`'s result is stored (or on a reconnection). */
   onResult(id: string, wake: Wake): () => void {
     return this.#ids.add([id], wake);
+  }
+
+  /** `listener` hears each update of job `id` of `queue`; call the returned function to stop. */
+  onUpdate(queue: string, id: string, listener: (note: UpdateNote) => void): () => void {
+    const key = `${queue}\0${id}`;
+    let set = this.#watchers.get(key);
+    if (!set) this.#watchers.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#watchers.get(key) === set) this.#watchers.delete(key);
+    };
+  }
+
+  #update(payload: string): void {
+    let note: UpdateNote;
+    try {
+      note = JSON.parse(payload) as UpdateNote;
+    } catch {
+      return;
+    }
+    const set = this.#watchers.get(`${note.q}\0${note.i}`);
+    if (set) for (const listener of [...set]) listener(note);
   }
 
   #lost(client: pg.PoolClient, error: Error): void {

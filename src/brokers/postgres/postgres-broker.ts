@@ -23,6 +23,7 @@ import { checkClient, enqueueGroups, type TransactionClient } from "./transactio
 import { PostgresBrokerError, wrapPg } from "./pg-errors.js";
 import { Receiver } from "./receiver.js";
 import { Results } from "./results.js";
+import { JobUpdates } from "./updates.js";
 import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
 
 /** How often expired results and ended dedupe windows are deleted. */
@@ -47,7 +48,7 @@ export class PostgresMessageBroker implements MessageBroker {
     dedupe: true,
     limits: false,
     debounce: false,
-    progress: false,
+    progress: true,
     transactions: true,
   } as const;
   readonly admin: BrokerAdmin;
@@ -64,6 +65,11 @@ export class PostgresMessageBroker implements MessageBroker {
   readonly #notifications: Notifications;
   readonly #receiver: Receiver;
   readonly #results: Results;
+  readonly #updates: JobUpdates;
+  /** Job updates (see `MessageBroker.publishUpdate`), kept in ./updates.ts. */
+  readonly publishUpdate: JobUpdates["publish"];
+  readonly readUpdate: JobUpdates["read"];
+  readonly watchUpdates: JobUpdates["watch"];
 
   constructor(urlOrPool: string | pg.Pool, options: PostgresBrokerOptions = {}) {
     if (typeof urlOrPool !== "string" && !(urlOrPool instanceof pg.Pool))
@@ -86,6 +92,10 @@ export class PostgresMessageBroker implements MessageBroker {
       closed,
     });
     this.#results = new Results(pool, this.#s, this.#notifications, closed);
+    this.#updates = new JobUpdates(pool, this.#s, this.#notifications);
+    this.publishUpdate = this.#updates.publish;
+    this.readUpdate = this.#updates.read;
+    this.watchUpdates = this.#updates.watch;
     this.admin = new PostgresAdmin(pool, this.#s, (queue) => this.counts(queue));
   }
 
@@ -135,8 +145,8 @@ export class PostgresMessageBroker implements MessageBroker {
       throw error;
     }
     this.#sweep = setInterval(() => {
-      this.#results.sweep().catch((error: unknown) =>
-        this.#logger.warn("repid: sweeping expired Postgres results failed", {
+      Promise.all([this.#results.sweep(), this.#updates.sweep()]).catch((error: unknown) =>
+        this.#logger.warn("repid: sweeping expired Postgres results and updates failed", {
           error: String(error),
         }),
       );
