@@ -84,3 +84,24 @@ export function testBroker(options: PostgresBrokerOptions = {}): {
     },
   };
 }
+
+/**
+ * A new empty database for a test that runs code written for a whole database (the README's
+ * blocks); returns its URL and a function that drops it.
+ */
+export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `repid_scratch_${randomBytes(6).toString("hex")}`;
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client(POSTGRES_URL);
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
