@@ -9,8 +9,8 @@
  * - ```sh: run line by line (`bash -c <line>`) in the project. `npm install` and `npm init`
  *   lines say how the project was set up: every package named in any `npm install` line of the
  *   README is installed before the first block runs (`typescript` is TypeScript 7). `export`
- *   lines of the variables the test provides (REDIS_URL, RABBITMQ_URL, POSTGRES_URL) are skipped. Every other
- *   line runs as written and must exit 0. A line ending in `# runs until Ctrl-C` is started in
+ *   lines of the variables the test provides (REDIS_URL, RABBITMQ_URL, POSTGRES_URL) are
+ *   skipped. Every other line runs as written and must exit 0. A line ending in `# runs until Ctrl-C` is started in
  *   the background and must be the last of its block; after the next block ran, it gets a
  *   Ctrl-C (SIGINT to its process group, as a terminal sends it) and must exit 0 (or by that
  *   SIGINT).
