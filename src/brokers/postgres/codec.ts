@@ -21,6 +21,7 @@ export function encodeMessage(m: OutgoingMessage): Record<string, unknown> {
   if (m.headers !== undefined) out.headers = m.headers;
   if (m.expiresAt !== undefined) out.expiresAt = Math.round(m.expiresAt);
   if (m.dedupeMs !== undefined) out.dedupeMs = m.dedupeMs;
+  if (m.debounceMs !== undefined) out.debounceMs = m.debounceMs;
   return out;
 }
 

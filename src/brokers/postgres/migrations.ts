@@ -8,7 +8,8 @@
  * - queues: declared queues and their pause flag.
  * - messages: one row per live message (ready, delayed or running), keyed by (queue, id). `seq`
  *   orders a priority level (FIFO; a requeued or recovered message keeps its place); a running
- *   row carries its lease: `token` (fencing), `lease_until`, `holder` (the consumer).
+ *   row carries its lease: `token` (fencing), `lease_until`, `holder` (the consumer), and
+ *   `follow_up`, a debounced message that replaces it at its settlement.
  * - dead: dead letters with the message as JSON and the failure.
  * - consumers: heartbeats (expiry per consumer name).
  * - results: stored results until `expires_at`.
@@ -57,6 +58,7 @@ CREATE TABLE ${s}.messages (
   holder text,
   last_error jsonb,
   cancel text,
+  follow_up jsonb,
   PRIMARY KEY (queue, id)
 );
 CREATE INDEX messages_ready ON ${s}.messages (queue, priority, seq) WHERE state = 'ready';

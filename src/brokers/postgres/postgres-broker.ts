@@ -47,7 +47,7 @@ export class PostgresMessageBroker implements MessageBroker {
     globalRunningCount: true,
     dedupe: true,
     limits: false,
-    debounce: false,
+    debounce: true,
     progress: true,
     transactions: true,
   } as const;

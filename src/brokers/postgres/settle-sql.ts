@@ -1,6 +1,7 @@
 /**
  * SQL functions of the Postgres broker on the way out: `settle` (ack, requeue, dead, each applied
- * only while its token is the current lease, with its result stored in the same step) and
+ * only while its token is the current lease, with its result stored in the same step, and a
+ * debounced follow-up put in the message's place) and
  * `counts` (lost leases recovered first). Part of migration 2 (see ./migrations.ts).
  */
 import { readyChannel, resultChannel } from "./take-sql.js";
@@ -20,6 +21,7 @@ DECLARE
   v_ok boolean;
   v_at bigint;
   v_message jsonb;
+  v_follow jsonb;
   v_out boolean[] := '{}';
   v_wake text[] := '{}';
 BEGIN
@@ -27,7 +29,8 @@ BEGIN
     IF e->>'kind' = 'ack' THEN
       DELETE FROM ${s}.messages
         WHERE queue = e->>'queue' AND id = e->>'id' AND state = 'running'
-          AND token = (e->>'token')::bigint;
+          AND token = (e->>'token')::bigint
+        RETURNING follow_up INTO v_follow;
       v_ok := FOUND;
     ELSIF e->>'kind' = 'requeue' THEN
       v_at := coalesce((e->>'executeAt')::bigint, 0);
@@ -38,19 +41,26 @@ BEGIN
           run_at = CASE WHEN v_at > v_now THEN v_at END,
           execute_at = CASE WHEN v_at > v_now THEN v_at ELSE execute_at END
         WHERE queue = e->>'queue' AND id = e->>'id' AND state = 'running'
-          AND token = (e->>'token')::bigint;
+          AND token = (e->>'token')::bigint
+        RETURNING follow_up INTO v_follow;
       v_ok := FOUND;
       IF v_ok AND v_at <= v_now THEN v_wake := v_wake || (e->>'queue'); END IF;
     ELSE
       DELETE FROM ${s}.messages t
         WHERE queue = e->>'queue' AND id = e->>'id' AND state = 'running'
           AND token = (e->>'token')::bigint
-        RETURNING ${s}.message_json(t) INTO v_message;
+        RETURNING ${s}.message_json(t), t.follow_up INTO v_message, v_follow;
       v_ok := FOUND;
       IF v_ok THEN
         INSERT INTO ${s}.dead (queue, id, message, error, failed_at)
           VALUES (e->>'queue', e->>'id', v_message, e->'error', v_now);
       END IF;
+    END IF;
+    IF v_ok AND v_follow IS NOT NULL THEN
+      -- Debounced while it ran: the follow-up becomes the id's message, in a new place.
+      DELETE FROM ${s}.messages WHERE queue = e->>'queue' AND id = e->>'id';
+      PERFORM ${s}.insert_message(v_follow, v_now, (v_follow->>'enqueuedAt')::bigint);
+      v_wake := v_wake || (e->>'queue');
     END IF;
     IF v_ok AND e ? 'result' THEN
       PERFORM ${s}.store_result(e->>'id', e->'result'->'stored',

@@ -1,6 +1,6 @@
 /**
- * SQL functions of the Postgres broker on the way in: `enqueue` (with unique ids, dedupe windows
- * and periodic replacement), `take` (due delayed rows become ready, lost leases are recovered,
+ * SQL functions of the Postgres broker on the way in: `enqueue` (with unique ids, dedupe windows,
+ * periodic replacement and debounce), `take` (due delayed rows become ready, lost leases are recovered,
  * then a batch is leased with `FOR UPDATE SKIP LOCKED`), `recover` and `next_wake` (when an idle
  * receiver has to look again without a notification). Part of migration 2 (see ./migrations.ts).
  *
@@ -12,6 +12,24 @@ export const readyChannel = (s: string): string => `${s}.ready`;
 export const resultChannel = (s: string): string => `${s}.results`;
 
 export const takeFunctions = (s: string): string => `
+CREATE FUNCTION ${s}.insert_message(m jsonb, p_now bigint, p_enqueued_at bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  v_at bigint := (m->>'executeAt')::bigint;
+BEGIN
+  INSERT INTO ${s}.messages (queue, id, state, run_at, topic, payload, priority, retries,
+      timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at)
+    VALUES (m->>'queue', m->>'id',
+      CASE WHEN v_at > p_now THEN 'delayed' ELSE 'ready' END,
+      CASE WHEN v_at > p_now THEN v_at END,
+      m->>'topic', m->>'payload', (m->>'priority')::smallint, (m->>'retries')::integer,
+      (m->>'timeoutMs')::bigint, v_at, m->'schedule', (m->>'resultTtlMs')::bigint,
+      m->'headers', (m->>'expiresAt')::bigint, p_enqueued_at)
+    ON CONFLICT (queue, id) DO NOTHING;
+  RETURN FOUND;
+END
+$$;
+
 CREATE FUNCTION ${s}.enqueue(batch jsonb) RETURNS boolean[] LANGUAGE plpgsql AS $$
 DECLARE
   v_now bigint := ${s}.now_ms();
@@ -35,16 +53,7 @@ BEGIN
       CONTINUE;
     END IF;
     v_at := (m->>'executeAt')::bigint;
-    INSERT INTO ${s}.messages AS t (queue, id, state, run_at, topic, payload, priority, retries,
-        timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at)
-      VALUES (m->>'queue', m->>'id',
-        CASE WHEN v_at > v_now THEN 'delayed' ELSE 'ready' END,
-        CASE WHEN v_at > v_now THEN v_at END,
-        m->>'topic', m->>'payload', (m->>'priority')::smallint, (m->>'retries')::integer,
-        (m->>'timeoutMs')::bigint, v_at, m->'schedule', (m->>'resultTtlMs')::bigint,
-        m->'headers', (m->>'expiresAt')::bigint, v_now)
-      ON CONFLICT (queue, id) DO NOTHING;
-    v_created := FOUND;
+    v_created := ${s}.insert_message(m, v_now, v_now);
     IF v_created THEN
       IF m ? 'dedupeMs' THEN
         INSERT INTO ${s}.dedupe (queue, id, until)
@@ -69,6 +78,23 @@ BEGIN
                             THEN t.execute_at ELSE v_at END
         WHERE t.queue = m->>'queue' AND t.id = m->>'id';
       v_wake := v_wake || (m->>'queue');
+    ELSIF m ? 'debounceMs' THEN
+      -- Debounced: a running message of the id keeps this one as its follow-up (it replaces it
+      -- at its settlement); a waiting one is replaced, keeping its place, with the new due time.
+      UPDATE ${s}.messages t SET follow_up = m || jsonb_build_object('enqueuedAt', v_now)
+        WHERE t.queue = m->>'queue' AND t.id = m->>'id' AND t.state = 'running';
+      IF NOT FOUND THEN
+        UPDATE ${s}.messages t SET
+            topic = m->>'topic', payload = m->>'payload', priority = (m->>'priority')::smallint,
+            retries = (m->>'retries')::integer, timeout_ms = (m->>'timeoutMs')::bigint,
+            schedule = m->'schedule', result_ttl_ms = (m->>'resultTtlMs')::bigint,
+            headers = m->'headers', expires_at = (m->>'expiresAt')::bigint, execute_at = v_at,
+            attempt = 1, stalls = 0, last_error = NULL,
+            state = CASE WHEN v_at > v_now THEN 'delayed' ELSE 'ready' END,
+            run_at = CASE WHEN v_at > v_now THEN v_at END
+          WHERE t.queue = m->>'queue' AND t.id = m->>'id';
+        IF coalesce(v_at, 0) <= v_now THEN v_wake := v_wake || (m->>'queue'); END IF;
+      END IF;
     END IF;
     v_out := v_out || v_created;
   END LOOP;
