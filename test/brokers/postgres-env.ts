@@ -62,14 +62,20 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** A broker on its own schema (or `options.schema`); `cleanup` disconnects and drops it. */
-export function testBroker(options: PostgresBrokerOptions = {}): {
+/**
+ * A broker on its own schema (or `options.schema`), at `url`; `cleanup` disconnects and drops
+ * the schema.
+ */
+export function testBroker(
+  options: PostgresBrokerOptions = {},
+  url = POSTGRES_URL,
+): {
   broker: PostgresMessageBroker;
   schema: string;
   cleanup: () => Promise<void>;
 } {
   const schema = options.schema ?? uniqueSchema();
-  const broker = new PostgresMessageBroker(POSTGRES_URL, {
+  const broker = new PostgresMessageBroker(url, {
     logger: silentLogger,
     poolSize: 4,
     ...options,

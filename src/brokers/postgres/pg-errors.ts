@@ -34,8 +34,29 @@ export function toRepidError(error: unknown, doing: string): RepidError {
   });
 }
 
-/** Runs `work`, turning what `pg` throws into a repid error. */
-export async function wrapPg<T>(doing: string, work: () => Promise<T>): Promise<T> {
+/**
+ * True for a connection that died (terminated by the server, reset, closed): the pool drops it,
+ * and the same statement may go again on another connection.
+ */
+export function connectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (code.startsWith("57P") || code.startsWith("08")) return true;
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNREFUSED") return true;
+  const text = typeof e?.message === "string" ? e.message : "";
+  return /Connection terminated|Client has encountered a connection error/.test(text);
+}
+
+/**
+ * Runs `work`, turning what `pg` throws into a repid error. With `retry`, for statements that may
+ * run twice (reads, renewals, heartbeats, declarations), a lost connection is tried once more.
+ */
+export async function wrapPg<T>(doing: string, work: () => Promise<T>, retry = false): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!retry || !connectionLost(error)) throw toRepidError(error, doing);
+  }
   try {
     return await work();
   } catch (error) {

@@ -183,12 +183,13 @@ export class PostgresMessageBroker implements MessageBroker {
     return this.#pool;
   }
 
+  /** A statement that may run twice (so it is tried again on a lost connection). */
   async #sql<R extends pg.QueryResultRow>(
     doing: string,
     text: string,
     values: unknown[] = [],
   ): Promise<R[]> {
-    return wrapPg(doing, async () => (await this.#usePool().query<R>(text, values)).rows);
+    return wrapPg(doing, async () => (await this.#usePool().query<R>(text, values)).rows, true);
   }
 
   async declareQueue(queue: string): Promise<void> {
@@ -245,10 +246,12 @@ export class PostgresMessageBroker implements MessageBroker {
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const rows = await this.#sql<{ applied: boolean[] }>(
-      "settling",
-      `SELECT ${this.#s}.settle($1::jsonb) AS applied`,
-      [JSON.stringify(settlements.map(encodeSettlement))],
+    // Not tried again: a settlement applied before the connection died would read as refused.
+    const { rows } = await wrapPg("settling", () =>
+      this.#usePool().query<{ applied: boolean[] }>(
+        `SELECT ${this.#s}.settle($1::jsonb) AS applied`,
+        [JSON.stringify(settlements.map(encodeSettlement))],
+      ),
     );
     return rows[0]!.applied;
   }

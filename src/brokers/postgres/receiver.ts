@@ -74,13 +74,16 @@ export class Receiver {
   /** How long an idle receiver may sleep before something becomes due without a notification. */
   async #idleMs(queues: readonly string[]): Promise<number> {
     const sweep = this.#deps.notifications.listening ? this.#deps.sweepMs : 250;
-    const { rows } = await wrapPg("receiving", () =>
-      this.#deps
-        .pool()
-        .query<{ now: string; wake: string | null }>(
-          `SELECT * FROM ${this.#deps.schema}.next_wake($1)`,
-          [queues],
-        ),
+    const { rows } = await wrapPg(
+      "receiving",
+      () =>
+        this.#deps
+          .pool()
+          .query<{ now: string; wake: string | null }>(
+            `SELECT * FROM ${this.#deps.schema}.next_wake($1)`,
+            [queues],
+          ),
+      true,
     );
     const row = rows[0];
     if (!row || row.wake === null) return sweep;

@@ -33,13 +33,17 @@ export class Results {
   }
 
   read(id: string): Promise<StoredResult | undefined> {
-    return wrapPg("reading a result", async () => {
-      const { rows } = await this.#pool().query<{ stored: StoredResult }>(
-        `SELECT stored FROM ${this.#s}.results WHERE id = $1 AND expires_at > ${this.#s}.now_ms()`,
-        [id],
-      );
-      return rows[0]?.stored;
-    });
+    return wrapPg(
+      "reading a result",
+      async () => {
+        const { rows } = await this.#pool().query<{ stored: StoredResult }>(
+          `SELECT stored FROM ${this.#s}.results WHERE id = $1 AND expires_at > ${this.#s}.now_ms()`,
+          [id],
+        );
+        return rows[0]?.stored;
+      },
+      true,
+    );
   }
 
   async wait(
