@@ -61,6 +61,12 @@ CREATE TABLE ${s}.messages (
   follow_up jsonb,
   PRIMARY KEY (queue, id)
 );
+-- Every message is inserted, updated and deleted within moments: vacuum the table after a few
+-- thousand dead rows instead of a fraction of its size, without pauses, so that the space of
+-- settled messages is reused and the table stays the size of its backlog.
+ALTER TABLE ${s}.messages SET (autovacuum_vacuum_scale_factor = 0,
+  autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0,
+  autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 5000);
 CREATE INDEX messages_ready ON ${s}.messages (queue, priority, seq) WHERE state = 'ready';
 CREATE INDEX messages_delayed ON ${s}.messages (queue, run_at) WHERE state = 'delayed';
 CREATE INDEX messages_running ON ${s}.messages (queue, lease_until) WHERE state = 'running';

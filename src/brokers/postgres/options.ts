@@ -16,10 +16,21 @@ export interface PostgresBrokerOptions {
   /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
   readonly maxStalls?: number;
   /**
+   * Dead letters kept per queue; the oldest go first (checked when a settlement dead-letters).
+   * @defaultValue 10_000
+   */
+  readonly maxDeadLetters?: number;
+  /**
    * Longest sleep of an idle `receive` before it looks again without a notification, in ms (a
    * safety net: notifications and due times wake it earlier). @defaultValue 5000
    */
   readonly sweepMs?: number;
+  /**
+   * Settlements after which this broker vacuums the messages table (checked every 5 s), so the
+   * space of settled messages is reused even where autovacuum is off or slow; 0 leaves it to
+   * autovacuum. Needs a role that owns the table. @defaultValue 10_000
+   */
+  readonly vacuumAfter?: number;
   /** Connections of the pool the broker opens from a URL (not used with a pool). @defaultValue 10 */
   readonly poolSize?: number;
   /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */

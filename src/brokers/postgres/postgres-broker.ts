@@ -24,10 +24,8 @@ import { PostgresBrokerError, wrapPg } from "./pg-errors.js";
 import { Receiver } from "./receiver.js";
 import { Results } from "./results.js";
 import { JobUpdates } from "./updates.js";
+import { Maintenance } from "./maintenance.js";
 import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
-
-/** How often expired results and ended dedupe windows are deleted. */
-const SWEEP_RESULTS_MS = 30_000;
 
 /**
  * The PostgreSQL broker (on `pg`, node-postgres): messages are rows of one table in its own
@@ -56,16 +54,17 @@ export class PostgresMessageBroker implements MessageBroker {
   readonly #input: string | pg.Pool;
   readonly #options: PostgresBrokerOptions;
   readonly #maxStalls: number;
+  readonly #maxDead: number;
   readonly #logger: Logger;
   readonly #adopted: AdoptedLogger | undefined;
   #pool: pg.Pool | undefined;
   #connecting: Promise<void> | undefined;
   #closed = true;
-  #sweep: NodeJS.Timeout | undefined;
   readonly #notifications: Notifications;
   readonly #receiver: Receiver;
   readonly #results: Results;
   readonly #updates: JobUpdates;
+  readonly #maintenance: Maintenance;
   /** Job updates (see `MessageBroker.publishUpdate`), kept in ./updates.ts. */
   readonly publishUpdate: JobUpdates["publish"];
   readonly readUpdate: JobUpdates["read"];
@@ -78,6 +77,7 @@ export class PostgresMessageBroker implements MessageBroker {
     this.#options = options;
     this.#s = checkSchema(options.schema ?? "repid");
     this.#maxStalls = options.maxStalls ?? 3;
+    this.#maxDead = options.maxDeadLetters ?? 10_000;
     this.#adopted = options.logger ? undefined : new AdoptedLogger();
     this.#logger = options.logger ?? this.#adopted!;
     const pool = (): pg.Pool => this.#usePool();
@@ -96,6 +96,13 @@ export class PostgresMessageBroker implements MessageBroker {
     this.publishUpdate = this.#updates.publish;
     this.readUpdate = this.#updates.read;
     this.watchUpdates = this.#updates.watch;
+    this.#maintenance = new Maintenance({
+      pool,
+      schema: this.#s,
+      logger: this.#logger,
+      sweep: () => Promise.all([this.#results.sweep(), this.#updates.sweep()]),
+      vacuumAfter: options.vacuumAfter ?? 10_000,
+    });
     this.admin = new PostgresAdmin(pool, this.#s, (queue) => this.counts(queue));
   }
 
@@ -144,14 +151,7 @@ export class PostgresMessageBroker implements MessageBroker {
       this.#pool = undefined;
       throw error;
     }
-    this.#sweep = setInterval(() => {
-      Promise.all([this.#results.sweep(), this.#updates.sweep()]).catch((error: unknown) =>
-        this.#logger.warn("repid: sweeping expired Postgres results and updates failed", {
-          error: String(error),
-        }),
-      );
-    }, SWEEP_RESULTS_MS);
-    this.#sweep.unref();
+    this.#maintenance.start();
   }
 
   async #checkVersion(client: pg.PoolClient): Promise<void> {
@@ -170,7 +170,7 @@ export class PostgresMessageBroker implements MessageBroker {
     if (this.#connecting) await this.#connecting.catch(() => {});
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#sweep);
+    this.#maintenance.stop();
     await this.#notifications.stop();
     const pool = this.#pool;
     this.#pool = undefined;
@@ -249,10 +249,11 @@ export class PostgresMessageBroker implements MessageBroker {
     // Not tried again: a settlement applied before the connection died would read as refused.
     const { rows } = await wrapPg("settling", () =>
       this.#usePool().query<{ applied: boolean[] }>(
-        `SELECT ${this.#s}.settle($1::jsonb) AS applied`,
-        [JSON.stringify(settlements.map(encodeSettlement))],
+        `SELECT ${this.#s}.settle($1::jsonb, $2) AS applied`,
+        [JSON.stringify(settlements.map(encodeSettlement)), this.#maxDead],
       ),
     );
+    this.#maintenance.settled(settlements.length);
     return rows[0]!.applied;
   }
 

@@ -14,7 +14,8 @@ RETURNS void LANGUAGE sql AS $$
   SELECT pg_notify('${resultChannel(s)}', p_id);
 $$;
 
-CREATE FUNCTION ${s}.settle(batch jsonb) RETURNS boolean[] LANGUAGE plpgsql AS $$
+CREATE FUNCTION ${s}.settle(batch jsonb, p_max_dead integer) RETURNS boolean[]
+LANGUAGE plpgsql AS $$
 DECLARE
   v_now bigint := ${s}.now_ms();
   e jsonb;
@@ -54,6 +55,10 @@ BEGIN
       IF v_ok THEN
         INSERT INTO ${s}.dead (queue, id, message, error, failed_at)
           VALUES (e->>'queue', e->>'id', v_message, e->'error', v_now);
+        -- The newest p_max_dead dead letters of the queue are kept.
+        DELETE FROM ${s}.dead WHERE queue = e->>'queue' AND seq <= (
+          SELECT seq FROM ${s}.dead WHERE queue = e->>'queue'
+            ORDER BY seq DESC OFFSET p_max_dead LIMIT 1);
       END IF;
     END IF;
     IF v_ok AND v_follow IS NOT NULL THEN
