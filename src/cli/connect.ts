@@ -9,6 +9,57 @@ export interface BrokerChoice {
   readonly redis?: string | undefined;
   /** `--prefix` of the Redis keys. @defaultValue "repid" */
   readonly prefix?: string | undefined;
+  /** `--postgres`; falls back to `POSTGRES_URL` when no Redis is named. */
+  readonly postgres?: string | undefined;
+  /** `--schema` of the Postgres broker. @defaultValue "repid" */
+  readonly schema?: string | undefined;
+}
+
+/**
+ * The broker the options and environment name: `--postgres`, else `--redis`, else `REDIS_URL`,
+ * else `POSTGRES_URL`.
+ */
+export function openBroker(
+  choice: BrokerChoice,
+  env: Readonly<Record<string, string | undefined>>,
+  stderr: Writable,
+): Promise<OpenedConnection> {
+  const postgres =
+    choice.postgres ??
+    (choice.redis === undefined && !env.REDIS_URL ? env.POSTGRES_URL : undefined);
+  return postgres ? openPostgres(postgres, choice.schema, stderr) : openRedis(choice, env, stderr);
+}
+
+/** Opens a Postgres connection (pg loads only here), connected. */
+export async function openPostgres(
+  url: string,
+  schema: string | undefined,
+  stderr: Writable,
+): Promise<OpenedConnection> {
+  const { PostgresMessageBroker } = await import("../brokers/postgres/postgres-broker.js").catch(
+    (error: unknown) => {
+      throw new PeerDependencyError(
+        "pg",
+        `the Postgres broker needs pg: npm install pg (${(error as Error).message})`,
+      );
+    },
+  );
+  const logger = stderrLogger(stderr);
+  // An operator's command does not migrate: it works on the schema the workers made.
+  const broker = new PostgresMessageBroker(url, {
+    logger,
+    migrate: false,
+    poolSize: 2,
+    ...(schema !== undefined ? { schema } : {}),
+  });
+  const connection = new Connection(broker, { logger });
+  try {
+    await connection.connect();
+  } catch (error) {
+    await connection.disconnect().catch(() => {});
+    throw error;
+  }
+  return { connection, close: () => connection.disconnect() };
 }
 
 /** A connection the CLI opened (and closes), or one it was given (and leaves open). */

@@ -37,6 +37,8 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
     .showHelpAfterError("(run with --help for usage)")
     .option("--redis <url>", "Redis URL (default: $REDIS_URL)")
     .option("--prefix <prefix>", "key prefix of the Redis broker (default: repid)")
+    .option("--postgres <url>", "Postgres URL, for the Postgres broker (default: $POSTGRES_URL)")
+    .option("--schema <schema>", "schema of the Postgres broker (default: repid)")
     .option("--json", "print JSON for scripts instead of tables")
     .addHelpText("after", EXIT_HELP);
 
@@ -213,8 +215,6 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
       "create or migrate the Postgres broker's schema, as workers do at connect, and exit " +
         "(for deploy steps; workers then run with migrate: false)",
     )
-    .option("--postgres <url>", "Postgres URL (default: $POSTGRES_URL)")
-    .option("--schema <schema>", "the broker's schema (default: repid)")
     .action(
       act(async (s, o) => {
         const { migrateCommand } = await import("./migrate.js");
