@@ -36,13 +36,10 @@ export async function openPostgres(
   schema: string | undefined,
   stderr: Writable,
 ): Promise<OpenedConnection> {
-  const { PostgresMessageBroker } = await import("../brokers/postgres/postgres-broker.js").catch(
-    (error: unknown) => {
-      throw new PeerDependencyError(
-        "pg",
-        `the Postgres broker needs pg: npm install pg (${(error as Error).message})`,
-      );
-    },
+  const { PostgresMessageBroker } = await peer(
+    "pg",
+    "Postgres",
+    () => import("../brokers/postgres/postgres-broker.js"),
   );
   const logger = stderrLogger(stderr);
   // An operator's command does not migrate: it works on the schema the workers made.
@@ -52,14 +49,7 @@ export async function openPostgres(
     poolSize: 2,
     ...(schema !== undefined ? { schema } : {}),
   });
-  const connection = new Connection(broker, { logger });
-  try {
-    await connection.connect();
-  } catch (error) {
-    await connection.disconnect().catch(() => {});
-    throw error;
-  }
-  return { connection, close: () => connection.disconnect() };
+  return connected(new Connection(broker, { logger }));
 }
 
 /** A connection the CLI opened (and closes), or one it was given (and leaves open). */
@@ -88,20 +78,21 @@ export async function openRedis(
   if (!url) {
     throw new InvalidOptionError("redis", "no broker: pass --redis <url> or set REDIS_URL");
   }
-  const { RedisMessageBroker } = await import("../brokers/redis/redis-broker.js").catch(
-    (error: unknown) => {
-      throw new PeerDependencyError(
-        "ioredis",
-        `the Redis broker needs ioredis: npm install ioredis (${(error as Error).message})`,
-      );
-    },
+  const { RedisMessageBroker } = await peer(
+    "ioredis",
+    "Redis",
+    () => import("../brokers/redis/redis-broker.js"),
   );
   const logger = stderrLogger(stderr);
   const broker = new RedisMessageBroker(url, {
     logger,
     ...(choice.prefix !== undefined ? { prefix: choice.prefix } : {}),
   });
-  const connection = new Connection(broker, { logger });
+  return connected(new Connection(broker, { logger }));
+}
+
+/** Connects `connection`; on failure closes what it opened and throws. */
+async function connected(connection: Connection): Promise<OpenedConnection> {
   try {
     await connection.connect();
   } catch (error) {
@@ -109,4 +100,14 @@ export async function openRedis(
     throw error;
   }
   return { connection, close: () => connection.disconnect() };
+}
+
+/** Loads a broker's module, or says which optional peer to install. */
+function peer<T>(name: string, broker: string, load: () => Promise<T>): Promise<T> {
+  return load().catch((error: unknown) => {
+    throw new PeerDependencyError(
+      name,
+      `the ${broker} broker needs ${name}: npm install ${name} (${(error as Error).message})`,
+    );
+  });
 }
