@@ -9,8 +9,16 @@ import pg from "pg";
 import { afterEach, expect, it } from "vitest";
 import { Connection, Job, Queue, Worker, enqueueMany, silentLogger } from "repid";
 import { PostgresBrokerError } from "../../src/brokers/postgres/pg-errors.js";
+import { PostgresMessageBroker } from "../../src/brokers/postgres/postgres-broker.js";
+import { InvalidOptionError } from "../../src/core/errors.js";
 import { message, waitFor } from "./contract.js";
-import { describePostgres, POSTGRES_URL, testBroker, uniqueSchema } from "./postgres-env.js";
+import {
+  describePostgres,
+  dropSchema,
+  POSTGRES_URL,
+  testBroker,
+  uniqueSchema,
+} from "./postgres-env.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -108,8 +116,7 @@ describePostgres("postgres faults", () => {
     cleanups.push(made.cleanup);
     await made.broker.connect();
     await made.broker.declareQueue("default");
-    // Another session holds the queue's row lock; the broker's settle... its enqueue waits on the
-    // lock of the queue row only for the FK; use a lock on the messages table instead.
+    // Another session locks the messages table, so the enqueue waits past statement_timeout.
     const blocker = new pg.Client(POSTGRES_URL);
     await blocker.connect();
     cleanups.push(() => blocker.end());
@@ -132,4 +139,34 @@ describePostgres("postgres faults", () => {
     await blocker.query("ROLLBACK");
     expect(await slow.broker.enqueue([message()])).toHaveLength(1);
   }, 30_000);
+
+  it("refuses a pool too small for LISTEN; an exhausted pool fails calls with PostgresBrokerError until a connection frees", async () => {
+    expect(() => new PostgresMessageBroker(POSTGRES_URL, { poolSize: 1 })).toThrow(
+      InvalidOptionError,
+    );
+    const tiny = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    cleanups.push(() => tiny.end());
+    expect(() => new PostgresMessageBroker(tiny)).toThrow(InvalidOptionError);
+
+    const schema = uniqueSchema();
+    const pool = new pg.Pool({
+      connectionString: POSTGRES_URL,
+      max: 2,
+      connectionTimeoutMillis: 300,
+    });
+    const broker = new PostgresMessageBroker(pool, { schema, logger: silentLogger });
+    cleanups.push(async () => {
+      await broker.disconnect();
+      await pool.end();
+      await dropSchema(schema);
+    });
+    await broker.connect();
+    await broker.declareQueue("default");
+    // The application holds the pool's last free connection (LISTEN holds the other).
+    const held = await pool.connect();
+    const error = await broker.counts("default").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PostgresBrokerError);
+    held.release();
+    expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 0 });
+  });
 });

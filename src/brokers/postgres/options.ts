@@ -31,8 +31,17 @@ export interface PostgresBrokerOptions {
    * autovacuum. Needs a role that owns the table. @defaultValue 10_000
    */
   readonly vacuumAfter?: number;
-  /** Connections of the pool the broker opens from a URL (not used with a pool). @defaultValue 10 */
+  /**
+   * Connections of the pool the broker opens from a URL (not used with a pool), at least 2: one
+   * is held for `LISTEN`. @defaultValue 10
+   */
   readonly poolSize?: number;
+  /**
+   * How long a call may wait for a connection of the pool the broker opens from a URL (a new
+   * one, or a free one when all are busy) before it fails with `PostgresBrokerError`; with your
+   * own pool, its `connectionTimeoutMillis` applies. @defaultValue 10_000
+   */
+  readonly connectTimeoutMs?: number;
   /** @defaultValue the logger of the first `Connection` built on it (`defaultLogger` until then) */
   readonly logger?: Logger;
 }

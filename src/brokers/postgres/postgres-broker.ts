@@ -73,6 +73,13 @@ export class PostgresMessageBroker implements MessageBroker {
   constructor(urlOrPool: string | pg.Pool, options: PostgresBrokerOptions = {}) {
     if (typeof urlOrPool !== "string" && !(urlOrPool instanceof pg.Pool))
       throw new InvalidOptionError("urlOrPool", "expected a postgres:// URL or a pg.Pool");
+    // One connection is held for LISTEN: a pool of one would leave none for anything else.
+    const max = typeof urlOrPool === "string" ? (options.poolSize ?? 10) : urlOrPool.options.max;
+    if (max !== undefined && max < 2)
+      throw new InvalidOptionError(
+        typeof urlOrPool === "string" ? "poolSize" : "urlOrPool",
+        `a pool of ${max} connection(s) is too small: the broker holds one for LISTEN and needs at least one more`,
+      );
     this.#input = urlOrPool;
     this.#options = options;
     this.#s = checkSchema(options.schema ?? "repid");
@@ -124,7 +131,12 @@ export class PostgresMessageBroker implements MessageBroker {
   async #open(): Promise<void> {
     const pool =
       typeof this.#input === "string"
-        ? new pg.Pool({ connectionString: this.#input, max: this.#options.poolSize ?? 10 })
+        ? new pg.Pool({
+            connectionString: this.#input,
+            max: this.#options.poolSize ?? 10,
+            // A starved pool fails the call instead of hanging it for ever.
+            connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 10_000,
+          })
         : this.#input;
     if (typeof this.#input === "string") {
       // An idle client's error (the server restarted) must not crash the process.
