@@ -1,8 +1,10 @@
 /**
  * What the Postgres broker promises beyond the shared contract: settled messages leave the
  * messages table (acked rows deleted, dead letters moved), dead letters are capped per queue,
- * and the broker vacuums its messages table once it has settled `vacuumAfter` messages.
+ * the broker vacuums its messages table once it has settled `vacuumAfter` messages, and
+ * `keepAlive` beats from a thread that a blocked event loop does not stop.
  */
+import { execFileSync } from "node:child_process";
 import pg from "pg";
 import { afterEach, expect, it } from "vitest";
 import { message, waitFor } from "./contract.js";
@@ -77,4 +79,42 @@ describePostgres("postgres broker", () => {
     await broker.settle(got.map((d) => ({ kind: "ack" as const, delivery: d })));
     await waitFor(async () => (await vacuums()) >= 1, 20_000);
   }, 30_000);
+
+  it("keepAlive keeps a consumer's leases while its event loop is blocked past the heartbeat's time to live; stop ends them at once", async () => {
+    const { broker, schema } = await open();
+    const other = testBroker({ schema });
+    cleanups.push(() => other.broker.disconnect());
+    await other.broker.connect();
+    await broker.enqueue([message({ id: "long" })]);
+    const alive = broker.keepAlive("blocked", ["default"], 600);
+    const [d] = await broker.receive(["default"], {
+      max: 1,
+      leaseMs: 60_000,
+      consumer: "blocked",
+    });
+    expect(d!.message.id).toBe("long");
+    // Three times the heartbeat's time to live without this thread's event loop turning, then,
+    // still without it, another process counts (and so recovers lost leases).
+    const until = Date.now() + 1800;
+    while (Date.now() < until);
+    const counted = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import pg from "pg";
+         const c = new pg.Client(process.argv[1]);
+         await c.connect();
+         const { rows } = await c.query("SELECT ${schema}.counts('default', 3) AS c");
+         console.log(JSON.stringify(rows[0].c));
+         await c.end();`,
+        POSTGRES_URL,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(JSON.parse(counted)).toMatchObject({ ready: 0, running: 1 });
+    await alive.stop();
+    expect(await other.broker.counts("default")).toMatchObject({ ready: 1, running: 0 });
+    expect(await broker.settle([{ kind: "ack", delivery: d! }])).toEqual([false]);
+  });
 });

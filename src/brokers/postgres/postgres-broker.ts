@@ -5,6 +5,7 @@ import type {
   DeadLetter,
   Delivery,
   EnqueueOutcome,
+  KeepAlive,
   KeptResult,
   MessageBroker,
   OutgoingMessage,
@@ -14,7 +15,7 @@ import type {
   Settlement,
   StoredResult,
 } from "../broker.js";
-import type { BrokerAdmin, Cancelled, CancelMode } from "../admin.js";
+import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { PostgresAdmin } from "./admin.js";
 import { encodeMessage, encodeSettlement } from "./codec.js";
 import { Notifications } from "./notifications.js";
@@ -22,6 +23,8 @@ import type { PostgresBrokerOptions } from "./options.js";
 import { checkClient, enqueueGroups, type TransactionClient } from "./transactions.js";
 import { PostgresBrokerError, wrapPg } from "./pg-errors.js";
 import { Receiver } from "./receiver.js";
+import { Leases } from "./leases.js";
+import { portableConfig } from "./keep-alive.js";
 import { Results } from "./results.js";
 import { JobUpdates } from "./updates.js";
 import { Maintenance } from "./maintenance.js";
@@ -65,6 +68,7 @@ export class PostgresMessageBroker implements MessageBroker {
   readonly #results: Results;
   readonly #updates: JobUpdates;
   readonly #maintenance: Maintenance;
+  readonly #leases: Leases;
   /** Job updates (see `MessageBroker.publishUpdate`), kept in ./updates.ts. */
   readonly publishUpdate: JobUpdates["publish"];
   readonly readUpdate: JobUpdates["read"];
@@ -90,6 +94,16 @@ export class PostgresMessageBroker implements MessageBroker {
     const pool = (): pg.Pool => this.#usePool();
     const closed = (): boolean => this.#closed;
     this.#notifications = new Notifications(pool, this.#s, this.#logger);
+    this.#leases = new Leases({
+      pool,
+      schema: this.#s,
+      maxStalls: this.#maxStalls,
+      logger: this.#logger,
+      threadConfig: () =>
+        typeof urlOrPool === "string"
+          ? { connectionString: urlOrPool }
+          : portableConfig(urlOrPool.options as unknown as Record<string, unknown>),
+    });
     this.#receiver = new Receiver({
       pool,
       schema: this.#s,
@@ -97,6 +111,7 @@ export class PostgresMessageBroker implements MessageBroker {
       maxStalls: this.#maxStalls,
       sweepMs: options.sweepMs ?? 5000,
       closed,
+      ready: (consumer) => this.#leases.ready(consumer),
     });
     this.#results = new Results(pool, this.#s, this.#notifications, closed);
     this.#updates = new JobUpdates(pool, this.#s, this.#notifications);
@@ -269,52 +284,17 @@ export class PostgresMessageBroker implements MessageBroker {
     return rows[0]!.applied;
   }
 
-  async renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
-    if (deliveries.length === 0) return [];
-    const rows = await this.#sql<{
-      queue: string;
-      id: string;
-      token: string;
-      cancel: string | null;
-    }>(
-      "renewing leases",
-      `UPDATE ${this.#s}.messages m SET lease_until = ${this.#s}.now_ms() + $4
-         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d (queue, id, token)
-         WHERE m.queue = d.queue AND m.id = d.id AND m.token = d.token AND m.state = 'running'
-         RETURNING m.queue, m.id, m.token::text AS token, m.cancel`,
-      [
-        deliveries.map((d) => d.message.queue),
-        deliveries.map((d) => d.message.id),
-        deliveries.map((d) => d.token),
-        Math.max(1, Math.round(leaseMs)),
-      ],
-    );
-    const held = new Map(rows.map((r) => [`${r.queue}\0${r.id}\0${r.token}`, r.cancel]));
-    return deliveries.map((d) => {
-      const cancel = held.get(`${d.message.queue}\0${d.message.id}\0${d.token}`);
-      if (cancel === undefined) return false;
-      return cancel === null ? true : { cancelled: cancel as CancelMode };
-    });
+  renew(deliveries: readonly Delivery[], leaseMs: number): Promise<(boolean | Cancelled)[]> {
+    return this.#leases.renew(deliveries, leaseMs);
   }
 
-  async heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void> {
-    if (ttlMs > 0) {
-      await this.#sql(
-        "writing a heartbeat",
-        `INSERT INTO ${this.#s}.consumers (name, expires_at) VALUES ($1, ${this.#s}.now_ms() + $2)
-           ON CONFLICT (name) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-        [consumer, Math.round(ttlMs)],
-      );
-      return;
-    }
-    // Removed: its leases end now (and waiting receivers hear of the messages that came back).
-    await this.#sql("removing a heartbeat", `DELETE FROM ${this.#s}.consumers WHERE name = $1`, [
-      consumer,
-    ]);
-    await this.#sql("recovering leases", `SELECT ${this.#s}.recover($1, $2, ${this.#s}.now_ms())`, [
-      queues,
-      this.#maxStalls,
-    ]);
+  heartbeat(consumer: string, queues: readonly string[], ttlMs: number): Promise<void> {
+    return this.#leases.heartbeat(consumer, queues, ttlMs);
+  }
+
+  /** Heartbeats from a worker thread, which an event loop blocked by an actor does not stop. */
+  keepAlive(consumer: string, queues: readonly string[], ttlMs: number): KeepAlive {
+    return this.#leases.keepAlive(consumer, queues, ttlMs);
   }
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {

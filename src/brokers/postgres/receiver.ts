@@ -22,6 +22,8 @@ export interface ReceiverDeps {
   /** Longest sleep of an idle receiver. */
   readonly sweepMs: number;
   readonly closed: () => boolean;
+  /** Resolves once `consumer`'s first heartbeat is written, when one is on its way. */
+  readonly ready: (consumer: string | undefined) => Promise<void> | undefined;
 }
 
 export class Receiver {
@@ -34,6 +36,7 @@ export class Receiver {
 
   async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
     const deps = this.#deps;
+    await deps.ready(options.consumer);
     let slept = false;
     for (;;) {
       if (deps.closed()) return [];
