@@ -131,6 +131,12 @@ export interface BrokerCapabilities {
    * refused with `NotSupportedError`).
    */
   readonly progress?: boolean;
+  /**
+   * `OutgoingMessage.transaction` is honoured: `enqueue` stores the message through the caller's
+   * transaction (visible from its commit, never after a rollback). Absent means false (the
+   * runtime refuses such jobs with `NotSupportedError`).
+   */
+  readonly transactions?: boolean;
 }
 
 /** The capabilities of a broker that declares none: the whole contract (in-memory, Redis). */

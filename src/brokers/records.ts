@@ -56,6 +56,13 @@ export interface OutgoingMessage {
    * arguments. Only for brokers that claim `debounce`; not stored with the message.
    */
   readonly debounceMs?: number;
+  /**
+   * The caller's open database transaction (for the Postgres broker, a `pg.Client` or
+   * `pg.PoolClient` inside `BEGIN`): the message is stored by that transaction, so it exists
+   * from its commit on and never after a rollback. Only for brokers that claim `transactions`;
+   * never stored or delivered.
+   */
+  readonly transaction?: unknown;
 }
 
 /** A message as stored and delivered. */

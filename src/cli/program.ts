@@ -26,7 +26,9 @@ Exit codes:
 /** Builds the `repid` command; `done(code)` receives each action's exit code. */
 export function buildProgram(session: CliSession, done: (code: number) => void): Command {
   const program = new Command("repid")
-    .description("Operate repid queues: list, inspect, cancel, replay, pause, enqueue, dashboard.")
+    .description(
+      "Operate repid queues: list, inspect, cancel, replay, pause, enqueue, dashboard, migrate.",
+    )
     .configureOutput({
       writeOut: (s) => void session.stdout.write(s),
       writeErr: (s) => void session.stderr.write(s),
@@ -35,6 +37,8 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
     .showHelpAfterError("(run with --help for usage)")
     .option("--redis <url>", "Redis URL (default: $REDIS_URL)")
     .option("--prefix <prefix>", "key prefix of the Redis broker (default: repid)")
+    .option("--postgres <url>", "Postgres URL, for the Postgres broker (default: $POSTGRES_URL)")
+    .option("--schema <schema>", "schema of the Postgres broker (default: repid)")
     .option("--json", "print JSON for scripts instead of tables")
     .addHelpText("after", EXIT_HELP);
 
@@ -204,6 +208,19 @@ export function buildProgram(session: CliSession, done: (code: number) => void):
           o.json ? json(done) : `enqueued ${done.id} (${done.actor} on ${done.queue})\n`,
         );
         return ExitCode.OK;
+      }),
+    );
+
+  program
+    .command("migrate")
+    .description(
+      "create or migrate the Postgres broker's schema, as workers do at connect, and exit " +
+        "(for deploy steps; workers then run with migrate: false)",
+    )
+    .action(
+      act(async (s, o) => {
+        const { migrateCommand } = await import("./migrate.js");
+        return migrateCommand(s, o);
       }),
     );
 

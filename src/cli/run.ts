@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import type { Connection } from "../connection/connection.js";
 import { BrokerError, RepidError } from "../core/errors.js";
-import { openRedis, type OpenedConnection } from "./connect.js";
+import { openBroker, type OpenedConnection } from "./connect.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Writable } from "./output.js";
 import { buildProgram } from "./program.js";
@@ -10,8 +10,9 @@ import type { CliSession, GlobalOptions } from "./session.js";
 /** Where `runCli` writes and what it connects to. */
 export interface RunCliOptions {
   /**
-   * Use this connection instead of `--redis`/`REDIS_URL` (tests, embedding); it is left open.
-   * @defaultValue a Redis connection opened from `--redis` or `REDIS_URL`, closed at the end
+   * Use this connection instead of `--redis`/`REDIS_URL` or `--postgres`/`POSTGRES_URL` (tests,
+   * embedding); it is left open.
+   * @defaultValue a connection opened from those options, closed at the end
    */
   readonly connection?: Connection;
   readonly stdout: Writable;
@@ -40,7 +41,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     signal: options.signal,
     async connection(globals: GlobalOptions) {
       if (options.connection) return options.connection;
-      opened ??= openRedis(globals, session.env, options.stderr).catch((error: unknown) => {
+      opened ??= openBroker(globals, session.env, options.stderr).catch((error: unknown) => {
         if (error instanceof RepidError && error.code !== "BROKER") throw error;
         throw new BrokerError(`cannot reach the broker: ${message(error)}`, { cause: error });
       });

@@ -16,5 +16,7 @@ export interface CliSession {
 export interface GlobalOptions {
   readonly redis?: string;
   readonly prefix?: string;
+  readonly postgres?: string;
+  readonly schema?: string;
   readonly json?: boolean;
 }

@@ -38,12 +38,14 @@ export class Connection {
   readonly #keepsResults: boolean;
   readonly #dedupes: boolean;
   readonly #debounces: boolean;
+  readonly #transactions: boolean;
 
   constructor(broker: MessageBroker, options: ConnectionOptions = {}) {
     this.broker = options.results ? new ResultStoreBroker(broker, options.results) : broker;
     this.#keepsResults = capabilitiesOf(this.broker).results;
     this.#dedupes = capabilitiesOf(this.broker).dedupe === true;
     this.#debounces = capabilitiesOf(this.broker).debounce === true;
+    this.#transactions = capabilitiesOf(this.broker).transactions === true;
     this.logger = options.logger ?? defaultLogger;
     this.hookSet = new HookSet(options.hooks ?? [], this.logger);
     // A broker (or result store) given no logger of its own logs through this connection's.
@@ -71,6 +73,13 @@ export class Connection {
         this.broker.constructor.name,
         "debounce",
         "use the in-memory or Redis broker for debounced jobs",
+      );
+    }
+    if (!this.#transactions && sent.some((m) => m.transaction !== undefined)) {
+      throw new NotSupportedError(
+        this.broker.constructor.name,
+        "transaction",
+        "it cannot store a job in your database transaction; use the Postgres broker (repid/postgres)",
       );
     }
     return this.broker.enqueue(sent);

@@ -9,6 +9,7 @@ import {
   checkNonNegativeInteger,
   checkObject,
 } from "../core/validate.js";
+import { checkDebounce, checkHeaders, encodeArgs, resultTtl, toEpochMs } from "./job-checks.js";
 import { Priority, priorityLevel } from "../core/priority.js";
 import { Queue } from "./queue.js";
 import { resolveConnection } from "../connection/repid.js";
@@ -79,6 +80,13 @@ export interface JobOptions<TArgs = unknown> {
   readonly headers?: Readonly<Record<string, string>>;
   /** Publish the job's lifecycle for `handle.watch()` (progress is published anyway). */
   readonly watch?: boolean;
+  /**
+   * Enqueue inside your own database transaction (Postgres broker: the `pg.Client` or
+   * `pg.PoolClient` on which you ran `BEGIN`): the job exists from your `COMMIT` on, and never
+   * after a `ROLLBACK`. Brokers without transactions refuse it with `NotSupportedError`.
+   * @defaultValue none (the broker's own connection)
+   */
+  readonly transaction?: unknown;
 }
 
 /** The shortest `recurring` interval taken without `shortInterval: true`. */
@@ -103,10 +111,10 @@ const KNOWN = [
   "connection",
   "headers",
   "watch",
+  "transaction",
 ] as const;
 
 const TEN_MINUTES = 600_000;
-const ONE_DAY = 86_400_000;
 
 /**
  * What to run and how: the actor `name`, its queue, priority, retries, timeout and arguments.
@@ -133,6 +141,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
   readonly debounceMs: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly #connection: Connection | undefined;
+  readonly #transaction: unknown;
   readonly #payload: string | undefined;
   readonly #level: PriorityLevel;
   declare readonly __result?: TResult;
@@ -208,6 +217,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     }
     this.headers = withWatch(checkHeaders(options.headers), options.watch);
     this.#connection = options.connection;
+    this.#transaction = options.transaction;
   }
 
   /**
@@ -277,6 +287,7 @@ export class Job<TArgs = unknown, TResult = unknown> {
     if (this.debounceMs !== undefined) message.debounceMs = this.debounceMs;
     if (this.resultTtlMs !== undefined) message.resultTtlMs = this.resultTtlMs;
     if (this.headers !== undefined) message.headers = this.headers;
+    if (this.#transaction !== undefined) message.transaction = this.#transaction;
     return message;
   }
 
@@ -336,62 +347,4 @@ async function connectionFor(explicit: Connection | undefined): Promise<Connecti
  */
 function periodicId(name: string, queue: string): string {
   return `periodic:${queue}:${name}`;
-}
-
-function encodeArgs(args: unknown): string | undefined {
-  if (args === undefined) return undefined;
-  try {
-    const text = JSON.stringify(args);
-    if (text === undefined) throw new Error("not a JSON value");
-    return text;
-  } catch (error) {
-    throw new InvalidOptionError("args", `must be a JSON value: ${(error as Error).message}`);
-  }
-}
-
-function checkHeaders(
-  value: Readonly<Record<string, string>> | undefined,
-): Readonly<Record<string, string>> | undefined {
-  if (value === undefined) return undefined;
-  const headers = checkObject("headers", value);
-  for (const [key, v] of Object.entries(headers)) {
-    if (typeof v !== "string")
-      throw new InvalidOptionError("headers", `"${key}" must be a string, got ${typeof v}`);
-  }
-  return Object.keys(headers).length === 0 ? undefined : Object.freeze({ ...value });
-}
-
-function toEpochMs(value: Date | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== "number" || !Number.isFinite(ms)) {
-    throw new InvalidOptionError("deferUntil", "expected a Date or epoch milliseconds");
-  }
-  return ms;
-}
-
-function resultTtl(value: boolean | Duration | undefined): number | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return ONE_DAY;
-  const ms = toMs(value, "storeResult");
-  if (ms === 0)
-    throw new InvalidOptionError("storeResult", "time to live must be greater than zero");
-  return ms;
-}
-
-/** A debounced job needs an id and cannot also be periodic, deferred or deduped. */
-function checkDebounce(job: Job<unknown, unknown>): void {
-  const why =
-    job.debounceMs === 0
-      ? "must be greater than zero"
-      : job.id === undefined
-        ? "needs an id: enqueues of that id are collapsed into one run"
-        : job.cron !== undefined || job.recurring
-          ? "cannot be combined with a periodic job"
-          : job.deferUntil !== undefined || job.deferByMs !== undefined
-            ? "sets the start itself: it cannot be combined with deferUntil or deferBy"
-            : job.dedupeMs !== undefined
-              ? "cannot be combined with dedupe: choose one"
-              : undefined;
-  if (why !== undefined) throw new InvalidOptionError("debounce", why);
 }

@@ -108,6 +108,7 @@ describe("a production install (npm ci --omit=dev) of a service with dev tools l
     expect(existsSync(join(service, "node_modules/.bin/repid-gen"))).toBe(false);
     const optionalEntries = {
       "repid/rabbitmq": "amqplib",
+      "repid/postgres": "pg",
       "repid/metrics": "prom-client",
       "repid/otel": "@opentelemetry/api",
     };
@@ -130,6 +131,7 @@ describe("a production install (npm ci --omit=dev) of a service with dev tools l
       "@opentelemetry/api",
       "amqplib",
       "ioredis",
+      "pg",
       "prom-client",
       "zod",
     ]);

@@ -9,8 +9,8 @@
  * - ```sh: run line by line (`bash -c <line>`) in the project. `npm install` and `npm init`
  *   lines say how the project was set up: every package named in any `npm install` line of the
  *   README is installed before the first block runs (`typescript` is TypeScript 7). `export`
- *   lines of the variables the test provides (REDIS_URL, RABBITMQ_URL) are skipped. Every other
- *   line runs as written and must exit 0. A line ending in `# runs until Ctrl-C` is started in
+ *   lines of the variables the test provides (REDIS_URL, RABBITMQ_URL, POSTGRES_URL) are
+ *   skipped. Every other line runs as written and must exit 0. A line ending in `# runs until Ctrl-C` is started in
  *   the background and must be the last of its block; after the next block ran, it gets a
  *   Ctrl-C (SIGINT to its process group, as a terminal sends it) and must exit 0 (or by that
  *   SIGINT).
@@ -43,6 +43,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteTopology, queueNames, type Task } from "../../src/brokers/rabbitmq/topology.js";
 import { describeRedis, REDIS_URL } from "../brokers/redis-env.js";
 import { describeRabbit, RABBITMQ_URL } from "../brokers/rabbitmq-env.js";
+import { scratchDatabase } from "../brokers/postgres-env.js";
 import {
   newProject,
   packed,
@@ -92,7 +93,7 @@ const CONTRIBUTOR = /^# in a clone of this repository\b/;
 const BACKGROUND = /\s#\s*runs until Ctrl-C\s*$/;
 const SETUP = /^npm (install|i|init)\b/;
 /** Variables the test sets itself: `export` lines of them are skipped. */
-const PROVIDED = new Set(["REDIS_URL", "RABBITMQ_URL"]);
+const PROVIDED = new Set(["REDIS_URL", "RABBITMQ_URL", "POSTGRES_URL"]);
 
 interface ShLine {
   readonly text: string;
@@ -697,6 +698,7 @@ const EXPECTATIONS: readonly Expectation[] = [
   { in: "resize_image", stdout: /processed: 1,\s+succeeded: 1/ },
   { in: "redis://127.0.0.1:7101,redis://127.0.0.1:7102", stdout: /^true true true\n$/ },
   { in: "async function build_report", stdout: /^report for 2026-11\n$/ },
+  { in: "async function send_receipt", stdout: /^receipt for order 1\n$/ },
   // Exactly the output the README shows.
   { in: "npx repid-gen --compat", stdout: shownOutput(README, "npx repid-gen --compat") },
   {
@@ -841,12 +843,14 @@ describeRedis("the README", () => {
     it("runs, in README order, and prints what it says", async () => {
       expect(README).toContain('queue: "reports"');
       const { db, release } = await claimDatabase();
+      // The Postgres blocks get an empty database of their own, dropped afterwards.
+      const postgres = await scratchDatabase();
       const started = Date.now();
       try {
         await deleteRabbitQueues();
         const report = await runMarkdown(README, {
           dir: project,
-          env: { REDIS_URL: dbUrl(db), RABBITMQ_URL },
+          env: { REDIS_URL: dbUrl(db), RABBITMQ_URL, POSTGRES_URL: postgres.url },
           expectations: EXPECTATIONS,
         });
         console.log(
@@ -856,6 +860,7 @@ describeRedis("the README", () => {
       } finally {
         await release();
         await deleteRabbitQueues();
+        await postgres.drop();
       }
     }, 300_000);
   });

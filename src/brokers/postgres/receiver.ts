@@ -1,0 +1,95 @@
+/**
+ * `receive` of the Postgres broker: one `take(...)` call leases a batch (see ./take-sql.ts);
+ * when it finds nothing, the receiver sleeps until a ready notification of one of its queues,
+ * the next time something becomes due by itself (a delayed message, a lease end, a holder's
+ * heartbeat expiry: `next_wake`), or the safety sweep, whichever comes first.
+ */
+import type pg from "pg";
+import type { Delivery, ReceiveOptions } from "../broker.js";
+import { deliveries, type LeasedRow } from "./codec.js";
+import type { Notifications } from "./notifications.js";
+import { wrapPg } from "./pg-errors.js";
+import { Wake } from "./wake.js";
+
+/** Lost leases are looked for at most this often by busy receivers (always after a sleep). */
+const RECOVER_EVERY_MS = 250;
+
+export interface ReceiverDeps {
+  readonly pool: () => pg.Pool;
+  readonly schema: string;
+  readonly notifications: Notifications;
+  readonly maxStalls: number;
+  /** Longest sleep of an idle receiver. */
+  readonly sweepMs: number;
+  readonly closed: () => boolean;
+  /** Resolves once `consumer`'s first heartbeat is written, when one is on its way. */
+  readonly ready: (consumer: string | undefined) => Promise<void> | undefined;
+}
+
+export class Receiver {
+  readonly #deps: ReceiverDeps;
+  #recoveredAt = 0;
+
+  constructor(deps: ReceiverDeps) {
+    this.#deps = deps;
+  }
+
+  async receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
+    const deps = this.#deps;
+    await deps.ready(options.consumer);
+    let slept = false;
+    for (;;) {
+      if (deps.closed()) return [];
+      const wake = new Wake();
+      const stop = deps.notifications.onReady(queues, wake);
+      try {
+        const taken = await this.#take(queues, options, slept);
+        if (taken.length > 0 || options.signal?.aborted) return taken;
+        if (deps.closed()) return [];
+        await wake.sleep(await this.#idleMs(queues), options.signal);
+        if (options.signal?.aborted) return [];
+        slept = true;
+      } finally {
+        stop();
+      }
+    }
+  }
+
+  async #take(queues: readonly string[], options: ReceiveOptions, force: boolean) {
+    const now = Date.now();
+    const recover = force || now - this.#recoveredAt >= RECOVER_EVERY_MS;
+    if (recover) this.#recoveredAt = now;
+    const { rows } = await wrapPg("receiving", () =>
+      this.#deps
+        .pool()
+        .query<LeasedRow>(`SELECT * FROM ${this.#deps.schema}.take($1, $2, $3, $4, $5, $6)`, [
+          queues,
+          options.max,
+          Math.max(1, Math.round(options.leaseMs)),
+          options.consumer ?? null,
+          recover,
+          this.#deps.maxStalls,
+        ]),
+    );
+    return deliveries(rows);
+  }
+
+  /** How long an idle receiver may sleep before something becomes due without a notification. */
+  async #idleMs(queues: readonly string[]): Promise<number> {
+    const sweep = this.#deps.notifications.listening ? this.#deps.sweepMs : 250;
+    const { rows } = await wrapPg(
+      "receiving",
+      () =>
+        this.#deps
+          .pool()
+          .query<{ now: string; wake: string | null }>(
+            `SELECT * FROM ${this.#deps.schema}.next_wake($1)`,
+            [queues],
+          ),
+      true,
+    );
+    const row = rows[0];
+    if (!row || row.wake === null) return sweep;
+    return Math.min(sweep, Math.max(0, Number(row.wake) - Number(row.now)) + 2);
+  }
+}
