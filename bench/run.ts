@@ -24,7 +24,7 @@ import { formatTable, type Row } from "./table.js";
 const quick = process.argv.includes("--quick");
 /**
  * `--only latency,process` runs just those groups: enqueue, process, fresh, latency, backlog,
- * redis-memory, sync, memory, in-memory, limits, flows, recovery, codegen, observability, rabbitmq, cluster. The
+ * redis-memory, sync, memory, in-memory, limits, flows, postgres, recovery, codegen, observability, rabbitmq, cluster. The
  * last five are not comparisons of the three systems and run only when named or with `--all` (they
  * would take the full run past its 15 minutes: BullMQ's recovery alone takes a minute).
  */
@@ -37,6 +37,8 @@ const all = process.argv.includes("--all");
  */
 const dist = process.argv.includes("--dist");
 const EXTRA = new Set(["recovery", "codegen", "observability", "rabbitmq", "cluster"]);
+// `postgres` (repid on PostgreSQL against pg-boss and graphile-worker) runs by default: it compares
+// the Postgres broker with its peers as the Redis rows do.
 const wanted = (group: string): boolean => (only ? only.has(group) : all || !EXTRA.has(group));
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const repeats = quick ? 1 : 3;
@@ -566,6 +568,7 @@ async function main(): Promise<void> {
     ["flows", "./flows.ts"],
     ["observability", "./observability.ts"],
     ["rabbitmq", "./rabbitmq.ts"],
+    ["postgres", "./postgres.ts"],
     ["cluster", "./cluster.ts"],
   ] as const) {
     if (!wanted(group)) continue;
