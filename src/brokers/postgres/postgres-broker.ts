@@ -20,6 +20,7 @@ import { PostgresAdmin } from "./admin.js";
 import { encodeMessage, encodeSettlement } from "./codec.js";
 import { Notifications } from "./notifications.js";
 import type { PostgresBrokerOptions } from "./options.js";
+import { EnqueueBatches } from "./enqueue-batches.js";
 import { checkClient, enqueueGroups, type TransactionClient } from "./transactions.js";
 import { PostgresBrokerError, wrapPg } from "./pg-errors.js";
 import { Receiver } from "./receiver.js";
@@ -68,6 +69,7 @@ export class PostgresMessageBroker implements MessageBroker {
   readonly #results: Results;
   readonly #updates: JobUpdates;
   readonly #maintenance: Maintenance;
+  readonly #batches = new EnqueueBatches((messages) => this.#insert(this.#usePool(), messages));
   readonly #leases: Leases;
   /** Job updates (see `MessageBroker.publishUpdate`), kept in ./updates.ts. */
   readonly publishUpdate: JobUpdates["publish"];
@@ -251,20 +253,34 @@ export class PostgresMessageBroker implements MessageBroker {
 
   async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     if (messages.length === 0) return [];
+    if (EnqueueBatches.fits(messages)) {
+      const flags = await this.#batches.enqueue(messages);
+      return messages.map((m, i) => ({ id: m.id, created: flags[i]! }));
+    }
     const created = new Array<boolean>(messages.length);
     for (const group of enqueueGroups(messages)) {
       if (group.client !== undefined) checkClient(group.client);
-      const client: TransactionClient = group.client ?? this.#usePool();
-      const batch = JSON.stringify(group.indexes.map((i) => encodeMessage(messages[i]!)));
-      const { rows } = await wrapPg("enqueueing", () =>
-        client.query<{ created: boolean[] }>(`SELECT ${this.#s}.enqueue($1::jsonb) AS created`, [
-          batch,
-        ]),
+      const flags = await this.#insert(
+        group.client ?? this.#usePool(),
+        group.indexes.map((i) => messages[i]!),
       );
-      const flags = rows[0]!.created;
       group.indexes.forEach((i, k) => (created[i] = flags[k]!));
     }
     return messages.map((m, i) => ({ id: m.id, created: created[i]! }));
+  }
+
+  /** Stores `messages` in one statement on `client`; a created flag per message. */
+  async #insert(
+    client: TransactionClient,
+    messages: readonly OutgoingMessage[],
+  ): Promise<boolean[]> {
+    const batch = JSON.stringify(messages.map(encodeMessage));
+    const { rows } = await wrapPg("enqueueing", () =>
+      client.query<{ created: boolean[] }>(`SELECT ${this.#s}.enqueue($1::jsonb) AS created`, [
+        batch,
+      ]),
+    );
+    return rows[0]!.created;
   }
 
   receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
