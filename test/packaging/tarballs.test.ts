@@ -37,17 +37,31 @@ function expectEntriesPresent(tarball: Tarball, list: readonly string[]): void {
 }
 
 describe("the tarballs", () => {
-  it("repid: the built runtime, the Lua scripts and the repid CLI only", () => {
+  it("repid: the built runtime, the Lua scripts, the keep-alive threads and the repid CLI only", () => {
     const list = files(tarballs.repid);
     const allowed =
-      /^(package\.json|README\.md|LICENSE|bin\/repid\.js|dist\/src\/.+\.(js|d\.ts)|src\/brokers\/redis\/scripts\/[\w-]+\.(lua|js))$/;
+      /^(package\.json|README\.md|LICENSE|bin\/repid\.js|dist\/src\/.+\.(js|d\.ts)|src\/brokers\/redis\/scripts\/[\w-]+\.(lua|js)|src\/brokers\/postgres\/threads\/[\w-]+\.js)$/;
     expect(list.filter((f) => !allowed.test(f))).toEqual([]);
-    expect(list).toEqual(expect.arrayContaining(["LICENSE", "README.md", "bin/repid.js"]));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        "LICENSE",
+        "README.md",
+        "bin/repid.js",
+        "src/brokers/postgres/threads/keep-alive-thread.js",
+      ]),
+    );
     expect(list.some((f) => f.startsWith("dist/src/cli/"))).toBe(true);
     expectEntriesPresent(tarballs.repid, list);
     const pkg = tarballs.repid.manifest as unknown as { exports: object; bin: object };
     expect(Object.keys(pkg.exports)).toEqual(
-      expect.arrayContaining([".", "./redis", "./testing", "./broker", "./package.json"]),
+      expect.arrayContaining([
+        ".",
+        "./redis",
+        "./postgres",
+        "./testing",
+        "./broker",
+        "./package.json",
+      ]),
     );
     expect(Object.keys(pkg.bin)).toEqual(["repid"]);
   });

@@ -15,7 +15,7 @@ import type {
   QueueInfo,
 } from "../admin.js";
 import type { FailureInfo, Message, QueueCounts } from "../records.js";
-import { readyChannel } from "./take-sql.js";
+import { readyChannel } from "./channels.js";
 import { wrapPg } from "./pg-errors.js";
 
 /** Per state: the keyset (two bigints) a page is ordered and continued by. */

@@ -49,12 +49,19 @@ function useThread(): Worker {
       entry.removed?.();
     }
   });
-  made.on("error", () => {
-    thread = undefined;
-  });
-  made.on("exit", () => {
+  // A thread that died beats no more: its heartbeats expire, and their stops must not hang.
+  const gone = (): void => {
     if (thread === made) thread = undefined;
-  });
+    for (const [id, entry] of pending) {
+      pending.delete(id);
+      entry.logger.error("repid: the Postgres keep-alive thread stopped", {
+        consumer: entry.consumer,
+      });
+      entry.removed?.();
+    }
+  };
+  made.on("error", gone);
+  made.on("exit", gone);
   thread = made;
   return made;
 }
@@ -76,6 +83,7 @@ export function startKeepAlive(
   return {
     stop: () =>
       new Promise<void>((resolve) => {
+        if (!pending.has(id)) return resolve();
         entry.removed = resolve;
         worker.postMessage({ type: "remove", id });
       }),

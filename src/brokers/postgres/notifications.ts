@@ -1,14 +1,13 @@
 /**
- * The broker's LISTEN connection: one pooled client held for `LISTEN` on the schema's channels:
- * `<schema>.ready` (payload: a queue that has a ready message), `<schema>.results` (payload: a
- * job id whose result was stored) and `<schema>.updates` (a job update, see ./updates.ts). Idle receivers and result waiters sleep on
- * wakes registered here instead of polling. When the connection drops, every waiter is woken
- * (it looks again) and the connection is opened again after a pause.
+ * The broker's LISTEN connection: one pooled client held for `LISTEN` on the schema's channels
+ * (see ./channels.ts): ready queues, stored results and job updates. Idle receivers and result
+ * waiters sleep on wakes registered here instead of polling, and update watchers hear each
+ * update. When the connection drops, every waiter is woken (it looks again) and the connection
+ * is opened again after a pause.
  */
 import type pg from "pg";
 import type { Logger } from "../../core/logger.js";
-import { readyChannel, resultChannel } from "./take-sql.js";
-import { updateChannel, type UpdateNote } from "./updates.js";
+import { readyChannel, resultChannel, updateChannel, type UpdateNote } from "./channels.js";
 import { WakeSets, type Wake } from "./wake.js";
 
 const RETRY_MS = 500;

@@ -38,7 +38,7 @@ import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
  * (`OutgoingMessage.transaction`): it then commits or rolls back with the business data.
  * Creates and migrates its schema at `connect()`.
  * @example
- * const broker = new PostgresMessageBroker("postgres://app@127.0.0.1:5432/app", { schema: "repid" });
+ * const broker = new PostgresMessageBroker("postgres://app@127.0.0.1/app", { schema: "repid" });
  */
 export class PostgresMessageBroker implements MessageBroker {
   readonly capabilities = {
@@ -367,7 +367,8 @@ export class PostgresMessageBroker implements MessageBroker {
       failed_at: string;
     }>(
       "listing dead letters",
-      `SELECT message, error, failed_at FROM ${this.#s}.dead WHERE queue = $1 ORDER BY seq LIMIT $2`,
+      `SELECT message, error, failed_at FROM ${this.#s}.dead
+         WHERE queue = $1 ORDER BY seq LIMIT $2`,
       [queue, options.limit ?? null],
     );
     return rows.map((r) => ({ message: r.message, error: r.error, failedAt: Number(r.failed_at) }));

@@ -37,7 +37,8 @@ export class Results {
       "reading a result",
       async () => {
         const { rows } = await this.#pool().query<{ stored: StoredResult }>(
-          `SELECT stored FROM ${this.#s}.results WHERE id = $1 AND expires_at > ${this.#s}.now_ms()`,
+          `SELECT stored FROM ${this.#s}.results
+             WHERE id = $1 AND expires_at > ${this.#s}.now_ms()`,
           [id],
         );
         return rows[0]?.stored;

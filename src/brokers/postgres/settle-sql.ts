@@ -4,7 +4,7 @@
  * debounced follow-up put in the message's place) and
  * `counts` (lost leases recovered first). Part of migration 2 (see ./migrations.ts).
  */
-import { readyChannel, resultChannel } from "./take-sql.js";
+import { readyChannel, resultChannel } from "./channels.js";
 
 export const settleFunctions = (s: string): string => `
 CREATE FUNCTION ${s}.store_result(p_id text, p_stored jsonb, p_ttl bigint, p_now bigint)

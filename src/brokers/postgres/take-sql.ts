@@ -1,15 +1,15 @@
 /**
- * SQL functions of the Postgres broker on the way in: `enqueue` (with unique ids, dedupe windows,
- * periodic replacement and debounce), `take` (due delayed rows become ready, lost leases are recovered,
- * then a batch is leased with `FOR UPDATE SKIP LOCKED`), `recover` and `next_wake` (when an idle
- * receiver has to look again without a notification). Part of migration 2 (see ./migrations.ts).
+ * SQL functions of the Postgres broker on the way in: `enqueue` (with unique ids, dedupe
+ * windows, periodic replacement and debounce), `take` (due delayed rows become ready, lost leases
+ * are recovered, then a batch is leased with `FOR UPDATE SKIP LOCKED`), `recover` and
+ * `next_wake` (when an idle receiver has to look again without a notification). Part of
+ * migration 2 (see ./migrations.ts).
  *
  * A row that becomes ready sends `pg_notify('<schema>.ready', queue)`; inside a caller's
  * transaction the notification leaves at its commit, and never after a rollback.
  */
 
-export const readyChannel = (s: string): string => `${s}.ready`;
-export const resultChannel = (s: string): string => `${s}.results`;
+import { readyChannel } from "./channels.js";
 
 export const takeFunctions = (s: string): string => `
 CREATE FUNCTION ${s}.insert_message(m jsonb, p_now bigint, p_enqueued_at bigint)

@@ -8,9 +8,8 @@
 import type pg from "pg";
 import type { JobUpdate } from "../broker.js";
 import type { Notifications } from "./notifications.js";
+import { updateChannel, type UpdateNote } from "./channels.js";
 import { wrapPg } from "./pg-errors.js";
-
-export const updateChannel = (s: string): string => `${s}.updates`;
 
 /** Notification payloads stay under Postgres's 8000 bytes. */
 const MAX_INLINE = 7000;
@@ -25,13 +24,6 @@ CREATE TABLE ${s}.updates (
 );
 CREATE INDEX updates_expiry ON ${s}.updates (expires_at);
 `;
-
-/** What a notification on the updates channel carries. */
-export interface UpdateNote {
-  readonly q: string;
-  readonly i: string;
-  readonly u?: JobUpdate;
-}
 
 export class JobUpdates {
   readonly #pool: () => pg.Pool;
