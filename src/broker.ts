@@ -40,6 +40,7 @@ export type {
   CancelOutcome,
   Cancelled,
   FlowPlace,
+  FlowStepView,
   JobView,
   MessageState,
   Page,

@@ -29,6 +29,7 @@ export type {
   CancelOutcome,
   Cancelled,
   FlowPlace,
+  FlowStepView,
   JobView,
   MessageState,
   Page,

@@ -55,6 +55,26 @@ export interface FlowPlace {
   readonly stage: number;
   /** Its branch of an `all` stage, 0 first. */
   readonly branch?: number;
+  /**
+   * The steps this step knows of, in order: the branches of its own stage (or itself) and every
+   * stage after it, each with where it stands.
+   */
+  readonly steps?: readonly FlowStepView[];
+}
+
+/** One step of a flow as an operator sees it. */
+export interface FlowStepView {
+  readonly stage: number;
+  readonly branch?: number;
+  readonly actor: string;
+  readonly queue: string;
+  /** The step's job id. */
+  readonly id: string;
+  /**
+   * `pending`: not enqueued yet; `ready`, `delayed`, `running`, `dead` as a job; `succeeded`: it
+   * ended well (its result kept, or a later step exists); `failed`: the flow failed there.
+   */
+  readonly state: "pending" | MessageState | "succeeded" | "failed";
 }
 
 /** One page of a listing; pass `next` back as `cursor` for the following page. */

@@ -1,5 +1,5 @@
 /** The human renderings of admin results: table rows and job details. */
-import type { FlowPlace, JobView, QueueInfo } from "../brokers/admin.js";
+import type { FlowPlace, FlowStepView, JobView, QueueInfo } from "../brokers/admin.js";
 import type { HeldBy, ScheduleInfo } from "../brokers/broker.js";
 import type { FinishedJob, JobDetails } from "./operations.js";
 import { fields, time } from "./output.js";
@@ -101,6 +101,7 @@ export function describeJob(job: JobDetails | FinishedJob): string {
     ["attempt", `${m.attempt} of ${m.retries + 1}`],
     ["progress", job.progress === undefined ? undefined : JSON.stringify(job.progress)],
     ["flow", job.flow ? flowText(job.flow) : undefined],
+    ["steps", job.flow?.steps ? stepsText(job.flow.steps) : undefined],
     ["priority", String(m.priority)],
     ["enqueued", time(m.enqueuedAt)],
     ["runs at", job.state === "delayed" ? time(m.executeAt) : undefined],
@@ -118,6 +119,13 @@ export function describeJob(job: JobDetails | FinishedJob): string {
   ]);
   const stack = job.error?.stack ? `\n${job.error.stack}\n` : "";
   return text + stack;
+}
+
+/** The steps a flow step knows of: `0.0 resize running, 0.1 resize ready, 1 zip_files pending`. */
+function stepsText(steps: readonly FlowStepView[]): string {
+  return steps
+    .map((s) => `${s.stage}${s.branch === undefined ? "" : `.${s.branch}`} ${s.actor} ${s.state}`)
+    .join(", ");
 }
 
 /** A step's place in its flow, as its job id numbers it: `f1 step 0.2`. */

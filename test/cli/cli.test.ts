@@ -167,14 +167,26 @@ describe("repid job on flows and progress", () => {
     expect(running.stdout).toMatch(/^state:\s+running$/m);
     expect(running.stdout).toMatch(/^progress:\s+\{"done":2,"total":5\}$/m);
     expect(running.stdout).toMatch(/^flow:\s+f1 step 0\.0$/m);
+    expect(running.stdout).toMatch(
+      /^steps:\s+0\.0 resize running, 0\.1 resize ready, 1 zip_files pending$/m,
+    );
     const json = JSON.parse((await cli(connection, "job", "f1~0.0", "--json")).stdout);
     expect(json).toMatchObject({
       progress: { done: 2, total: 5 },
       flow: { id: "f1", stage: 0, branch: 0 },
     });
 
+    // A branch that ended (its result kept for the join) reads succeeded from its sibling.
+    await broker.storeResult("f1~0.0", {
+      stored: { ok: true, value: '"a.png"', finishedAt: 1 },
+      ttlMs: 60_000,
+    });
+    await broker.settle([{ kind: "ack", delivery: first! }]);
     // A waiting branch has no progress yet; a job of no flow shows neither line.
     const waiting = await cli(connection, "job", "f1~0.1", "--queue", "default");
+    expect(waiting.stdout).toMatch(
+      /^steps:\s+0\.0 resize succeeded, 0\.1 resize ready, 1 zip_files pending$/m,
+    );
     expect(waiting.stdout).toMatch(/^flow:\s+f1 step 0\.1$/m);
     expect(waiting.stdout).not.toMatch(/^progress:/m);
     await broker.enqueue([outgoing("emails", "plain")]);
@@ -194,6 +206,7 @@ describe("repid job on flows and progress", () => {
       .enqueue({ connection, id: "c1" });
     const shown = await cli(connection, "job", "c1~0");
     expect(shown.stdout).toMatch(/^flow:\s+c1 step 0$/m);
+    expect(shown.stdout).toMatch(/^steps:\s+0 fetch_page ready, 1 parse_page pending$/m);
   });
 });
 

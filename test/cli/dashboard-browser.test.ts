@@ -145,7 +145,16 @@ describe("the dashboard in a browser", () => {
   it("shows a running flow step's last progress and its place in the flow, as text", async () => {
     // A step as flow(...).enqueue() writes it, with markup in its flow id and its progress.
     const flowId = "<i>f2</i>";
-    const header = { f: flowId, i: 0, b: 1, n: 2, bq: ["reports", "reports"], k: 60_000, next: [] };
+    const header = {
+      f: flowId,
+      i: 0,
+      b: 1,
+      n: 2,
+      bq: ["reports", "reports"],
+      ba: ["resize", "resize"],
+      k: 60_000,
+      next: [{ a: "zip_<b>files</b>", q: "reports" }],
+    };
     await broker.enqueue([
       outgoing("reports", `${flowId}~0.1`, {
         topic: "resize",
@@ -163,13 +172,22 @@ describe("the dashboard in a browser", () => {
     await page.waitForSelector(`#job-view[data-job="${step!.message.id}"]`);
     expect(await page.textContent("#job-view dd.progress")).toBe(JSON.stringify(progress));
     expect(await page.textContent("#job-view dd.flow")).toBe("<i>f2</i> step 0.1");
-    expect(await page.locator("#job-view dd.progress img, #job-view dd.flow i").count()).toBe(0);
+    // The steps it knows of: its stage's branches and the stage after it, where each stands.
+    expect(await page.textContent("#job-view dd.flow-steps")).toBe(
+      "0.0 resize pending, 0.1 resize running, 1 zip_<b>files</b> pending",
+    );
+    expect(
+      await page
+        .locator("#job-view dd.progress img, #job-view dd.flow i, #job-view dd.flow-steps b")
+        .count(),
+    ).toBe(0);
     // Its labels, in the order the CLI prints them.
     const labels = await page.locator("#job-view dt").allTextContents();
-    expect(labels.slice(labels.indexOf("attempt"), labels.indexOf("attempt") + 3)).toEqual([
+    expect(labels.slice(labels.indexOf("attempt"), labels.indexOf("attempt") + 4)).toEqual([
       "attempt",
       "progress",
       "flow",
+      "steps",
     ]);
     await broker.settle([{ kind: "ack", delivery: step! }]);
   });

@@ -190,6 +190,13 @@ function flowText(flow) {
   return flow.id + " step " + flow.stage + (flow.branch === undefined ? "" : "." + flow.branch);
 }
 
+// The steps a flow step knows of, as the CLI says them: 0.0 resize running, 1 zip_files pending.
+function stepsText(steps) {
+  return steps.map(function (s) {
+    return s.stage + (s.branch === undefined ? "" : "." + s.branch) + " " + s.actor + " " + s.state;
+  }).join(", ");
+}
+
 function field(label, value, cls) {
   return h("div", {}, h("dt", {}, label), h("dd", { class: cls }, value));
 }
@@ -222,6 +229,7 @@ function jobFields(job) {
     field("attempt", m.attempt + " of " + (m.retries + 1) + " (retries: " + m.retries + ")"),
     job.progress !== undefined ? field("progress", JSON.stringify(job.progress), "progress") : null,
     job.flow ? field("flow", flowText(job.flow), "flow") : null,
+    job.flow && job.flow.steps ? field("steps", stepsText(job.flow.steps), "flow-steps") : null,
     field("priority", (PRIORITIES[m.priority] || "") + " (" + m.priority + ")"),
     field("timeout", m.timeoutMs + " ms"),
     field("enqueued", when(m.enqueuedAt)),
