@@ -34,7 +34,6 @@ function threadUrl(): URL {
 function useThread(): Worker {
   if (thread) return thread;
   const made = new Worker(threadUrl());
-  made.unref();
   made.on("message", (m: { type: string; id: number; message?: string }) => {
     const entry = pending.get(m.id);
     if (!entry) return;
@@ -62,6 +61,9 @@ function useThread(): Worker {
   };
   made.on("error", gone);
   made.on("exit", gone);
+  // After the listeners: adding a message listener refs the thread again, and an idle thread
+  // must never keep the process alive.
+  made.unref();
   thread = made;
   return made;
 }
