@@ -76,7 +76,10 @@ export async function openRedis(
 ): Promise<OpenedConnection> {
   const url = choice.redis ?? env.REDIS_URL;
   if (!url) {
-    throw new InvalidOptionError("redis", "no broker: pass --redis <url> or set REDIS_URL");
+    throw new InvalidOptionError(
+      "redis",
+      "no broker: pass --redis <url> or --postgres <url>, or set REDIS_URL or POSTGRES_URL",
+    );
   }
   const { RedisMessageBroker } = await peer(
     "ioredis",

@@ -50,8 +50,9 @@ function repid(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): P
   });
 }
 
+/** The environment without a broker's URL (CI exports both REDIS_URL and POSTGRES_URL). */
 const withoutRedisUrl = (): NodeJS.ProcessEnv => {
-  const { REDIS_URL: _unused, ...env } = process.env;
+  const { REDIS_URL: _redis, POSTGRES_URL: _postgres, ...env } = process.env;
   return env;
 };
 
@@ -59,7 +60,9 @@ describe("repid as a process, before any broker", () => {
   it("exits 2 without a Redis URL, 4 when Redis does not answer", async () => {
     const none = await repid(["queues"], withoutRedisUrl());
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("no broker: pass --redis <url> or set REDIS_URL");
+    expect(none.stderr).toContain(
+      "no broker: pass --redis <url> or --postgres <url>, or set REDIS_URL or POSTGRES_URL",
+    );
     const down = await repid(["queues", "--redis", "redis://127.0.0.1:1"]);
     expect(down.code).toBe(4);
     expect(down.stderr).toContain("repid: cannot reach the broker:");
