@@ -17,6 +17,7 @@
  * - updates: the last job update (progress, lifecycle) per job until `expires_at`.
  * Times are epoch milliseconds on the database's clock (`now_ms()`).
  */
+import { enqueuePlainFunction } from "./enqueue-sql.js";
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
 import { updateTables } from "./updates.js";
@@ -117,4 +118,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "tables", sql: tables },
   { version: 2, name: "functions", sql: (s) => takeFunctions(s) + settleFunctions(s) },
   { version: 3, name: "job updates", sql: updateTables },
+  { version: 4, name: "set-based enqueue", sql: enqueuePlainFunction },
 ];

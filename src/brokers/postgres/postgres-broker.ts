@@ -21,6 +21,7 @@ import { encodeMessage, encodeSettlement } from "./codec.js";
 import { Notifications } from "./notifications.js";
 import type { PostgresBrokerOptions } from "./options.js";
 import { EnqueueBatches } from "./enqueue-batches.js";
+import { createdFlags, isPlainBatch } from "./enqueue-sql.js";
 import { checkClient, enqueueGroups, type TransactionClient } from "./transactions.js";
 import { PostgresBrokerError, wrapPg } from "./pg-errors.js";
 import { Receiver } from "./receiver.js";
@@ -275,6 +276,15 @@ export class PostgresMessageBroker implements MessageBroker {
     messages: readonly OutgoingMessage[],
   ): Promise<boolean[]> {
     const batch = JSON.stringify(messages.map(encodeMessage));
+    if (isPlainBatch(messages)) {
+      const { rows } = await wrapPg("enqueueing", () =>
+        client.query<{ queue: string; id: string }>(
+          `SELECT * FROM ${this.#s}.enqueue_plain($1::jsonb)`,
+          [batch],
+        ),
+      );
+      return createdFlags(messages, rows);
+    }
     const { rows } = await wrapPg("enqueueing", () =>
       client.query<{ created: boolean[] }>(`SELECT ${this.#s}.enqueue($1::jsonb) AS created`, [
         batch,
