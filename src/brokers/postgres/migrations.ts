@@ -20,6 +20,7 @@
 import { enqueuePlainFunction } from "./enqueue-sql.js";
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
+import { orderedTakeFunction } from "./take-ordered-sql.js";
 import { updateTables } from "./updates.js";
 
 export interface Migration {
@@ -118,5 +119,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "tables", sql: tables },
   { version: 2, name: "functions", sql: (s) => takeFunctions(s) + settleFunctions(s) },
   { version: 3, name: "job updates", sql: updateTables },
-  { version: 4, name: "set-based enqueue", sql: enqueuePlainFunction },
+  {
+    version: 4,
+    name: "set-based enqueue, ordered take",
+    sql: (s) => enqueuePlainFunction(s) + orderedTakeFunction(s),
+  },
 ];
