@@ -78,7 +78,9 @@ describePostgres("postgres take", () => {
     await broker.declareQueue("a");
     await broker.declareQueue("b");
     const filler = (queue: string) =>
-      Array.from({ length: 1500 }, (_, i) => message({ queue, id: `${queue}-low-${i}`, priority: 2 }));
+      Array.from({ length: 1500 }, (_, i) =>
+        message({ queue, id: `${queue}-low-${i}`, priority: 2 }),
+      );
     await broker.enqueue(filler("a"));
     await broker.enqueue(filler("b"));
     await broker.enqueue([
