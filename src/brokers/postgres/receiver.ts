@@ -48,7 +48,10 @@ export class Receiver {
         if (deps.closed()) return [];
         await wake.sleep(await this.#idleMs(queues), options.signal);
         if (options.signal?.aborted) return [];
-        slept = true;
+        // Woken by a notification, a message is ready: the take goes straight for it (lost
+        // leases are still looked for every RECOVER_EVERY_MS). Woken by the clock, something
+        // became due by itself (a lease end, a holder's expiry): the take recovers first.
+        slept = !wake.fired;
       } finally {
         stop();
       }
