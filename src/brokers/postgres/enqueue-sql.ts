@@ -3,7 +3,8 @@
  * per-message rules (no dedupe window, no schedule, no debounce, each id once in the batch). One
  * `INSERT ... SELECT` stores the whole batch in its order (so `seq` keeps FIFO) instead of a loop
  * of single inserts; an id already taken is skipped (`ON CONFLICT DO NOTHING`) and left out of
- * the answer, which lists the (queue, id) pairs created. Part of migration 4 (./migrations.ts).
+ * the answer, which lists the (queue, id) pairs that were NOT created (usually none, so the
+ * reply stays small). Part of migration 4 (./migrations.ts).
  */
 import type { OutgoingMessage } from "../broker.js";
 import { readyChannel } from "./channels.js";
@@ -15,9 +16,9 @@ RETURNS TABLE (queue text, id text) LANGUAGE plpgsql AS $$
 DECLARE
   v_now bigint := ${s}.now_ms();
   v_missing text;
-  v_queues text[];
-  v_ids text[];
   v_wake text[];
+  v_skipped_queues text[];
+  v_skipped_ids text[];
 BEGIN
   SELECT x.q INTO v_missing
     FROM (SELECT DISTINCT e->>'queue' AS q FROM jsonb_array_elements(batch) e) x
@@ -25,7 +26,13 @@ BEGIN
   IF v_missing IS NOT NULL THEN
     RAISE EXCEPTION 'queue "%" is not declared', v_missing USING ERRCODE = 'RQ001', DETAIL = v_missing;
   END IF;
-  WITH ins AS (
+  WITH b AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset(batch) AS (queue text, id text, topic text,
+        payload text, priority smallint, retries integer, "timeoutMs" bigint,
+        "executeAt" bigint, "resultTtlMs" bigint, headers jsonb, "expiresAt" bigint))
+      WITH ORDINALITY AS m(queue, id, topic, payload, priority, retries, "timeoutMs",
+        "executeAt", "resultTtlMs", headers, "expiresAt", n)
+  ), ins AS (
     INSERT INTO ${s}.messages AS t (queue, id, state, run_at, topic, payload, priority, retries,
         timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at)
       SELECT m.queue, m.id,
@@ -33,19 +40,21 @@ BEGIN
           CASE WHEN m."executeAt" > v_now THEN m."executeAt" END,
           m.topic, m.payload, m.priority, m.retries, m."timeoutMs", m."executeAt", NULL,
           m."resultTtlMs", m.headers, m."expiresAt", v_now
-        FROM ROWS FROM (jsonb_to_recordset(batch) AS (queue text, id text, topic text,
-            payload text, priority smallint, retries integer, "timeoutMs" bigint,
-            "executeAt" bigint, "resultTtlMs" bigint, headers jsonb, "expiresAt" bigint))
-          WITH ORDINALITY AS m(queue, id, topic, payload, priority, retries, "timeoutMs",
-            "executeAt", "resultTtlMs", headers, "expiresAt", n)
-        ORDER BY m.n
+        FROM b m ORDER BY m.n
       ON CONFLICT (queue, id) DO NOTHING
       RETURNING t.queue, t.id, t.state = 'ready' AS ready
+  ), skipped AS (
+    SELECT m.queue, m.id, m.n FROM b m
+      WHERE NOT EXISTS (SELECT 1 FROM ins i WHERE i.queue = m.queue AND i.id = m.id)
   )
-  SELECT array_agg(i.queue), array_agg(i.id), array_agg(DISTINCT i.queue) FILTER (WHERE i.ready)
-    INTO v_queues, v_ids, v_wake FROM ins i;
+  SELECT (SELECT array_agg(DISTINCT i.queue) FILTER (WHERE i.ready) FROM ins i),
+         (SELECT array_agg(k.queue ORDER BY k.n) FROM skipped k),
+         (SELECT array_agg(k.id ORDER BY k.n) FROM skipped k)
+    INTO v_wake, v_skipped_queues, v_skipped_ids;
   PERFORM pg_notify('${readyChannel(s)}', q) FROM unnest(v_wake) q;
-  RETURN QUERY SELECT * FROM unnest(v_queues, v_ids);
+  IF v_skipped_ids IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(v_skipped_queues, v_skipped_ids);
+  END IF;
 END
 $$;
 `;
@@ -63,12 +72,12 @@ export function isPlainBatch(messages: readonly OutgoingMessage[]): boolean {
   return true;
 }
 
-/** A created flag per message of a plain batch, from the (queue, id) pairs `enqueue_plain` made. */
+/** A created flag per message of a plain batch, from the (queue, id) pairs it did not create. */
 export function createdFlags(
   messages: readonly OutgoingMessage[],
-  created: readonly { readonly queue: string; readonly id: string }[],
+  skipped: readonly { readonly queue: string; readonly id: string }[],
 ): boolean[] {
-  if (created.length === messages.length) return messages.map(() => true);
-  const made = new Set(created.map((c) => `${c.queue}\n${c.id}`));
-  return messages.map((m) => made.has(`${m.queue}\n${m.id}`));
+  if (skipped.length === 0) return messages.map(() => true);
+  const taken = new Set(skipped.map((c) => `${c.queue}\n${c.id}`));
+  return messages.map((m) => !taken.has(`${m.queue}\n${m.id}`));
 }
