@@ -27,6 +27,7 @@ import { Receiver } from "./receiver.js";
 import { Leases } from "./leases.js";
 import { portableConfig } from "./keep-alive.js";
 import { Results } from "./results.js";
+import { writeMaxDead } from "./recover-sql.js";
 import { JobUpdates } from "./updates.js";
 import { Maintenance } from "./maintenance.js";
 import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
@@ -168,6 +169,8 @@ export class PostgresMessageBroker implements MessageBroker {
         try {
           if (this.#options.migrate !== false) await migrate(client, this.#s);
           else await this.#checkVersion(client);
+          // The cap recover() applies when stalls dead-letter (see ./recover-sql.ts).
+          await client.query(writeMaxDead(this.#s), [this.#maxDead]);
         } finally {
           client.release();
         }
