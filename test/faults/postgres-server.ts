@@ -68,7 +68,16 @@ export async function startPostgres(
   if ("problem" in found) throw new Error(found.problem);
   const { bin } = found;
   const user = await osUser();
-  const dir = mkdtempSync(join(tmpdir(), "repid-pg-"));
+  // The postgres user must reach the directory: a TMPDIR under /root would not do.
+  const base =
+    user &&
+    !(await run("runuser", ["-u", "postgres", "--", "test", "-x", tmpdir()]).then(
+      () => true,
+      () => false,
+    ))
+      ? "/tmp"
+      : tmpdir();
+  const dir = mkdtempSync(join(base, "repid-pg-"));
   const data = join(dir, "data");
   const log = join(dir, "server.log");
   if (user) chownSync(dir, user.uid, user.gid);
