@@ -169,8 +169,16 @@ export class PostgresMessageBroker implements MessageBroker {
         try {
           if (this.#options.migrate !== false) await migrate(client, this.#s);
           else await this.#checkVersion(client);
-          // The cap recover() applies when stalls dead-letter (see ./recover-sql.ts).
-          await client.query(writeMaxDead(this.#s), [this.#maxDead]);
+          // The cap recover() applies when stalls dead-letter (see ./recover-sql.ts). A role that
+          // may not write it (granted the tables before the settings table existed) connects
+          // anyway: recover() then keeps the cap stored, or the default.
+          await client.query(writeMaxDead(this.#s), [this.#maxDead]).catch((error: unknown) => {
+            if ((error as { code?: unknown }).code !== "42501") throw error;
+            this.#logger.warn(
+              "repid: this Postgres role may not write the dead-letter cap to the settings table; stalled messages are capped at the stored or default value",
+              { schema: this.#s, error: String(error) },
+            );
+          });
         } finally {
           client.release();
         }

@@ -61,7 +61,12 @@ BEGIN
   SELECT (SELECT array_agg(DISTINCT queue) FROM back), (SELECT array_agg(DISTINCT queue) FROM buried)
     INTO v_back, v_dead;
   IF v_dead IS NOT NULL THEN
-    v_max := coalesce((SELECT max_dead FROM ${s}.settings), ${DEFAULT_MAX_DEAD});
+    BEGIN
+      v_max := coalesce((SELECT max_dead FROM ${s}.settings), ${DEFAULT_MAX_DEAD});
+    EXCEPTION WHEN insufficient_privilege THEN
+      -- A role granted the tables before this one existed: the default cap, not a failed take.
+      v_max := ${DEFAULT_MAX_DEAD};
+    END;
     -- The newest v_max dead letters of each queue are kept (as settle does with its p_max_dead).
     FOREACH v_queue IN ARRAY v_dead LOOP
       DELETE FROM ${s}.dead WHERE queue = v_queue AND seq <= (
