@@ -16,6 +16,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { Connection, Job, Queue, RepidError, Worker, enqueueMany, silentLogger } from "repid";
 import { PostgresMessageBroker } from "../../src/brokers/postgres/postgres-broker.js";
 import { describeService } from "../brokers/service-env.js";
+import { message } from "../brokers/contract.js";
 import { uniqueSchema } from "../brokers/postgres-env.js";
 import { postgresBinaries, startPostgres, type ThrowawayPostgres } from "./postgres-server.js";
 import { recordingLogger, until } from "./redis-server.js";
@@ -37,6 +38,30 @@ describeService(
     }, 60_000);
     afterAll(async () => {
       await server?.stop();
+    });
+
+    it("a receive made while the server is down waits for it and returns what is enqueued once it is back", async () => {
+      const schema = uniqueSchema();
+      const broker = new PostgresMessageBroker(server.url, {
+        schema,
+        logger: silentLogger,
+        sweepMs: 60_000,
+      });
+      await broker.connect();
+      await broker.declareQueue("default");
+      try {
+        await server.shutdown("fast");
+        // Meets the outage at once (connections refused); before, it failed with ECONNREFUSED.
+        const outcome = broker.receive(["default"], { max: 1, leaseMs: 60_000 }).then(
+          (got) => got.map((d) => d.message.id),
+          (error: unknown) => error,
+        );
+        await server.start();
+        const [sent] = await broker.enqueue([message()]);
+        expect(await outcome).toEqual([sent!.id]);
+      } finally {
+        await broker.disconnect();
+      }
     });
 
     for (const mode of ["fast", "immediate"] as const) {

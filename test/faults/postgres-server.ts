@@ -50,6 +50,10 @@ export interface ThrowawayPostgres {
    * with the local time (epoch ms) at which it did (pg_ctl's wait ended).
    */
   restart(mode: "smart" | "fast" | "immediate"): Promise<number>;
+  /** `pg_ctl stop -m <mode>`, keeping its directory for `start`. */
+  shutdown(mode: "smart" | "fast" | "immediate"): Promise<void>;
+  /** `pg_ctl start` again after `shutdown`, waiting until it accepts connections. */
+  start(): Promise<void>;
   /** Stops it for good (`-m immediate`, then SIGKILL of the postmaster if needed) and removes its directory. */
   stop(): Promise<void>;
 }
@@ -123,6 +127,12 @@ export async function startPostgres(
     async restart(mode) {
       await ctl(["restart", "-m", mode]);
       return Date.now();
+    },
+    async shutdown(mode) {
+      await ctl(["stop", "-m", mode]);
+    },
+    async start() {
+      await ctl(["start"]);
     },
     async stop() {
       await ctl(["stop", "-m", "immediate"]).catch(() => {
