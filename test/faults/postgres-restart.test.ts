@@ -205,6 +205,7 @@ async function restartUnderLoad(
     console.log(logger.lines.join("\n"));
     throw error;
   }
+  const allRunAfterUpMs = Date.now() - upAt;
   await until(
     async () => {
       const c = await producerBroker.counts("default");
@@ -257,6 +258,8 @@ async function restartUnderLoad(
     doneBeforeRestart: doneBefore,
     restartMs,
     firstJobAfterUpMs: firstAfter - upAt,
+    // Up to the lease time (5 s) when a take's reply was lost: its messages wait for it to end.
+    allRunAfterUpMs,
     enqueueFailuresRetried: enqueueErrors.length,
     enqueueErrorCodes: [
       ...new Set(enqueueErrors.map((e) => (e as { pgCode?: string }).pgCode ?? (e as Error).name)),
