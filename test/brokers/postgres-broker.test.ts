@@ -1,6 +1,7 @@
 /**
  * What the Postgres broker promises beyond the shared contract: settled messages leave the
- * messages table (acked rows deleted, dead letters moved), dead letters are capped per queue,
+ * messages table (acked rows deleted, dead letters moved), dead letters are capped per queue
+ * (also those of stalled messages),
  * the broker vacuums its messages table once it has settled `vacuumAfter` messages, and
  * `keepAlive` beats from a thread that a blocked event loop does not stop.
  */
@@ -59,6 +60,28 @@ describePostgres("postgres broker", () => {
     }
     expect((await broker.deadLetters("default")).map((d) => d.message.id)).toEqual(["b", "c"]);
     expect((await broker.counts("default")).dead).toBe(2);
+  });
+
+  it("keeps the newest maxDeadLetters dead letters of a queue also when stalls dead-letter them", async () => {
+    // maxStalls 0: the first lease that runs out dead-letters its message (as STALLED).
+    const { broker } = await open({ maxDeadLetters: 2, maxStalls: 0 });
+    const stall = async (ids: string[]): Promise<void> => {
+      await broker.enqueue(ids.map((id) => message({ id })));
+      // Leased for 1 ms and never settled, as by a worker that died.
+      const got = await broker.receive(["default"], { max: ids.length, leaseMs: 1 });
+      expect(got.map((d) => d.message.id)).toEqual(ids);
+      // counts() recovers lost leases first.
+      await waitFor(async () => (await broker.counts("default")).running === 0);
+    };
+    await stall(["a"]);
+    await stall(["b"]);
+    await stall(["c", "d"]);
+    const dead = await broker.deadLetters("default");
+    expect(dead.map((d) => [d.message.id, d.error.code])).toEqual([
+      ["c", "STALLED"],
+      ["d", "STALLED"],
+    ]);
+    expect(await broker.counts("default")).toEqual({ ready: 0, delayed: 0, running: 0, dead: 2 });
   });
 
   it("vacuums its messages table once it has settled vacuumAfter messages", async () => {

@@ -5,6 +5,7 @@
  * woken again through the reopened LISTEN connection. A statement cut off by Postgres's
  * `statement_timeout` surfaces as `PostgresBrokerError` with its SQLSTATE.
  */
+import { execFileSync } from "node:child_process";
 import pg from "pg";
 import { afterEach, expect, it } from "vitest";
 import { Connection, Job, Queue, Worker, enqueueMany, silentLogger } from "repid";
@@ -109,6 +110,44 @@ describePostgres("postgres faults", () => {
     await producing.broker.enqueue([m2]);
     expect((await again).map((d) => d.message.id)).toEqual([m2.id]);
   }, 30_000);
+
+  it("a call made at once after every idle connection of the pool was killed succeeds (each dead one is passed over)", async () => {
+    const schema = uniqueSchema();
+    const name = `repid_${schema}`;
+    const made = testBroker({ schema, poolSize: 6 }, namedUrl(name));
+    cleanups.push(made.cleanup);
+    await made.broker.connect();
+    await made.broker.declareQueue("default");
+    // Five idle connections in the pool (the sixth holds LISTEN).
+    await Promise.all(Array.from({ length: 5 }, () => made.broker.counts("default")));
+    // Killed by another process while this event loop is blocked, so that when it runs again
+    // the pool still holds them as idle and their sockets are closed (as after a server
+    // restart, when the broker's first calls meet the old connections).
+    execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import pg from "pg";
+         const c = new pg.Client(process.argv[1]);
+         await c.connect();
+         await c.query(
+           "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1",
+           [process.argv[2]]);
+         await c.end();`,
+        POSTGRES_URL,
+        name,
+      ],
+      { stdio: "ignore" },
+    );
+    expect(await made.broker.counts("default")).toEqual({
+      ready: 0,
+      delayed: 0,
+      running: 0,
+      dead: 0,
+    });
+    expect(await made.broker.queueExists("default")).toBe(true);
+  });
 
   it("a statement cut off by statement_timeout fails with PostgresBrokerError and its SQLSTATE", async () => {
     const schema = uniqueSchema();

@@ -15,9 +15,11 @@
  * - results: stored results until `expires_at`.
  * - dedupe: ids kept taken until `until` (dedupe windows).
  * - updates: the last job update (progress, lifecycle) per job until `expires_at`.
+ * - settings: one row, the dead-letter cap `recover` applies (written by each broker at connect).
  * Times are epoch milliseconds on the database's clock (`now_ms()`).
  */
 import { enqueuePlainFunction } from "./enqueue-sql.js";
+import { recoverCap } from "./recover-sql.js";
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
 import { orderedTakeFunction } from "./take-ordered-sql.js";
@@ -114,7 +116,11 @@ CREATE FUNCTION ${s}.message_json(m ${s}.messages) RETURNS jsonb LANGUAGE sql IM
 $$;
 `;
 
-/** Every migration, oldest first. */
+/**
+ * Every migration, oldest first. Version 4 (take, settle and counts replaced) is being written
+ * on another branch at the same time; 5 does not depend on it (it replaces only `recover`,
+ * whose signature it keeps).
+ */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "tables", sql: tables },
   { version: 2, name: "functions", sql: (s) => takeFunctions(s) + settleFunctions(s) },
@@ -124,4 +130,5 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "set-based enqueue, ordered take",
     sql: (s) => enqueuePlainFunction(s) + orderedTakeFunction(s),
   },
+  { version: 5, name: "dead-letter cap on recovery", sql: recoverCap },
 ];

@@ -16,8 +16,9 @@ export interface PostgresBrokerOptions {
   /** Lease expiries allowed before a message is dead-lettered as `STALLED`. @defaultValue 3 */
   readonly maxStalls?: number;
   /**
-   * Dead letters kept per queue; the oldest go first (checked when a settlement dead-letters).
-   * @defaultValue 10_000
+   * Dead letters kept per queue; the oldest go first (checked when a settlement dead-letters, and
+   * when stalled messages are dead-lettered: for those, the value of the broker of the schema that
+   * connected last applies). @defaultValue 10_000
    */
   readonly maxDeadLetters?: number;
   /**

@@ -48,18 +48,37 @@ export function connectionLost(error: unknown): boolean {
 }
 
 /**
+ * True when the statement certainly never reached a server: the pool could not open a
+ * connection (refused, or the server is starting up or shutting down: 57P03), or the client
+ * handed out had already failed. Any statement may then go again.
+ */
+export function neverSent(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (code === "ECONNREFUSED" || code === "57P03") return true;
+  const text = typeof e?.message === "string" ? e.message : "";
+  return /Client has encountered a connection error and is not queryable/.test(text);
+}
+
+/** Tries after the first, for a statement that met a lost connection (see `wrapPg`). */
+const RETRIES = 3;
+
+/**
  * Runs `work`, turning what `pg` throws into a repid error. With `retry`, for statements that may
- * run twice (reads, renewals, heartbeats, declarations), a lost connection is tried once more.
+ * run twice (reads, renewals, heartbeats, declarations), a lost connection is tried again (up to
+ * 3 more times); any statement is tried again when it never reached a server. Before each try
+ * the sockets' pending events run: when a server restarts or its backends are terminated, every
+ * idle connection of the pool dies at once, and the pool must drop the others before handing one
+ * to the next try (else each try meets another dead connection).
  */
 export async function wrapPg<T>(doing: string, work: () => Promise<T>, retry = false): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!retry || !connectionLost(error)) throw toRepidError(error, doing);
-  }
-  try {
-    return await work();
-  } catch (error) {
-    throw toRepidError(error, doing);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const again = neverSent(error) || (retry && connectionLost(error));
+      if (!again || attempt >= RETRIES) throw toRepidError(error, doing);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -28,6 +28,7 @@ import { Receiver } from "./receiver.js";
 import { Leases } from "./leases.js";
 import { portableConfig } from "./keep-alive.js";
 import { Results } from "./results.js";
+import { writeMaxDead } from "./recover-sql.js";
 import { JobUpdates } from "./updates.js";
 import { Maintenance } from "./maintenance.js";
 import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
@@ -169,6 +170,16 @@ export class PostgresMessageBroker implements MessageBroker {
         try {
           if (this.#options.migrate !== false) await migrate(client, this.#s);
           else await this.#checkVersion(client);
+          // The cap recover() applies when stalls dead-letter (see ./recover-sql.ts). A role that
+          // may not write it (granted the tables before the settings table existed) connects
+          // anyway: recover() then keeps the cap stored, or the default.
+          await client.query(writeMaxDead(this.#s), [this.#maxDead]).catch((error: unknown) => {
+            if ((error as { code?: unknown }).code !== "42501") throw error;
+            this.#logger.warn(
+              "repid: this Postgres role may not write the dead-letter cap to the settings table; stalled messages are capped at the stored or default value",
+              { schema: this.#s, error: String(error) },
+            );
+          });
         } finally {
           client.release();
         }

@@ -8,11 +8,21 @@ import type pg from "pg";
 import type { Delivery, ReceiveOptions } from "../broker.js";
 import { deliveries, type LeasedRow } from "./codec.js";
 import type { Notifications } from "./notifications.js";
-import { wrapPg } from "./pg-errors.js";
+import { connectionLost, neverSent, wrapPg } from "./pg-errors.js";
 import { Wake } from "./wake.js";
 
 /** Lost leases are looked for at most this often by busy receivers (always after a sleep). */
 const RECOVER_EVERY_MS = 250;
+/** How long a receive keeps looking while the server is away before it fails. */
+const AWAY_MS = 5_000;
+/** Its pause between looks then (the LISTEN connection coming back wakes it earlier). */
+const AWAY_RETRY_MS = 200;
+
+/** A take that failed because the connection was lost or could not be opened. */
+function serverAway(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && (connectionLost(cause) || neverSent(cause));
+}
 
 export interface ReceiverDeps {
   readonly pool: () => pg.Pool;
@@ -38,12 +48,27 @@ export class Receiver {
     const deps = this.#deps;
     await deps.ready(options.consumer);
     let slept = false;
+    let awaySince: number | undefined;
     for (;;) {
       if (deps.closed()) return [];
       const wake = new Wake();
       const stop = deps.notifications.onReady(queues, wake);
       try {
-        const taken = await this.#take(queues, options, slept);
+        let taken: Delivery[];
+        try {
+          taken = await this.#take(queues, options, slept);
+        } catch (error) {
+          // The server is away (restarting, failing over): look again as soon as the LISTEN
+          // connection is back (its reopening wakes every waiter) or after a short pause, for a
+          // while, instead of failing the receive (its caller would wait a second or more).
+          if (!serverAway(error)) throw error;
+          awaySince ??= Date.now();
+          if (Date.now() - awaySince > AWAY_MS) throw error;
+          await wake.sleep(AWAY_RETRY_MS, options.signal);
+          if (options.signal?.aborted) return [];
+          continue;
+        }
+        awaySince = undefined;
         if (taken.length > 0 || options.signal?.aborted) return taken;
         if (deps.closed()) return [];
         await wake.sleep(await this.#idleMs(queues), options.signal);
