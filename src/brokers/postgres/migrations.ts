@@ -15,8 +15,10 @@
  * - results: stored results until `expires_at`.
  * - dedupe: ids kept taken until `until` (dedupe windows).
  * - updates: the last job update (progress, lifecycle) per job until `expires_at`.
+ * - limits, limit_starts, limit_turns: flow-control limits per topic (see ./limits-sql.ts).
  * Times are epoch milliseconds on the database's clock (`now_ms()`).
  */
+import { limitsMigration } from "./limits-sql.js";
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
 import { updateTables } from "./updates.js";
@@ -117,4 +119,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "tables", sql: tables },
   { version: 2, name: "functions", sql: (s) => takeFunctions(s) + settleFunctions(s) },
   { version: 3, name: "job updates", sql: updateTables },
+  { version: 4, name: "limits", sql: limitsMigration },
 ];
