@@ -133,7 +133,7 @@ describePostgres("postgres limits: schema and wake-ups", () => {
       JSON.stringify({ a: { b: null } }),
       JSON.stringify({ a: [{ b: "x" }] }),
       JSON.stringify({ a: "x" }),
-      JSON.stringify({ a: { b: 'é " \\u0000' } }).replace("\\\\u0000", "ok"),
+      JSON.stringify({ a: { b: 'é "q" \\' } }),
     ];
     for (const p of payloads) {
       const { rows } = await c.query(`SELECT ${schema}.limit_key($1, $2) AS k`, [
