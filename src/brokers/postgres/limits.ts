@@ -46,6 +46,17 @@ export async function declareLimits(
   );
 }
 
+/**
+ * CTEs deleting what limits keep of the queue `$1`: its rate windows and turns (a flush), and
+ * with `declared` its limits too (the queue is deleted; limits are kept for a queue not declared
+ * yet, so they do not hang on the queues table by a foreign key).
+ */
+export function limitRows(s: string, declared: boolean): string {
+  return `${declared ? `l AS (DELETE FROM ${s}.limits WHERE queue = $1), ` : ""}
+    st AS (DELETE FROM ${s}.limit_starts WHERE queue = $1),
+    tu AS (DELETE FROM ${s}.limit_turns WHERE queue = $1)`;
+}
+
 /** Counts as `counts(...)` returns them: `limited` and `limitedBy` only when some wait. */
 export function decodeCounts(c: QueueCounts): QueueCounts {
   const out = { ready: c.ready, delayed: c.delayed, running: c.running, dead: c.dead };

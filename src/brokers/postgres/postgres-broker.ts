@@ -31,7 +31,7 @@ import { Results } from "./results.js";
 import { JobUpdates } from "./updates.js";
 import { Maintenance } from "./maintenance.js";
 import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
-import { declareLimits, decodeCounts } from "./limits.js";
+import { declareLimits, decodeCounts, limitRows } from "./limits.js";
 
 /**
  * The PostgreSQL broker (on `pg`, node-postgres): messages are rows of one table in its own
@@ -236,22 +236,16 @@ export class PostgresMessageBroker implements MessageBroker {
   async flushQueue(queue: string): Promise<void> {
     await this.#sql(
       "flushing a queue",
-      `WITH m AS (DELETE FROM ${this.#s}.messages WHERE queue = $1),
-         st AS (DELETE FROM ${this.#s}.limit_starts WHERE queue = $1),
-         tu AS (DELETE FROM ${this.#s}.limit_turns WHERE queue = $1)
+      `WITH m AS (DELETE FROM ${this.#s}.messages WHERE queue = $1), ${limitRows(this.#s, false)}
        DELETE FROM ${this.#s}.dead WHERE queue = $1`,
       [queue],
     );
   }
 
   async deleteQueue(queue: string): Promise<void> {
-    // Its limits go with it (they are kept for a queue not declared yet, so not by a foreign key).
     await this.#sql(
       "deleting a queue",
-      `WITH l AS (DELETE FROM ${this.#s}.limits WHERE queue = $1),
-         st AS (DELETE FROM ${this.#s}.limit_starts WHERE queue = $1),
-         tu AS (DELETE FROM ${this.#s}.limit_turns WHERE queue = $1)
-       DELETE FROM ${this.#s}.queues WHERE name = $1`,
+      `WITH ${limitRows(this.#s, true)} DELETE FROM ${this.#s}.queues WHERE name = $1`,
       [queue],
     );
   }
