@@ -2,13 +2,16 @@
  * Limits on the Postgres broker beyond the shared suites (postgres-limits.test.ts): migration 4
  * brings a schema at version 3 with jobs waiting in it to limits; a settlement wakes a receiver
  * that waits for a slot (no polling: its sweep is a minute); key values read from payloads as
- * `keyOf` reads them; a queue without limits takes as before and keeps no limit rows.
+ * `keyOf` reads them; a queue without limits takes as before and keeps no limit rows; cases the
+ * shared suites leave out come out as on the in-memory broker.
  */
 import pg from "pg";
 import { afterEach, expect, it } from "vitest";
 import { keyOf } from "../../src/core/limits.js";
 import { encodeMessage } from "../../src/brokers/postgres/codec.js";
 import { MIGRATIONS } from "../../src/brokers/postgres/migrations.js";
+import type { MessageBroker } from "../../src/brokers/broker.js";
+import { InMemoryMessageBroker } from "../../src/index.js";
 import { message } from "./contract.js";
 import {
   describePostgres,
@@ -167,5 +170,45 @@ describePostgres("postgres limits: schema and wake-ups", () => {
       `SELECT (SELECT count(*) FROM ${schema}.limits)::int + (SELECT count(*) FROM ${schema}.limit_starts)::int AS n`,
     );
     expect(left.rows[0].n).toBe(0);
+  });
+
+  it("two limits on different key paths, limits changed under held leases and a requeue go as on the in-memory broker", async () => {
+    const scenario = async (b: MessageBroker) => {
+      const take = async (max = 10) =>
+        b.receive(["default"], { max, leaseMs: 60_000, signal: AbortSignal.timeout(300) });
+      const ids = (ds: { message: { id: string } }[]) => ds.map((d) => d.message.id);
+      const j = (id: string, acc: string, priority: 0 | 1 = 1) =>
+        message({ id, topic: "sync", priority, payload: JSON.stringify({ account: { id: acc } }) });
+      await b.declareQueue("default");
+      await b.declareLimits!("default", "sync", {
+        concurrency: { limit: 1, key: "account.id" },
+        rateLimit: { limit: 2, perMs: 60_000 },
+      });
+      await b.enqueue([j("a1", "a"), j("a2", "a"), j("b1", "b"), j("c1", "c", 0)]);
+      const first = await take();
+      const out: unknown[] = [ids(first), await b.counts("default")];
+      out.push(
+        await Promise.all(
+          ["a2", "b1"].map(async (id) => (await b.admin!.job("default", id))?.heldBy),
+        ),
+      );
+      // Two slots per account and no rate limit: a1's lease still counts.
+      await b.declareLimits!("default", "sync", { concurrency: { limit: 2, key: "account.id" } });
+      const second = await take();
+      out.push(ids(second), await b.counts("default"));
+      // A requeued lease frees its slot and takes its place again.
+      const c1 = first.find((d) => d.message.id === "c1")!;
+      await b.settle([{ kind: "requeue", delivery: c1, attempt: 2, executeAt: undefined }]);
+      out.push(ids(await take(1)), await b.counts("default"));
+      return out;
+    };
+    const memory = new InMemoryMessageBroker();
+    await memory.connect();
+    const { broker, cleanup } = testBroker();
+    cleanups.push(cleanup);
+    await broker.connect();
+    const expected = await scenario(memory);
+    expect(await scenario(broker)).toEqual(expected);
+    expect(expected[0]).toEqual(["c1", "a1"]);
   });
 });
