@@ -56,25 +56,20 @@ CREATE TABLE ${s}.limit_turns (
 
 -- The key value of a payload at a path: the string or number there (a number as its shortest
 -- decimal text), '' when none (no path, no payload, not JSON, a missing field, another type).
+-- A path's segments never start with a digit (see checkKey), so #> never indexes an array.
 CREATE FUNCTION ${s}.limit_key(p_payload text, p_path text[]) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
   v jsonb;
-  part text;
 BEGIN
   IF p_path IS NULL OR p_payload IS NULL THEN RETURN ''; END IF;
   BEGIN
-    v := p_payload::jsonb;
+    v := p_payload::jsonb #> p_path;
   EXCEPTION WHEN others THEN
     RETURN '';
   END;
-  FOREACH part IN ARRAY p_path LOOP
-    IF jsonb_typeof(v) IS DISTINCT FROM 'object' THEN RETURN ''; END IF;
-    v := v -> part;
-  END LOOP;
-  IF jsonb_typeof(v) = 'string' THEN RETURN v #>> '{}'; END IF;
-  IF jsonb_typeof(v) = 'number' THEN RETURN trim_scale(v::text::numeric)::text; END IF;
-  RETURN '';
+  RETURN CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{}'
+    WHEN 'number' THEN trim_scale(v::text::numeric)::text ELSE '' END;
 END
 $$;
 `;
@@ -84,7 +79,8 @@ $$;
  * \`eff\` orders it within its priority: its seq, or its groups' turn marks when later), else which
  * limit holds it ('concurrency' or 'rateLimit'), for which key value and with what number.
  * A group's free slots (or starts left in its window) go to its first rows by priority and seq;
- * rows a full group holds do not take a place in their other group.
+ * rows a full group holds do not take a place in their other group. The key values are read
+ * once per row (the CTEs that read them are materialized: inlined, each use would read again).
  */
 const plan = (s: string): string => `
 CREATE FUNCTION ${s}.limit_plan(p_queues text[], p_now bigint)
@@ -93,19 +89,19 @@ RETURNS TABLE (queue text, id text, topic text, priority smallint, seq bigint, e
 LANGUAGE sql STABLE AS $$
   WITH lim AS (
     SELECT * FROM ${s}.limits l WHERE l.queue = ANY (p_queues)
-  ), waiting AS (
+  ), waiting AS MATERIALIZED (
     SELECT m.queue, m.id, m.topic, m.priority, m.seq,
       CASE WHEN l.c_limit IS NOT NULL THEN ${s}.limit_key(m.payload, l.c_key) END AS ck,
       CASE WHEN l.r_limit IS NOT NULL THEN ${s}.limit_key(m.payload, l.r_key) END AS rk,
       l.c_limit, l.r_limit
     FROM ${s}.messages m JOIN lim l ON l.queue = m.queue AND l.topic = m.topic
     WHERE m.state = 'ready'
-  ), busy AS (
+  ), busy AS MATERIALIZED (
     SELECT m.queue, m.topic, ${s}.limit_key(m.payload, l.c_key) AS ck, count(*) AS n
     FROM ${s}.messages m JOIN lim l ON l.queue = m.queue AND l.topic = m.topic
     WHERE m.state = 'running' AND l.c_limit IS NOT NULL
     GROUP BY 1, 2, 3
-  ), started AS (
+  ), started AS MATERIALIZED (
     SELECT st.queue, st.topic, st.key AS rk, count(*) AS n
     FROM ${s}.limit_starts st JOIN lim l ON l.queue = st.queue AND l.topic = st.topic
     WHERE l.r_limit IS NOT NULL AND st.at > p_now - l.r_window
@@ -118,15 +114,19 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN busy b ON b.queue = w.queue AND b.topic = w.topic AND b.ck = w.ck
     LEFT JOIN started r ON r.queue = w.queue AND r.topic = w.topic AND r.rk = w.rk
   ), by_slots AS (
+    SELECT f.*, f.full AS held1 FROM free f WHERE f.c_limit IS NULL
+    UNION ALL
     SELECT f.*, coalesce(f.full, CASE WHEN row_number() OVER (
-        PARTITION BY f.queue, f.topic, f.ck, f.full IS NULL ORDER BY f.priority, f.seq) > f.c_free
-      THEN 'concurrency' END) AS held1
-    FROM free f
+        PARTITION BY f.queue COLLATE "C", f.topic COLLATE "C", f.ck COLLATE "C", f.full IS NULL
+        ORDER BY f.priority, f.seq) > f.c_free THEN 'concurrency' END)
+    FROM free f WHERE f.c_limit IS NOT NULL
   ), by_rate AS (
+    SELECT b.*, b.held1 AS held2 FROM by_slots b WHERE b.r_limit IS NULL
+    UNION ALL
     SELECT b.*, coalesce(b.held1, CASE WHEN row_number() OVER (
-        PARTITION BY b.queue, b.topic, b.rk, b.held1 IS NULL ORDER BY b.priority, b.seq) > b.r_free
-      THEN 'rateLimit' END) AS held2
-    FROM by_slots b
+        PARTITION BY b.queue COLLATE "C", b.topic COLLATE "C", b.rk COLLATE "C", b.held1 IS NULL
+        ORDER BY b.priority, b.seq) > b.r_free THEN 'rateLimit' END)
+    FROM by_slots b WHERE b.r_limit IS NOT NULL
   )
   SELECT x.queue, x.id, x.topic, x.priority, x.seq, greatest(x.seq, tc.mark, tr.mark) AS eff,
     x.ck, x.rk, x.held2,
