@@ -5,7 +5,10 @@
  * and in bulk; processing no-op jobs at concurrency 10 and 100; pickup latency of jobs sent one
  * at a time to an idle worker.
  *
- *   NODE_OPTIONS=--conditions=repid-source tsx bench/postgres.ts [--quick]
+ *   NODE_OPTIONS=--conditions=repid-source tsx bench/postgres.ts [--quick] [--system=repid]
+ *
+ * `--system=<name>` (repeatable) runs only the systems named (e.g. repid's rows alone, to compare
+ * two versions of the broker).
  *
  * Uses POSTGRES_URL (postgres://root@127.0.0.1:5432/test). Each system in its leanest documented
  * set-up for no-op jobs: pg-boss with `useListenNotify` and `notify` on its queue (LISTEN/NOTIFY wakes its workers)
@@ -29,7 +32,10 @@ const WINDOW = 1_000;
 const tag = `${process.pid}`;
 
 type Name = "repid" | "pg-boss" | "graphile-worker";
-const NAMES: readonly Name[] = ["repid", "pg-boss", "graphile-worker"];
+const ALL_NAMES: readonly Name[] = ["repid", "pg-boss", "graphile-worker"];
+const chosen = process.argv.filter((a) => a.startsWith("--system=")).map((a) => a.slice(9));
+const NAMES: readonly Name[] =
+  chosen.length > 0 ? ALL_NAMES.filter((n) => chosen.includes(n)) : ALL_NAMES;
 
 interface PgSystem {
   enqueue(n: number, mode: "serial" | "concurrent" | "bulk"): Promise<void>;
@@ -293,8 +299,8 @@ const cell = (xs: number[]): string => {
 console.log(
   `\nrepid on PostgreSQL against pg-boss and graphile-worker, same Postgres, ${repeats} repeat(s) alternating; medians (min–max)\n`,
 );
-console.log("| scenario | unit | repid | pg-boss | graphile-worker | first |");
-console.log("| --- | --- | ---: | ---: | ---: | --- |");
+console.log(`| scenario | unit | ${NAMES.join(" | ")} | first |`);
+console.log(`| --- | --- | ${NAMES.map(() => "---:").join(" | ")} | --- |`);
 for (const r of rows) {
   const medians = NAMES.map((n) => summarize(r.figures[n]).median);
   const best = r.higherIsBetter ? Math.max(...medians) : Math.min(...medians);

@@ -26,7 +26,7 @@ export async function declareLimits(
         throw new NotSupportedError(
           broker.constructor.name,
           "limits",
-          `actor "${actor.name}" has concurrency or rate limits across workers; use the in-memory or Redis broker for them`,
+          `actor "${actor.name}" has concurrency or rate limits across workers; use the in-memory, Redis or Postgres broker for them`,
         );
       continue;
     }

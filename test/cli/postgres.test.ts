@@ -6,6 +6,7 @@ import { afterEach, expect, it } from "vitest";
 import { runCli } from "../../src/cli/run.js";
 import { message } from "../brokers/contract.js";
 import { describePostgres, POSTGRES_URL, testBroker } from "../brokers/postgres-env.js";
+import { holdTwo } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -64,5 +65,24 @@ describePostgres("repid on postgres", () => {
     const run = await cli({}, "queues", "--postgres", POSTGRES_URL, "--schema", "repid_never_made");
     expect(run.code).toBe(4);
     expect(run.stderr).toContain("repid migrate");
+  });
+
+  it("repid queues and repid job show the jobs a limit holds", async () => {
+    const { broker, schema, cleanup } = testBroker();
+    cleanups.push(cleanup);
+    await broker.connect();
+    await broker.declareQueue("crm");
+    await holdTwo(broker, "crm");
+    const where = ["--postgres", POSTGRES_URL, "--schema", schema];
+    const queues = await cli({}, "queues", ...where);
+    expect(queues.stdout.split("\n").slice(0, 2)).toEqual([
+      "QUEUE  PAUSED  READY  LIMITED  DELAYED  RUNNING  DEAD",
+      "crm    no      0      2        0        1        0",
+    ]);
+    const held = await cli({}, "job", "s2", "--queue", "crm", ...where);
+    expect(held.stdout).toMatch(/^state:\s+ready$/m);
+    expect(held.stdout).toMatch(/^held by:\s+concurrency limit 1$/m);
+    const running = await cli({}, "job", "s1", "--queue", "crm", ...where);
+    expect(running.stdout).not.toContain("held by");
   });
 });

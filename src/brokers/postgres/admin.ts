@@ -1,7 +1,8 @@
 /**
  * The Postgres broker's admin operations (see `BrokerAdmin`): listings page by keyset on the
  * same orders receivers use (ready by priority then enqueue order, delayed by due time, running
- * by lease end, dead oldest first), so a page never scans what came before it.
+ * by lease end, dead oldest first), so a page never scans what came before it. On a queue with
+ * limits, the ready listing puts the jobs a limit holds (with `heldBy`) after the others.
  */
 import type pg from "pg";
 import type {
@@ -16,6 +17,7 @@ import type {
 } from "../admin.js";
 import type { FailureInfo, Message, QueueCounts } from "../records.js";
 import { readyChannel } from "./channels.js";
+import { heldByOf, type HeldRow } from "./limits.js";
 import { wrapPg } from "./pg-errors.js";
 
 /** Per state: the keyset (two bigints) a page is ordered and continued by. */
@@ -26,7 +28,10 @@ const ORDER: Record<MessageState, readonly [string, string]> = {
   dead: ["0", "seq"],
 };
 
-interface ViewRow {
+/** Added to the priority of a ready job a limit holds, in its listing's keyset. */
+const HELD = 65_536;
+
+interface ViewRow extends Partial<HeldRow> {
   message: Message;
   state: MessageState;
   error: FailureInfo | null;
@@ -74,15 +79,25 @@ export class PostgresAdmin implements BrokerAdmin {
     const after = options.cursor?.split(":").map(Number);
     const values: unknown[] = [queue, limit + 1];
     let where = state === "dead" ? "" : `AND t.state = '${state}'`;
+    let from = "";
     if (after && after.length === 2 && after.every(Number.isFinite)) {
       values.push(after[0], after[1]);
       where += ` AND (${a}, seq) > ($3, $4)`;
+      from = "WHERE (k1, k2) > ($3, $4)";
     }
-    const rows = await this.#sql<ViewRow>(
-      "listing jobs",
-      `${this.#select(state)} WHERE t.queue = $1 ${where} ORDER BY k1, k2 LIMIT $2`,
-      values,
-    );
+    const rows =
+      state === "ready" && (await this.#limited(queue))
+        ? await this.#sql<ViewRow>(
+            "listing jobs",
+            `SELECT * FROM (${this.#selectHeld()} WHERE t.queue = $1 AND t.state = 'ready') x
+               ${from} ORDER BY k1, k2 LIMIT $2`,
+            values,
+          )
+        : await this.#sql<ViewRow>(
+            "listing jobs",
+            `${this.#select(state)} WHERE t.queue = $1 ${where} ORDER BY k1, k2 LIMIT $2`,
+            values,
+          );
     const items = rows.slice(0, limit);
     const last = rows.length > limit ? items[items.length - 1] : undefined;
     return {
@@ -94,7 +109,9 @@ export class PostgresAdmin implements BrokerAdmin {
   async job(queue: string, id: string): Promise<JobView | undefined> {
     const [live] = await this.#sql<ViewRow>(
       "looking up a job",
-      `${this.#select("ready")} WHERE t.queue = $1 AND t.id = $2`,
+      (await this.#limited(queue))
+        ? `${this.#selectHeld()} WHERE t.queue = $1 AND t.id = $2`
+        : `${this.#select("ready")} WHERE t.queue = $1 AND t.id = $2`,
       [queue, id],
     );
     if (live) return view(live);
@@ -115,6 +132,30 @@ export class PostgresAdmin implements BrokerAdmin {
     return `SELECT ${s}.message_json(t) AS message, t.state, t.last_error AS error,
               NULL AS failed_at, t.lease_until, t.cancel, coalesce(t.${a}, 0) AS k1, t.seq AS k2
             FROM ${s}.messages t`;
+  }
+
+  async #limited(queue: string): Promise<boolean> {
+    const rows = await this.#sql(
+      "looking up limits",
+      `SELECT 1 FROM ${this.#s}.limits WHERE queue = $1 LIMIT 1`,
+      [queue],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * As `#select(...)` for live jobs of the queue `$1`, with which limit holds each ready one
+   * (`limit_plan`); the held ones' keyset comes after every other's.
+   */
+  #selectHeld(): string {
+    const s = this.#s;
+    return `SELECT ${s}.message_json(t) AS message, t.state, t.last_error AS error,
+              NULL AS failed_at, t.lease_until, t.cancel, p.held, p.held_key, p.held_max,
+              coalesce(t.priority, 0) + CASE WHEN p.held IS NULL THEN 0 ELSE ${HELD} END AS k1,
+              t.seq AS k2
+            FROM ${s}.messages t
+            LEFT JOIN ${s}.limit_plan(ARRAY[$1::text], ${s}.now_ms()) p
+              ON t.state = 'ready' AND p.queue = t.queue AND p.id = t.id`;
   }
 
   async cancel(queue: string, id: string, mode: CancelMode = "dead"): Promise<CancelOutcome> {
@@ -196,5 +237,7 @@ function view(r: ViewRow): JobView {
   if (r.failed_at !== null) out.failedAt = Number(r.failed_at);
   if (r.state === "running" && r.lease_until !== null) out.leaseUntil = Number(r.lease_until);
   if (r.state === "running" && r.cancel !== null) out.cancelling = true;
+  const held = r.held === undefined ? undefined : heldByOf(r as HeldRow);
+  if (held) out.heldBy = held;
   return out;
 }

@@ -16,13 +16,14 @@
  * - dedupe: ids kept taken until `until` (dedupe windows).
  * - updates: the last job update (progress, lifecycle) per job until `expires_at`.
  * - settings: one row, the dead-letter cap `recover` applies (written by each broker at connect).
+ * - limits, limit_starts, limit_turns: flow-control limits per topic (see ./limits-sql.ts).
  * Times are epoch milliseconds on the database's clock (`now_ms()`).
  */
 import { enqueuePlainFunction } from "./enqueue-sql.js";
+import { limitsMigration } from "./limits-sql.js";
 import { recoverCap } from "./recover-sql.js";
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
-import { orderedTakeFunction } from "./take-ordered-sql.js";
 import { updateTables } from "./updates.js";
 
 export interface Migration {
@@ -125,10 +126,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "tables", sql: tables },
   { version: 2, name: "functions", sql: (s) => takeFunctions(s) + settleFunctions(s) },
   { version: 3, name: "job updates", sql: updateTables },
-  {
-    version: 4,
-    name: "set-based enqueue, ordered take",
-    sql: (s) => enqueuePlainFunction(s) + orderedTakeFunction(s),
-  },
+  { version: 4, name: "set-based enqueue", sql: enqueuePlainFunction },
   { version: 5, name: "dead-letter cap on recovery", sql: recoverCap },
+  { version: 6, name: "limits", sql: limitsMigration },
 ];

@@ -14,6 +14,7 @@ import type {
   ScheduleInfo,
   Settlement,
   StoredResult,
+  TopicLimits,
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { PostgresAdmin } from "./admin.js";
@@ -32,12 +33,15 @@ import { writeMaxDead } from "./recover-sql.js";
 import { JobUpdates } from "./updates.js";
 import { Maintenance } from "./maintenance.js";
 import { checkSchema, migrate, SCHEMA_VERSION } from "./schema.js";
+import { declareLimits, decodeCounts, limitRows } from "./limits.js";
 
 /**
  * The PostgreSQL broker (on `pg`, node-postgres): messages are rows of one table in its own
  * schema, leased in batches with `SELECT ... FOR UPDATE SKIP LOCKED`, idle receivers woken by
  * `LISTEN/NOTIFY`. A message can be enqueued inside the caller's own transaction
  * (`OutgoingMessage.transaction`): it then commits or rolls back with the business data.
+ * Concurrency and rate limits across consumers (`declareLimits`) are kept in tables of their own
+ * and checked by the queue's takes (see ./limits-sql.ts); a queue without limits takes as before.
  * Creates and migrates its schema at `connect()`.
  * @example
  * const broker = new PostgresMessageBroker("postgres://app@127.0.0.1/app", { schema: "repid" });
@@ -50,7 +54,7 @@ export class PostgresMessageBroker implements MessageBroker {
     schedules: true,
     globalRunningCount: true,
     dedupe: true,
-    limits: false,
+    limits: true,
     debounce: true,
     progress: true,
     transactions: true,
@@ -244,14 +248,18 @@ export class PostgresMessageBroker implements MessageBroker {
   async flushQueue(queue: string): Promise<void> {
     await this.#sql(
       "flushing a queue",
-      `WITH m AS (DELETE FROM ${this.#s}.messages WHERE queue = $1)
+      `WITH m AS (DELETE FROM ${this.#s}.messages WHERE queue = $1), ${limitRows(this.#s, false)}
        DELETE FROM ${this.#s}.dead WHERE queue = $1`,
       [queue],
     );
   }
 
   async deleteQueue(queue: string): Promise<void> {
-    await this.#sql("deleting a queue", `DELETE FROM ${this.#s}.queues WHERE name = $1`, [queue]);
+    await this.#sql(
+      "deleting a queue",
+      `WITH ${limitRows(this.#s, true)} DELETE FROM ${this.#s}.queues WHERE name = $1`,
+      [queue],
+    );
   }
 
   async queueExists(queue: string): Promise<boolean> {
@@ -374,8 +382,12 @@ export class PostgresMessageBroker implements MessageBroker {
       `SELECT ${this.#s}.counts($1, $2) AS counts`,
       [queue, this.#maxStalls],
     );
-    const c = rows[0]!.counts;
-    return { ready: c.ready, delayed: c.delayed, running: c.running, dead: c.dead };
+    return decodeCounts(rows[0]!.counts);
+  }
+
+  /** @see MessageBroker.declareLimits */
+  declareLimits(queue: string, topic: string, limits: TopicLimits | undefined): Promise<void> {
+    return declareLimits(this.#usePool(), this.#s, queue, topic, limits);
   }
 
   async deadLetters(
