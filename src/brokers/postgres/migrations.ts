@@ -22,6 +22,7 @@
 import { enqueuePlainFunction } from "./enqueue-sql.js";
 import { limitsMigration } from "./limits-sql.js";
 import { recoverCap } from "./recover-sql.js";
+import { settleAcksFunction } from "./settle-acks-sql.js";
 import { settleFunctions } from "./settle-sql.js";
 import { takeFunctions } from "./take-sql.js";
 import { updateTables } from "./updates.js";
@@ -129,4 +130,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "set-based enqueue", sql: enqueuePlainFunction },
   { version: 5, name: "dead-letter cap on recovery", sql: recoverCap },
   { version: 6, name: "limits", sql: limitsMigration },
+  { version: 7, name: "set-based acks", sql: settleAcksFunction },
 ];

@@ -18,12 +18,11 @@ import type {
 } from "../broker.js";
 import type { BrokerAdmin, Cancelled } from "../admin.js";
 import { PostgresAdmin } from "./admin.js";
-import { encodeMessage, encodeSettlement } from "./codec.js";
+import { encodeSettlement } from "./codec.js";
 import { Notifications } from "./notifications.js";
 import type { PostgresBrokerOptions } from "./options.js";
-import { EnqueueBatches } from "./enqueue-batches.js";
-import { createdFlags, isPlainBatch } from "./enqueue-sql.js";
-import { checkClient, enqueueGroups, type TransactionClient } from "./transactions.js";
+import { Enqueuer } from "./enqueuer.js";
+import { isAckBatch } from "./settle-acks-sql.js";
 import { PostgresBrokerError, wrapPg } from "./pg-errors.js";
 import { Receiver } from "./receiver.js";
 import { Leases } from "./leases.js";
@@ -75,7 +74,7 @@ export class PostgresMessageBroker implements MessageBroker {
   readonly #results: Results;
   readonly #updates: JobUpdates;
   readonly #maintenance: Maintenance;
-  readonly #batches = new EnqueueBatches((messages) => this.#insert(this.#usePool(), messages));
+  readonly #enqueuer: Enqueuer;
   readonly #leases: Leases;
   /** Job updates (see `MessageBroker.publishUpdate`), kept in ./updates.ts. */
   readonly publishUpdate: JobUpdates["publish"];
@@ -101,6 +100,7 @@ export class PostgresMessageBroker implements MessageBroker {
     this.#logger = options.logger ?? this.#adopted!;
     const pool = (): pg.Pool => this.#usePool();
     const closed = (): boolean => this.#closed;
+    this.#enqueuer = new Enqueuer(pool, this.#s);
     this.#notifications = new Notifications(pool, this.#s, this.#logger);
     this.#leases = new Leases({
       pool,
@@ -271,45 +271,8 @@ export class PostgresMessageBroker implements MessageBroker {
     return rows.length > 0;
   }
 
-  async enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    if (messages.length === 0) return [];
-    if (EnqueueBatches.fits(messages)) {
-      const flags = await this.#batches.enqueue(messages);
-      return messages.map((m, i) => ({ id: m.id, created: flags[i]! }));
-    }
-    const created = new Array<boolean>(messages.length);
-    for (const group of enqueueGroups(messages)) {
-      if (group.client !== undefined) checkClient(group.client);
-      const flags = await this.#insert(
-        group.client ?? this.#usePool(),
-        group.indexes.map((i) => messages[i]!),
-      );
-      group.indexes.forEach((i, k) => (created[i] = flags[k]!));
-    }
-    return messages.map((m, i) => ({ id: m.id, created: created[i]! }));
-  }
-
-  /** Stores `messages` in one statement on `client`; a created flag per message. */
-  async #insert(
-    client: TransactionClient,
-    messages: readonly OutgoingMessage[],
-  ): Promise<boolean[]> {
-    const batch = JSON.stringify(messages.map(encodeMessage));
-    if (isPlainBatch(messages)) {
-      const { rows } = await wrapPg("enqueueing", () =>
-        client.query<{ queue: string; id: string }>(
-          `SELECT * FROM ${this.#s}.enqueue_plain($1::jsonb)`,
-          [batch],
-        ),
-      );
-      return createdFlags(messages, rows);
-    }
-    const { rows } = await wrapPg("enqueueing", () =>
-      client.query<{ created: boolean[] }>(`SELECT ${this.#s}.enqueue($1::jsonb) AS created`, [
-        batch,
-      ]),
-    );
-    return rows[0]!.created;
+  enqueue(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
+    return this.#enqueuer.enqueue(messages);
   }
 
   receive(queues: readonly string[], options: ReceiveOptions): Promise<Delivery[]> {
@@ -319,11 +282,17 @@ export class PostgresMessageBroker implements MessageBroker {
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
     // Not tried again: a settlement applied before the connection died would read as refused.
+    const batch = JSON.stringify(settlements.map(encodeSettlement));
     const { rows } = await wrapPg("settling", () =>
-      this.#usePool().query<{ applied: boolean[] }>(
-        `SELECT ${this.#s}.settle($1::jsonb, $2) AS applied`,
-        [JSON.stringify(settlements.map(encodeSettlement)), this.#maxDead],
-      ),
+      isAckBatch(settlements)
+        ? this.#usePool().query<{ applied: boolean[] }>(
+            `SELECT ${this.#s}.settle_acks($1::jsonb) AS applied`,
+            [batch],
+          )
+        : this.#usePool().query<{ applied: boolean[] }>(
+            `SELECT ${this.#s}.settle($1::jsonb, $2) AS applied`,
+            [batch, this.#maxDead],
+          ),
     );
     this.#maintenance.settled(settlements.length);
     return rows[0]!.applied;
