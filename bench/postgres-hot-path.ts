@@ -53,7 +53,8 @@ async function round(s: string): Promise<number> {
   await Promise.all(
     Array.from({ length: consumers }, async () => {
       for (;;) {
-        const { rows } = await pool.query<{ message: { id: string }; token: string }>(
+        // Version 3's take answers the message as jsonb, the current one as columns.
+        const { rows } = await pool.query<{ message?: { id: string }; id?: string; token: string }>(
           `SELECT * FROM ${s}.take($1, 10, 60000, NULL, true, 3)`,
           [["bench"]],
         );
@@ -61,7 +62,7 @@ async function round(s: string): Promise<number> {
         const acks = rows.map((r) => ({
           kind: "ack",
           queue: "bench",
-          id: r.message.id,
+          id: r.message?.id ?? r.id,
           token: r.token,
         }));
         await pool.query(`SELECT ${s}.settle($1::jsonb, 10000)`, [JSON.stringify(acks)]);

@@ -51,11 +51,11 @@ function readyIndexRows(plans: readonly string[]): number[] {
 }
 
 async function take(client: pg.Client, schema: string, queues: string[], max: number) {
-  const { rows } = await client.query<{ message: { id: string; queue: string } }>(
+  const { rows } = await client.query<{ id: string; queue: string }>(
     `SELECT * FROM ${schema}.take($1, $2, 60000, NULL, false, 3)`,
     [queues, max],
   );
-  return rows.map((r) => `${r.message.queue}/${r.message.id}`);
+  return rows.map((r) => `${r.queue}/${r.id}`);
 }
 
 describePostgres("postgres take", () => {

@@ -2,7 +2,14 @@
  * What the Postgres broker sends to its SQL functions and reads back: messages as JSON (the
  * shape of `message_json` in ./migrations.ts), settlements as JSON, leased rows as deliveries.
  */
-import type { Delivery, Message, OutgoingMessage, Settlement } from "../broker.js";
+import type {
+  Delivery,
+  Message,
+  OutgoingMessage,
+  PriorityLevel,
+  Schedule,
+  Settlement,
+} from "../broker.js";
 
 /** A message as `enqueue(jsonb)` takes it (the options a broker does not store are dropped). */
 export function encodeMessage(m: OutgoingMessage): Record<string, unknown> {
@@ -45,12 +52,25 @@ export function encodeSettlement(s: Settlement): Record<string, unknown> {
   return out;
 }
 
-/** A row of `take(...)`. */
+/** A row of `take(...)`: the leased message's columns (int8 columns come as strings). */
 export interface LeasedRow {
-  readonly message: Message;
+  readonly queue: string;
+  readonly id: string;
+  readonly topic: string;
+  readonly payload: string | null;
+  readonly priority: number;
+  readonly retries: number;
+  readonly timeout_ms: string;
+  readonly execute_at: string | null;
+  readonly schedule: Schedule | null;
+  readonly result_ttl_ms: string | null;
+  readonly headers: Record<string, string> | null;
+  readonly expires_at: string | null;
+  readonly attempt: number;
+  readonly enqueued_at: string;
+  readonly stalls: number;
   readonly token: string;
   readonly lease_until: string;
-  readonly priority: number;
   readonly seq: string;
 }
 
@@ -58,10 +78,32 @@ export interface LeasedRow {
 export function deliveries(rows: readonly LeasedRow[]): Delivery[] {
   const sorted = rows.length > 1 ? [...rows].sort(byTurn) : rows;
   return sorted.map((r) => ({
-    message: r.message,
+    message: messageOf(r),
     token: r.token,
     leaseUntil: Number(r.lease_until),
   }));
+}
+
+/** The message of a leased row; a column that is NULL is an option the message does not set. */
+function messageOf(r: LeasedRow): Message {
+  const m: { -readonly [K in keyof Message]: Message[K] } = {
+    id: r.id,
+    queue: r.queue,
+    topic: r.topic,
+    payload: r.payload ?? undefined,
+    priority: r.priority as PriorityLevel,
+    retries: r.retries,
+    timeoutMs: Number(r.timeout_ms),
+    attempt: r.attempt,
+    enqueuedAt: Number(r.enqueued_at),
+    stalls: r.stalls,
+  };
+  if (r.execute_at !== null) m.executeAt = Number(r.execute_at);
+  if (r.schedule !== null) m.schedule = r.schedule;
+  if (r.result_ttl_ms !== null) m.resultTtlMs = Number(r.result_ttl_ms);
+  if (r.headers !== null) m.headers = r.headers;
+  if (r.expires_at !== null) m.expiresAt = Number(r.expires_at);
+  return m;
 }
 
 function byTurn(a: LeasedRow, b: LeasedRow): number {
