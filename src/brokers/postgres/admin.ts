@@ -178,9 +178,12 @@ export class PostgresAdmin implements BrokerAdmin {
     const s = this.#s;
     const rows = await this.#sql<{ n: string }>(
       "replaying dead letters",
-      `WITH d AS (
+      `WITH q AS (
+         SELECT name FROM ${s}.queues WHERE name = $1 FOR KEY SHARE
+       ), d AS (
          SELECT DISTINCT ON (id) seq, queue, id, message FROM ${s}.dead
-           WHERE queue = $1 AND ($2::text[] IS NULL OR id = ANY ($2)) ORDER BY id, seq
+           WHERE queue = (SELECT name FROM q) AND ($2::text[] IS NULL OR id = ANY ($2))
+           ORDER BY id, seq
        ), ins AS (
          INSERT INTO ${s}.messages (queue, id, state, topic, payload, priority, retries,
              timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at)

@@ -21,6 +21,7 @@
  */
 import { enqueuePlainFunction } from "./enqueue-sql.js";
 import { limitsMigration } from "./limits-sql.js";
+import { queueLocks } from "./queue-locks-sql.js";
 import { recoverCap } from "./recover-sql.js";
 import { settleAcksFunction } from "./settle-acks-sql.js";
 import { settleFunctions } from "./settle-sql.js";
@@ -131,4 +132,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "dead-letter cap on recovery", sql: recoverCap },
   { version: 6, name: "limits", sql: limitsMigration },
   { version: 7, name: "set-based acks", sql: settleAcksFunction },
+  { version: 8, name: "queue locks instead of a foreign key", sql: queueLocks },
 ];

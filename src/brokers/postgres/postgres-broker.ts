@@ -257,7 +257,7 @@ export class PostgresMessageBroker implements MessageBroker {
   async deleteQueue(queue: string): Promise<void> {
     await this.#sql(
       "deleting a queue",
-      `WITH ${limitRows(this.#s, true)} DELETE FROM ${this.#s}.queues WHERE name = $1`,
+      `WITH ${limitRows(this.#s, true)} SELECT ${this.#s}.delete_queue($1)`,
       [queue],
     );
   }
