@@ -42,8 +42,8 @@ describePostgres("postgres queue locks", () => {
   // An id twice in a batch sends it through the per-message way in (no dedupe window: its table
   // keeps a foreign key of its own, which would lock the queue anyway).
   for (const [way, ids] of [
-    ["set-based", ["m-1", "m-2", "m-3"]],
-    ["per-message", ["m-1", "m-2", "m-1"]],
+    ["set-based", ["m-1", "m-2", "m-3"] as string[]],
+    ["per-message", ["m-1", "m-2", "m-1"] as string[]],
   ] as const) {
     it(`a queue deleted during a transaction's ${way} enqueue waits for its commit, then takes its messages`, async () => {
       const { broker, schema, pool } = await open();

@@ -20,9 +20,13 @@ DECLARE
   v_skipped_queues text[];
   v_skipped_ids text[];
 BEGIN
+  -- Each queue of the batch once: locked against its deletion until this commits (see
+  -- ./queue-locks-sql.ts), or missing.
   SELECT x.q INTO v_missing
     FROM (SELECT DISTINCT e->>'queue' AS q FROM jsonb_array_elements(batch) e) x
-    WHERE NOT EXISTS (SELECT 1 FROM ${s}.queues WHERE name = x.q) LIMIT 1;
+    LEFT JOIN LATERAL (SELECT true AS found FROM ${s}.queues k WHERE k.name = x.q
+                         FOR KEY SHARE) k ON true
+    WHERE k.found IS NULL LIMIT 1;
   IF v_missing IS NOT NULL THEN
     RAISE EXCEPTION 'queue "%" is not declared', v_missing USING ERRCODE = 'RQ001', DETAIL = v_missing;
   END IF;
