@@ -71,7 +71,19 @@ export class Receiver {
         awaySince = undefined;
         if (taken.length > 0 || options.signal?.aborted) return taken;
         if (deps.closed()) return [];
-        await wake.sleep(await this.#idleMs(queues), options.signal);
+        // The sleep starts now: a notification that arrives while the next due time is being
+        // asked for ends it at once; the answer only shortens it.
+        let failed: { error: unknown } | undefined;
+        const sleeping = wake.sleep(this.#sweepMs(), options.signal);
+        this.#idleMs(queues).then(
+          (ms) => wake.shorten(ms),
+          (error: unknown) => {
+            failed = { error };
+            wake.fire();
+          },
+        );
+        await sleeping;
+        if (failed) throw failed.error;
         if (options.signal?.aborted) return [];
         // Woken by a notification, a message is ready: the take goes straight for it (lost
         // leases are still looked for every RECOVER_EVERY_MS). Woken by the clock, something
@@ -102,9 +114,14 @@ export class Receiver {
     return deliveries(rows);
   }
 
+  /** The longest sleep: the safety sweep, short while notifications are not heard. */
+  #sweepMs(): number {
+    return this.#deps.notifications.listening ? this.#deps.sweepMs : 250;
+  }
+
   /** How long an idle receiver may sleep before something becomes due without a notification. */
   async #idleMs(queues: readonly string[]): Promise<number> {
-    const sweep = this.#deps.notifications.listening ? this.#deps.sweepMs : 250;
+    const sweep = this.#sweepMs();
     const { rows } = await wrapPg(
       "receiving",
       () =>

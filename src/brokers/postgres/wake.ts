@@ -6,6 +6,8 @@
 export class Wake {
   #fired = false;
   #resolve: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #deadline = 0;
 
   get fired(): boolean {
     return this.#fired;
@@ -23,15 +25,28 @@ export class Wake {
     if (this.#fired || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
         signal?.removeEventListener("abort", done);
         this.#resolve = undefined;
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      this.#deadline = Date.now() + Math.max(0, ms);
+      this.#timer = setTimeout(done, Math.max(0, ms));
       signal?.addEventListener("abort", done, { once: true });
       this.#resolve = done;
     });
+  }
+
+  /** A sleep in progress ends within `ms` (sooner if it was to end sooner already). */
+  shorten(ms: number): void {
+    const done = this.#resolve;
+    if (!done || this.#timer === undefined) return;
+    const at = Date.now() + Math.max(0, ms);
+    if (at >= this.#deadline) return;
+    clearTimeout(this.#timer);
+    this.#deadline = at;
+    this.#timer = setTimeout(done, Math.max(0, ms));
   }
 }
 
