@@ -8,7 +8,7 @@
  * the enqueues committed meanwhile. So no message outlives its queue, as with the foreign key.
  */
 export const queueLocks = (s: string): string => `
-ALTER TABLE ${s}.messages DROP CONSTRAINT messages_queue_fkey;
+ALTER TABLE ${s}.messages DROP CONSTRAINT IF EXISTS messages_queue_fkey;
 
 CREATE OR REPLACE FUNCTION ${s}.insert_message(m jsonb, p_now bigint, p_enqueued_at bigint)
 RETURNS boolean LANGUAGE plpgsql AS $$
