@@ -1,14 +1,16 @@
 /**
  * One side of bench/enqueue-cost.ts: serial enqueues against the given Redis, from the repid
- * sources under REPID_ROOT (this tree or an older copy), printing one JSON line per phase.
+ * sources under REPID_ROOT (this tree or an older copy), printing one JSON line per phase; bee-queue's
+ * `createJob({}).save()` (as in bench/systems.ts) is measured the same way.
  */
+import BeeQueue from "bee-queue";
 import { Redis } from "ioredis";
 
 const root = process.env.REPID_ROOT ?? new URL("..", import.meta.url).pathname;
 const url = process.env.REDIS_URL!;
 const WARM = Number(process.env.WARM ?? 2_000);
 const N = Number(process.env.N ?? 5_000);
-const phases = (process.env.PHASES ?? "evalsha,broker,job").split(",");
+const phases = (process.env.PHASES ?? "evalsha,broker,job,bee-queue").split(",");
 
 const { RedisMessageBroker } = await import(`${root}/src/brokers/redis/redis-broker.ts`);
 const { Connection } = await import(`${root}/src/connection/connection.ts`);
@@ -24,6 +26,15 @@ const queue = new Queue("q", { connection });
 await queue.declare();
 const job = new Job("noop", { queue, connection });
 const sha = (await raw.script("LOAD", "return 1")) as string;
+const bee = new BeeQueue(`q${process.pid}`, {
+  prefix: `bee${process.pid}`,
+  redis: { url },
+  isWorker: false,
+  getEvents: false,
+  sendEvents: false,
+  storeJobs: false,
+});
+await bee.ready();
 
 async function stats(): Promise<{ calls: number; usec: number; bytes: number }> {
   const info = (await admin.info("commandstats")) + (await admin.info("stats"));
@@ -36,6 +47,7 @@ const run: Record<string, () => Promise<unknown>> = {
   evalsha: () => raw.evalsha(sha, 0),
   broker: () => broker.enqueue([job.toMessage()]),
   job: () => job.enqueue(),
+  "bee-queue": () => bee.createJob({}).save(),
 };
 
 for (const phase of phases) {
@@ -60,6 +72,8 @@ for (const phase of phases) {
   );
 }
 await queue.delete();
+await bee.destroy();
+await bee.close();
 await connection.disconnect();
 admin.disconnect();
 raw.disconnect();

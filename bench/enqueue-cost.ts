@@ -2,7 +2,7 @@
  * Cost of one awaited enqueue (issue 28), on a redis-server started for this run alone: Node CPU
  * per call (process.cpuUsage), wall time, Redis time per EVALSHA (INFO commandstats) and bytes
  * received by Redis per call (total_net_input_bytes), for a bare `return 1` EVALSHA, the
- * broker's enqueue and `job.enqueue()`. Each tree named runs in its own child process, the trees
+ * broker's enqueue, `job.enqueue()` and bee-queue's `createJob({}).save()`. Each tree named runs in its own child process, the trees
  * alternating, ROUNDS times: `npx tsx bench/enqueue-cost.ts [other-tree ...]` compares this tree
  * with older copies (e.g. `git archive` of a commit, with a node_modules symlink).
  */
