@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { Command, type Redis } from "ioredis";
+import { Command, type Pipeline, type Redis } from "ioredis";
 import { groupBySlot, isCluster, masters, type RedisClient } from "./cluster.js";
 import { splitPrelude, withPrelude } from "./script-prelude.js";
 
@@ -126,8 +126,15 @@ function isPlain(client: RedisClient): boolean {
  * flat list of strings (what ioredis's own flattening and stringifying would have made of them).
  */
 function evalsha(client: RedisClient, sha: string, call: ScriptCall): Promise<unknown> {
+  if (!isPlain(client)) return client.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
+  const command = evalshaCommand(sha, call);
+  void client.sendCommand(command);
+  return command.promise;
+}
+
+/** The EVALSHA `Command` of one call (for a plain client: see `evalsha`). */
+function evalshaCommand(sha: string, call: ScriptCall): Command {
   const { keys, args } = call;
-  if (!isPlain(client)) return client.evalsha(sha, keys.length, ...keys, ...args);
   const flat = new Array<string>(2 + keys.length + args.length);
   flat[0] = sha;
   flat[1] = String(keys.length);
@@ -136,8 +143,7 @@ function evalsha(client: RedisClient, sha: string, call: ScriptCall): Promise<un
   for (const arg of args) flat[at++] = typeof arg === "string" ? arg : String(arg);
   const command = new Command("evalsha", [], { replyEncoding: "utf8" });
   command.args = flat;
-  void client.sendCommand(command);
-  return command.promise;
+  return command;
 }
 
 function isNoScript(error: unknown): boolean {
@@ -235,8 +241,12 @@ export class ScriptRunner {
 
   async #pipeline(client: RedisClient, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
     const pipeline = client.pipeline();
+    const plain = isPlain(client);
     for (const call of calls) {
-      pipeline.evalsha(this.#get(call.script).sha, call.keys.length, ...call.keys, ...call.args);
+      const sha = this.#get(call.script).sha;
+      // `pipeline()` is typed as a chain of commands; it is a Pipeline, which takes Commands.
+      if (plain) (pipeline as unknown as Pipeline).sendCommand(evalshaCommand(sha, call));
+      else pipeline.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
     }
     const replies = (await pipeline.exec()) ?? [];
     return calls.map((_, i) => {
