@@ -165,6 +165,8 @@ export interface QueueKeys {
   readonly clock: string;
   /** The first KEYS of every consumer-side script, in this order (see `state_keys` in Lua). */
   readonly state: readonly string[];
+  /** The KEYS of enqueue.lua before its dedupe windows, in its order (shared: never changed). */
+  readonly enqueue: readonly string[];
   /** Key remembering one call's outcome for a while (answers a call ioredis sends again). */
   memo(call: string): string;
   /** Key holding a job id's dedupe window (its value: the enqueue call that opened it). */
@@ -224,6 +226,20 @@ export class KeySpace {
       clock: state[9]!,
       fresh: [state[10]!, state[11]!, state[12]!],
       state,
+      enqueue: [
+        k("declared"),
+        k("seq"),
+        state[0]!,
+        state[2]!,
+        state[3]!,
+        state[6]!,
+        state[1]!,
+        state[7]!,
+        state[10]!,
+        state[11]!,
+        state[12]!,
+        state[9]!,
+      ],
       memo: (call) => k(`memo:${call}`),
       dedupe: (id) => k(`dedupe:${id}`),
       resultBase: k("result:"),

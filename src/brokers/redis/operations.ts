@@ -82,19 +82,7 @@ export function buildEnqueueCalls(
     if (debounced.length > 0) args.push(debounced.length, ...debounced);
     return {
       script: "enqueue",
-      keys: [
-        k.declared,
-        k.seq,
-        k.msg,
-        k.ready,
-        k.delayed,
-        k.notify,
-        k.lease,
-        k.sched,
-        ...k.fresh,
-        k.clock,
-        ...windowKeys,
-      ],
+      keys: windowKeys.length > 0 ? [...k.enqueue, ...windowKeys] : k.enqueue,
       args,
     };
   });

@@ -55,10 +55,23 @@ export function splitPrelude(prelude: string): Definition[] {
   return out;
 }
 
-/** The definitions of `prelude` that `body` reaches, in order, followed by `body`. */
+/**
+ * A script may start with a head that runs before the prelude: its text up to a line
+ * `-- @prelude`. The head sees none of the prelude's definitions; it is for a fast path that
+ * answers the common case (with `return`) before Redis builds the helpers' closures.
+ */
+const HEAD_END = /^-- @prelude[ \t]*$/m;
+
+/**
+ * The definitions of `prelude` that `body` reaches, in order, followed by `body`; a head of
+ * `body` (see HEAD_END) goes before them.
+ */
 export function withPrelude(definitions: readonly Definition[], body: string): string {
+  const end = HEAD_END.exec(body);
+  const head = end ? body.slice(0, end.index) : "";
+  const rest = end ? body.slice(end.index) : body;
   const wanted = new Set<string>();
-  const queue = [...mentionsOf(body)];
+  const queue = [...mentionsOf(rest)];
   const byName = new Map<string, Definition[]>();
   for (const d of definitions) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
   while (queue.length > 0) {
@@ -68,5 +81,5 @@ export function withPrelude(definitions: readonly Definition[], body: string): s
     for (const d of byName.get(name)!) queue.push(...d.mentions);
   }
   const kept = definitions.filter((d) => wanted.has(d.name)).map((d) => d.text);
-  return [...kept, body].join("\n");
+  return head + [...kept, rest].join("\n");
 }

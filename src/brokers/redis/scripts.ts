@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import { Command, type Pipeline, type Redis } from "ioredis";
 import { groupBySlot, isCluster, masters, type RedisClient } from "./cluster.js";
 import { splitPrelude, withPrelude } from "./script-prelude.js";
 
@@ -98,6 +98,54 @@ export function keepAliveThreadUrl(): URL {
   return new URL("keep-alive-thread.js", scriptsDir());
 }
 
+/**
+ * Whether EVALSHA may go to the client as a `Command` built here (see `evalsha`): not when the
+ * client adds a key prefix, pipelines automatically or keeps friendly error stacks, which
+ * ioredis's own `evalsha` arranges.
+ */
+const plainClients = new WeakMap<RedisClient, boolean>();
+
+function isPlain(client: RedisClient): boolean {
+  let plain = plainClients.get(client);
+  if (plain === undefined) {
+    const o = client.options as {
+      keyPrefix?: unknown;
+      enableAutoPipelining?: unknown;
+      showFriendlyErrorStack?: unknown;
+    };
+    plain = !o.keyPrefix && !o.enableAutoPipelining && !o.showFriendlyErrorStack;
+    plainClients.set(client, plain);
+  }
+  return plain;
+}
+
+/**
+ * EVALSHA of one call. ioredis's `evalsha` builds its `Command` from the arguments with
+ * `Array.prototype.flat`, about 130 ns per argument in Node 20: 2.5 of the 5.5 µs it took to
+ * send an enqueue's 19 arguments. The command is built here with no arguments, then given the
+ * flat list of strings (what ioredis's own flattening and stringifying would have made of them).
+ */
+function evalsha(client: RedisClient, sha: string, call: ScriptCall): Promise<unknown> {
+  if (!isPlain(client)) return client.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
+  const command = evalshaCommand(sha, call);
+  void client.sendCommand(command);
+  return command.promise;
+}
+
+/** The EVALSHA `Command` of one call (for a plain client: see `evalsha`). */
+function evalshaCommand(sha: string, call: ScriptCall): Command {
+  const { keys, args } = call;
+  const flat = new Array<string>(2 + keys.length + args.length);
+  flat[0] = sha;
+  flat[1] = String(keys.length);
+  let at = 2;
+  for (const key of keys) flat[at++] = key;
+  for (const arg of args) flat[at++] = typeof arg === "string" ? arg : String(arg);
+  const command = new Command("evalsha", [], { replyEncoding: "utf8" });
+  command.args = flat;
+  return command;
+}
+
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("NOSCRIPT");
 }
@@ -135,7 +183,7 @@ export class ScriptRunner {
   async run(client: RedisClient, call: ScriptCall): Promise<unknown> {
     const script = this.#get(call.script);
     try {
-      return await client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
+      return await evalsha(client, script.sha, call);
     } catch (error) {
       if (!isNoScript(error)) throw error;
       // On a cluster, EVAL reaches (and loads the script on) the node of the call's slot.
@@ -193,8 +241,12 @@ export class ScriptRunner {
 
   async #pipeline(client: RedisClient, calls: readonly ScriptCall[]): Promise<CallOutcome[]> {
     const pipeline = client.pipeline();
+    const plain = isPlain(client);
     for (const call of calls) {
-      pipeline.evalsha(this.#get(call.script).sha, call.keys.length, ...call.keys, ...call.args);
+      const sha = this.#get(call.script).sha;
+      // `pipeline()` is typed as a chain of commands; it is a Pipeline, which takes Commands.
+      if (plain) (pipeline as unknown as Pipeline).sendCommand(evalshaCommand(sha, call));
+      else pipeline.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
     }
     const replies = (await pipeline.exec()) ?? [];
     return calls.map((_, i) => {
