@@ -23,7 +23,7 @@
 import { readyChannel } from "./channels.js";
 
 /** The advisory lock a queue's limited takes and declarations hold (text of `hashtextextended`). */
-const lockOf = (s: string, queue: string): string =>
+export const lockOf = (s: string, queue: string): string =>
   `hashtextextended('repid:${s}:limits:' || ${queue}, 0)`;
 
 const tables = (s: string): string => `
@@ -195,7 +195,7 @@ const LEASED_COLUMNS = [
 ] as const;
 
 /** The leased columns of row alias `a`. */
-const LEASED = (a: string): string => LEASED_COLUMNS.map((c) => `${a}.${c}`).join(", ");
+export const LEASED = (a: string): string => LEASED_COLUMNS.map((c) => `${a}.${c}`).join(", ");
 
 /** `take` as in migration 2 for queues without limits; the limited path for the others. */
 const take = (s: string): string => `

@@ -1,0 +1,458 @@
+/**
+ * Migration 8, "limit keys": a take on a queue with limits costs what the groups with work cost,
+ * not what the waiting jobs do (migration 6 read the key values of every waiting limited row
+ * from its payload and ranked them all, on every take).
+ *
+ * - messages.lkeys: a limited message's key values, `{concurrency key, rate key}` (an element
+ *   NULL when its topic has no such limit), NULL for a topic without limits. Stamped when the
+ *   row is written (`insert_message`, `enqueue_plain`, a replay, and a trigger when an update
+ *   changes its payload or topic) from the topic's key paths, and re-stamped for the rows of a
+ *   topic whose limits are (re)declared or removed (`declare_limits`). Writers of a queue hold a
+ *   shared advisory lock of the queue's keys, `declare_limits` the exclusive one, so that no row
+ *   is stamped under the paths a declaration is replacing.
+ * - messages_limited: the ready limited rows by (queue, topic, lkeys, priority, seq). The groups
+ *   with work are read from it by a loose index scan (one probe per distinct lkeys), and the
+ *   first rows of each group that has room from it, in order.
+ *
+ * `limit_free` gives the rows a take may lease now, with `limit_plan`'s answer exactly: a group
+ * (a distinct lkeys of a topic) that is full holds all its rows, and of one that has room only
+ * its first `c_free` rows (or `r_free` with a rate limit alone) can be free, because a row's rank
+ * in its concurrency group is at least its rank in its lkeys group, and every row that concurrency
+ * does not hold is such a first row (so the rate ranks among them are the same as among all). The
+ * same ranking as `limit_plan`'s then runs over those candidates. `take` reads its limited rows
+ * from it (capped at the batch for a topic with one kind of limit), `counts` counts the held ones
+ * as the ready rows of limited topics less the free ones, and `limit_plan` (job views) reads the
+ * stored keys instead of the payloads.
+ */
+import { readyChannel } from "./channels.js";
+import { LEASED, lockOf } from "./limits-sql.js";
+
+/** The advisory lock under which rows of a queue are stamped (shared) or re-stamped. */
+const keysLockOf = (s: string, queue: string): string =>
+  `hashtextextended('repid:${s}:limit-keys:' || ${queue}, 0)`;
+
+const columns = (s: string): string => `
+ALTER TABLE ${s}.messages ADD COLUMN lkeys text[];
+CREATE INDEX messages_limited ON ${s}.messages (queue, topic, lkeys, priority, seq)
+  WHERE state = 'ready' AND lkeys IS NOT NULL;
+
+-- The key values of a payload under the limits of (queue, topic), NULL when it has none.
+CREATE FUNCTION ${s}.limit_keys_at(p_queue text, p_topic text, p_payload text) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+  SELECT ARRAY[CASE WHEN l.c_limit IS NOT NULL THEN ${s}.limit_key(p_payload, l.c_key) END,
+               CASE WHEN l.r_limit IS NOT NULL THEN ${s}.limit_key(p_payload, l.r_key) END]
+    FROM ${s}.limits l WHERE l.queue = p_queue AND l.topic = p_topic
+$$;
+
+-- The same for a row being written, under the queue's shared keys lock.
+CREATE FUNCTION ${s}.limit_keys(p_queue text, p_topic text, p_payload text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${keysLockOf(s, "p_queue")});
+  RETURN ${s}.limit_keys_at(p_queue, p_topic, p_payload);
+END
+$$;
+
+CREATE FUNCTION ${s}.messages_limit_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.lkeys := ${s}.limit_keys(NEW.queue, NEW.topic, NEW.payload);
+  RETURN NEW;
+END
+$$;
+-- A waiting message replaced in place (a periodic one redeclared, a debounced one) gets the
+-- keys of its new payload; updates that leave payload and topic alone do not fire it.
+CREATE TRIGGER messages_limit_keys BEFORE UPDATE OF payload, topic ON ${s}.messages
+  FOR EACH ROW WHEN (OLD.payload IS DISTINCT FROM NEW.payload OR OLD.topic IS DISTINCT FROM NEW.topic)
+  EXECUTE FUNCTION ${s}.messages_limit_keys();
+
+UPDATE ${s}.messages m SET lkeys = ${s}.limit_keys_at(m.queue, m.topic, m.payload)
+  FROM ${s}.limits l WHERE l.queue = m.queue AND l.topic = m.topic;
+`;
+
+/** `insert_message` (migration 2) and `enqueue_plain` (migration 4), stamping `lkeys`. */
+const inserts = (s: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.insert_message(m jsonb, p_now bigint, p_enqueued_at bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  v_at bigint := (m->>'executeAt')::bigint;
+BEGIN
+  INSERT INTO ${s}.messages (queue, id, state, run_at, topic, payload, priority, retries,
+      timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at, lkeys)
+    VALUES (m->>'queue', m->>'id',
+      CASE WHEN v_at > p_now THEN 'delayed' ELSE 'ready' END,
+      CASE WHEN v_at > p_now THEN v_at END,
+      m->>'topic', m->>'payload', (m->>'priority')::smallint, (m->>'retries')::integer,
+      (m->>'timeoutMs')::bigint, v_at, m->'schedule', (m->>'resultTtlMs')::bigint,
+      m->'headers', (m->>'expiresAt')::bigint, p_enqueued_at,
+      ${s}.limit_keys(m->>'queue', m->>'topic', m->>'payload'))
+    ON CONFLICT (queue, id) DO NOTHING;
+  RETURN FOUND;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ${s}.enqueue_plain(batch jsonb)
+RETURNS TABLE (queue text, id text) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v_now bigint := ${s}.now_ms();
+  v_queues text[];
+  v_missing text;
+  v_limited boolean;
+  v_wake text[];
+  v_skipped_queues text[];
+  v_skipped_ids text[];
+BEGIN
+  SELECT array_agg(DISTINCT e->>'queue') INTO v_queues FROM jsonb_array_elements(batch) e;
+  SELECT x.q INTO v_missing FROM unnest(v_queues) x (q)
+    WHERE NOT EXISTS (SELECT 1 FROM ${s}.queues WHERE name = x.q) LIMIT 1;
+  IF v_missing IS NOT NULL THEN
+    RAISE EXCEPTION 'queue "%" is not declared', v_missing USING ERRCODE = 'RQ001', DETAIL = v_missing;
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(${keysLockOf(s, "x.q")}) FROM unnest(v_queues) x (q);
+  -- A batch for queues without limits stores no keys and reads no limits per row.
+  v_limited := EXISTS (SELECT 1 FROM ${s}.limits l WHERE l.queue = ANY (v_queues));
+  WITH b AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset(batch) AS (queue text, id text, topic text,
+        payload text, priority smallint, retries integer, "timeoutMs" bigint,
+        "executeAt" bigint, "resultTtlMs" bigint, headers jsonb, "expiresAt" bigint))
+      WITH ORDINALITY AS m(queue, id, topic, payload, priority, retries, "timeoutMs",
+        "executeAt", "resultTtlMs", headers, "expiresAt", n)
+  ), ins AS (
+    INSERT INTO ${s}.messages AS t (queue, id, state, run_at, topic, payload, priority, retries,
+        timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at, lkeys)
+      SELECT m.queue, m.id,
+          CASE WHEN m."executeAt" > v_now THEN 'delayed' ELSE 'ready' END,
+          CASE WHEN m."executeAt" > v_now THEN m."executeAt" END,
+          m.topic, m.payload, m.priority, m.retries, m."timeoutMs", m."executeAt", NULL,
+          m."resultTtlMs", m.headers, m."expiresAt", v_now,
+          CASE WHEN v_limited THEN ${s}.limit_keys_at(m.queue, m.topic, m.payload) END
+        FROM b m ORDER BY m.n
+      ON CONFLICT (queue, id) DO NOTHING
+      RETURNING t.queue, t.id, t.state = 'ready' AS ready
+  ), skipped AS (
+    SELECT m.queue, m.id, m.n FROM b m
+      WHERE NOT EXISTS (SELECT 1 FROM ins i WHERE i.queue = m.queue AND i.id = m.id)
+  )
+  SELECT (SELECT array_agg(DISTINCT i.queue) FILTER (WHERE i.ready) FROM ins i),
+         (SELECT array_agg(k.queue ORDER BY k.n) FROM skipped k),
+         (SELECT array_agg(k.id ORDER BY k.n) FROM skipped k)
+    INTO v_wake, v_skipped_queues, v_skipped_ids;
+  PERFORM pg_notify('${readyChannel(s)}', q) FROM unnest(v_wake) q;
+  IF v_skipped_ids IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(v_skipped_queues, v_skipped_ids);
+  END IF;
+END
+$$;
+`;
+
+/**
+ * `declare_limits` as in migration 6, re-stamping the topic's rows (every state: the running ones
+ * count a concurrency group's slots) under the exclusive keys lock of the queue.
+ */
+const declare = (s: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.declare_limits(p_queue text, p_topic text, p_limits jsonb)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  v_old ${s}.limits;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${keysLockOf(s, "p_queue")});
+  PERFORM pg_advisory_xact_lock(${lockOf(s, "p_queue")});
+  SELECT * INTO v_old FROM ${s}.limits WHERE queue = p_queue AND topic = p_topic;
+  IF p_limits IS NULL THEN
+    IF v_old.queue IS NULL THEN RETURN false; END IF;
+    DELETE FROM ${s}.limits WHERE queue = p_queue AND topic = p_topic;
+  ELSE
+    IF v_old.declared = p_limits THEN RETURN false; END IF;
+    INSERT INTO ${s}.limits (queue, topic, c_limit, c_key, r_limit, r_window, r_key, declared)
+      VALUES (p_queue, p_topic, (p_limits->'c'->>'limit')::integer,
+        string_to_array(p_limits->'c'->>'key', '.'), (p_limits->'r'->>'limit')::integer,
+        (p_limits->'r'->>'windowMs')::bigint, string_to_array(p_limits->'r'->>'key', '.'),
+        p_limits)
+      ON CONFLICT (queue, topic) DO UPDATE SET c_limit = EXCLUDED.c_limit,
+        c_key = EXCLUDED.c_key, r_limit = EXCLUDED.r_limit, r_window = EXCLUDED.r_window,
+        r_key = EXCLUDED.r_key, declared = EXCLUDED.declared;
+  END IF;
+  UPDATE ${s}.messages m SET lkeys = k.v
+    FROM (SELECT x.id, ${s}.limit_keys_at(p_queue, p_topic, x.payload) AS v
+            FROM ${s}.messages x WHERE x.queue = p_queue AND x.topic = p_topic) k
+    WHERE m.queue = p_queue AND m.id = k.id AND m.lkeys IS DISTINCT FROM k.v;
+  -- Turns start over; the starts of a rate window stay while its key path does.
+  DELETE FROM ${s}.limit_turns WHERE queue = p_queue AND topic = p_topic;
+  IF p_limits IS NULL OR NOT (p_limits ? 'r')
+      OR (v_old.r_key IS DISTINCT FROM string_to_array(p_limits->'r'->>'key', '.')) THEN
+    DELETE FROM ${s}.limit_starts WHERE queue = p_queue AND topic = p_topic;
+  END IF;
+  PERFORM pg_notify('${readyChannel(s)}', p_queue);
+  RETURN true;
+END
+$$;
+`;
+
+/** Slots in use per concurrency group and starts per rate group of the limits in `lim`. */
+const usage = (s: string): string => `
+  busy AS MATERIALIZED (
+    SELECT m.queue, m.topic, m.lkeys[1] AS ck, count(*) AS n
+    FROM ${s}.messages m JOIN lim l ON l.queue = m.queue AND l.topic = m.topic
+    WHERE m.state = 'running' AND l.c_limit IS NOT NULL
+    GROUP BY 1, 2, 3
+  ), started AS MATERIALIZED (
+    SELECT st.queue, st.topic, st.key AS rk, count(*) AS n
+    FROM ${s}.limit_starts st JOIN lim l ON l.queue = st.queue AND l.topic = st.topic
+    WHERE l.r_limit IS NOT NULL AND st.at > p_now - l.r_window
+    GROUP BY 1, 2, 3
+  )`;
+
+/** `limit_plan` as in migration 6, on the stored keys; `limit_free`, its free rows alone. */
+const plans = (s: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.limit_plan(p_queues text[], p_now bigint)
+RETURNS TABLE (queue text, id text, topic text, priority smallint, seq bigint, eff bigint,
+  ck text, rk text, held text, held_key text, held_max integer)
+LANGUAGE sql STABLE AS $$
+  WITH lim AS (
+    SELECT * FROM ${s}.limits l WHERE l.queue = ANY (p_queues)
+  ), waiting AS MATERIALIZED (
+    SELECT m.queue, m.id, m.topic, m.priority, m.seq,
+      CASE WHEN l.c_limit IS NOT NULL THEN m.lkeys[1] END AS ck,
+      CASE WHEN l.r_limit IS NOT NULL THEN m.lkeys[2] END AS rk,
+      l.c_limit, l.r_limit
+    FROM ${s}.messages m JOIN lim l ON l.queue = m.queue AND l.topic = m.topic
+    WHERE m.state = 'ready'
+  ), ${usage(s)}, free AS (
+    SELECT w.*, w.c_limit - coalesce(b.n, 0) AS c_free, w.r_limit - coalesce(r.n, 0) AS r_free,
+      CASE WHEN w.c_limit - coalesce(b.n, 0) <= 0 THEN 'concurrency'
+           WHEN w.r_limit - coalesce(r.n, 0) <= 0 THEN 'rateLimit' END AS full
+    FROM waiting w
+    LEFT JOIN busy b ON b.queue = w.queue AND b.topic = w.topic AND b.ck = w.ck
+    LEFT JOIN started r ON r.queue = w.queue AND r.topic = w.topic AND r.rk = w.rk
+  ), by_slots AS (
+    SELECT f.*, f.full AS held1 FROM free f WHERE f.c_limit IS NULL
+    UNION ALL
+    SELECT f.*, coalesce(f.full, CASE WHEN row_number() OVER (
+        PARTITION BY f.queue COLLATE "C", f.topic COLLATE "C", f.ck COLLATE "C", f.full IS NULL
+        ORDER BY f.priority, f.seq) > f.c_free THEN 'concurrency' END)
+    FROM free f WHERE f.c_limit IS NOT NULL
+  ), by_rate AS (
+    SELECT b.*, b.held1 AS held2 FROM by_slots b WHERE b.r_limit IS NULL
+    UNION ALL
+    SELECT b.*, coalesce(b.held1, CASE WHEN row_number() OVER (
+        PARTITION BY b.queue COLLATE "C", b.topic COLLATE "C", b.rk COLLATE "C", b.held1 IS NULL
+        ORDER BY b.priority, b.seq) > b.r_free THEN 'rateLimit' END)
+    FROM by_slots b WHERE b.r_limit IS NOT NULL
+  )
+  SELECT x.queue, x.id, x.topic, x.priority, x.seq, greatest(x.seq, tc.mark, tr.mark) AS eff,
+    x.ck, x.rk, x.held2,
+    CASE x.held2 WHEN 'concurrency' THEN x.ck WHEN 'rateLimit' THEN x.rk END,
+    CASE x.held2 WHEN 'concurrency' THEN x.c_limit WHEN 'rateLimit' THEN x.r_limit END
+  FROM by_rate x
+  LEFT JOIN ${s}.limit_turns tc
+    ON tc.queue = x.queue AND tc.topic = x.topic AND tc.kind = 'c' AND tc.key = x.ck
+  LEFT JOIN ${s}.limit_turns tr
+    ON tr.queue = x.queue AND tr.topic = x.topic AND tr.kind = 'r' AND tr.key = x.rk
+$$;
+
+-- The ready rows of limited topics of p_queues that limit_plan leaves free (held NULL), read
+-- group by group from messages_limited. p_max (NULL: no cap) caps what a group with one kind
+-- of limit gives: its first rows by priority and seq are its first by priority and eff.
+CREATE FUNCTION ${s}.limit_free(p_queues text[], p_now bigint, p_max integer)
+RETURNS TABLE (queue text, id text, topic text, priority smallint, seq bigint, eff bigint,
+  ck text, rk text)
+LANGUAGE sql STABLE AS $$
+  WITH RECURSIVE lim AS MATERIALIZED (
+    SELECT * FROM ${s}.limits l WHERE l.queue = ANY (p_queues)
+  ), grp AS (
+    SELECT l.queue, l.topic, (SELECT m.lkeys FROM ${s}.messages m
+        WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.queue = l.queue
+          AND m.topic = l.topic ORDER BY m.lkeys LIMIT 1) AS k
+      FROM lim l
+    UNION ALL
+    SELECT g.queue, g.topic, (SELECT m.lkeys FROM ${s}.messages m
+        WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.queue = g.queue
+          AND m.topic = g.topic AND m.lkeys > g.k ORDER BY m.lkeys LIMIT 1)
+      FROM grp g WHERE g.k IS NOT NULL
+  ), ${usage(s)}, room AS (
+    SELECT g.queue, g.topic, g.k, l.c_limit, l.r_limit,
+      l.c_limit - coalesce(b.n, 0) AS c_free, l.r_limit - coalesce(r.n, 0) AS r_free
+    FROM grp g JOIN lim l ON l.queue = g.queue AND l.topic = g.topic
+    LEFT JOIN busy b ON b.queue = g.queue AND b.topic = g.topic AND b.ck = g.k[1]
+    LEFT JOIN started r ON r.queue = g.queue AND r.topic = g.topic AND r.rk = g.k[2]
+    WHERE g.k IS NOT NULL
+  ), cand AS (
+    SELECT o.queue, x.id, o.topic, x.priority, x.seq, o.k[1] AS ck, o.k[2] AS rk,
+      o.c_limit, o.r_limit, o.c_free, o.r_free
+    FROM room o, LATERAL (
+      SELECT m.id, m.priority, m.seq FROM ${s}.messages m
+        WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.queue = o.queue
+          AND m.topic = o.topic AND m.lkeys = o.k
+        ORDER BY m.priority, m.seq
+        LIMIT greatest(0, CASE WHEN o.c_limit IS NULL THEN least(o.r_free, p_max)
+          WHEN o.r_limit IS NULL THEN least(o.c_free, p_max) ELSE o.c_free END)) x
+    WHERE coalesce(o.c_free, 1) > 0 AND coalesce(o.r_free, 1) > 0
+  ), by_slots AS (
+    SELECT c.*, CASE WHEN c.c_limit IS NOT NULL AND row_number() OVER (
+        PARTITION BY c.queue COLLATE "C", c.topic COLLATE "C", c.ck COLLATE "C"
+        ORDER BY c.priority, c.seq) > c.c_free THEN 'concurrency' END AS held1
+    FROM cand c
+  ), by_rate AS (
+    SELECT b.*, b.held1 AS held2 FROM by_slots b WHERE b.r_limit IS NULL
+    UNION ALL
+    SELECT b.*, coalesce(b.held1, CASE WHEN row_number() OVER (
+        PARTITION BY b.queue COLLATE "C", b.topic COLLATE "C", b.rk COLLATE "C", b.held1 IS NULL
+        ORDER BY b.priority, b.seq) > b.r_free THEN 'rateLimit' END)
+    FROM by_slots b WHERE b.r_limit IS NOT NULL
+  )
+  SELECT x.queue, x.id, x.topic, x.priority, x.seq, greatest(x.seq, tc.mark, tr.mark) AS eff,
+    x.ck, x.rk
+  FROM by_rate x
+  LEFT JOIN ${s}.limit_turns tc
+    ON tc.queue = x.queue AND tc.topic = x.topic AND tc.kind = 'c' AND tc.key = x.ck
+  LEFT JOIN ${s}.limit_turns tr
+    ON tr.queue = x.queue AND tr.topic = x.topic AND tr.kind = 'r' AND tr.key = x.rk
+  WHERE x.held2 IS NULL
+$$;
+`;
+
+/** `take` as in migration 6, its limited rows from `limit_free`. */
+const take = (s: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.take(p_queues text[], p_max integer, p_lease bigint,
+    p_consumer text, p_recover boolean, p_max_stalls integer)
+RETURNS SETOF ${s}.leased
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v_now bigint := ${s}.now_ms();
+  v_active text[];
+  v_limited text[];
+  v_mark bigint;
+BEGIN
+  SELECT array_agg(q.name), array_agg(q.name) FILTER (WHERE EXISTS (
+      SELECT 1 FROM ${s}.limits l WHERE l.queue = q.name))
+    INTO v_active, v_limited
+    FROM ${s}.queues q WHERE q.name = ANY (p_queues) AND NOT q.paused;
+  IF v_active IS NULL THEN RETURN; END IF;
+  IF p_recover THEN PERFORM ${s}.recover(v_active, p_max_stalls, v_now); END IF;
+  UPDATE ${s}.messages t SET state = 'ready', run_at = NULL
+    FROM (SELECT d.queue, d.id FROM ${s}.messages d
+            WHERE d.state = 'delayed' AND d.queue = ANY (v_active) AND d.run_at <= v_now
+            FOR UPDATE SKIP LOCKED) due
+    WHERE t.queue = due.queue AND t.id = due.id;
+  IF v_limited IS NULL AND cardinality(v_active) = 1 THEN
+    RETURN QUERY WITH picked AS (
+      SELECT r.queue, r.id FROM ${s}.messages r
+        WHERE r.state = 'ready' AND r.queue = v_active[1]
+        ORDER BY r.priority, r.seq LIMIT p_max FOR UPDATE SKIP LOCKED
+    ), leased AS (
+      UPDATE ${s}.messages t SET state = 'running', token = nextval('${s}.tokens'),
+          lease_until = v_now + p_lease, holder = p_consumer
+        FROM picked WHERE t.queue = picked.queue AND t.id = picked.id
+        RETURNING ${LEASED("t")}
+    )
+    SELECT ${LEASED("l")} FROM leased l;
+    RETURN;
+  END IF;
+  IF v_limited IS NULL THEN
+    RETURN QUERY WITH firsts AS (
+      SELECT f.queue, f.id, f.priority, f.seq FROM unnest(v_active) q (name), LATERAL (
+        SELECT r.queue, r.id, r.priority, r.seq FROM ${s}.messages r
+          WHERE r.state = 'ready' AND r.queue = q.name
+          ORDER BY r.priority, r.seq LIMIT p_max FOR UPDATE SKIP LOCKED) f
+    ), picked AS (
+      SELECT x.queue, x.id FROM firsts x ORDER BY x.priority, x.seq LIMIT p_max
+    ), leased AS (
+      UPDATE ${s}.messages t SET state = 'running', token = nextval('${s}.tokens'),
+          lease_until = v_now + p_lease, holder = p_consumer
+        FROM picked WHERE t.queue = picked.queue AND t.id = picked.id
+        RETURNING ${LEASED("t")}
+    )
+    SELECT ${LEASED("l")} FROM leased l;
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(${lockOf(s, "x.q")})
+    FROM (SELECT q FROM unnest(v_limited) q ORDER BY q) x;
+  DELETE FROM ${s}.limit_starts st USING ${s}.limits l
+    WHERE st.queue = ANY (v_limited) AND l.queue = st.queue AND l.topic = st.topic
+      AND st.at <= v_now - coalesce(l.r_window, 0);
+  IF random() < 0.02 THEN
+    DELETE FROM ${s}.limit_turns t USING (
+        SELECT q, (SELECT min(r.seq) FROM ${s}.messages r
+                     WHERE r.state = 'ready' AND r.queue = q) AS first
+          FROM unnest(v_limited) q) w
+      WHERE t.queue = w.q AND t.mark < coalesce(w.first, 9223372036854775807);
+  END IF;
+  v_mark := nextval(pg_get_serial_sequence('${s}.messages', 'seq'));
+  RETURN QUERY WITH plan AS MATERIALIZED (
+    SELECT p.queue, p.id, p.topic, p.priority, p.eff, p.ck, p.rk
+      FROM ${s}.limit_free(v_limited, v_now, p_max) p
+  ), unlimited AS (
+    SELECT f.queue, f.id, f.priority, f.eff FROM unnest(v_active) q (name), LATERAL (
+      SELECT r.queue, r.id, r.priority, r.seq AS eff FROM ${s}.messages r
+        WHERE r.state = 'ready' AND r.queue = q.name AND NOT EXISTS (
+          SELECT 1 FROM ${s}.limits l WHERE l.queue = r.queue AND l.topic = r.topic)
+        ORDER BY r.priority, r.seq LIMIT p_max) f
+  ), chosen AS (
+    SELECT c.queue, c.id FROM (
+        SELECT p.queue, p.id, p.priority, p.eff FROM plan p
+        UNION ALL SELECT u.queue, u.id, u.priority, u.eff FROM unlimited u) c
+      ORDER BY c.priority, c.eff LIMIT p_max
+  ), picked AS (
+    SELECT r.queue, r.id FROM ${s}.messages r JOIN chosen c ON c.queue = r.queue AND c.id = r.id
+      WHERE r.state = 'ready' FOR UPDATE OF r SKIP LOCKED
+  ), leased AS (
+    UPDATE ${s}.messages t SET state = 'running', token = nextval('${s}.tokens'),
+        lease_until = v_now + p_lease, holder = p_consumer
+      FROM picked WHERE t.queue = picked.queue AND t.id = picked.id
+      RETURNING ${LEASED("t")}
+  ), counted AS (
+    SELECT p.* FROM plan p JOIN leased l ON l.queue = p.queue AND l.id = p.id
+  ), starts AS (
+    INSERT INTO ${s}.limit_starts (queue, topic, key, at)
+      SELECT c.queue, c.topic, c.rk, v_now FROM counted c WHERE c.rk IS NOT NULL
+  ), turns AS (
+    INSERT INTO ${s}.limit_turns (queue, topic, kind, key, mark)
+      SELECT DISTINCT g.queue, g.topic, g.kind, g.key, v_mark FROM (
+          SELECT c.queue, c.topic, 'c'::"char" AS kind, c.ck AS key FROM counted c
+            WHERE c.ck IS NOT NULL
+          UNION ALL SELECT c.queue, c.topic, 'r'::"char", c.rk FROM counted c
+            WHERE c.rk IS NOT NULL) g
+      ON CONFLICT (queue, topic, kind, key) DO UPDATE SET mark = EXCLUDED.mark
+  )
+  SELECT ${LEASED("l")} FROM leased l ORDER BY l.priority, l.seq;
+END
+$$;
+`;
+
+/** `counts` as in migration 6: the held rows are the ready rows of limited topics less the free. */
+const counts = (s: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.counts(p_queue text, p_max_stalls integer) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_now bigint := ${s}.now_ms();
+  v_counts jsonb;
+  v_by jsonb;
+  v_held bigint;
+BEGIN
+  PERFORM ${s}.recover(ARRAY[p_queue], p_max_stalls, v_now);
+  SELECT jsonb_build_object(
+    'ready', count(*) FILTER (WHERE state = 'ready'),
+    'delayed', count(*) FILTER (WHERE state = 'delayed'),
+    'running', count(*) FILTER (WHERE state = 'running'),
+    'dead', (SELECT count(*) FROM ${s}.dead WHERE queue = p_queue))
+    INTO v_counts FROM ${s}.messages WHERE queue = p_queue;
+  IF NOT EXISTS (SELECT 1 FROM ${s}.limits WHERE queue = p_queue) THEN RETURN v_counts; END IF;
+  SELECT jsonb_object_agg(h.topic, h.n), sum(h.n) INTO v_by, v_held FROM (
+    SELECT w.topic, w.n - coalesce(f.n, 0) AS n
+      FROM (SELECT m.topic, count(*) AS n FROM ${s}.messages m
+              JOIN ${s}.limits l ON l.queue = m.queue AND l.topic = m.topic
+              WHERE m.queue = p_queue AND m.state = 'ready' GROUP BY m.topic) w
+      LEFT JOIN (SELECT p.topic, count(*) AS n FROM ${s}.limit_free(ARRAY[p_queue], v_now, NULL) p
+                   GROUP BY p.topic) f ON f.topic = w.topic) h
+    WHERE h.n > 0;
+  IF coalesce(v_held, 0) = 0 THEN RETURN v_counts; END IF;
+  RETURN v_counts || jsonb_build_object('ready', (v_counts->>'ready')::bigint - v_held,
+    'limited', v_held, 'limitedBy', v_by);
+END
+$$;
+`;
+
+/** Migration 8's statements. */
+export const limitKeysMigration = (s: string): string =>
+  columns(s) + inserts(s) + declare(s) + plans(s) + take(s) + counts(s);
