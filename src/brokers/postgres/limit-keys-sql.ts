@@ -4,10 +4,12 @@
  * from its payload and ranked them all, on every take).
  *
  * - messages.lkeys: a limited message's key values, `{concurrency key, rate key}` (an element
- *   NULL when its topic has no such limit), NULL for a topic without limits. Stamped when the
+ *   NULL when its topic has no such limit); `{}` for a topic without limits on a queue with
+ *   some (so that a take reads those from the index too, topic by topic, instead of wading
+ *   through the limited ones in the ready index), NULL on a queue without limits. Stamped when the
  *   row is written (`insert_message`, `enqueue_plain`, a replay, and a trigger when an update
  *   changes its payload or topic) from the topic's key paths, and re-stamped for the rows of a
- *   topic whose limits are (re)declared or removed (`declare_limits`). Writers of a queue hold a
+ *   queue one of whose topics has its limits (re)declared or removed (`declare_limits`). Writers of a queue hold a
  *   shared advisory lock of the queue's keys, `declare_limits` the exclusive one, so that no row
  *   is stamped under the paths a declaration is replacing.
  * - messages_limited: the ready limited rows by (queue, topic, lkeys, priority, seq). The groups
@@ -36,12 +38,15 @@ ALTER TABLE ${s}.messages ADD COLUMN lkeys text[];
 CREATE INDEX messages_limited ON ${s}.messages (queue, topic, lkeys, priority, seq)
   WHERE state = 'ready' AND lkeys IS NOT NULL;
 
--- The key values of a payload under the limits of (queue, topic), NULL when it has none.
+-- The key values of a payload under the limits of (queue, topic); '{}' for a topic without
+-- limits on a queue with some, NULL on a queue without any.
 CREATE FUNCTION ${s}.limit_keys_at(p_queue text, p_topic text, p_payload text) RETURNS text[]
 LANGUAGE sql STABLE AS $$
-  SELECT ARRAY[CASE WHEN l.c_limit IS NOT NULL THEN ${s}.limit_key(p_payload, l.c_key) END,
-               CASE WHEN l.r_limit IS NOT NULL THEN ${s}.limit_key(p_payload, l.r_key) END]
-    FROM ${s}.limits l WHERE l.queue = p_queue AND l.topic = p_topic
+  SELECT CASE WHEN l.queue IS NOT NULL THEN
+      ARRAY[CASE WHEN l.c_limit IS NOT NULL THEN ${s}.limit_key(p_payload, l.c_key) END,
+            CASE WHEN l.r_limit IS NOT NULL THEN ${s}.limit_key(p_payload, l.r_key) END]
+    WHEN EXISTS (SELECT 1 FROM ${s}.limits x WHERE x.queue = p_queue) THEN '{}'::text[] END
+  FROM (SELECT) d LEFT JOIN ${s}.limits l ON l.queue = p_queue AND l.topic = p_topic
 $$;
 
 -- The same for a row being written, under the queue's shared keys lock.
@@ -66,7 +71,7 @@ CREATE TRIGGER messages_limit_keys BEFORE UPDATE OF payload, topic ON ${s}.messa
   EXECUTE FUNCTION ${s}.messages_limit_keys();
 
 UPDATE ${s}.messages m SET lkeys = ${s}.limit_keys_at(m.queue, m.topic, m.payload)
-  FROM ${s}.limits l WHERE l.queue = m.queue AND l.topic = m.topic;
+  WHERE m.queue IN (SELECT l.queue FROM ${s}.limits l);
 `;
 
 /** `insert_message` (migration 2) and `enqueue_plain` (migration 4), stamping `lkeys`. */
@@ -173,8 +178,8 @@ BEGIN
         r_key = EXCLUDED.r_key, declared = EXCLUDED.declared;
   END IF;
   UPDATE ${s}.messages m SET lkeys = k.v
-    FROM (SELECT x.id, ${s}.limit_keys_at(p_queue, p_topic, x.payload) AS v
-            FROM ${s}.messages x WHERE x.queue = p_queue AND x.topic = p_topic) k
+    FROM (SELECT x.id, ${s}.limit_keys_at(p_queue, x.topic, x.payload) AS v
+            FROM ${s}.messages x WHERE x.queue = p_queue) k
     WHERE m.queue = p_queue AND m.id = k.id AND m.lkeys IS DISTINCT FROM k.v;
   -- Turns start over; the starts of a rate window stay while its key path does.
   DELETE FROM ${s}.limit_turns WHERE queue = p_queue AND topic = p_topic;
@@ -379,23 +384,50 @@ BEGIN
       WHERE t.queue = w.q AND t.mark < coalesce(w.first, 9223372036854775807);
   END IF;
   v_mark := nextval(pg_get_serial_sequence('${s}.messages', 'seq'));
-  RETURN QUERY WITH plan AS MATERIALIZED (
+  RETURN QUERY WITH RECURSIVE plan AS MATERIALIZED (
     SELECT p.queue, p.id, p.topic, p.priority, p.eff, p.ck, p.rk
       FROM ${s}.limit_free(v_limited, v_now, p_max) p
+  ), topics AS (
+    -- The topics with ready rows of each limited queue (a loose scan of messages_limited).
+    SELECT q AS queue, (SELECT m.topic FROM ${s}.messages m
+        WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.queue = q
+        ORDER BY m.topic LIMIT 1) AS topic
+      FROM unnest(v_limited) q
+    UNION ALL
+    SELECT t.queue, (SELECT m.topic FROM ${s}.messages m
+        WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.queue = t.queue
+          AND m.topic > t.topic ORDER BY m.topic LIMIT 1)
+      FROM topics t WHERE t.topic IS NOT NULL
   ), unlimited AS (
+    -- A limited queue's topics without limits (their rows' lkeys are '{}'), topic by topic.
+    SELECT f.queue, f.id, f.priority, f.eff FROM topics t, LATERAL (
+      SELECT r.queue, r.id, r.priority, r.seq AS eff FROM ${s}.messages r
+        WHERE r.state = 'ready' AND r.lkeys IS NOT NULL AND r.queue = t.queue
+          AND r.topic = t.topic AND r.lkeys = '{}'::text[]
+        ORDER BY r.priority, r.seq LIMIT p_max) f
+      WHERE t.topic IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM ${s}.limits l WHERE l.queue = t.queue AND l.topic = t.topic)
+    UNION ALL
+    -- The queues without limits, as before.
     SELECT f.queue, f.id, f.priority, f.eff FROM unnest(v_active) q (name), LATERAL (
       SELECT r.queue, r.id, r.priority, r.seq AS eff FROM ${s}.messages r
-        WHERE r.state = 'ready' AND r.queue = q.name AND NOT EXISTS (
-          SELECT 1 FROM ${s}.limits l WHERE l.queue = r.queue AND l.topic = r.topic)
+        WHERE r.state = 'ready' AND r.queue = q.name
         ORDER BY r.priority, r.seq LIMIT p_max) f
+      WHERE NOT (q.name = ANY (v_limited))
   ), chosen AS (
     SELECT c.queue, c.id FROM (
         SELECT p.queue, p.id, p.priority, p.eff FROM plan p
         UNION ALL SELECT u.queue, u.id, u.priority, u.eff FROM unlimited u) c
       ORDER BY c.priority, c.eff LIMIT p_max
   ), picked AS (
-    SELECT r.queue, r.id FROM ${s}.messages r JOIN chosen c ON c.queue = r.queue AND c.id = r.id
-      WHERE r.state = 'ready' FOR UPDATE OF r SKIP LOCKED
+    -- Each chosen row by its primary key: a join, or the state in the locking scan, can make the
+    -- planner read the queue's ready index instead (every ready row) when its statistics are
+    -- behind a backlog that just arrived. A row taken meanwhile is locked, then left out.
+    SELECT r.queue, r.id FROM chosen c, LATERAL (
+      SELECT r.queue, r.id, r.state FROM ${s}.messages r
+        WHERE r.queue = c.queue AND r.id = c.id
+        LIMIT 1 FOR UPDATE SKIP LOCKED) r -- (LIMIT: the state test is not pushed down into it)
+      WHERE r.state = 'ready'
   ), leased AS (
     UPDATE ${s}.messages t SET state = 'running', token = nextval('${s}.tokens'),
         lease_until = v_now + p_lease, holder = p_consumer
