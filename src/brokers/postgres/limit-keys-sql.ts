@@ -74,9 +74,14 @@ UPDATE ${s}.messages m SET lkeys = ${s}.limit_keys_at(m.queue, m.topic, m.payloa
   WHERE m.queue IN (SELECT l.queue FROM ${s}.limits l);
 `;
 
-/** `insert_message` (migration 2) and `enqueue_plain` (migration 4), stamping `lkeys`. */
+/**
+ * `insert_message` (migration 2; a settlement's follow-up), `enqueue` (migration 2) and
+ * `enqueue_plain` (migration 4), stamping `lkeys`; the two enqueues take the keys lock and look
+ * for limits once per batch, so that a batch for queues without limits reads no limits per row.
+ */
 const inserts = (s: string): string => `
-CREATE OR REPLACE FUNCTION ${s}.insert_message(m jsonb, p_now bigint, p_enqueued_at bigint)
+CREATE FUNCTION ${s}.insert_message_keyed(m jsonb, p_now bigint, p_enqueued_at bigint,
+    p_limited boolean)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_at bigint := (m->>'executeAt')::bigint;
@@ -89,9 +94,111 @@ BEGIN
       m->>'topic', m->>'payload', (m->>'priority')::smallint, (m->>'retries')::integer,
       (m->>'timeoutMs')::bigint, v_at, m->'schedule', (m->>'resultTtlMs')::bigint,
       m->'headers', (m->>'expiresAt')::bigint, p_enqueued_at,
-      ${s}.limit_keys(m->>'queue', m->>'topic', m->>'payload'))
+      CASE WHEN p_limited THEN ${s}.limit_keys_at(m->>'queue', m->>'topic', m->>'payload') END)
     ON CONFLICT (queue, id) DO NOTHING;
   RETURN FOUND;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ${s}.insert_message(m jsonb, p_now bigint, p_enqueued_at bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  v_at bigint := (m->>'executeAt')::bigint;
+  v_locked text;
+BEGIN
+  -- As limit_keys, inline: a message for a queue without limits pays one lock (an assignment,
+  -- evaluated as a simple expression, costs less than a PERFORM) and one probe of limits.
+  v_locked := pg_advisory_xact_lock_shared(${keysLockOf(s, "(m->>'queue')")})::text;
+  INSERT INTO ${s}.messages (queue, id, state, run_at, topic, payload, priority, retries,
+      timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at, lkeys)
+    VALUES (m->>'queue', m->>'id',
+      CASE WHEN v_at > p_now THEN 'delayed' ELSE 'ready' END,
+      CASE WHEN v_at > p_now THEN v_at END,
+      m->>'topic', m->>'payload', (m->>'priority')::smallint, (m->>'retries')::integer,
+      (m->>'timeoutMs')::bigint, v_at, m->'schedule', (m->>'resultTtlMs')::bigint,
+      m->'headers', (m->>'expiresAt')::bigint, p_enqueued_at,
+      CASE WHEN EXISTS (SELECT 1 FROM ${s}.limits l WHERE l.queue = m->>'queue')
+        THEN ${s}.limit_keys_at(m->>'queue', m->>'topic', m->>'payload') END)
+    ON CONFLICT (queue, id) DO NOTHING;
+  RETURN FOUND;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ${s}.enqueue(batch jsonb) RETURNS boolean[] LANGUAGE plpgsql AS $$
+DECLARE
+  v_now bigint := ${s}.now_ms();
+  v_queues text[];
+  v_missing text;
+  v_limited boolean;
+  m jsonb;
+  v_at bigint;
+  v_created boolean;
+  v_out boolean[] := '{}';
+  v_wake text[] := '{}';
+BEGIN
+  SELECT array_agg(DISTINCT e->>'queue') INTO v_queues FROM jsonb_array_elements(batch) e;
+  SELECT x.q INTO v_missing FROM unnest(v_queues) x (q)
+    WHERE NOT EXISTS (SELECT 1 FROM ${s}.queues WHERE name = x.q) LIMIT 1;
+  IF v_missing IS NOT NULL THEN
+    RAISE EXCEPTION 'queue "%" is not declared', v_missing USING ERRCODE = 'RQ001', DETAIL = v_missing;
+  END IF;
+  -- The keys lock and the limits, once for the batch (see insert_message_keyed).
+  PERFORM pg_advisory_xact_lock_shared(${keysLockOf(s, "x.q")}) FROM unnest(v_queues) x (q);
+  v_limited := EXISTS (SELECT 1 FROM ${s}.limits l WHERE l.queue = ANY (v_queues));
+  FOR m IN SELECT value FROM jsonb_array_elements(batch) LOOP
+    IF m ? 'dedupeMs' AND EXISTS (SELECT 1 FROM ${s}.dedupe
+        WHERE queue = m->>'queue' AND id = m->>'id' AND until > v_now) THEN
+      v_out := v_out || false;
+      CONTINUE;
+    END IF;
+    v_at := (m->>'executeAt')::bigint;
+    v_created := ${s}.insert_message_keyed(m, v_now, v_now, v_limited);
+    IF v_created THEN
+      IF m ? 'dedupeMs' THEN
+        INSERT INTO ${s}.dedupe (queue, id, until)
+          VALUES (m->>'queue', m->>'id', v_now + (m->>'dedupeMs')::bigint)
+          ON CONFLICT (queue, id) DO UPDATE SET until = EXCLUDED.until;
+      END IF;
+      IF coalesce(v_at, 0) <= v_now THEN v_wake := v_wake || (m->>'queue'); END IF;
+    ELSIF m ? 'schedule' THEN
+      -- A periodic message declared again: its definition is replaced. Waiting with another
+      -- schedule, it moves to the new run time; with the same one it keeps its own; running, the
+      -- run in progress keeps its time and its settlement applies the new definition.
+      UPDATE ${s}.messages t SET
+          topic = m->>'topic', payload = m->>'payload', priority = (m->>'priority')::smallint,
+          retries = (m->>'retries')::integer, timeout_ms = (m->>'timeoutMs')::bigint,
+          schedule = m->'schedule', result_ttl_ms = (m->>'resultTtlMs')::bigint,
+          headers = m->'headers', expires_at = (m->>'expiresAt')::bigint,
+          state = CASE WHEN t.state = 'running' OR t.schedule = m->'schedule' THEN t.state
+                       WHEN v_at > v_now THEN 'delayed' ELSE 'ready' END,
+          run_at = CASE WHEN t.state = 'running' OR t.schedule = m->'schedule' THEN t.run_at
+                        WHEN v_at > v_now THEN v_at END,
+          execute_at = CASE WHEN t.state = 'running' OR t.schedule = m->'schedule'
+                            THEN t.execute_at ELSE v_at END
+        WHERE t.queue = m->>'queue' AND t.id = m->>'id';
+      v_wake := v_wake || (m->>'queue');
+    ELSIF m ? 'debounceMs' THEN
+      -- Debounced: a running message of the id keeps this one as its follow-up (it replaces it
+      -- at its settlement); a waiting one is replaced, keeping its place, with the new due time.
+      UPDATE ${s}.messages t SET follow_up = m || jsonb_build_object('enqueuedAt', v_now)
+        WHERE t.queue = m->>'queue' AND t.id = m->>'id' AND t.state = 'running';
+      IF NOT FOUND THEN
+        UPDATE ${s}.messages t SET
+            topic = m->>'topic', payload = m->>'payload', priority = (m->>'priority')::smallint,
+            retries = (m->>'retries')::integer, timeout_ms = (m->>'timeoutMs')::bigint,
+            schedule = m->'schedule', result_ttl_ms = (m->>'resultTtlMs')::bigint,
+            headers = m->'headers', expires_at = (m->>'expiresAt')::bigint, execute_at = v_at,
+            attempt = 1, stalls = 0, last_error = NULL,
+            state = CASE WHEN v_at > v_now THEN 'delayed' ELSE 'ready' END,
+            run_at = CASE WHEN v_at > v_now THEN v_at END
+          WHERE t.queue = m->>'queue' AND t.id = m->>'id';
+        IF coalesce(v_at, 0) <= v_now THEN v_wake := v_wake || (m->>'queue'); END IF;
+      END IF;
+    END IF;
+    v_out := v_out || v_created;
+  END LOOP;
+  PERFORM pg_notify('${readyChannel(s)}', q) FROM (SELECT DISTINCT unnest(v_wake) AS q) w;
+  RETURN v_out;
 END
 $$;
 
