@@ -2,7 +2,8 @@
  * The cost of a take (and of `counts`) on a queue with limits behind a backlog of waiting limited
  * jobs: `concurrency: { limit: 2, key: "account" }` over 10 accounts with nothing
  * running, then with two running per account (every account full: the backlog all waits), and on
- * one account with one running (one free slot). Each measurement is one `take` of one job (as `receive` calls it,
+ * one account with one running (one free slot); with EVERY_KEY=1, also one account per job (a take
+ * then costs one index probe per account with work). Each measurement is one `take` of one job (as `receive` calls it,
  * recovery included) in a transaction rolled back, so the backlog stays as it was; medians and
  * ranges of `reps` takes, then of `reps` `counts`.
  *
@@ -81,4 +82,5 @@ for (const size of sizes) {
   await scenario(size, 10, 0);
   await scenario(size, 10, 20);
   await scenario(size, 1, 1);
+  if (process.env.EVERY_KEY) await scenario(size, size, 0);
 }
