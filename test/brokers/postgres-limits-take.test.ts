@@ -2,9 +2,9 @@
  * A take on a queue with limits reads what the groups with work need, not the waiting jobs: the
  * executor's own plans (auto_explain, ANALYZE, nested statements) show how many rows of
  * `messages` a take of 1 read behind 3,000 waiting limited jobs (migration 6 read and ranked
- * every one of them; migration 8 reads the groups from an index, then the first rows of those
- * with room). With a keyed concurrency limit, and with a rate limit and a topic without limits
- * behind the backlog.
+ * every one of them; migration 8 reads the queue's first limited rows, or when those do not
+ * answer the groups from an index, then the first rows of those with room). With a keyed
+ * concurrency limit, and with a rate limit and a topic without limits behind the backlog.
  */
 import pg from "pg";
 import { PostgresMessageBroker } from "repid/postgres";
@@ -80,6 +80,12 @@ async function take(client: pg.Client, schema: string, max: number): Promise<str
   return rows.map((r) => r.id);
 }
 
+/**
+ * What a take of a few may read whatever the backlog: the first 64 limited rows of the queue (its
+ * head, read twice: to decide, then to lease), the groups and their first rows, the leased rows.
+ */
+const BOUND = 400;
+
 const id = (prefix: string, i: number): string => `${prefix}-${String(i).padStart(4, "0")}`;
 
 describePostgres("postgres take with limits", () => {
@@ -101,7 +107,7 @@ describePostgres("postgres take with limits", () => {
     expect(await take(client, schema, 1)).toEqual(["m-0000"]);
     const read = messageRowsRead(plans);
     expect(read.length).toBeGreaterThan(0);
-    expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+    expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(BOUND);
 
     // Every account full (two leases each): nothing to take, still without reading the backlog.
     for (let i = 0; i < 5; i++) expect(await take(client, schema, 1)).toHaveLength(1);
@@ -109,7 +115,7 @@ describePostgres("postgres take with limits", () => {
     expect(await take(client, schema, 1)).toEqual([]);
     const full = messageRowsRead(plans);
     expect(full.length).toBeGreaterThan(0);
-    expect(full.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+    expect(full.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(BOUND);
     expect(await broker.counts("default")).toMatchObject({
       ready: 0,
       running: 6,
@@ -130,6 +136,6 @@ describePostgres("postgres take with limits", () => {
     const read = messageRowsRead(plans);
     if (process.env.SHOW_PLANS) console.log(plans.join("\n=====\n"));
     expect(read.length).toBeGreaterThan(0);
-    expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+    expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(BOUND);
   });
 });

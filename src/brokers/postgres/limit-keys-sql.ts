@@ -37,6 +37,8 @@ const columns = (s: string): string => `
 ALTER TABLE ${s}.messages ADD COLUMN lkeys text[];
 CREATE INDEX messages_limited ON ${s}.messages (queue, topic, lkeys, priority, seq)
   WHERE state = 'ready' AND lkeys IS NOT NULL;
+CREATE INDEX messages_limited_order ON ${s}.messages (queue, priority, seq)
+  WHERE state = 'ready' AND lkeys IS NOT NULL AND lkeys <> '{}';
 
 -- The key values of a payload under the limits of (queue, topic); '{}' for a topic without
 -- limits on a queue with some, NULL on a queue without any.
@@ -421,6 +423,56 @@ LANGUAGE sql STABLE AS $$
     ON tr.queue = x.queue AND tr.topic = x.topic AND tr.kind = 'r' AND tr.key = x.rk
   WHERE x.held2 IS NULL
 $$;
+
+-- The first p_rows ready rows of the limited topics of p_queue by priority and seq, each with
+-- limit_plan's answer (free: held NULL) and place. Exact: every row before one of them is one of
+-- them, so the ranks within their groups are their ranks among them.
+CREATE FUNCTION ${s}.limit_head(p_queue text, p_now bigint, p_rows integer)
+RETURNS TABLE (queue text, id text, topic text, priority smallint, seq bigint, eff bigint,
+  ck text, rk text, free boolean)
+LANGUAGE sql STABLE AS $$
+  WITH lim AS MATERIALIZED (
+    SELECT * FROM ${s}.limits l WHERE l.queue = p_queue
+  ), head AS MATERIALIZED (
+    SELECT m.queue, m.id, m.topic, m.priority, m.seq, m.lkeys FROM ${s}.messages m
+      WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.lkeys <> '{}' AND m.queue = p_queue
+      ORDER BY m.priority, m.seq LIMIT p_rows
+  ), waiting AS (
+    SELECT h.queue, h.id, h.topic, h.priority, h.seq,
+      CASE WHEN l.c_limit IS NOT NULL THEN h.lkeys[1] END AS ck,
+      CASE WHEN l.r_limit IS NOT NULL THEN h.lkeys[2] END AS rk,
+      l.c_limit, l.r_limit
+    FROM head h JOIN lim l ON l.queue = h.queue AND l.topic = h.topic
+  ), ${usage(s)}, free AS (
+    SELECT w.*, w.c_limit - coalesce(b.n, 0) AS c_free, w.r_limit - coalesce(r.n, 0) AS r_free,
+      CASE WHEN w.c_limit - coalesce(b.n, 0) <= 0 THEN 'concurrency'
+           WHEN w.r_limit - coalesce(r.n, 0) <= 0 THEN 'rateLimit' END AS full
+    FROM waiting w
+    LEFT JOIN busy b ON b.queue = w.queue AND b.topic = w.topic AND b.ck = w.ck
+    LEFT JOIN started r ON r.queue = w.queue AND r.topic = w.topic AND r.rk = w.rk
+  ), by_slots AS (
+    SELECT f.*, f.full AS held1 FROM free f WHERE f.c_limit IS NULL
+    UNION ALL
+    SELECT f.*, coalesce(f.full, CASE WHEN row_number() OVER (
+        PARTITION BY f.queue COLLATE "C", f.topic COLLATE "C", f.ck COLLATE "C", f.full IS NULL
+        ORDER BY f.priority, f.seq) > f.c_free THEN 'concurrency' END)
+    FROM free f WHERE f.c_limit IS NOT NULL
+  ), by_rate AS (
+    SELECT b.*, b.held1 AS held2 FROM by_slots b WHERE b.r_limit IS NULL
+    UNION ALL
+    SELECT b.*, coalesce(b.held1, CASE WHEN row_number() OVER (
+        PARTITION BY b.queue COLLATE "C", b.topic COLLATE "C", b.rk COLLATE "C", b.held1 IS NULL
+        ORDER BY b.priority, b.seq) > b.r_free THEN 'rateLimit' END)
+    FROM by_slots b WHERE b.r_limit IS NOT NULL
+  )
+  SELECT x.queue, x.id, x.topic, x.priority, x.seq, greatest(x.seq, tc.mark, tr.mark) AS eff,
+    x.ck, x.rk, x.held2 IS NULL
+  FROM by_rate x
+  LEFT JOIN ${s}.limit_turns tc
+    ON tc.queue = x.queue AND tc.topic = x.topic AND tc.kind = 'c' AND tc.key = x.ck
+  LEFT JOIN ${s}.limit_turns tr
+    ON tr.queue = x.queue AND tr.topic = x.topic AND tr.kind = 'r' AND tr.key = x.rk
+$$;
 `;
 
 /** `take` as in migration 6, its limited rows from `limit_free`. */
@@ -435,6 +487,8 @@ DECLARE
   v_active text[];
   v_limited text[];
   v_mark bigint;
+  v_rows integer := greatest(64, 4 * p_max);
+  v_head boolean := false;
 BEGIN
   SELECT array_agg(q.name), array_agg(q.name) FILTER (WHERE EXISTS (
       SELECT 1 FROM ${s}.limits l WHERE l.queue = q.name))
@@ -491,9 +545,25 @@ BEGIN
       WHERE t.queue = w.q AND t.mark < coalesce(w.first, 9223372036854775807);
   END IF;
   v_mark := nextval(pg_get_serial_sequence('${s}.messages', 'seq'));
+  -- One limited queue: its first v_rows limited rows usually answer (when they are all it has,
+  -- or when p_max of their free ones come before the last of them: no row after it can come
+  -- before those, its eff being at least its seq); else the groups with room, one by one.
+  IF cardinality(v_limited) = 1 THEN
+    WITH h AS MATERIALIZED (
+      SELECT * FROM ${s}.limit_head(v_limited[1], v_now, v_rows)
+    ), b AS (
+      SELECT h.priority, h.seq FROM h ORDER BY h.priority DESC, h.seq DESC LIMIT 1
+    )
+    SELECT (SELECT count(*) FROM h) < v_rows OR (SELECT count(*) FROM h, b
+        WHERE h.free AND (h.priority, h.eff) < (b.priority, b.seq)) >= p_max
+      INTO v_head;
+  END IF;
   RETURN QUERY WITH RECURSIVE plan AS MATERIALIZED (
     SELECT p.queue, p.id, p.topic, p.priority, p.eff, p.ck, p.rk
-      FROM ${s}.limit_free(v_limited, v_now, p_max) p
+      FROM ${s}.limit_head(v_limited[1], v_now, v_rows) p WHERE v_head AND p.free
+    UNION ALL
+    SELECT p.queue, p.id, p.topic, p.priority, p.eff, p.ck, p.rk
+      FROM ${s}.limit_free(v_limited, v_now, p_max) p WHERE NOT v_head
   ), topics AS (
     -- The topics with ready rows of each limited queue (a loose scan of messages_limited).
     SELECT q AS queue, (SELECT m.topic FROM ${s}.messages m
@@ -559,8 +629,36 @@ END
 $$;
 `;
 
-/** `counts` as in migration 6: the held rows are the ready rows of limited topics less the free. */
+/**
+ * `counts` as in migration 6, its held rows per topic from `limit_held`: with one kind of limit,
+ * a group holds all its ready rows but its free slots' worth (counted group by group from
+ * messages_limited, as cheap per row as the counts by state); with both kinds, `limit_plan`.
+ */
 const counts = (s: string): string => `
+CREATE FUNCTION ${s}.limit_held(p_queue text, p_now bigint) RETURNS TABLE (topic text, n bigint)
+LANGUAGE sql STABLE AS $$
+  WITH lim AS MATERIALIZED (
+    SELECT * FROM ${s}.limits l WHERE l.queue = p_queue
+  ), ${usage(s)}, grp AS (
+    SELECT m.topic, m.lkeys, count(*) AS n FROM ${s}.messages m
+      WHERE m.state = 'ready' AND m.lkeys IS NOT NULL AND m.queue = p_queue
+        AND m.topic IN (SELECT l.topic FROM lim l WHERE l.c_limit IS NULL OR l.r_limit IS NULL)
+      GROUP BY m.topic, m.lkeys
+  )
+  SELECT g.topic, sum(g.n - least(g.n, greatest(0, CASE WHEN l.c_limit IS NOT NULL
+      THEN l.c_limit - coalesce(b.n, 0) ELSE l.r_limit - coalesce(r.n, 0) END)))::bigint
+    FROM grp g JOIN lim l ON l.topic = g.topic
+    LEFT JOIN busy b ON b.queue = p_queue AND b.topic = g.topic AND b.ck = g.lkeys[1]
+    LEFT JOIN started r ON r.queue = p_queue AND r.topic = g.topic AND r.rk = g.lkeys[2]
+    GROUP BY g.topic
+  UNION ALL
+  SELECT p.topic, count(*) FROM ${s}.limit_plan(ARRAY[p_queue], p_now) p
+    WHERE p.held IS NOT NULL AND EXISTS (SELECT 1 FROM lim l
+      WHERE l.topic = p.topic AND l.c_limit IS NOT NULL AND l.r_limit IS NOT NULL)
+      AND EXISTS (SELECT 1 FROM lim l WHERE l.c_limit IS NOT NULL AND l.r_limit IS NOT NULL)
+    GROUP BY p.topic
+$$;
+
 CREATE OR REPLACE FUNCTION ${s}.counts(p_queue text, p_max_stalls integer) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -577,14 +675,8 @@ BEGIN
     'dead', (SELECT count(*) FROM ${s}.dead WHERE queue = p_queue))
     INTO v_counts FROM ${s}.messages WHERE queue = p_queue;
   IF NOT EXISTS (SELECT 1 FROM ${s}.limits WHERE queue = p_queue) THEN RETURN v_counts; END IF;
-  SELECT jsonb_object_agg(h.topic, h.n), sum(h.n) INTO v_by, v_held FROM (
-    SELECT w.topic, w.n - coalesce(f.n, 0) AS n
-      FROM (SELECT m.topic, count(*) AS n FROM ${s}.messages m
-              JOIN ${s}.limits l ON l.queue = m.queue AND l.topic = m.topic
-              WHERE m.queue = p_queue AND m.state = 'ready' GROUP BY m.topic) w
-      LEFT JOIN (SELECT p.topic, count(*) AS n FROM ${s}.limit_free(ARRAY[p_queue], v_now, NULL) p
-                   GROUP BY p.topic) f ON f.topic = w.topic) h
-    WHERE h.n > 0;
+  SELECT jsonb_object_agg(h.topic, h.n), sum(h.n) INTO v_by, v_held
+    FROM ${s}.limit_held(p_queue, v_now) h WHERE h.n > 0;
   IF coalesce(v_held, 0) = 0 THEN RETURN v_counts; END IF;
   RETURN v_counts || jsonb_build_object('ready', (v_counts->>'ready')::bigint - v_held,
     'limited', v_held, 'limitedBy', v_by);
