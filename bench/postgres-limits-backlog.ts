@@ -1,39 +1,55 @@
 /**
  * The cost of a take (and of `counts`) on a queue with limits behind a backlog of waiting limited
- * jobs: `concurrency: { limit: 2, key: "account" }` over 10 accounts with nothing
- * running, then with two running per account (every account full: the backlog all waits), and on
- * one account with one running (one free slot); with EVERY_KEY=1, also one account per job (a take
- * then costs one index probe per account with work). Each measurement is one `take` of one job (as `receive` calls it,
- * recovery included) in a transaction rolled back, so the backlog stays as it was; medians and
- * ranges of `reps` takes, then of `reps` `counts`.
+ * jobs, on a schema at version 7 (limits read from the payloads, migration 6) and on one at the
+ * current version, side by side in one process: `concurrency: { limit: 2, key: "account" }` over
+ * 10 accounts with nothing running, then with two running per account (every account full: the
+ * backlog all waits), on one account with one running (one free slot), and on one account per
+ * job (every job free; with EVERY_KEY=1). Each measurement is one `take` of one job (as `receive`
+ * calls it, recovery included) in a transaction rolled back, so the backlog stays as it was;
+ * medians and ranges of `reps` takes, then of `reps` `counts`.
  *
- *   NODE_OPTIONS=--conditions=repid-source tsx bench/postgres-limits-backlog.ts [reps] [sizes]
+ *   NODE_OPTIONS=--conditions=repid-source tsx bench/postgres-limits-backlog.ts [reps] [sizes] [versions]
  */
 import pg from "pg";
-import { PostgresMessageBroker } from "../src/brokers/postgres/postgres-broker.js";
+import { encodeMessage } from "../src/brokers/postgres/codec.js";
+import { encodeLimits } from "../src/brokers/postgres/limits.js";
+import { MIGRATIONS } from "../src/brokers/postgres/migrations.js";
 import { summarize } from "./stats.js";
 
 const url = process.env.POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
 const reps = Number(process.argv[2] ?? 10);
 const sizes = (process.argv[3] ?? "1000,5000,20000").split(",").map(Number);
+const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+const versions = (process.argv[4] ?? `7,${latest}`).split(",").map(Number);
 
 const fmt = (xs: number[]): string => {
   const s = summarize(xs);
   return `${s.median.toFixed(1)} ms (${s.min.toFixed(1)}-${s.max.toFixed(1)})`;
 };
 
-async function scenario(size: number, accounts: number, running: number): Promise<void> {
-  const schema = `bench_limits_${process.pid}_${size}_${accounts}`;
-  const broker = new PostgresMessageBroker(url, { schema });
-  await broker.connect();
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+
+async function scenario(
+  version: number,
+  size: number,
+  accounts: number,
+  running: number,
+): Promise<void> {
+  const schema = `bench_limits_${process.pid}_v${version}`;
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.query("BEGIN");
+  await client.query(`CREATE SCHEMA ${schema}`);
+  for (const m of MIGRATIONS.filter((m) => m.version <= version)) await client.query(m.sql(schema));
+  await client.query(`INSERT INTO ${schema}.queues (name) VALUES ('bench')`);
+  await client.query("COMMIT");
   try {
-    await broker.declareQueue("bench");
-    await broker.declareLimits("bench", "limited", { concurrency: { limit: 2, key: "account" } });
+    await client.query(`SELECT ${schema}.declare_limits('bench', 'limited', $1::jsonb)`, [
+      encodeLimits({ concurrency: { limit: 2, key: "account" } }),
+    ]);
     for (let done = 0; done < size; done += 1_000) {
-      await broker.enqueue(
-        Array.from({ length: Math.min(1_000, size - done) }, (_, i) => ({
+      const batch = Array.from({ length: Math.min(1_000, size - done) }, (_, i) =>
+        encodeMessage({
           id: `m-${done + i}`,
           queue: "bench",
           topic: "limited",
@@ -41,8 +57,11 @@ async function scenario(size: number, accounts: number, running: number): Promis
           priority: 1,
           retries: 0,
           timeoutMs: 60_000,
-        })),
+        }),
       );
+      await client.query(`SELECT * FROM ${schema}.enqueue_plain($1::jsonb)`, [
+        JSON.stringify(batch),
+      ]);
     }
     // Leases that fill the accounts' slots (never settled during the measurement).
     for (let i = 0; i < running; i++) {
@@ -65,22 +84,26 @@ async function scenario(size: number, accounts: number, running: number): Promis
     }
     const { rows } = await client.query(`SELECT ${schema}.counts($1, 3) AS c`, ["bench"]);
     console.log(
-      `${size} waiting, ${accounts} account(s), ${running} running: take of 1 ${fmt(takes)}, ` +
-        `counts ${fmt(counts)} ${JSON.stringify(rows[0].c)}`,
+      `v${version} ${size} waiting, ${accounts} account(s), ${running} running: take of 1 ` +
+        `${fmt(takes)}, counts ${fmt(counts)} limited ${rows[0].c.limited ?? 0}`,
     );
   } finally {
-    await client.end();
-    await broker.disconnect();
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   }
 }
 
-for (const size of sizes) {
-  await scenario(size, 10, 0);
-  await scenario(size, 10, 20);
-  await scenario(size, 1, 1);
-  if (process.env.EVERY_KEY) await scenario(size, size, 0);
+try {
+  for (const size of sizes) {
+    const cases: [number, number][] = [
+      [10, 0],
+      [10, 20],
+      [1, 1],
+      ...(process.env.EVERY_KEY ? [[size, 0] as [number, number]] : []),
+    ];
+    for (const [accounts, running] of cases) {
+      for (const v of versions) await scenario(v, size, accounts, running);
+    }
+  }
+} finally {
+  await client.end();
 }
