@@ -44,7 +44,8 @@ async function explaining(): Promise<{ client: pg.Client; plans: string[] }> {
   return { client, plans };
 }
 
-const SCAN = /(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)(?: Backward)?(?: using \S+)? on (\w+)[^\n]*rows=(\d+) loops=(\d+)/;
+const SCAN =
+  /(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)(?: Backward)?(?: using \S+)? on (\w+)[^\n]*rows=(\d+) loops=(\d+)/;
 
 /**
  * Rows of `messages` each scan node read over the plans (returned, plus removed by its filter),
