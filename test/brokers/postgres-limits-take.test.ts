@@ -140,3 +140,48 @@ describePostgres("postgres take with limits", () => {
     expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(BOUND);
   });
 });
+
+describePostgres("postgres limit keys", () => {
+  it("a row's stored keys follow its payload and its topic's declarations", async () => {
+    const { broker, schema } = await open();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    cleanups.push(() => client.end());
+    const keys = async (): Promise<Record<string, string[] | null>> => {
+      const { rows } = await client.query<{ id: string; lkeys: string[] | null }>(
+        `SELECT id, lkeys FROM ${schema}.messages ORDER BY id`,
+      );
+      return Object.fromEntries(rows.map((r) => [r.id, r.lkeys]));
+    };
+    const job = (id: string, topic: string, payload: unknown, extra = {}) =>
+      message({ id, topic, payload: JSON.stringify(payload), ...extra });
+    await broker.enqueue([job("a1", "t", { account: "a", n: 1.5 }), job("u1", "u", { x: 1 })]);
+    expect(await keys()).toEqual({ a1: null, u1: null });
+
+    await broker.declareLimits!("default", "t", { concurrency: { limit: 1, key: "account" } });
+    expect(await keys()).toEqual({ a1: ["a", null], u1: [] });
+
+    await broker.enqueue([job("a2", "t", { account: 7 })]); // enqueue_plain
+    await broker.enqueue([job("a3", "t", {}, { dedupeMs: 1000 }), job("u2", "u", {})]); // enqueue
+    expect(await keys()).toEqual({
+      a1: ["a", null],
+      a2: ["7", null],
+      a3: ["", null],
+      u1: [],
+      u2: [],
+    });
+
+    await broker.declareLimits!("default", "t", {
+      concurrency: { limit: 1, key: "n" },
+      rateLimit: { limit: 5, perMs: 1000, key: "account" },
+    });
+    expect((await keys()).a1).toEqual(["1.5", "a"]);
+
+    // A waiting message replaced in place (debounce) gets the keys of its new payload.
+    await broker.enqueue([job("a1", "t", { account: "b", n: 2 }, { debounceMs: 1000 })]);
+    expect((await keys()).a1).toEqual(["2", "b"]);
+
+    await broker.declareLimits!("default", "t", undefined);
+    expect(Object.values(await keys()).every((k) => k === null)).toBe(true);
+  });
+});
