@@ -5,26 +5,32 @@
  *
  * - messages.lkeys: a limited message's key values, `{concurrency key, rate key}` (an element
  *   NULL when its topic has no such limit); `{}` for a topic without limits on a queue with
- *   some (so that a take reads those from the index too, topic by topic, instead of wading
- *   through the limited ones in the ready index), NULL on a queue without limits. Stamped when the
- *   row is written (`insert_message`, `enqueue_plain`, a replay, and a trigger when an update
- *   changes its payload or topic) from the topic's key paths, and re-stamped for the rows of a
- *   queue one of whose topics has its limits (re)declared or removed (`declare_limits`). Writers of a queue hold a
- *   shared advisory lock of the queue's keys, `declare_limits` the exclusive one, so that no row
- *   is stamped under the paths a declaration is replacing.
- * - messages_limited: the ready limited rows by (queue, topic, lkeys, priority, seq). The groups
- *   with work are read from it by a loose index scan (one probe per distinct lkeys), and the
- *   first rows of each group that has room from it, in order.
+ *   some (so that a take reads those from an index too, topic by topic, instead of wading
+ *   through the limited ones in the ready index); NULL on a queue without limits. Stamped when
+ *   the row is written (`enqueue` through `insert_message_keyed`, `insert_message` for a
+ *   settlement's follow-up, `enqueue_plain`, a replay, and a trigger when an update changes its
+ *   payload or topic) from the topic's key paths, and re-stamped for the rows of the queue when
+ *   a topic's limits are (re)declared or removed (`declare_limits`). Writers of a queue hold a
+ *   shared advisory lock of the queue's keys and `declare_limits` the exclusive one, so that no
+ *   row is stamped under the paths a declaration is replacing.
+ * - messages_limited: the ready rows of limited queues by (queue, topic, lkeys, priority, seq):
+ *   the groups with work are read from it by a loose index scan (one probe per distinct lkeys),
+ *   the first rows of each group with room in order, and a limited queue's topics without
+ *   limits (lkeys '{}') topic by topic. messages_limited_order: the ready limited rows by
+ *   (queue, priority, seq).
  *
- * `limit_free` gives the rows a take may lease now, with `limit_plan`'s answer exactly: a group
- * (a distinct lkeys of a topic) that is full holds all its rows, and of one that has room only
- * its first `c_free` rows (or `r_free` with a rate limit alone) can be free, because a row's rank
- * in its concurrency group is at least its rank in its lkeys group, and every row that concurrency
- * does not hold is such a first row (so the rate ranks among them are the same as among all). The
- * same ranking as `limit_plan`'s then runs over those candidates. `take` reads its limited rows
- * from it (capped at the batch for a topic with one kind of limit), `counts` counts the held ones
- * as the ready rows of limited topics less the free ones, and `limit_plan` (job views) reads the
- * stored keys instead of the payloads.
+ * A take on one limited queue first ranks the queue's first `greatest(64, 4 * p_max)` limited
+ * rows (`limit_head`): exact, as every row before one of them is one of them, and enough when
+ * they are all there is or p_max of their free ones come before the last of them (a row after it
+ * has a seq, so an eff, past it). Otherwise (a full group in front; several limited queues)
+ * `limit_free` gives the free rows with `limit_plan`'s answer exactly: a group (a distinct lkeys
+ * of a topic) that is full holds all its rows, and of one that has room only its first `c_free`
+ * rows (or `r_free` with a rate limit alone) can be free, because a row's rank in its concurrency
+ * group is at least its rank in its lkeys group, and every row concurrency does not hold is such
+ * a first row (so the rate ranks among them are the same as among all); the same ranking as
+ * `limit_plan`'s then runs over those candidates. `counts` counts a topic's held rows group by
+ * group (`limit_held`: all but its free slots' worth with one kind of limit, `limit_plan` with
+ * both), and `limit_plan` (job views) reads the stored keys instead of the payloads.
  */
 import { readyChannel } from "./channels.js";
 import { LEASED, lockOf } from "./limits-sql.js";
