@@ -75,7 +75,8 @@ $$;
 -- A waiting message replaced in place (a periodic one redeclared, a debounced one) gets the
 -- keys of its new payload; updates that leave payload and topic alone do not fire it.
 CREATE TRIGGER messages_limit_keys BEFORE UPDATE OF payload, topic ON ${s}.messages
-  FOR EACH ROW WHEN (OLD.payload IS DISTINCT FROM NEW.payload OR OLD.topic IS DISTINCT FROM NEW.topic)
+  FOR EACH ROW
+  WHEN (OLD.payload IS DISTINCT FROM NEW.payload OR OLD.topic IS DISTINCT FROM NEW.topic)
   EXECUTE FUNCTION ${s}.messages_limit_keys();
 
 UPDATE ${s}.messages m SET lkeys = ${s}.limit_keys_at(m.queue, m.topic, m.payload)
