@@ -4,7 +4,9 @@
  * backlog taken and acked by the SQL functions directly (batches of 10 by `consumers` loops),
  * the two schemas alternating each round, so that a noisy machine weighs on both alike.
  *
- *   NODE_OPTIONS=--conditions=repid-source tsx bench/postgres-hot-path.ts [rounds] [consumers]
+ *   NODE_OPTIONS=--conditions=repid-source tsx bench/postgres-hot-path.ts [rounds] [consumers] [base]
+ *
+ * `base` (default 3) is the version compared with the current one (7: before limit keys).
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
@@ -15,6 +17,7 @@ import { summarize } from "./stats.js";
 const url = process.env.POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
 const rounds = Number(process.argv[2] ?? 8);
 const consumers = Number(process.argv[3] ?? 4);
+const base = Number(process.argv[4] ?? 3);
 const N = 3_000;
 const pool = new pg.Pool({ connectionString: url, max: consumers + 2 });
 
@@ -72,7 +75,7 @@ async function round(s: string): Promise<number> {
   return (N / (performance.now() - t0)) * 1000;
 }
 
-const before = await schemaAt(3);
+const before = await schemaAt(base);
 const after = await schemaAt(MIGRATIONS[MIGRATIONS.length - 1]!.version);
 const figures: Record<string, number[]> = { [before]: [], [after]: [] };
 await round(before);
@@ -81,7 +84,7 @@ for (let r = 0; r < rounds; r++) {
   for (const s of r % 2 === 0 ? [before, after] : [after, before]) figures[s]!.push(await round(s));
 }
 for (const [label, s] of [
-  ["version 3 (before limits)", before],
+  [`version ${base}${base === 3 ? " (before limits)" : ""}`, before],
   ["current (with limits)", after],
 ] as const) {
   const x = summarize(figures[s]!);

@@ -186,11 +186,12 @@ export class PostgresAdmin implements BrokerAdmin {
            ORDER BY id, seq
        ), ins AS (
          INSERT INTO ${s}.messages (queue, id, state, topic, payload, priority, retries,
-             timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at)
+             timeout_ms, execute_at, schedule, result_ttl_ms, headers, expires_at, enqueued_at,
+             lkeys)
            SELECT d.queue, d.id, 'ready', m->>'topic', m->>'payload', (m->>'priority')::smallint,
              (m->>'retries')::integer, (m->>'timeoutMs')::bigint, (m->>'executeAt')::bigint,
              m->'schedule', (m->>'resultTtlMs')::bigint, m->'headers', (m->>'expiresAt')::bigint,
-             (m->>'enqueuedAt')::bigint
+             (m->>'enqueuedAt')::bigint, ${s}.limit_keys(d.queue, m->>'topic', m->>'payload')
            FROM d, LATERAL (SELECT d.message AS m) x ORDER BY d.seq
            ON CONFLICT (queue, id) DO NOTHING RETURNING queue, id
        ), del AS (

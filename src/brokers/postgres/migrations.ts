@@ -16,10 +16,12 @@
  * - dedupe: ids kept taken until `until` (dedupe windows).
  * - updates: the last job update (progress, lifecycle) per job until `expires_at`.
  * - settings: one row, the dead-letter cap `recover` applies (written by each broker at connect).
- * - limits, limit_starts, limit_turns: flow-control limits per topic (see ./limits-sql.ts).
+ * - limits, limit_starts, limit_turns: flow-control limits per topic (see ./limits-sql.ts);
+ *   messages.lkeys, a limited message's key values (see ./limit-keys-sql.ts).
  * Times are epoch milliseconds on the database's clock (`now_ms()`).
  */
 import { enqueuePlainFunction } from "./enqueue-sql.js";
+import { limitKeysMigration } from "./limit-keys-sql.js";
 import { limitsMigration } from "./limits-sql.js";
 import { queueLocks } from "./queue-locks-sql.js";
 import { recoverCap } from "./recover-sql.js";
@@ -133,4 +135,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "limits", sql: limitsMigration },
   { version: 7, name: "set-based acks", sql: settleAcksFunction },
   { version: 8, name: "queue locks instead of a foreign key", sql: queueLocks },
+  { version: 9, name: "limit keys", sql: limitKeysMigration },
 ];
