@@ -15,7 +15,7 @@ import { masters, type RedisClient } from "./cluster.js";
 import { decodeDeadLetter, decodeMessage } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
 import { isDataError } from "./redis-errors.js";
-import type { ScriptCall } from "./scripts.js";
+import { scriptCall, type ScriptCall } from "./scripts.js";
 
 /** What the admin needs from the Redis broker. */
 export interface RedisAdminDeps {
@@ -116,11 +116,10 @@ export class RedisAdmin implements BrokerAdmin {
 
   async job(queue: string, id: string): Promise<JobView | undefined> {
     const k = this.#d.keys.queue(queue);
-    const reply = (await this.#d.run("look up job", {
-      script: "admin-job",
-      keys: k.state,
-      args: [id],
-    })) as string[];
+    const reply = (await this.#d.run(
+      "look up job",
+      scriptCall("admin-job", k.state, [id]),
+    )) as string[];
     if (reply.length === 0) return undefined;
     if (reply[0] === "dead") {
       const d = decodeDeadLetter(queue, reply[1]!);
@@ -148,11 +147,10 @@ export class RedisAdmin implements BrokerAdmin {
 
   async cancel(queue: string, id: string, mode: CancelMode = "dead"): Promise<CancelOutcome> {
     const k = this.#d.keys.queue(queue);
-    return (await this.#d.run("cancel job", {
-      script: "admin-cancel",
-      keys: k.state,
-      args: [id, mode],
-    })) as CancelOutcome;
+    return (await this.#d.run(
+      "cancel job",
+      scriptCall("admin-cancel", k.state, [id, mode]),
+    )) as CancelOutcome;
   }
 
   replay(queue: string, ids?: readonly string[]): Promise<number> {
@@ -183,11 +181,10 @@ export class RedisAdmin implements BrokerAdmin {
     await this.#declared(queue);
     if (ids && ids.length === 0) return 0;
     const k = this.#d.keys.queue(queue);
-    return (await this.#d.run(`${op} dead letters`, {
-      script: "admin-dead",
-      keys: [...k.state, k.seq],
-      args: [op, ...(ids ? ["", ...ids] : ["*"])],
-    })) as number;
+    return (await this.#d.run(
+      `${op} dead letters`,
+      scriptCall("admin-dead", [...k.state, k.seq], [op, ...(ids ? ["", ...ids] : ["*"])]),
+    )) as number;
   }
 
   async #paused(queue: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../core/logger.js";
-import type { CallOutcome } from "./scripts.js";
+import { failed, replied, type CallOutcome } from "./scripts.js";
 
 interface Blocker {
   readonly conn: Redis;
@@ -218,13 +218,7 @@ export class BlockingPool {
 }
 
 function settled(promise: Promise<unknown>): Promise<CallOutcome> {
-  return promise.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({
-      ok: false,
-      error: error instanceof Error ? error : new Error(String(error)),
-    }),
-  );
+  return promise.then(replied, failed);
 }
 
 function once(conn: Redis, event: string): Promise<void> {

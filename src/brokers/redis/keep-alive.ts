@@ -5,7 +5,7 @@ import type { Logger } from "../../core/logger.js";
 import type { KeepAlive } from "../broker.js";
 import { groupBySlot, isCluster, type RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
-import { keepAliveThreadUrl, type Script, type ScriptCall } from "./scripts.js";
+import { keepAliveThreadUrl, scriptCall, type Script, type ScriptCall } from "./scripts.js";
 
 /**
  * Options of a client that only shape its own behaviour (retries, reconnection, queueing): the
@@ -302,9 +302,7 @@ export function heartbeatCalls(
   consumer: string,
   ttlMs: number,
 ): ScriptCall[] {
-  return groups.map((keys) => ({
-    script: "heartbeat",
-    keys,
-    args: [consumer, Math.max(0, Math.ceil(ttlMs))],
-  }));
+  return groups.map((keys) =>
+    scriptCall("heartbeat", keys, [consumer, Math.max(0, Math.ceil(ttlMs))]),
+  );
 }

@@ -8,7 +8,8 @@ import {
   storedTime,
 } from "./codec.js";
 import type { KeySpace, QueueKeys } from "./connection.js";
-import type { ScriptCall } from "./scripts.js";
+import { scriptCall, type ScriptCall } from "./scripts.js";
+import { mapped } from "../../core/arrays.js";
 
 /*
  * Builds the script calls of the batch operations and reads their replies. Batches are split by
@@ -55,7 +56,7 @@ export function buildEnqueueCalls(
   callId: () => string,
 ): { calls: ScriptCall[]; slices: Slice[]; queues: string[] } {
   const slices = slicesOf(messages, (m) => m.queue, ENQUEUE_CHUNK);
-  const calls = slices.map((slice): ScriptCall => {
+  const calls = mapped(slices, (slice): ScriptCall => {
     const k = keys.queue(slice.queue);
     const args: (string | number)[] = [slice.indices.length];
     const origin = callId();
@@ -80,11 +81,11 @@ export function buildEnqueueCalls(
     if (windowKeys.length > 0) args.push(windowKeys.length, origin, ...windows);
     else if (debounced.length > 0) args.push(0);
     if (debounced.length > 0) args.push(debounced.length, ...debounced);
-    return {
-      script: "enqueue",
-      keys: windowKeys.length > 0 ? [...k.enqueue, ...windowKeys] : k.enqueue,
+    return scriptCall(
+      "enqueue",
+      windowKeys.length > 0 ? [...k.enqueue, ...windowKeys] : k.enqueue,
       args,
-    };
+    );
   });
   return { calls, slices, queues: [...new Set(slices.map((s) => s.queue))] };
 }
@@ -105,7 +106,7 @@ export function buildSettleCalls(
   spent: (queue: string) => readonly string[] = () => [],
 ): { calls: ScriptCall[]; slices: Slice[] } {
   const slices = slicesOf(settlements, (s) => s.delivery.message.queue, SETTLE_CHUNK);
-  const calls = slices.map((slice): ScriptCall => {
+  const calls = mapped(slices, (slice): ScriptCall => {
     const k = keys.queue(slice.queue);
     const memo = k.memo(callId());
     const callKeys = [...k.state, memo];
@@ -132,7 +133,7 @@ export function buildSettleCalls(
     const memos = spent(slice.queue);
     callKeys.push(...memos);
     args.push(memos.length, publish);
-    return { script: "settle", keys: callKeys, args, memo };
+    return scriptCall("settle", callKeys, args, memo);
   });
   return { calls, slices };
 }
@@ -143,14 +144,14 @@ export function buildRenewCalls(
   leaseMs: number,
 ): { calls: ScriptCall[]; slices: Slice[] } {
   const slices = slicesOf(deliveries, (d) => d.message.queue, RENEW_CHUNK);
-  const calls = slices.map((slice): ScriptCall => {
+  const calls = mapped(slices, (slice): ScriptCall => {
     const k = keys.queue(slice.queue);
     const args: (string | number)[] = [Math.max(1, Math.ceil(leaseMs)), slice.indices.length];
     for (const index of slice.indices) {
       const d = deliveries[index]!;
       args.push(d.message.id, d.token);
     }
-    return { script: "renew", keys: k.state, args };
+    return scriptCall("renew", k.state, args);
   });
   return { calls, slices };
 }
@@ -183,11 +184,10 @@ export function receiveCall(
 ): ScriptCall {
   // A call that leases nothing keeps no memo: sent again, it has nothing to hand out twice.
   const memo = options.max > 0 ? k.memo(options.tokenPrefix) : undefined;
-  return {
-    script: "receive",
-    memo,
-    keys: [...k.state, ...(memo ? [memo] : []), ...(options.spent ?? [])],
-    args: [
+  return scriptCall(
+    "receive",
+    [...k.state, ...(memo ? [memo] : []), ...(options.spent ?? [])],
+    [
       options.max,
       Math.max(1, Math.ceil(options.leaseMs)),
       options.tokenPrefix,
@@ -197,7 +197,8 @@ export function receiveCall(
       options.consumer,
       options.spent?.length ?? 0,
     ],
-  };
+    memo,
+  );
 }
 
 /** Decodes a receive.lua reply: what it leased, and the bodies it found missing. */

@@ -6,7 +6,7 @@ import type { KeySpace, QueueKeys } from "./connection.js";
 import { readSchedules } from "./operations.js";
 import { HOUSEKEEPING_LIMIT } from "./receiver.js";
 import { wrapErrors } from "./redis-errors.js";
-import type { ScriptCall, ScriptRunner } from "./scripts.js";
+import { scriptCall, type ScriptCall, type ScriptRunner } from "./scripts.js";
 
 export interface QueuesSettings {
   readonly client: RedisClient;
@@ -41,11 +41,10 @@ export class RedisQueues {
   /** Removes every message of the queue, and with `remove` the queue itself. */
   async flush(queue: string, remove: boolean): Promise<void> {
     const k = this.#s.keys.queue(queue);
-    await this.#run(`${remove ? "delete" : "flush"} queue`, {
-      script: "flush",
-      keys: [...k.state, k.declared, k.seq],
-      args: [remove ? "1" : "0"],
-    });
+    await this.#run(
+      `${remove ? "delete" : "flush"} queue`,
+      scriptCall("flush", [...k.state, k.declared, k.seq], [remove ? "1" : "0"]),
+    );
   }
 
   async exists(queue: string): Promise<boolean> {
@@ -55,21 +54,19 @@ export class RedisQueues {
 
   async schedules(queue: string): Promise<ScheduleInfo[]> {
     const k = this.#s.keys.queue(queue);
-    const reply = (await this.#run("list schedules", {
-      script: "schedules",
-      keys: [k.msg, k.lease, k.delayed, k.sched],
-      args: [],
-    })) as string[];
+    const reply = (await this.#run(
+      "list schedules",
+      scriptCall("schedules", [k.msg, k.lease, k.delayed, k.sched], []),
+    )) as string[];
     return readSchedules(queue, reply);
   }
 
   async removeSchedule(queue: string, id: string): Promise<boolean> {
     const k = this.#s.keys.queue(queue);
-    const removed = await this.#run("remove schedule", {
-      script: "remove-schedule",
-      keys: k.state,
-      args: [id],
-    });
+    const removed = await this.#run(
+      "remove schedule",
+      scriptCall("remove-schedule", k.state, [id]),
+    );
     return removed === 1;
   }
 
@@ -99,13 +96,16 @@ export class RedisQueues {
   }
 
   /** Sets or removes a topic's limits (see declare-limits.lua); the same ones again change nothing. */
-  async declareLimits(queue: string, topic: string, limits: TopicLimits | undefined): Promise<void> {
+  async declareLimits(
+    queue: string,
+    topic: string,
+    limits: TopicLimits | undefined,
+  ): Promise<void> {
     const k = this.#s.keys.queue(queue);
-    await this.#run("declare limits", {
-      script: "declare-limits",
-      keys: k.state,
-      args: [topic, limitsJson(limits)],
-    });
+    await this.#run(
+      "declare limits",
+      scriptCall("declare-limits", k.state, [topic, limitsJson(limits)]),
+    );
   }
 
   /** Dead letters as of now: ended leases past `maxStalls` are dead-lettered first. */
@@ -122,11 +122,7 @@ export class RedisQueues {
   /** Promotes due messages, recovers ended leases, then counts (see counts.lua). */
   #housekeeping(queue: string): ScriptCall {
     const k: QueueKeys = this.#s.keys.queue(queue);
-    return {
-      script: "counts",
-      keys: k.state,
-      args: [this.#s.maxStalls, this.#s.maxDead, HOUSEKEEPING_LIMIT],
-    };
+    return scriptCall("counts", k.state, [this.#s.maxStalls, this.#s.maxDead, HOUSEKEEPING_LIMIT]);
   }
 
   #run(what: string, call: ScriptCall): Promise<unknown> {
@@ -145,7 +141,9 @@ function limitsJson(limits: TopicLimits | undefined): string {
 }
 
 /** `limited` and `limitedBy` from counts.lua's flat list of topic and count pairs. */
-function limitedCounts(pairs: readonly (string | number)[]): Pick<QueueCounts, "limited" | "limitedBy"> {
+function limitedCounts(
+  pairs: readonly (string | number)[],
+): Pick<QueueCounts, "limited" | "limitedBy"> {
   if (pairs.length === 0) return {};
   const limitedBy: Record<string, number> = {};
   let limited = 0;

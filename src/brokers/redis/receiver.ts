@@ -8,7 +8,8 @@ import { readTaken, receiveCall } from "./operations.js";
 import type { SpentMemos } from "./spent-memos.js";
 import { brokerError } from "./redis-errors.js";
 import { runResending } from "./resend.js";
-import type { CallOutcome, ScriptCall, ScriptRunner } from "./scripts.js";
+import { scriptCall, type CallOutcome, type ScriptCall, type ScriptRunner } from "./scripts.js";
+import { mapped } from "../../core/arrays.js";
 
 /** Expired leases and due delayed messages handled per queue per receive round. */
 export const HOUSEKEEPING_LIMIT = 1000;
@@ -230,7 +231,7 @@ export class Receiver {
       const k = this.#s.keys.queue(q);
       keys.push(k.ready, k.delayed, k.running, k.consumers, k.clock, ...k.fresh);
     }
-    return { script: "peek", keys, args: [] };
+    return scriptCall("peek", keys, []);
   }
 
   /** One receive.lua call and its token prefix (the call's id). */
@@ -258,7 +259,7 @@ export class Receiver {
   /** Runs the receive scripts of the planned queues in one pipeline. */
   async #take(plan: readonly [string, number][], options: ReceiveOptions): Promise<Round> {
     const prefixes: string[] = [];
-    const calls: ScriptCall[] = plan.map(([queue, max]) => {
+    const calls: ScriptCall[] = mapped(plan, ([queue, max]) => {
       const { call, tokenPrefix } = this.#call(queue, max, options, HOUSEKEEPING_LIMIT);
       prefixes.push(tokenPrefix);
       return call;

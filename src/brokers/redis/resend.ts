@@ -1,5 +1,11 @@
 import type { RedisClient } from "./cluster.js";
-import type { CallOutcome, ScriptCall, ScriptRunner } from "./scripts.js";
+import {
+  failed,
+  replied,
+  type CallOutcome,
+  type ScriptCall,
+  type ScriptRunner,
+} from "./scripts.js";
 
 /** Attempts of one batch when the connection (not Redis) fails it, and the pause before each. */
 const DELAYS_MS = [100, 400, 1000];
@@ -27,11 +33,11 @@ export async function runResending(
   if (calls.length === 1) {
     // The common case (an awaited enqueue, a receive round): one call, sent as it is.
     try {
-      return [{ ok: true, value: await scripts.run(client, calls[0]!) }];
+      return [replied(await scripts.run(client, calls[0]!))];
     } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      outcomes = [{ ok: false, error: e }];
-      if (!connectionTrouble(e) || stopped()) return outcomes;
+      const outcome = failed(error);
+      outcomes = [outcome];
+      if (!connectionTrouble(outcome.error!) || stopped()) return outcomes;
       await new Promise((resolve) => setTimeout(resolve, DELAYS_MS[0]));
     }
   }
@@ -44,8 +50,8 @@ export async function runResending(
         pending.map((i) => calls[i]!),
       );
     } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      got = pending.map(() => ({ ok: false, error: e }));
+      const outcome = failed(error);
+      got = pending.map(() => outcome);
     }
     outcomes ??= new Array<CallOutcome>(calls.length);
     pending.forEach((i, k) => (outcomes![i] = got[k]!));

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { Command, type Pipeline, type Redis } from "ioredis";
 import { groupBySlot, isCluster, masters, type RedisClient } from "./cluster.js";
 import { splitPrelude, withPrelude } from "./script-prelude.js";
+import { mapped } from "../../core/arrays.js";
 
 /** The broker's Lua scripts, one `.lua` file each under `./scripts/`. */
 export type ScriptName =
@@ -58,9 +59,38 @@ export interface ScriptCall {
   readonly memo?: string;
 }
 
+/**
+ * One script call. Every call is made here, so that all have one shape (the same properties in
+ * the same order): the functions that send them see one kind of object from the first call on,
+ * and V8 does not throw away their optimized code when a new kind shows up mid-run.
+ */
+export function scriptCall(
+  script: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+  memo?: string,
+): ScriptCall {
+  return { script, keys, args, memo };
+}
+
 /** Outcome of one call of a pipelined batch: a reply or the error it raised. */
 export type CallOutcome =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+  | { readonly ok: true; readonly value: unknown; readonly error?: undefined }
+  | { readonly ok: false; readonly value?: undefined; readonly error: Error };
+
+/** A reply as an outcome (both kinds of outcome have one shape, as calls do). */
+export function replied(value: unknown): CallOutcome {
+  return { ok: true, value, error: undefined };
+}
+
+/** An error as an outcome. */
+export function failed(error: unknown): CallOutcome {
+  return {
+    ok: false,
+    value: undefined,
+    error: error instanceof Error ? error : new Error(String(error)),
+  };
+}
 
 const sources = new Map<boolean, ReadonlyMap<ScriptName, Script>>();
 
@@ -209,8 +239,8 @@ export class ScriptRunner {
               client,
               group.map((i) => calls[i]!),
             ).catch((error: unknown): CallOutcome[] => {
-              const e = error instanceof Error ? error : new Error(String(error));
-              return group.map(() => ({ ok: false, error: e }));
+              const outcome = failed(error);
+              return group.map(() => outcome);
             });
             group.forEach((i, k) => (outcomes[i] = got[k]!));
           }),
@@ -220,9 +250,9 @@ export class ScriptRunner {
     }
     if (calls.length === 1) {
       try {
-        return [{ ok: true, value: await this.run(client, calls[0]!) }];
+        return [replied(await this.run(client, calls[0]!))];
       } catch (error) {
-        return [{ ok: false, error: error instanceof Error ? error : new Error(String(error)) }];
+        return [failed(error)];
       }
     }
     let outcomes = await this.#pipeline(client, calls);
@@ -249,11 +279,11 @@ export class ScriptRunner {
       else pipeline.evalsha(sha, call.keys.length, ...call.keys, ...call.args);
     }
     const replies = (await pipeline.exec()) ?? [];
-    return calls.map((_, i) => {
+    return mapped(calls, (_, i) => {
       const reply = replies[i];
-      if (!reply) return { ok: false, error: new Error("No reply from Redis") };
+      if (!reply) return failed(new Error("No reply from Redis"));
       const [error, value] = reply;
-      return error ? { ok: false, error } : { ok: true, value };
+      return error ? failed(error) : replied(value);
     });
   }
 

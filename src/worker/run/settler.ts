@@ -1,5 +1,6 @@
 import type { MessageBroker, Settlement } from "../../brokers/broker.js";
 import type { Logger } from "../../core/logger.js";
+import { mapped } from "../../core/arrays.js";
 
 const MAX_BATCH = 256;
 const RETRY_MIN_MS = 100;
@@ -76,7 +77,7 @@ export class Settler {
 
   async #send(batch: Pending[]): Promise<void> {
     try {
-      const applied = await this.#broker.settle(batch.map((p) => p.settlement));
+      const applied = await this.#broker.settle(mapped(batch, (p) => p.settlement));
       this.#failures = 0;
       batch.forEach((p, i) => p.done(applied[i] ?? false));
     } catch (error) {

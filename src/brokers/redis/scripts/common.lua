@@ -91,6 +91,16 @@ local function holder_of(token)
   return nil
 end
 
+-- Sends `cmd key args...` with `args` cut into slices of at most `step` (unpack's stack limit);
+-- `step` even for field-value or score-member pairs. One command for many messages costs a
+-- fraction of one command per message (each redis.call from Lua has its own overhead).
+local SPREAD = 1000
+local function call_spread(cmd, key, args, step)
+  for i = 1, #args, step do
+    redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, #args)))
+  end
+end
+
 -- Frees the limit slot a lease held (defined in limits.lua, which the loader appends).
 local lease_ended
 

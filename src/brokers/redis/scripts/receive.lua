@@ -79,6 +79,46 @@ if max > 0 then
       popped = take_ready(k, max - taken)
       done = 0
       if #popped == 0 then break end
+      if lt == 0 then
+        -- No limits: the bodies are read with one HMGET, the leases written with one HSET and
+        -- the deadlines with one ZADD, not a command of each per message. A body that cannot be
+        -- read is dead-lettered first, on its own; an error before the leases are all written
+        -- puts back every popped message still stored, none counted as leased.
+        local pids = {}
+        for i = 1, #popped do pids[i] = popped[i][1] end
+        local bodies = {}
+        for i = 1, #pids, SPREAD do
+          local part = redis.call('HMGET', k.msg, unpack(pids, i, math.min(i + SPREAD - 1, #pids)))
+          for j = 1, #part do bodies[i + j - 1] = part[j] end
+        end
+        local tokens, deadlines, good = {}, {}, {}
+        local deadline = qnow + lease_ms
+        for i = 1, #popped do
+          local id, stored = pids[i], bodies[i]
+          if stored and string.find(stored, HEADER_SHAPE) then
+            local token = prefix .. (taken + #good + 1) .. suffix
+            good[#good + 1] = popped[i]
+            tokens[#tokens + 1] = id
+            tokens[#tokens + 1] = token
+            deadlines[#deadlines + 1] = deadline
+            deadlines[#deadlines + 1] = id
+            out[#out + 1] = id
+            out[#out + 1] = stored
+            ids[#ids + 1] = id
+          else
+            redis.call('HDEL', k.sched, id)
+            evicted = evicted + malformed(k, max_dead, id, stored, now)
+          end
+        end
+        -- From here every popped message is leased or dead-lettered: on an error, the leased
+        -- ones are handed back (their leases and deadlines removed) and no other is put back.
+        leased = good
+        done = #popped
+        call_spread('HSET', k.lease, tokens, SPREAD)
+        call_spread('ZADD', k.running, deadlines, SPREAD)
+        taken = taken + #good
+        break
+      end
       for i = 1, #popped do
         local id = popped[i][1]
         local stored = redis.call('HGET', k.msg, id)

@@ -55,68 +55,96 @@ local function follow_up(id)
   end
   woken = true
 end
+-- The settlements, read first so that every lease is asked with one HMGET.
+local items = {}
 local j = 3
 for i = 1, n do
-  local kind, id, token = ARGV[j], ARGV[j + 1], ARGV[j + 2]
+  local it = { kind = ARGV[j], id = ARGV[j + 1], token = ARGV[j + 2] }
   j = j + 3
-  local base = string.lower(kind)
-  local new_attempt, new_at_text, error_json
-  if base == 'r' then
-    new_attempt, new_at_text = ARGV[j], ARGV[j + 1]
+  it.base = string.lower(it.kind)
+  if it.base == 'r' then
+    it.attempt, it.at_text = ARGV[j], ARGV[j + 1]
     j = j + 2
-  elseif base == 'd' then
-    error_json = ARGV[j]
+  elseif it.base == 'd' then
+    it.error_json = ARGV[j]
     j = j + 1
   end
-  local result, result_ttl, rk
-  if base ~= kind then
-    result, result_ttl, rk = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2])
+  if it.base ~= it.kind then
+    it.result, it.result_ttl, it.rk = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2])
     j = j + 3
   end
-  if redis.call('HGET', k.lease, id) ~= token then
+  items[i] = it
+end
+local held = {}
+for i = 1, n, SPREAD do
+  local ids = {}
+  for m = i, math.min(i + SPREAD - 1, n) do ids[#ids + 1] = items[m].id end
+  local part = redis.call('HMGET', k.lease, unpack(ids))
+  for m = 1, #part do held[i + m - 1] = part[m] end
+end
+-- Plain acks of a queue without limit slots in use or debounced follow-ups delete their leases, deadlines and bodies
+-- with one command each for the whole call; every other settlement is applied on its own.
+local acked = {}
+-- An applied settlement ends its lease: a later one for the same id in this call is refused.
+local ended = {}
+for i = 1, n do
+  local it = items[i]
+  local id, base = it.id, it.base
+  if held[i] ~= it.token or ended[id] then
     out[i] = 0
   else
-    if rk then
-      redis.call('SET', KEYS[rk], result, 'PX', result_ttl)
-      local published = redis.pcall(publish, KEYS[rk], result)
+    ended[id] = true
+    if it.rk then
+      redis.call('SET', KEYS[it.rk], it.result, 'PX', it.result_ttl)
+      local published = redis.pcall(publish, KEYS[it.rk], it.result)
       if type(published) == 'table' and published.err then refused = refused + 1 end
     end
-    redis.call('HDEL', k.lease, id)
-    redis.call('ZREM', k.running, id)
     if marks > 0 then marks = marks - clear_cancel(k.clock, id) end
-    if slots then lease_ended(k, id, now) end
-    if base == 'a' then
-      redis.call('HDEL', k.msg, id)
-      if periodic then redis.call('HDEL', k.sched, id) end
-    elseif base == 'd' then
-      local stored = redis.call('HGET', k.msg, id)
-      redis.call('HDEL', k.msg, id)
-      if periodic then redis.call('HDEL', k.sched, id) end
-      bury(k.dead, max_dead, id, stored, error_json, now)
+    if base == 'a' and not slots and not follow then
+      acked[#acked + 1] = id
     else
-      local stored = redis.call('HGET', k.msg, id)
-      local seq, prio, attempt, stalls, at, pos
-      if stored then seq, prio, attempt, stalls, at, pos = string.match(stored, HEADER) end
-      if seq then
-        local new_at = tonumber(new_at_text)
-        local is_delayed = new_at ~= nil and new_at > now
-        if is_delayed then at = new_at_text end
-        redis.call('HSET', k.msg, id,
-          seq .. '|' .. prio .. '|' .. new_attempt .. '|0|' .. at .. '|' .. string.sub(stored, pos))
-        if is_delayed then
-          redis.call('ZADD', k.delayed, new_at, id)
-        else
-          redis.call('ZADD', k.ready, tonumber(prio) * PRIO_UNIT + tonumber(seq), id)
-        end
-        woken = true
+      redis.call('HDEL', k.lease, id)
+      redis.call('ZREM', k.running, id)
+      if slots then lease_ended(k, id, now) end
+      if base == 'a' then
+        redis.call('HDEL', k.msg, id)
+        if periodic then redis.call('HDEL', k.sched, id) end
+      elseif base == 'd' then
+        local stored = redis.call('HGET', k.msg, id)
+        redis.call('HDEL', k.msg, id)
+        if periodic then redis.call('HDEL', k.sched, id) end
+        bury(k.dead, max_dead, id, stored, it.error_json, now)
       else
-        redis.call('HDEL', k.sched, id)
-        malformed(k, max_dead, id, stored, now)
+        local stored = redis.call('HGET', k.msg, id)
+        local seq, prio, attempt, stalls, at, pos
+        if stored then seq, prio, attempt, stalls, at, pos = string.match(stored, HEADER) end
+        if seq then
+          local new_at = tonumber(it.at_text)
+          local is_delayed = new_at ~= nil and new_at > now
+          if is_delayed then at = it.at_text end
+          redis.call('HSET', k.msg, id,
+            seq .. '|' .. prio .. '|' .. it.attempt .. '|0|' .. at .. '|' .. string.sub(stored, pos))
+          if is_delayed then
+            redis.call('ZADD', k.delayed, new_at, id)
+          else
+            redis.call('ZADD', k.ready, tonumber(prio) * PRIO_UNIT + tonumber(seq), id)
+          end
+          woken = true
+        else
+          redis.call('HDEL', k.sched, id)
+          malformed(k, max_dead, id, stored, now)
+        end
       end
     end
     if follow then follow_up(id) end
     out[i] = 1
   end
+end
+if #acked > 0 then
+  call_spread('HDEL', k.lease, acked, SPREAD)
+  call_spread('ZREM', k.running, acked, SPREAD)
+  call_spread('HDEL', k.msg, acked, SPREAD)
+  if periodic then call_spread('HDEL', k.sched, acked, SPREAD) end
 end
 if woken then wake(k.notify) end
 out[n + 1] = refused
