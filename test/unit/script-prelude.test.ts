@@ -44,17 +44,6 @@ describe("the Lua prelude, cut to what a script uses", () => {
     expect(withPrelude(splitPrelude(PRELUDE), "return 1")).toBe("return 1");
   });
 
-  it("puts a body's head, up to `-- @prelude`, before the definitions", () => {
-    const text = withPrelude(
-      splitPrelude(PRELUDE),
-      "if ARGV[1] == 'x' then return 0 end\n-- @prelude\nreturn uses_a(2)",
-    );
-    expect(text.startsWith("if ARGV[1] == 'x' then return 0 end\n")).toBe(true);
-    expect(text.indexOf("local function uses_a")).toBeGreaterThan(text.indexOf("return 0 end"));
-    expect(text.endsWith("return uses_a(2)")).toBe(true);
-    expect(text).not.toContain("calls_later");
-  });
-
   it("refuses a prelude with top-level text it cannot place, or a block that never ends", () => {
     expect(() => splitPrelude("local t = {\n  a = 1,\n}")).toThrow(/line 3/);
     expect(() => splitPrelude("local function f()\n  return 1")).toThrow(/never ends/);

@@ -167,6 +167,8 @@ export interface QueueKeys {
   readonly state: readonly string[];
   /** The KEYS of enqueue.lua before its dedupe windows, in its order (shared: never changed). */
   readonly enqueue: readonly string[];
+  /** The KEYS of enqueue-one.lua for a message of each priority (0-2), in its order. */
+  readonly enqueueOne: readonly (readonly string[])[];
   /** Key remembering one call's outcome for a while (answers a call ioredis sends again). */
   memo(call: string): string;
   /** Key holding a job id's dedupe window (its value: the enqueue call that opened it). */
@@ -240,6 +242,14 @@ export class KeySpace {
         state[12]!,
         state[9]!,
       ],
+      enqueueOne: [state[10]!, state[11]!, state[12]!].map((fresh) => [
+        k("declared"),
+        k("seq"),
+        state[0]!,
+        fresh,
+        state[6]!,
+        state[9]!,
+      ]),
       memo: (call) => k(`memo:${call}`),
       dedupe: (id) => k(`dedupe:${id}`),
       resultBase: k("result:"),

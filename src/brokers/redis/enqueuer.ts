@@ -3,11 +3,12 @@ import { QueueNotDeclaredError } from "../../core/errors.js";
 import type { EnqueueOutcome, OutgoingMessage } from "../broker.js";
 import type { RedisClient } from "./cluster.js";
 import type { KeySpace } from "./connection.js";
+import { encodeNew } from "./codec.js";
 import { buildEnqueueCalls } from "./operations.js";
 import { brokerError } from "./redis-errors.js";
 import { waitForReplicas, type ReplicaAcks } from "./replicas.js";
 import { runResending } from "./resend.js";
-import type { ScriptRunner } from "./scripts.js";
+import { scriptCall, type ScriptRunner } from "./scripts.js";
 
 interface Waiting {
   readonly messages: readonly OutgoingMessage[];
@@ -97,11 +98,24 @@ export class Enqueuer {
   }
 
   async #enqueueNow(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
-    const { calls, slices, queues } = buildEnqueueCalls(
+    const now = Date.now();
+    const origin = `${this.#nonce}.${(this.#calls++).toString(36)}`;
+    const lone = messages.length === 1 ? messages[0]! : undefined;
+    if (lone && isPlain(lone)) {
+      const created = await this.#enqueueOne(lone, now, origin);
+      if (created) return [{ id: lone.id, created }];
+    }
+    let calls = 0;
+    const {
+      calls: scriptCalls,
+      slices,
+      queues,
+    } = buildEnqueueCalls(
       this.#keys,
       messages,
-      Date.now(),
-      () => `${this.#nonce}.${(this.#calls++).toString(36)}`,
+      now,
+      // A lone message that enqueue-one.lua did not store goes again under the same origin.
+      () => (lone && calls++ === 0 ? origin : `${this.#nonce}.${(this.#calls++).toString(36)}`),
     );
     try {
       if (queues.length > 1) {
@@ -114,7 +128,7 @@ export class Enqueuer {
           if (replies[i] !== 1) throw new QueueNotDeclaredError(q);
         });
       }
-      const outcomes = await runResending(this.#scripts, this.#client, calls);
+      const outcomes = await runResending(this.#scripts, this.#client, scriptCalls);
       const result = new Array<EnqueueOutcome>(messages.length);
       outcomes.forEach((outcome, c) => {
         const slice = slices[c]!;
@@ -133,4 +147,28 @@ export class Enqueuer {
       throw brokerError("enqueue", error);
     }
   }
+
+  /**
+   * One plain message through enqueue-one.lua: true when it stored it; false when it stored
+   * nothing (the queue has limits, or the id exists) and enqueue.lua must decide.
+   */
+  async #enqueueOne(m: OutgoingMessage, now: number, origin: string): Promise<boolean> {
+    const keys = this.#keys.queue(m.queue).enqueueOne[m.priority]!;
+    const call = scriptCall("enqueue-one", keys, [m.id, encodeNew(m, now, origin)]);
+    const [outcome] = await runResending(this.#scripts, this.#client, [call]);
+    if (outcome!.ok) return outcome!.value === 1;
+    if (outcome!.error.message.includes("REPID_NOT_DECLARED"))
+      throw new QueueNotDeclaredError(m.queue);
+    throw brokerError("enqueue", outcome!.error);
+  }
+}
+
+/** Due now, not periodic, no dedupe window, no debounce: what enqueue-one.lua takes. */
+function isPlain(m: OutgoingMessage): boolean {
+  return (
+    m.executeAt === undefined &&
+    m.schedule === undefined &&
+    m.dedupeMs === undefined &&
+    m.debounceMs === undefined
+  );
 }

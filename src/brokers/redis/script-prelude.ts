@@ -55,23 +55,10 @@ export function splitPrelude(prelude: string): Definition[] {
   return out;
 }
 
-/**
- * A script may start with a head that runs before the prelude: its text up to a line
- * `-- @prelude`. The head sees none of the prelude's definitions; it is for a fast path that
- * answers the common case (with `return`) before Redis builds the helpers' closures.
- */
-const HEAD_END = /^-- @prelude[ \t]*$/m;
-
-/**
- * The definitions of `prelude` that `body` reaches, in order, followed by `body`; a head of
- * `body` (see HEAD_END) goes before them.
- */
+/** The definitions of `prelude` that `body` reaches, in order, followed by `body`. */
 export function withPrelude(definitions: readonly Definition[], body: string): string {
-  const end = HEAD_END.exec(body);
-  const head = end ? body.slice(0, end.index) : "";
-  const rest = end ? body.slice(end.index) : body;
   const wanted = new Set<string>();
-  const queue = [...mentionsOf(rest)];
+  const queue = [...mentionsOf(body)];
   const byName = new Map<string, Definition[]>();
   for (const d of definitions) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
   while (queue.length > 0) {
@@ -81,5 +68,5 @@ export function withPrelude(definitions: readonly Definition[], body: string): s
     for (const d of byName.get(name)!) queue.push(...d.mentions);
   }
   const kept = definitions.filter((d) => wanted.has(d.name)).map((d) => d.text);
-  return head + [...kept, rest].join("\n");
+  return [...kept, body].join("\n");
 }

@@ -8,6 +8,7 @@ import { mapped } from "../../core/arrays.js";
 /** The broker's Lua scripts, one `.lua` file each under `./scripts/`. */
 export type ScriptName =
   | "enqueue"
+  | "enqueue-one"
   | "receive"
   | "settle"
   | "renew"
@@ -24,6 +25,7 @@ export type ScriptName =
 
 const NAMES: readonly ScriptName[] = [
   "enqueue",
+  "enqueue-one",
   "receive",
   "settle",
   "renew",
@@ -41,9 +43,11 @@ const NAMES: readonly ScriptName[] = [
 
 /**
  * Scripts that must run when Redis is out of memory (Redis 7 script flags): everything that
- * drains or inspects a queue. Only enqueue is refused under OOM, with Redis's own OOM error.
+ * drains or inspects a queue. Only enqueues are refused under OOM, with Redis's own OOM error.
  */
-const ALLOW_OOM: ReadonlySet<ScriptName> = new Set(NAMES.filter((n) => n !== "enqueue"));
+const ALLOW_OOM: ReadonlySet<ScriptName> = new Set(
+  NAMES.filter((n) => n !== "enqueue" && n !== "enqueue-one"),
+);
 
 export interface Script {
   readonly lua: string;

@@ -19,29 +19,10 @@
 -- (the body holds the id of the call that stored it) and answers 1 again.
 -- The design (keys, message states, queue clock, fencing, memos): docs/redis-design.md
 
--- The common call, one new message due now, not periodic, without window or debounce, into a
--- queue without limits, is served here, before the prelude's helpers are built (the
--- closures cost Redis a third of the call): the same commands as below, in the same order but
--- for the read of `lt`. An id that exists goes on below with the seq taken (`fast_top`).
-local fast_top
-if ARGV[1] == '1' and #ARGV == 6 and ARGV[4] == '' and ARGV[5] == ''
-  and (tonumber(redis.call('HGET', KEYS[12], 'lt')) or 0) == 0 then
-  fast_top = redis.call('INCRBY', KEYS[2], 1)
-  if fast_top == 1 and redis.call('EXISTS', KEYS[1]) == 0 then
-    redis.call('DEL', KEYS[2])
-    return redis.error_reply('REPID_NOT_DECLARED')
-  end
-  if redis.call('HSETNX', KEYS[3], ARGV[2], string.format('%d|', fast_top) .. ARGV[6]) == 1 then
-    redis.call('RPUSH', KEYS[9 + tonumber(ARGV[3])], ARGV[2])
-    if redis.call('LLEN', KEYS[6]) == 0 then redis.call('RPUSH', KEYS[6], '1') end
-    return { 1 }
-  end
-end
--- @prelude
 local msg, ready, delayed, lease, sched = KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
 local REST = '^([012])|%d+|%d+|(%d*)|()'
 local n = tonumber(ARGV[1])
-local top = fast_top or redis.call('INCRBY', KEYS[2], n)
+local top = redis.call('INCRBY', KEYS[2], n)
 -- The seq counter lives as long as the queue (flush deletes both): only a counter that starts
 -- with this call needs the declared marker checked, so a busy queue is not asked every time.
 if top == n and redis.call('EXISTS', KEYS[1]) == 0 then
