@@ -10,7 +10,8 @@ export interface ReceiveHost {
   readonly queues: readonly string[];
   readonly consumer: string;
   readonly concurrency: number;
-  readonly prefetch: number;
+  /** Messages to hold ahead of free slots, asked before each receive (see prefetch.ts). */
+  prefetch(): number;
   /** `messagesLimit`: the loop ends after receiving this many. */
   readonly limit: number;
   readonly leaseMs: number;
@@ -32,13 +33,13 @@ export interface ReceiveHost {
  * finished job. A failed receive is logged and tried again a second later.
  */
 export async function receiveLoop(host: ReceiveHost): Promise<void> {
-  const { state, queues, concurrency, prefetch, limit, leaseMs, signal, consumer } = host;
+  const { state, queues, concurrency, limit, leaseMs, signal, consumer } = host;
   // No actors, no queues to read: wait for a stop (as repid's bare `Worker().run()` does).
   if (queues.length === 0) return state.until(() => state.phase !== "receiving");
-  const capacity = concurrency + prefetch;
-  const refillAt = capacity - Math.max(1, Math.floor(capacity / 4));
   let received = 0;
   while (state.phase === "receiving" && received < limit) {
+    const capacity = concurrency + host.prefetch();
+    const refillAt = capacity - Math.max(1, Math.floor(capacity / 4));
     const held = host.held();
     if (held > refillAt) {
       await state.nextChange();

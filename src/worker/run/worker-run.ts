@@ -26,6 +26,7 @@ import { continueFlow } from "./flow-continue.js";
 import { startLiveness } from "./liveness.js";
 import { receiveLoop } from "./receive-loop.js";
 import { RunReport, type WorkerRunner } from "./run-report.js";
+import { Prefetch, type PrefetchSetting } from "./prefetch.js";
 import { RunState } from "./run-state.js";
 import { jobInfo, SchemaVersions } from "./schema-versions.js";
 import { Settler } from "./settler.js";
@@ -38,7 +39,7 @@ export interface RunSettings {
   readonly registry: Registry | undefined;
   readonly queues: readonly string[];
   readonly concurrency: number;
-  readonly prefetch: number;
+  readonly prefetch: PrefetchSetting;
   readonly limit: number;
   readonly leaseMs: number;
   readonly graceMs: number;
@@ -68,6 +69,7 @@ export class WorkerRun {
   readonly #running = new Map<Delivery, Cancellation>();
   /** Received ahead of free slots (see `prefetch`), in delivery order. */
   readonly #buffer: Delivery[] = [];
+  readonly #prefetch: Prefetch;
   /** Aborts a receive in progress when the run leaves `receiving`. */
   readonly #receiving = new AbortController();
   #grace: LongTimer | undefined;
@@ -77,6 +79,7 @@ export class WorkerRun {
     this.#s = settings;
     this.#broker = broker;
     this.#settler = new Settler(broker, settings.logger);
+    this.#prefetch = new Prefetch(settings.prefetch, settings.concurrency);
     this.#leases = new LeaseKeeper(
       broker,
       settings.logger,
@@ -174,7 +177,7 @@ export class WorkerRun {
   }
 
   #receiveHost(): Parameters<typeof receiveLoop>[0] {
-    const { queues, concurrency, prefetch, limit, leaseMs, logger } = this.#s;
+    const { queues, concurrency, limit, leaseMs, logger } = this.#s;
     return {
       broker: this.#broker,
       state: this.#state,
@@ -182,7 +185,7 @@ export class WorkerRun {
       queues,
       consumer: this.#consumer,
       concurrency,
-      prefetch,
+      prefetch: () => this.#prefetch.size(),
       limit,
       leaseMs,
       signal: this.#receiving.signal,
@@ -219,6 +222,7 @@ export class WorkerRun {
   async #handle(delivery: Delivery): Promise<void> {
     const cancel = new Cancellation();
     this.#running.set(delivery, cancel);
+    this.#prefetch.started();
     const startedAt = Date.now();
     this.#report.started(delivery.message, startedAt);
     // Watched jobs (one header lookup) publish their lifecycle: see updates.ts.
