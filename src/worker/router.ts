@@ -1,7 +1,12 @@
 import type { Duration } from "../core/duration.js";
 import { toMs } from "../core/duration.js";
 import { InvalidOptionError } from "../core/errors.js";
-import { topicLimits, type ConcurrencyLimit, type RateLimit, type TopicLimits } from "../core/limits.js";
+import {
+  topicLimits,
+  type ConcurrencyLimit,
+  type RateLimit,
+  type TopicLimits,
+} from "../core/limits.js";
 import { callerModule } from "./caller.js";
 import { publishActor } from "./actor-table.js";
 import {

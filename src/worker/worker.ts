@@ -46,7 +46,7 @@ export interface WorkerOptions {
    * round trip to the broker. They are leased while they wait (a crash returns them to the queue
    * like running ones), so a higher-priority message arriving meanwhile runs after them.
    * `0` receives only for free slots. `"auto"` holds about what the worker starts in the next
-   * 5 ms at its recent pace: 10 for slow jobs, up to 4 × `concurrency` (at most 1,000) for fast
+   * 5 ms at its recent pace: 10 for slow jobs, up to 16 × `concurrency` (at most 1,000) for fast
    * ones, whose batches then share each round trip. @defaultValue "auto"
    */
   readonly prefetch?: number | "auto";

@@ -13,43 +13,32 @@ import { Worker } from "../../src/worker/worker.js";
 
 describe("Prefetch", () => {
   it("uses a number as given, whatever the pace", () => {
-    let now = 0;
-    const p = new Prefetch(3, 10, () => now);
-    for (let i = 0; i < 1_000; i++) p.started();
-    now = 50;
+    const p = new Prefetch(3, 10);
+    for (let i = 0; i < 1_000; i++) p.ran(0);
     expect(p.size()).toBe(3);
   });
 
-  it("auto: 10 ahead until the pace says more, then 5 ms of starts, at most 4 x concurrency", () => {
-    let now = 0;
-    const p = new Prefetch("auto", 10, () => now);
+  it("auto: 10 ahead before any job ran, then 5 ms of its slots' work, at most 16 x concurrency", () => {
+    const p = new Prefetch("auto", 10);
     expect(p.size()).toBe(10);
-    // 4 starts per ms over a 20 ms window: 20 ahead.
-    for (let i = 0; i < 80; i++) p.started();
-    now = 20;
-    expect(p.size()).toBe(20);
-    // 100 per ms: capped at 40 (4 x 10).
-    for (let i = 0; i < 2_000; i++) p.started();
-    now = 40;
-    expect(p.size()).toBe(40);
-    // One start per 10 ms: back to the floor.
-    p.started();
-    p.started();
-    now = 60;
+    // Jobs of 1 ms at concurrency 10: 50 ahead.
+    p.ran(1);
+    expect(p.size()).toBe(50);
+    // Jobs of no time at all: capped at 160 (16 x 10).
+    for (let i = 0; i < 100; i++) p.ran(0);
+    expect(p.size()).toBe(160);
+    // Jobs of 20 ms: back to the floor, the average following them within a few dozen jobs.
+    for (let i = 0; i < 40; i++) p.ran(20);
     expect(p.size()).toBe(10);
   });
 
-  it("auto never holds more than 1,000 ahead, nor fewer than 10 at concurrency 1", () => {
-    let now = 0;
-    const big = new Prefetch("auto", 5_000, () => now);
-    const one = new Prefetch("auto", 1, () => now);
-    for (let i = 0; i < 1_000_000; i++) {
-      big.started();
-      one.started();
-    }
-    now = 20;
+  it("auto never holds more than 1,000 ahead, nor more than 16 at concurrency 1", () => {
+    const big = new Prefetch("auto", 5_000);
+    const one = new Prefetch("auto", 1);
+    big.ran(0);
+    one.ran(0);
     expect(big.size()).toBe(1_000);
-    expect(one.size()).toBe(10);
+    expect(one.size()).toBe(16);
   });
 
   it("refuses what is neither a non-negative integer nor auto", () => {
@@ -107,10 +96,10 @@ async function run(jobMs: number, jobs: number, prefetch?: number): Promise<numb
 }
 
 describe("a worker with prefetch auto", () => {
-  it("holds more than concurrency + 10 once its jobs start faster than 2 per ms, at most 4 x concurrency more", async () => {
+  it("holds more than concurrency + 10 once its jobs take no time, at most 16 x concurrency more", async () => {
     const peak = await run(0, 20_000);
     expect(peak).toBeGreaterThan(4 + 10);
-    expect(peak).toBeLessThanOrEqual(4 + 16);
+    expect(peak).toBeLessThanOrEqual(4 + 64);
   });
 
   it("holds at most concurrency + 10 when its jobs take 20 ms, as a fixed prefetch of 10 does", async () => {

@@ -22,7 +22,7 @@
  *   attempt ends when the body does (warned about after 10 s), keeping its slot, lease and
  *   settlement until then, unless a forced stop lets go of it.
  * - Prefetch: at most `prefetch` more deliveries wait, leased, in delivery order (with `"auto"`,
- *   as many as the worker starts in about 5 ms, from 10 up to 4 × concurrency). A receive goes
+ *   as many as the worker starts in about 5 ms, from 10 up to 16 × concurrency). A receive goes
  *   out only when a quarter of slots + prefetch is free (one round trip fetches many), and only
  *   while `receiving`.
  * - Holding: every received delivery is held by the lease keeper from its receipt until its

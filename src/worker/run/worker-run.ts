@@ -222,8 +222,8 @@ export class WorkerRun {
   async #handle(delivery: Delivery): Promise<void> {
     const cancel = new Cancellation();
     this.#running.set(delivery, cancel);
-    this.#prefetch.started();
     const startedAt = Date.now();
+    const began = performance.now();
     this.#report.started(delivery.message, startedAt);
     // Watched jobs (one header lookup) publish their lifecycle: see updates.ts.
     const watched = delivery.message.headers?.[WATCH_HEADER] !== undefined;
@@ -232,6 +232,7 @@ export class WorkerRun {
     let executed: Executed;
     try {
       executed = await execute(delivery, cancel, this.#deps);
+      this.#prefetch.ran(performance.now() - began);
     } catch (error) {
       // execute() settles its own failures; this is a bug, but the message must still end.
       this.#s.logger.error("repid: unexpected error while handling a message", {
