@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Delivery, OutgoingMessage } from "../../src/brokers/broker.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
-import { startRedis, type ThrowawayRedis } from "../faults/redis-server.js";
+import { startRedis, until, type ThrowawayRedis } from "../faults/redis-server.js";
 
 let redis: ThrowawayRedis;
 let broker: RedisMessageBroker;
@@ -72,6 +72,22 @@ describe("batched commands in receive and settle", () => {
     expect(settled.get("zrem")).toBe(1); // deadlines
     expect(settled.get("hget") ?? 0).toBeLessThan(10);
     expect(await broker.counts("thirty")).toMatchObject({ ready: 0, running: 0, dead: 0 });
+  });
+
+  it("takes the message that wakes a blocked receive without housekeeping reads", async () => {
+    await broker.declareQueue("woken");
+    const waiting = broker.receive(["woken"], { max: 5, leaseMs: 60_000 });
+    // Blocked in BLPOP, its receive call queued behind it on the same connection.
+    await until(async () => /blocked_clients:1\r?\n/.test(await redis.admin().info("clients")));
+    await redis.admin().config("RESETSTAT");
+    await broker.enqueue([message("woken", "w1")]);
+    expect((await waiting).map((d) => d.message.id)).toEqual(["w1"]);
+    const calls = await commandCalls();
+    // enqueue-one.lua and the queued receive.lua; no look at delayed, expired or unheard-of leases.
+    expect(calls.get("evalsha")).toBe(2);
+    expect(calls.get("zrangebyscore") ?? 0).toBe(0);
+    // The clock's fields (queue time, limits, pause) in one HMGET, the body in another.
+    expect(calls.get("hmget")).toBe(2);
   });
 
   it("refuses a second settlement of the same delivery in one batch, whatever the first was", async () => {

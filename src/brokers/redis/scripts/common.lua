@@ -31,15 +31,16 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Touches the queue's clock; returns queue time, the credit (queue time = now - credit) and the
--- number of topics with limits (`lt`, see limits.lua).
+-- Touches the queue's clock; returns queue time, the credit (queue time = now - credit), the
+-- number of topics with limits (`lt`, see limits.lua) and whether an operator paused the queue
+-- (read here, with the clock, rather than by a command of its own).
 local function queue_clock(key, now)
-  local c = redis.call('HMGET', key, 'at', 'credit', 'lt')
+  local c = redis.call('HMGET', key, 'at', 'credit', 'lt', 'paused')
   local at = tonumber(c[1])
   local credit = tonumber(c[2]) or 0
   if at and now - at > STALL_MS then credit = credit + (now - at - STALL_MS) end
   if at ~= now then redis.call('HSET', key, 'at', now, 'credit', credit) end
-  return now - credit, credit, tonumber(c[3]) or 0
+  return now - credit, credit, tonumber(c[3]) or 0, c[4] == '1'
 end
 
 local function bury(dead, max_dead, id, stored, error_json, now)

@@ -44,10 +44,12 @@ if memo and max > 0 then
   end
 end
 
-local qnow, credit, lt = queue_clock(k.clock, now)
+local qnow, credit, lt, paused = queue_clock(k.clock, now)
 -- This round wakes the next consumer itself at its end: the limits' releases need not.
 lim_quiet = true
-local evicted = housekeep(k, now, qnow, max_stalls, max_dead, limit)
+-- A call with no housekeeping (limit 0: the wake-up of a blocked consumer) skips its reads.
+local evicted = 0
+if limit > 0 then evicted = housekeep(k, now, qnow, max_stalls, max_dead, limit) end
 if lt > 0 then release_due(k, now, limit) end
 
 if consumer ~= '' and max > 0 and not redis.call('ZSCORE', k.consumers, consumer) then
@@ -57,7 +59,6 @@ if consumer ~= '' and max > 0 and not redis.call('ZSCORE', k.consumers, consumer
 end
 
 -- A paused queue (admin pause) leases nothing and leaves no wake-up token.
-local paused = redis.call('HGET', k.clock, 'paused') == '1'
 if paused then max = 0 end
 
 local lease_until = now + lease_ms
