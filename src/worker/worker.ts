@@ -45,9 +45,9 @@ export interface WorkerOptions {
    * Messages received ahead of free slots, so that the next job starts without waiting for a
    * round trip to the broker. They are leased while they wait (a crash returns them to the queue
    * like running ones), so a higher-priority message arriving meanwhile runs after them.
-   * `0` receives only for free slots. `"auto"` holds about what the worker starts in the next
-   * 5 ms at its recent pace: 10 for slow jobs, up to 16 × `concurrency` (at most 1,000) for fast
-   * ones, whose batches then share each round trip. @defaultValue "auto"
+   * `0` receives only for free slots. `"auto"` holds about 5 ms of its slots' work, judged from
+   * its jobs' recent durations: 10 for slow jobs, up to 16 × `concurrency` (at most 1,000) for
+   * fast ones, whose batches then share each round trip. @defaultValue "auto"
    */
   readonly prefetch?: number | "auto";
   /** Worker threads (and child processes) for sync actors. @defaultValue the number of CPUs */
