@@ -99,24 +99,16 @@ export class Enqueuer {
 
   async #enqueueNow(messages: readonly OutgoingMessage[]): Promise<EnqueueOutcome[]> {
     const now = Date.now();
-    const origin = `${this.#nonce}.${(this.#calls++).toString(36)}`;
-    const lone = messages.length === 1 ? messages[0]! : undefined;
-    if (lone && isPlain(lone)) {
-      const created = await this.#enqueueOne(lone, now, origin);
-      if (created) return [{ id: lone.id, created }];
-    }
-    let calls = 0;
-    const {
-      calls: scriptCalls,
-      slices,
-      queues,
-    } = buildEnqueueCalls(
-      this.#keys,
-      messages,
-      now,
-      // A lone message that enqueue-one.lua did not store goes again under the same origin.
-      () => (lone && calls++ === 0 ? origin : `${this.#nonce}.${(this.#calls++).toString(36)}`),
-    );
+    const lone = messages.length === 1 && isPlain(messages[0]!) ? messages[0]! : undefined;
+    // A lone message that enqueue-one.lua did not store goes to enqueue.lua under the same origin.
+    let origin = lone ? this.#origin() : undefined;
+    if (lone && (await this.#enqueueOne(lone, now, origin!)))
+      return [{ id: lone.id, created: true }];
+    const { calls, slices, queues } = buildEnqueueCalls(this.#keys, messages, now, () => {
+      const id = origin ?? this.#origin();
+      origin = undefined;
+      return id;
+    });
     try {
       if (queues.length > 1) {
         // Several queues: every one must be declared before any script stores anything.
@@ -128,15 +120,11 @@ export class Enqueuer {
           if (replies[i] !== 1) throw new QueueNotDeclaredError(q);
         });
       }
-      const outcomes = await runResending(this.#scripts, this.#client, scriptCalls);
+      const outcomes = await runResending(this.#scripts, this.#client, calls);
       const result = new Array<EnqueueOutcome>(messages.length);
       outcomes.forEach((outcome, c) => {
         const slice = slices[c]!;
-        if (!outcome.ok) {
-          if (outcome.error.message.includes("REPID_NOT_DECLARED"))
-            throw new QueueNotDeclaredError(slice.queue);
-          throw outcome.error;
-        }
+        if (!outcome.ok) throw refusal(slice.queue, outcome.error);
         const flags = outcome.value as number[];
         slice.indices.forEach((index, k) => {
           result[index] = { id: messages[index]!.id, created: flags[k] === 1 };
@@ -157,10 +145,18 @@ export class Enqueuer {
     const call = scriptCall("enqueue-one", keys, [m.id, encodeNew(m, now, origin)]);
     const [outcome] = await runResending(this.#scripts, this.#client, [call]);
     if (outcome!.ok) return outcome!.value === 1;
-    if (outcome!.error.message.includes("REPID_NOT_DECLARED"))
-      throw new QueueNotDeclaredError(m.queue);
-    throw brokerError("enqueue", outcome!.error);
+    throw brokerError("enqueue", refusal(m.queue, outcome!.error));
   }
+
+  /** A new enqueue call's id (its messages' `origin`). */
+  #origin(): string {
+    return `${this.#nonce}.${(this.#calls++).toString(36)}`;
+  }
+}
+
+/** What a failed enqueue script call means: the queue not declared, or the error itself. */
+function refusal(queue: string, error: Error): Error {
+  return error.message.includes("REPID_NOT_DECLARED") ? new QueueNotDeclaredError(queue) : error;
 }
 
 /** Due now, not periodic, no dedupe window, no debounce: what enqueue-one.lua takes. */

@@ -22,9 +22,9 @@
  *   attempt ends when the body does (warned about after 10 s), keeping its slot, lease and
  *   settlement until then, unless a forced stop lets go of it.
  * - Prefetch: at most `prefetch` more deliveries wait, leased, in delivery order (with `"auto"`,
- *   as many as the worker starts in about 5 ms, from 10 up to 16 × concurrency). A receive goes
- *   out only when a quarter of slots + prefetch is free (one round trip fetches many), and only
- *   while `receiving`.
+ *   about 5 ms of the slots' work by the jobs' recent durations, 10 to 16 × concurrency). A
+ *   receive goes out only when a quarter of slots + prefetch is free (one round trip fetches
+ *   many), and only while `receiving`.
  * - Holding: every received delivery is held by the lease keeper from its receipt until its
  *   settlement is applied (or refused), or its lease is known lost. Held leases are renewed every
  *   lease/3, one renewal in flight at a time; a lease that is lost aborts its attempt (or drops it

@@ -102,6 +102,17 @@ local function call_spread(cmd, key, args, step)
   end
 end
 
+-- HMGET of `fields` (any number of them) from hash `key`, in slices of SPREAD: the values in
+-- the fields' order, false for a missing one.
+local function hmget_spread(key, fields)
+  local values = {}
+  for i = 1, #fields, SPREAD do
+    local part = redis.call('HMGET', key, unpack(fields, i, math.min(i + SPREAD - 1, #fields)))
+    for j = 1, #part do values[i + j - 1] = part[j] end
+  end
+  return values
+end
+
 -- Frees the limit slot a lease held (defined in limits.lua, which the loader appends).
 local lease_ended
 

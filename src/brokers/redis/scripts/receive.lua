@@ -87,11 +87,7 @@ if max > 0 then
         -- puts back every popped message still stored, none counted as leased.
         local pids = {}
         for i = 1, #popped do pids[i] = popped[i][1] end
-        local bodies = {}
-        for i = 1, #pids, SPREAD do
-          local part = redis.call('HMGET', k.msg, unpack(pids, i, math.min(i + SPREAD - 1, #pids)))
-          for j = 1, #part do bodies[i + j - 1] = part[j] end
-        end
+        local bodies = hmget_spread(k.msg, pids)
         local tokens, deadlines, good = {}, {}, {}
         local deadline = qnow + lease_ms
         for i = 1, #popped do

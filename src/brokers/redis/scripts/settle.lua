@@ -75,15 +75,12 @@ for i = 1, n do
   end
   items[i] = it
 end
-local held = {}
-for i = 1, n, SPREAD do
-  local ids = {}
-  for m = i, math.min(i + SPREAD - 1, n) do ids[#ids + 1] = items[m].id end
-  local part = redis.call('HMGET', k.lease, unpack(ids))
-  for m = 1, #part do held[i + m - 1] = part[m] end
-end
--- Plain acks of a queue without limit slots in use or debounced follow-ups delete their leases, deadlines and bodies
--- with one command each for the whole call; every other settlement is applied on its own.
+local ids = {}
+for i = 1, n do ids[i] = items[i].id end
+local held = hmget_spread(k.lease, ids)
+-- Plain acks, on a queue without limit slots in use or debounced follow-ups, delete their
+-- leases, deadlines and bodies with one command each for the whole call; every other
+-- settlement is applied on its own.
 local acked = {}
 -- An applied settlement ends its lease: a later one for the same id in this call is refused.
 local ended = {}
