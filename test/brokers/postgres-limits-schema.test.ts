@@ -121,6 +121,47 @@ describePostgres("postgres limits: schema and wake-ups", () => {
     expect(Date.now() - settledAt).toBeLessThan(3_000);
   });
 
+  it("a take that waited for the limits lock counts its rate-limit start from when it took", async () => {
+    // Two workers' takes of one limited queue queue up on its advisory lock. A take that waited
+    // stamped its start with the time its statement began, before the wait: the next window then
+    // opened that much early, and two jobs of a 1-per-second limit started 300 ms apart.
+    const { broker, schema, cleanup } = testBroker({ sweepMs: 60_000 });
+    cleanups.push(cleanup);
+    await broker.connect();
+    await broker.declareQueue("default");
+    await broker.declareLimits!("default", "call", { rateLimit: { limit: 1, perMs: 1_000 } });
+    await broker.enqueue([job("call", 1), job("call", 2)]);
+    const holder = await client();
+    await holder.query("BEGIN");
+    await holder.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || 'default', 0))", [
+      `repid:${schema}:limits:`,
+    ]);
+    const taking = broker.receive(["default"], {
+      max: 1,
+      leaseMs: 60_000,
+      signal: AbortSignal.timeout(10_000),
+    });
+    await new Promise((r) => setTimeout(r, 800));
+    await holder.query("COMMIT");
+    const first = await taking;
+    expect(first.map((d) => nOf(d.message.payload))).toEqual([1]);
+    // 300 ms after the first take returned: past a window counted from before the wait, well
+    // inside one counted from the take.
+    await new Promise((r) => setTimeout(r, 300));
+    const early = await broker.receive(["default"], {
+      max: 1,
+      leaseMs: 60_000,
+      signal: AbortSignal.timeout(200),
+    });
+    expect(early.map((d) => nOf(d.message.payload))).toEqual([]);
+    const later = await broker.receive(["default"], {
+      max: 1,
+      leaseMs: 60_000,
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(later.map((d) => nOf(d.message.payload))).toEqual([2]);
+  });
+
   it("reads key values from payloads as keyOf does", async () => {
     const { broker, schema, cleanup } = testBroker();
     cleanups.push(cleanup);

@@ -178,8 +178,11 @@ LANGUAGE sql STABLE AS $$
 $$;
 `;
 
-/** `take` as in migration 6, its limited rows from `limit_free`. */
-const take = (s: string): string => `
+/**
+ * `take` as in migration 6, its limited rows from `limit_free`; since migration 10 its clock read
+ * after the limits lock (applied again by that migration).
+ */
+export const keyedTake = (s: string): string => `
 CREATE OR REPLACE FUNCTION ${s}.take(p_queues text[], p_max integer, p_lease bigint,
     p_consumer text, p_recover boolean, p_max_stalls integer)
 RETURNS SETOF ${s}.leased
@@ -237,6 +240,9 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(${lockOf(s, "x.q")})
     FROM (SELECT q FROM unnest(v_limited) q ORDER BY q) x;
+  -- The time of the take is after the lock: a take that waited behind another for it would
+  -- otherwise stamp its rate-limit starts (and read the windows) as of before the wait.
+  v_now := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   DELETE FROM ${s}.limit_starts st USING ${s}.limits l
     WHERE st.queue = ANY (v_limited) AND l.queue = st.queue AND l.topic = st.topic
       AND st.at <= v_now - coalesce(l.r_window, 0);
@@ -388,4 +394,4 @@ $$;
 `;
 
 /** The functions of migration 9 that read the stored keys. */
-export const keyedTakeFunctions = (s: string): string => plans(s) + take(s) + counts(s);
+export const keyedTakeFunctions = (s: string): string => plans(s) + keyedTake(s) + counts(s);

@@ -22,6 +22,7 @@
  */
 import { enqueuePlainFunction } from "./enqueue-sql.js";
 import { limitKeysMigration } from "./limit-keys-sql.js";
+import { keyedTake } from "./limit-keys-take-sql.js";
 import { limitsMigration } from "./limits-sql.js";
 import { queueLocks } from "./queue-locks-sql.js";
 import { recoverCap } from "./recover-sql.js";
@@ -136,4 +137,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "set-based acks", sql: settleAcksFunction },
   { version: 8, name: "queue locks instead of a foreign key", sql: queueLocks },
   { version: 9, name: "limit keys", sql: limitKeysMigration },
+  { version: 10, name: "rate-limit starts stamped after the limits lock", sql: keyedTake },
 ];
