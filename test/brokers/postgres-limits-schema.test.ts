@@ -11,7 +11,8 @@ import { keyOf } from "../../src/core/limits.js";
 import { encodeMessage } from "../../src/brokers/postgres/codec.js";
 import { MIGRATIONS } from "../../src/brokers/postgres/migrations.js";
 import { SCHEMA_VERSION } from "../../src/brokers/postgres/schema.js";
-import type { MessageBroker } from "../../src/brokers/broker.js";
+import type { Delivery, MessageBroker } from "../../src/brokers/broker.js";
+import { lockOf } from "../../src/brokers/postgres/limits-sql.js";
 import { InMemoryMessageBroker } from "../../src/index.js";
 import { message } from "./contract.js";
 import {
@@ -131,35 +132,21 @@ describePostgres("postgres limits: schema and wake-ups", () => {
     await broker.declareQueue("default");
     await broker.declareLimits!("default", "call", { rateLimit: { limit: 1, perMs: 1_000 } });
     await broker.enqueue([job("call", 1), job("call", 2)]);
+    const take = (ms: number) =>
+      broker.receive(["default"], { max: 1, leaseMs: 60_000, signal: AbortSignal.timeout(ms) });
+    const ns = (ds: Delivery[]) => ds.map((d) => nOf(d.message.payload));
     const holder = await client();
     await holder.query("BEGIN");
-    await holder.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || 'default', 0))", [
-      `repid:${schema}:limits:`,
-    ]);
-    const taking = broker.receive(["default"], {
-      max: 1,
-      leaseMs: 60_000,
-      signal: AbortSignal.timeout(10_000),
-    });
+    await holder.query(`SELECT pg_advisory_xact_lock(${lockOf(schema, "$1::text")})`, ["default"]);
+    const taking = take(10_000);
     await new Promise((r) => setTimeout(r, 800));
     await holder.query("COMMIT");
-    const first = await taking;
-    expect(first.map((d) => nOf(d.message.payload))).toEqual([1]);
+    expect(ns(await taking)).toEqual([1]);
     // 300 ms after the first take returned: past a window counted from before the wait, well
     // inside one counted from the take.
     await new Promise((r) => setTimeout(r, 300));
-    const early = await broker.receive(["default"], {
-      max: 1,
-      leaseMs: 60_000,
-      signal: AbortSignal.timeout(200),
-    });
-    expect(early.map((d) => nOf(d.message.payload))).toEqual([]);
-    const later = await broker.receive(["default"], {
-      max: 1,
-      leaseMs: 60_000,
-      signal: AbortSignal.timeout(5_000),
-    });
-    expect(later.map((d) => nOf(d.message.payload))).toEqual([2]);
+    expect(ns(await take(200))).toEqual([]);
+    expect(ns(await take(5_000))).toEqual([2]);
   });
 
   it("reads key values from payloads as keyOf does", async () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Delivery, OutgoingMessage } from "../../src/brokers/broker.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { startRedis, until, type ThrowawayRedis } from "../faults/redis-server.js";
+import { message } from "./contract.js";
 
 let redis: ThrowawayRedis;
 let broker: RedisMessageBroker;
@@ -25,15 +26,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const message = (queue: string, id: string): OutgoingMessage => ({
-  id,
-  queue,
-  topic: "noop",
-  payload: JSON.stringify({ id }),
-  priority: 1,
-  retries: 0,
-  timeoutMs: 60_000,
-});
+const job = (queue: string, id: string): OutgoingMessage =>
+  message({ id, queue, topic: "noop", payload: JSON.stringify({ id }), timeoutMs: 60_000 });
 
 /** Calls of each Redis command since the last reset, scripts' own commands included. */
 async function commandCalls(): Promise<Map<string, number>> {
@@ -45,7 +39,7 @@ async function commandCalls(): Promise<Map<string, number>> {
 
 async function fill(queue: string, count: number): Promise<void> {
   await broker.declareQueue(queue);
-  await broker.enqueue(Array.from({ length: count }, (_, i) => message(queue, `${queue}-${i}`)));
+  await broker.enqueue(Array.from({ length: count }, (_, i) => job(queue, `${queue}-${i}`)));
 }
 
 describe("batched commands in receive and settle", () => {
@@ -80,7 +74,7 @@ describe("batched commands in receive and settle", () => {
     // Blocked in BLPOP, its receive call queued behind it on the same connection.
     await until(async () => /blocked_clients:1\r?\n/.test(await redis.admin().info("clients")));
     await redis.admin().config("RESETSTAT");
-    await broker.enqueue([message("woken", "w1")]);
+    await broker.enqueue([job("woken", "w1")]);
     expect((await waiting).map((d) => d.message.id)).toEqual(["w1"]);
     const calls = await commandCalls();
     // enqueue-one.lua and the queued receive.lua; no look at delayed, expired or unheard-of leases.

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OutgoingMessage } from "../../src/brokers/broker.js";
 import { RedisMessageBroker } from "../../src/brokers/redis/redis-broker.js";
 import { startRedis, until, type ThrowawayRedis } from "../faults/redis-server.js";
+import { message } from "./contract.js";
 
 let redis: ThrowawayRedis;
 let broker: RedisMessageBroker;
@@ -34,17 +35,15 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const message = (queue: string, id: string, extra: Partial<OutgoingMessage> = {}) =>
-  ({
+const job = (queue: string, id: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage =>
+  message({
     id,
     queue,
     topic: "noop",
     payload: JSON.stringify({ id }),
-    priority: 1,
-    retries: 0,
     timeoutMs: 60_000,
     ...extra,
-  }) as OutgoingMessage;
+  });
 
 /** The EVALSHA calls MONITOR reports for what `act` sends. */
 async function evalshas(act: () => Promise<unknown>): Promise<string[][]> {
@@ -65,7 +64,7 @@ async function evalshas(act: () => Promise<unknown>): Promise<string[][]> {
 describe("enqueue-one.lua", () => {
   it("stores a plain message with one call naming six keys, its priority's fresh list among them", async () => {
     await broker.declareQueue("plain");
-    const sent = await evalshas(() => broker.enqueue([message("plain", "a", { priority: 2 })]));
+    const sent = await evalshas(() => broker.enqueue([job("plain", "a", { priority: 2 })]));
     expect(sent).toHaveLength(1);
     expect(sent[0]![2]).toBe("6");
     expect(sent[0]!.slice(3, 9)).toEqual([
@@ -82,11 +81,11 @@ describe("enqueue-one.lua", () => {
 
   it("leaves an existing id to enqueue.lua: not created, the stored message unchanged", async () => {
     await broker.declareQueue("twice");
-    expect(await broker.enqueue([message("twice", "x", { payload: '"first"' })])).toEqual([
+    expect(await broker.enqueue([job("twice", "x", { payload: '"first"' })])).toEqual([
       { id: "x", created: true },
     ]);
     const sent = await evalshas(async () =>
-      expect(await broker.enqueue([message("twice", "x", { payload: '"second"' })])).toEqual([
+      expect(await broker.enqueue([job("twice", "x", { payload: '"second"' })])).toEqual([
         { id: "x", created: false },
       ]),
     );
@@ -98,9 +97,9 @@ describe("enqueue-one.lua", () => {
   it("leaves a queue with limits to enqueue.lua, which holds the job its limit holds", async () => {
     await broker.declareQueue("limited");
     await broker.declareLimits!("limited", "noop", { concurrency: { limit: 1 } });
-    const sent = await evalshas(() => broker.enqueue([message("limited", "l1")]));
+    const sent = await evalshas(() => broker.enqueue([job("limited", "l1")]));
     expect(sent.map((c) => c[2])).toEqual(["6", "12"]);
-    await broker.enqueue([message("limited", "l2")]);
+    await broker.enqueue([job("limited", "l2")]);
     const first = await broker.receive(["limited"], { max: 10, leaseMs: 60_000 });
     expect(first.map((d) => d.message.id)).toEqual(["l1"]);
     expect(await broker.settle([{ kind: "ack", delivery: first[0]! }])).toEqual([true]);
@@ -109,7 +108,7 @@ describe("enqueue-one.lua", () => {
   });
 
   it("refuses an undeclared queue, storing nothing", async () => {
-    await expect(broker.enqueue([message("nowhere", "n")])).rejects.toMatchObject({
+    await expect(broker.enqueue([job("nowhere", "n")])).rejects.toMatchObject({
       code: "QUEUE_NOT_DECLARED",
     });
     expect(await redis.admin().exists("one:{nowhere}:seq", "one:{nowhere}:msg")).toBe(0);
